@@ -1,0 +1,68 @@
+/**
+ * The scan report (report.json). Its required shape is a contract read by other tools and
+ * by the benchmark; extra fields are welcome, so this type carries more than the contract.
+ */
+import type { Capability } from './features.js';
+
+export type Verdict = 'distillation' | 'suspicious' | 'benign';
+
+export const TACTICS = [
+  'hydra_proxy',
+  'synchronized_accounts',
+  'capability_sweep',
+  'cot_elicitation',
+  'reward_grading',
+  'model_pivot',
+  'entry_point_farming',
+  'ban_evasion',
+  'relay',
+  'around_the_clock',
+  'no_ramp_up',
+  'ip_rotation',
+] as const;
+export type Tactic = (typeof TACTICS)[number];
+
+export interface Indicators {
+  ips: string[];
+  asns: number[];
+  payment_fingerprints: string[];
+  templates: string[];
+  user_agents: string[];
+  harnesses: string[];
+  subnets: string[];
+}
+
+export interface CampaignReport {
+  id: string;
+  confidence: number;
+  accounts: string[];
+  exchanges: number;
+  first_seen: string;
+  last_seen: string;
+  /** ISO time at which the campaign as a whole was first flagged, in event time. */
+  first_flagged_at?: string;
+  capabilities: Partial<Record<Capability, number>>;
+  tactics: Tactic[];
+  indicators: Indicators;
+  explanation: string;
+  /** Link kinds that joined its accounts, with how many account pairs each joined. */
+  links: Record<string, number>;
+}
+
+export interface AccountReport {
+  account_id: string;
+  risk: number;
+  verdict: Verdict;
+  campaign_id?: string;
+  first_flagged_at?: string;
+  reasons: string[];
+  exchanges: number;
+}
+
+export interface ScanReport {
+  generated_at: string;
+  input: { exchanges: number; accounts: number; bad_records: number; files?: string[] };
+  campaigns: CampaignReport[];
+  accounts: AccountReport[];
+  engine?: { version: string; params: Record<string, unknown> };
+}

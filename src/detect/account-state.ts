@@ -1,0 +1,213 @@
+/**
+ * Per-account behaviour, updated one exchange at a time in event-time order. Memory per
+ * account is bounded (capped sets, fixed-size arrays) because a large provider has
+ * hundreds of thousands of active accounts and the engine holds all of them.
+ */
+import { CAPABILITIES, type Capability, type ExchangeFeatures } from '../core/features.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Hours of recent activity kept per account, for synchronisation between accounts. */
+export const RECENT_HOURS = 168;
+
+/** A set that stops growing at `cap` but keeps counting what it would have held. */
+export class CappedSet<T> {
+  readonly items = new Set<T>();
+  overflow = 0;
+  constructor(readonly cap: number) {}
+  add(v: T): void {
+    if (this.items.has(v)) return;
+    if (this.items.size < this.cap) this.items.add(v);
+    else this.overflow++;
+  }
+  get size(): number {
+    return this.items.size + this.overflow;
+  }
+}
+
+/** Counts per key, keeping at most `cap` keys (later keys beyond the cap are not tracked). */
+export class CappedCounter {
+  readonly counts = new Map<string, number>();
+  constructor(readonly cap: number) {}
+  add(key: string): void {
+    if (!key) return;
+    const c = this.counts.get(key);
+    if (c !== undefined) this.counts.set(key, c + 1);
+    else if (this.counts.size < this.cap) this.counts.set(key, 1);
+  }
+  top(): [string, number] | null {
+    let best: [string, number] | null = null;
+    for (const e of this.counts) if (!best || e[1] > best[1]) best = e;
+    return best;
+  }
+}
+
+const CAP_INDEX = new Map<Capability, number>(CAPABILITIES.map((c, i) => [c, i]));
+
+export class AccountState {
+  n = 0;
+  firstTs = Infinity;
+  lastTs = -Infinity;
+  createdAt: number | null = null;
+  tier: string | null = null;
+  verified: boolean | null = null;
+  emailDomain: string | null = null;
+  readonly orgs = new CappedSet<string>(8);
+  readonly payments = new CappedSet<string>(8);
+  readonly ips = new CappedSet<string>(256);
+  readonly subnets = new CappedSet<string>(64);
+  readonly asns = new CappedSet<number>(32);
+  readonly userAgents = new CappedSet<string>(16);
+  readonly conversations = new CappedSet<string>(4096);
+  readonly prompts = new CappedSet<string>(4096);
+  readonly harnesses = new CappedCounter(16);
+  readonly systems = new CappedCounter(16);
+  readonly prefixes = new CappedCounter(64);
+  readonly suffixes = new CappedCounter(64);
+  readonly models = new Map<string, { first: number; n: number }>();
+  readonly capabilities = new Uint32Array(CAPABILITIES.length);
+  readonly hourOfDay = new Uint32Array(24);
+  /** Exchanges per hour over the last RECENT_HOURS hours of event time (ring buffer). */
+  readonly recent = new Uint16Array(RECENT_HOURS);
+  recentHead = -1; // absolute hour index of the newest slot
+  readonly days = new Map<number, number>();
+  singleTurn = 0;
+  withToolResults = 0;
+  elicitationSum = 0;
+  elicited = 0;
+  graded = 0;
+  outputTokens = 0;
+  errors = 0;
+  // Gaps between consecutive exchanges within active stretches (< 6 h): Welford on log-gap.
+  gapN = 0;
+  gapMean = 0;
+  gapM2 = 0;
+  /** Exchanges in the first 24 h after the first one. */
+  firstDay = 0;
+  /** Set by the engine: when this account was first flagged and why. */
+  flaggedAt: number | null = null;
+  campaignId: string | null = null;
+  dirty = true;
+
+  constructor(readonly id: string) {}
+
+  observe(f: ExchangeFeatures): void {
+    const ts = f.ts;
+    if (this.n > 0) {
+      const gap = ts - this.lastTs;
+      if (gap > 0 && gap < 6 * HOUR) {
+        const x = Math.log(gap / 1000 + 1);
+        this.gapN++;
+        const d = x - this.gapMean;
+        this.gapMean += d / this.gapN;
+        this.gapM2 += d * (x - this.gapMean);
+      }
+    }
+    this.n++;
+    if (ts < this.firstTs) this.firstTs = ts;
+    if (ts > this.lastTs) this.lastTs = ts;
+    if (ts - this.firstTs < DAY) this.firstDay++;
+    if (f.account_created_at !== null) this.createdAt = this.createdAt === null ? f.account_created_at : Math.min(this.createdAt, f.account_created_at);
+    if (f.tier !== null) this.tier = f.tier;
+    if (f.verified !== null) this.verified = f.verified;
+    if (f.email_domain !== null) this.emailDomain = f.email_domain;
+    if (f.org_id !== null) this.orgs.add(f.org_id);
+    if (f.payment_fp !== null) this.payments.add(f.payment_fp);
+    if (f.ip !== null) this.ips.add(f.ip);
+    if (f.subnet !== null) this.subnets.add(f.subnet);
+    if (f.asn !== null) this.asns.add(f.asn);
+    if (f.user_agent !== null) this.userAgents.add(f.user_agent);
+    if (f.conversation_id !== null) this.conversations.add(f.conversation_id);
+    this.prompts.add(f.prompt_hash);
+    this.harnesses.add(f.harness_sig);
+    this.systems.add(f.system_sig);
+    this.prefixes.add(f.template_prefix);
+    this.suffixes.add(f.template_suffix);
+    const m = this.models.get(f.model);
+    if (m) m.n++;
+    else this.models.set(f.model, { first: ts, n: 1 });
+    this.capabilities[CAP_INDEX.get(f.capability) ?? 0]!++;
+    const hour = Math.floor(ts / HOUR);
+    this.hourOfDay[hour % 24]!++;
+    this.bumpRecent(hour);
+    const day = Math.floor(ts / DAY);
+    this.days.set(day, (this.days.get(day) ?? 0) + 1);
+    if (f.n_user_turns <= 1 && f.n_tool_results === 0) this.singleTurn++;
+    if (f.n_tool_results > 0) this.withToolResults++;
+    this.elicitationSum += f.elicitation;
+    if (f.elicitation >= 0.5) this.elicited++;
+    if (f.grading) this.graded++;
+    this.outputTokens += f.output_tokens ?? 0;
+    if (f.status !== null && f.status >= 400) this.errors++;
+    this.dirty = true;
+  }
+
+  private bumpRecent(hour: number): void {
+    if (this.recentHead < 0) this.recentHead = hour;
+    if (hour > this.recentHead) {
+      const steps = Math.min(hour - this.recentHead, RECENT_HOURS);
+      for (let i = 1; i <= steps; i++) this.recent[(this.recentHead + i) % RECENT_HOURS] = 0;
+      this.recentHead = hour;
+    }
+    if (this.recentHead - hour < RECENT_HOURS) {
+      const slot = hour % RECENT_HOURS;
+      if (this.recent[slot]! < 65535) this.recent[slot]!++;
+    }
+  }
+
+  /** Activity per hour for the RECENT_HOURS hours ending at `headHour`, oldest first. */
+  recentSeries(headHour: number): Float64Array {
+    const out = new Float64Array(RECENT_HOURS);
+    for (let i = 0; i < RECENT_HOURS; i++) {
+      const hour = headHour - (RECENT_HOURS - 1 - i);
+      if (hour <= this.recentHead && this.recentHead - hour < RECENT_HOURS) out[i] = this.recent[hour % RECENT_HOURS]!;
+    }
+    return out;
+  }
+
+  // ---- derived measures, all cheap ----
+  get activeDays(): number {
+    return this.days.size;
+  }
+  get gapCv(): number {
+    // CV of log-gaps is scale-free: a script sleeping 30 s ± 3 s and one sleeping 10 min ± 1 min look alike.
+    if (this.gapN < 2 || this.gapMean <= 0) return Infinity;
+    return Math.sqrt(this.gapM2 / (this.gapN - 1)) / this.gapMean;
+  }
+  /** Account age in days at its first exchange, null when the creation date is unknown. */
+  get ageAtFirstDays(): number | null {
+    return this.createdAt === null ? null : (this.firstTs - this.createdAt) / DAY;
+  }
+  get activeHoursOfDay(): number {
+    let n = 0;
+    for (const c of this.hourOfDay) if (c > 0) n++;
+    return n;
+  }
+  /** Entropy of the hour-of-day histogram, normalised to 0..1 (1 = flat around the clock). */
+  get hourEntropy(): number {
+    let h = 0;
+    for (const c of this.hourOfDay) {
+      if (c === 0) continue;
+      const p = c / this.n;
+      h -= p * Math.log(p);
+    }
+    return h / Math.log(24);
+  }
+  get maxDaily(): number {
+    let m = 0;
+    for (const c of this.days.values()) if (c > m) m = c;
+    return m;
+  }
+  capabilityShares(): Partial<Record<Capability, number>> {
+    const out: Partial<Record<Capability, number>> = {};
+    CAPABILITIES.forEach((c, i) => {
+      const v = this.capabilities[i]!;
+      if (v > 0) out[c] = v / this.n;
+    });
+    return out;
+  }
+  topShare(counter: CappedCounter): number {
+    const t = counter.top();
+    return t ? t[1] / this.n : 0;
+  }
+}

@@ -1,0 +1,202 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExchangeFeatures } from '../core/features.js';
+import { DetectionEngine } from './engine.js';
+
+const T0 = Date.parse('2026-04-22T00:00:00Z');
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+let seq = 0;
+function feat(p: Partial<ExchangeFeatures> & { account_id: string; ts: number }): ExchangeFeatures {
+  seq++;
+  return {
+    id: `e${seq}`,
+    org_id: null,
+    api_key_id: null,
+    model: 'm-1',
+    conversation_id: `c${seq}`,
+    ip: '198.51.100.1',
+    subnet: '198.51.100.0/24',
+    asn: 64500,
+    country: 'US',
+    user_agent: 'sdk/1.0',
+    tier: 'standard',
+    account_created_at: T0 - 400 * DAY,
+    payment_fp: null,
+    email_domain: 'example.com',
+    verified: true,
+    n_messages: 1,
+    n_user_turns: 1,
+    n_tool_results: 0,
+    n_tools: 0,
+    tools_sig: '',
+    system_sig: '',
+    harness_sig: 'h-default',
+    template_prefix: `p${seq}`,
+    template_suffix: `s${seq}`,
+    template_simhash: '0000000000000000',
+    prompt_hash: `q${seq}`,
+    prompt_chars: 200,
+    capability: 'general_chat',
+    elicitation: 0,
+    grading: false,
+    max_tokens: null,
+    thinking_budget: null,
+    stream: null,
+    input_tokens: 100,
+    output_tokens: 300,
+    reasoning_tokens: null,
+    status: 200,
+    prompt_preview: null,
+    ...p,
+  };
+}
+
+/** A scripted pool: new accounts, one harness with an injected system prompt, a wrapper, round the clock. */
+function campaignPool(prefix: string, accounts: number, from: number, hours: number, opts: { ipBase: number; payment?: (i: number) => string }): ExchangeFeatures[] {
+  const out: ExchangeFeatures[] = [];
+  for (let h = 0; h < hours; h++) {
+    for (let i = 0; i < accounts; i++) {
+      for (let k = 0; k < 3; k++) {
+        const ts = from + h * HOUR + i * 5_000 + k * 1_000_000;
+        out.push(
+          feat({
+            account_id: `${prefix}${i}`,
+            ts,
+            ip: `203.0.${opts.ipBase + ((i + h) % 40)}.${(i * 7 + h) % 250}`,
+            subnet: `203.0.${opts.ipBase + ((i + h) % 40)}.0/24`,
+            asn: 64600 + ((i + h) % 6),
+            account_created_at: from - 6 * HOUR,
+            tier: 'edu',
+            verified: false,
+            payment_fp: opts.payment ? opts.payment(i) : `pm-${prefix}${i}`,
+            system_sig: 'sys-injected',
+            harness_sig: 'h-harvester',
+            template_prefix: 'tp-solve',
+            template_suffix: 'ts-steps',
+            capability: k % 2 ? 'coding' : 'reasoning',
+            elicitation: 1,
+            grading: k === 2 && h % 3 === 0,
+            max_tokens: 8192,
+          }),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** People at one company: one org, one egress IP, one payment method, office hours, conversations. */
+function enterprise(accounts: number, days: number): ExchangeFeatures[] {
+  const out: ExchangeFeatures[] = [];
+  for (let d = 0; d < days; d++) {
+    for (let i = 0; i < accounts; i++) {
+      const n = 3 + ((i * 7 + d) % 6);
+      for (let k = 0; k < n; k++) {
+        const ts = T0 + d * DAY + (9 + ((i + k * 3) % 8)) * HOUR + ((i * 13 + k * 17) % 50) * 60_000;
+        out.push(
+          feat({
+            account_id: `emp${i}`,
+            ts,
+            org_id: 'org-acme',
+            ip: '192.0.2.10',
+            subnet: '192.0.2.0/24',
+            payment_fp: 'pm-acme',
+            tier: 'enterprise',
+            n_messages: 1 + (k % 4) * 2,
+            n_user_turns: 1 + (k % 4),
+            capability: k % 3 ? 'general_chat' : 'coding',
+            elicitation: (i + k) % 9 === 0 ? 1 : 0,
+          }),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** A SaaS product: one account, huge volume, one template around real user content, diurnal. */
+function saas(days: number): ExchangeFeatures[] {
+  const out: ExchangeFeatures[] = [];
+  for (let d = 0; d < days; d++) {
+    for (let h = 0; h < 24; h++) {
+      const load = h >= 7 && h <= 22 ? 40 : 4;
+      for (let k = 0; k < load; k++) {
+        out.push(
+          feat({
+            account_id: 'saas',
+            ts: T0 + d * DAY + h * HOUR + k * 80_000 + ((k * 7919) % 50_000),
+            ip: `192.0.2.${100 + (k % 3)}`,
+            subnet: '192.0.2.0/24',
+            tier: 'enterprise',
+            system_sig: 'sys-saas',
+            harness_sig: 'h-saas',
+            template_prefix: 'tp-saas',
+            template_suffix: 'ts-saas',
+          }),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+function run(exchanges: ExchangeFeatures[], params = {}): DetectionEngine {
+  const engine = new DetectionEngine({ params });
+  for (const f of [...exchanges].sort((a, b) => a.ts - b.ts)) engine.observe(f);
+  engine.finish();
+  return engine;
+}
+
+describe('DetectionEngine', () => {
+  it('groups a scripted pool into one campaign and flags every account in it', () => {
+    const engine = run([...campaignPool('bot', 12, T0, 48, { ipBase: 0 }), ...enterprise(10, 2)]);
+    const campaigns = engine.campaignList();
+    assert.equal(campaigns.length, 1);
+    const members = engine.membersOfCampaign(campaigns[0]!.id);
+    assert.deepEqual(members, Array.from({ length: 12 }, (_, i) => `bot${i}`).sort());
+    const flagged = engine.verdicts().filter((v) => v.verdict === 'distillation');
+    assert.equal(flagged.length, 12);
+    for (const v of flagged) {
+      assert.ok(v.flaggedAt !== null && v.flaggedAt - T0 <= 24 * HOUR, `${v.accountId} flagged within its first day`);
+      assert.ok(v.reasons.length > 0);
+    }
+  });
+
+  it('leaves an enterprise behind one IP and payment method benign', () => {
+    const engine = run(enterprise(30, 5));
+    assert.equal(engine.campaignList().length, 0);
+    assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 0);
+  });
+
+  it('leaves one very busy SaaS account on one template benign', () => {
+    const engine = run(saas(4));
+    assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 0);
+  });
+
+  it('ties a fresh pool that keeps the banned pool harness to the same campaign within its first exchanges', () => {
+    const first = campaignPool('old', 10, T0, 30, { ipBase: 0 });
+    const fresh = campaignPool('new', 10, T0 + 40 * HOUR, 6, { ipBase: 100, payment: (i) => `pm-fresh-${i}` });
+    const engine = run([...first, ...fresh]);
+    const cid = engine.verdictOf('old0')?.campaignId;
+    assert.ok(cid, 'first pool is a campaign');
+    for (let i = 0; i < 10; i++) {
+      const v = engine.verdictOf(`new${i}`)!;
+      assert.equal(v.verdict, 'distillation');
+      assert.equal(v.campaignId, cid);
+      assert.ok(v.flaggedAt! - (T0 + 40 * HOUR) < 2 * HOUR, `new${i} flagged within 2 h of its first request`);
+      assert.ok(v.reasons.some((r) => r.includes('reuses')), v.reasons.join('; '));
+    }
+  });
+
+  it('says when it would have flagged, never before the evidence existed', () => {
+    const pool = campaignPool('bot', 8, T0 + 10 * DAY, 24, { ipBase: 0 });
+    const engine = run(pool);
+    for (const v of engine.verdicts()) if (v.flaggedAt !== null) assert.ok(v.flaggedAt > T0 + 10 * DAY);
+  });
+
+  it('rejects invalid parameters with the parameter named', () => {
+    assert.throws(() => new DetectionEngine({ params: { suspectRisk: 3 } }), /suspectRisk/);
+  });
+});

@@ -1,0 +1,385 @@
+/**
+ * The detection engine: fed exchanges in event-time order, by the scanner (replaying the
+ * store) and by the gateway (live). It keeps per-account behaviour, an index of shared
+ * indicators, and every `linkIntervalMs` of event time it scores accounts, links suspects
+ * into campaigns and flags them. Because linking only ever sees exchanges before the tick,
+ * the time at which an account is flagged is the time a live deployment would have flagged it.
+ */
+import type { ExchangeFeatures } from '../core/features.js';
+import { findCommunities, type Community } from '../link/communities.js';
+import { scoreCampaign, type CampaignScore, type Member } from '../link/campaign-score.js';
+import { burstKey, HABIT_MIN_USES, HARNESS_KINDS, IndicatorIndex, kindOf } from '../link/indicators.js';
+import { AccountState } from './account-state.js';
+import { scoreAccount, type AccountScore } from './account-score.js';
+import { describe as describeFinding, type Finding } from './findings.js';
+import { DEFAULT_PARAMS, DetectorParamsSchema, type DetectorParams } from './params.js';
+import type { Verdict } from '../core/report.js';
+
+const HOUR = 3_600_000;
+
+export interface CampaignState {
+  id: string;
+  firstFlaggedAt: number;
+  score: CampaignScore;
+  /** Indicator keys held by at least two members, with how many hold each. */
+  indicators: Map<string, number>;
+  /** Harness, system-prompt and template keys specific to this campaign (see signatures). */
+  signature: Set<string>;
+}
+
+export interface AccountVerdict {
+  accountId: string;
+  risk: number;
+  verdict: Verdict;
+  campaignId: string | null;
+  flaggedAt: number | null;
+  reasons: string[];
+  exchanges: number;
+}
+
+export interface FlagEvent {
+  accountId: string;
+  at: number;
+  campaignId: string | null;
+  reason: string;
+}
+
+export interface EngineOptions {
+  params?: Partial<DetectorParams>;
+  /** Called when an account is first flagged (the gateway acts on it). */
+  onFlag?: (e: FlagEvent) => void;
+}
+
+export class DetectionEngine {
+  readonly params: DetectorParams;
+  private readonly accounts = new Map<string, AccountState>();
+  private readonly scores = new Map<string, AccountScore>();
+  private readonly keys = new Map<string, Set<string>>();
+  private readonly index = new IndicatorIndex();
+  private readonly modelFirstSeen = new Map<string, number>();
+  private readonly campaigns = new Map<string, CampaignState>();
+  /** signature key → campaign id, for tying new accounts to a known harness at once. */
+  private readonly signatures = new Map<string, string>();
+  /** Per unflagged account: campaign id → signature keys it has been seen using. */
+  private readonly harnessMatches = new Map<string, Map<string, Set<string>>>();
+  private readonly suspects = new Set<string>();
+  private nextTick = -Infinity;
+  private lastTs = -Infinity;
+  private campaignSeq = 0;
+  private readonly onFlag: ((e: FlagEvent) => void) | undefined;
+  exchanges = 0;
+  linkRuns = 0;
+
+  constructor(opts: EngineOptions = {}) {
+    this.params = DetectorParamsSchema.parse({ ...DEFAULT_PARAMS, ...(opts.params ?? {}) });
+    this.onFlag = opts.onFlag;
+  }
+
+  /** Feeds one exchange. Exchanges must come in event-time order (ties in any order). */
+  observe(f: ExchangeFeatures): void {
+    if (f.ts >= this.nextTick) {
+      if (this.nextTick !== -Infinity) this.tick(Math.floor(f.ts / this.params.linkIntervalMs) * this.params.linkIntervalMs);
+      this.nextTick = (Math.floor(f.ts / this.params.linkIntervalMs) + 1) * this.params.linkIntervalMs;
+    }
+    this.exchanges++;
+    if (f.ts > this.lastTs) this.lastTs = f.ts;
+    if (!this.modelFirstSeen.has(f.model)) this.modelFirstSeen.set(f.model, f.ts);
+
+    let s = this.accounts.get(f.account_id);
+    if (!s) {
+      s = new AccountState(f.account_id);
+      this.accounts.set(f.account_id, s);
+    }
+    s.observe(f);
+    this.indexExchange(s, f);
+    if (s.flaggedAt === null && this.signatures.size > 0) this.matchHarness(s, f);
+  }
+
+  private addKey(account: string, key: string): void {
+    if (!this.index.add(key, account)) return;
+    let k = this.keys.get(account);
+    if (!k) {
+      k = new Set();
+      this.keys.set(account, k);
+    }
+    k.add(key);
+  }
+
+  private indexExchange(s: AccountState, f: ExchangeFeatures): void {
+    const a = f.account_id;
+    if (f.ip !== null && s.ips.items.size <= this.params.linkIpsPerAccount && s.ips.items.has(f.ip)) this.addKey(a, 'ip:' + f.ip);
+    if (f.subnet !== null && s.subnets.items.has(f.subnet) && s.subnets.items.size <= 16) this.addKey(a, 'subnet:' + f.subnet);
+    if (f.payment_fp !== null) this.addKey(a, 'payment:' + f.payment_fp);
+    if (s.n === 1) {
+      const b = burstKey(f);
+      if (b) this.addKey(a, b);
+    }
+    // Harness and templates count once they are a habit of the account, not a one-off.
+    if (f.harness_sig && (s.harnesses.counts.get(f.harness_sig) ?? 0) >= HABIT_MIN_USES) this.addKey(a, 'harness:' + f.harness_sig);
+    if (f.system_sig && (s.systems.counts.get(f.system_sig) ?? 0) >= HABIT_MIN_USES) this.addKey(a, 'system:' + f.system_sig);
+    if ((s.prefixes.counts.get(f.template_prefix) ?? 0) >= HABIT_MIN_USES) this.addKey(a, 'template:' + f.template_prefix);
+    if ((s.suffixes.counts.get(f.template_suffix) ?? 0) >= HABIT_MIN_USES) this.addKey(a, 'template:' + f.template_suffix);
+  }
+
+  /** A fresh account that uses two of a flagged campaign's specific harness marks is that campaign's. */
+  private matchHarness(s: AccountState, f: ExchangeFeatures): void {
+    const candidates: [string, string][] = [
+      ['harness:' + f.harness_sig, ''],
+      ['system:' + f.system_sig, ''],
+      ['template:' + f.template_prefix, ''],
+      ['template:' + f.template_suffix, ''],
+    ];
+    for (const [key] of candidates) {
+      const cid = this.signatures.get(key);
+      if (!cid) continue;
+      let byCampaign = this.harnessMatches.get(s.id);
+      if (!byCampaign) {
+        byCampaign = new Map();
+        this.harnessMatches.set(s.id, byCampaign);
+      }
+      let matched = byCampaign.get(cid);
+      if (!matched) {
+        matched = new Set();
+        byCampaign.set(cid, matched);
+      }
+      matched.add(key);
+      if (matched.size >= 2) {
+        const marks = [...matched].map((k) => kindOf(k)).join(' and ');
+        this.flag(s, f.ts, cid, `reuses the ${marks} of campaign ${cid} from its first exchanges`);
+        this.harnessMatches.delete(s.id);
+        return;
+      }
+    }
+  }
+
+  private flag(s: AccountState, at: number, campaignId: string | null, reason: string): void {
+    if (s.flaggedAt !== null) return;
+    s.flaggedAt = at;
+    s.campaignId = campaignId;
+    if (campaignId) this.memberCounts.set(campaignId, (this.memberCounts.get(campaignId) ?? 0) + 1);
+    this.flagReasons.set(s.id, reason);
+    this.onFlag?.({ accountId: s.id, at, campaignId, reason });
+  }
+  private readonly flagReasons = new Map<string, string>();
+
+  private rescore(): void {
+    for (const s of this.accounts.values()) {
+      if (!s.dirty) continue;
+      s.dirty = false;
+      const score = scoreAccount(s, this.params);
+      this.scores.set(s.id, score);
+      if (score.risk >= this.params.suspectRisk) this.suspects.add(s.id);
+      else this.suspects.delete(s.id);
+    }
+  }
+
+  private scoreOf(id: string): AccountScore {
+    return this.scores.get(id) ?? { risk: 0, findings: [], families: new Set() };
+  }
+
+  /** Runs scoring and linking as of event time `at` (exclusive). */
+  tick(at: number): void {
+    this.linkRuns++;
+    this.rescore();
+    const p = this.params;
+    const communities = findCommunities({
+      suspects: this.suspects,
+      keysOf: (a) => this.keys.get(a) ?? [],
+      index: this.index,
+      genericAccounts: p.genericIndicatorAccounts,
+      resolution: p.louvainResolution,
+    });
+    const headHour = Math.floor((at - 1) / HOUR);
+    for (const com of communities) {
+      if (com.accounts.length < p.minCampaignAccounts) continue;
+      const members = this.membersOf(com.accounts);
+      const score = scoreCampaign(com, members, p, { headHour, modelFirstSeen: this.modelFirstSeen });
+      if (score.confidence < p.campaignConfidence) continue;
+      const id = this.campaignIdFor(com.accounts);
+      this.absorbCampaigns(id, com.accounts);
+      const existing = this.campaigns.get(id);
+      this.campaigns.set(id, {
+        id,
+        firstFlaggedAt: Math.min(existing?.firstFlaggedAt ?? at, this.mergedFlagTime.get(id) ?? at),
+        score,
+        indicators: com.indicators,
+        signature: new Set(),
+      });
+      for (const m of members) {
+        if (m.state.flaggedAt !== null) continue;
+        if (this.involved(m, com)) {
+          this.flag(m.state, at, id, `member of campaign ${id} (confidence ${score.confidence.toFixed(2)})`);
+        }
+      }
+    }
+    // An account alone can be acted on only with strong evidence of several kinds, content among them.
+    for (const id of this.suspects) {
+      const s = this.accounts.get(id)!;
+      if (s.flaggedAt !== null) continue;
+      const sc = this.scoreOf(id);
+      if (sc.risk >= p.aloneDistillationRisk && sc.families.size >= p.aloneDistillationFamilies && sc.families.has('content')) {
+        this.flag(s, at, null, `account alone: ${sc.families.size} kinds of evidence, risk ${sc.risk.toFixed(2)}`);
+      }
+    }
+    this.refreshSignatures();
+  }
+
+  private membersOf(ids: readonly string[]): Member[] {
+    return ids.map((a) => ({ state: this.accounts.get(a)!, score: this.scoreOf(a) }));
+  }
+
+  /**
+   * Is a member of a flagged group part of the operation, or a bystander that shares an IP
+   * with it? It must behave at least a little like the group, or share its harness or payment.
+   */
+  private involved(m: Member, com: Community): boolean {
+    if (m.score.risk >= 0.15) return true;
+    for (const key of this.keys.get(m.state.id) ?? []) {
+      const kind = kindOf(key);
+      if ((HARNESS_KINDS.has(kind) || kind === 'payment') && (com.indicators.get(key) ?? 0) >= 2) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Linking runs see more as time goes on: two groups flagged apart early may turn out to be
+   * one operation. Their accounts then move to the surviving id, which keeps the earliest flag time.
+   */
+  private absorbCampaigns(id: string, accounts: readonly string[]): void {
+    const others = new Set<string>();
+    for (const a of accounts) {
+      const c = this.accounts.get(a)?.campaignId;
+      if (c && c !== id) others.add(c);
+    }
+    if (others.size === 0) return;
+    let earliest = this.campaigns.get(id)?.firstFlaggedAt ?? Infinity;
+    for (const s of this.accounts.values()) {
+      if (s.campaignId && others.has(s.campaignId)) {
+        s.campaignId = id;
+        this.memberCounts.set(id, (this.memberCounts.get(id) ?? 0) + 1);
+      }
+    }
+    for (const o of others) {
+      earliest = Math.min(earliest, this.campaigns.get(o)?.firstFlaggedAt ?? Infinity);
+      this.campaigns.delete(o);
+      this.memberCounts.delete(o);
+    }
+    const c = this.campaigns.get(id);
+    if (c && earliest < c.firstFlaggedAt) c.firstFlaggedAt = earliest;
+    this.mergedFlagTime.set(id, earliest);
+  }
+  private readonly mergedFlagTime = new Map<string, number>();
+
+  /** Keeps campaign ids stable across linking runs: the id most members already carry. */
+  private campaignIdFor(accounts: readonly string[]): string {
+    const votes = new Map<string, number>();
+    for (const a of accounts) {
+      const c = this.accounts.get(a)?.campaignId;
+      if (c) votes.set(c, (votes.get(c) ?? 0) + 1);
+    }
+    let best: string | null = null;
+    let bestN = 0;
+    for (const [c, n] of votes) if (n > bestN) [best, bestN] = [c, n];
+    return best ?? `cmp_${++this.campaignSeq}`;
+  }
+
+  /** Harness marks that members share and few outsiders use: what a replacement pool keeps. */
+  private refreshSignatures(): void {
+    this.signatures.clear();
+    for (const c of this.campaigns.values()) {
+      c.signature.clear();
+      const members = this.memberCounts.get(c.id) ?? 0;
+      if (members < this.params.minCampaignAccounts) continue;
+      for (const [key, holdersInside] of c.indicators) {
+        if (!HARNESS_KINDS.has(kindOf(key))) continue;
+        if (holdersInside < Math.max(2, 0.3 * members)) continue;
+        let outside = 0;
+        for (const a of this.index.holders(key)) if (this.accounts.get(a)?.campaignId !== c.id) outside++;
+        if (outside > Math.max(2, 0.1 * members)) continue;
+        c.signature.add(key);
+        this.signatures.set(key, c.id);
+      }
+    }
+  }
+
+  /** Accounts flagged as members, per campaign. */
+  private readonly memberCounts = new Map<string, number>();
+
+  /** Finishes the stream: one last linking run after the last exchange. */
+  finish(): void {
+    if (this.lastTs > -Infinity) this.tick(this.lastTs + 1);
+  }
+
+  /** The current verdict on one account (the gateway asks this on every request). */
+  verdictOf(accountId: string): AccountVerdict | null {
+    const s = this.accounts.get(accountId);
+    if (!s) return null;
+    if (s.dirty) {
+      this.scores.set(s.id, scoreAccount(s, this.params));
+      s.dirty = false;
+    }
+    return this.verdictFor(s);
+  }
+
+  private verdictFor(s: AccountState): AccountVerdict {
+    const sc = this.scoreOf(s.id);
+    const reasons: string[] = [];
+    const flagReason = this.flagReasons.get(s.id);
+    if (flagReason) reasons.push(flagReason);
+    if (s.campaignId) {
+      const c = this.campaigns.get(s.campaignId);
+      if (c) for (const f of topFindings(c.score.findings, 3)) reasons.push(`campaign ${c.id}: ${describeFinding(f)}`);
+    }
+    for (const f of topFindings(sc.findings, 5)) reasons.push(describeFinding(f));
+    let verdict: Verdict = 'benign';
+    if (s.flaggedAt !== null) verdict = 'distillation';
+    else if (sc.risk >= this.params.suspiciousRisk && sc.families.size >= 2) verdict = 'suspicious';
+    const risk = s.flaggedAt !== null ? Math.max(sc.risk, this.campaigns.get(s.campaignId ?? '')?.score.confidence ?? 0) : sc.risk;
+    return { accountId: s.id, risk, verdict, campaignId: s.campaignId, flaggedAt: s.flaggedAt, reasons, exchanges: s.n };
+  }
+
+  /** Every account that is not benign, riskiest first. */
+  verdicts(): AccountVerdict[] {
+    const out: AccountVerdict[] = [];
+    for (const s of this.accounts.values()) {
+      const v = this.verdictFor(s);
+      if (v.verdict !== 'benign') out.push(v);
+    }
+    return out.sort((a, b) => b.risk - a.risk || a.accountId.localeCompare(b.accountId));
+  }
+
+  /** Flagged campaigns, rescored on their current members, largest first. */
+  campaignList(): CampaignState[] {
+    const out: CampaignState[] = [];
+    const headHour = Math.floor(this.lastTs / HOUR);
+    const byCampaign = new Map<string, string[]>();
+    for (const s of this.accounts.values()) {
+      if (!s.campaignId) continue;
+      const list = byCampaign.get(s.campaignId);
+      if (list) list.push(s.id);
+      else byCampaign.set(s.campaignId, [s.id]);
+    }
+    for (const c of this.campaigns.values()) {
+      const ids = (byCampaign.get(c.id) ?? []).sort();
+      if (ids.length === 0) continue;
+      const indicators = new Map<string, number>();
+      for (const a of ids) for (const k of this.keys.get(a) ?? []) indicators.set(k, (indicators.get(k) ?? 0) + 1);
+      for (const [k, n] of indicators) if (n < 2) indicators.delete(k);
+      const score = scoreCampaign({ accounts: ids, indicators }, this.membersOf(ids), this.params, { headHour, modelFirstSeen: this.modelFirstSeen });
+      out.push({ ...c, score, indicators });
+    }
+    return out.sort((a, b) => b.score.exchanges - a.score.exchanges);
+  }
+
+  membersOfCampaign(id: string): string[] {
+    return [...this.accounts.values()].filter((s) => s.campaignId === id).map((s) => s.id).sort();
+  }
+
+  accountCount(): number {
+    return this.accounts.size;
+  }
+}
+
+function topFindings(findings: readonly Finding[], n: number): Finding[] {
+  return [...findings].sort((a, b) => b.weight * b.strength - a.weight * a.strength).slice(0, n);
+}

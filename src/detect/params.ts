@@ -1,0 +1,48 @@
+/**
+ * Detector parameters, validated once. Defaults are chosen from the threat model's
+ * indicators, not fitted to any one data set; every one can be overridden from a file.
+ */
+import { z } from 'zod';
+
+export const DetectorParamsSchema = z.strictObject({
+  /** Event time between two linking runs, in ms. @default 1 hour */
+  linkIntervalMs: z.number().int().positive().default(3_600_000),
+  /** Exchanges an account needs before content shares count. @default 8 */
+  minExchangesContent: z.number().int().positive().default(8),
+  /** An account this many days old or younger at its first request is new. @default 3 */
+  newAccountDays: z.number().positive().default(3),
+  /** First-day exchanges that make a new account's start "full throughput". @default 50 */
+  rampUpExchanges: z.number().positive().default(50),
+  /** Exchanges per active day that count as heavy on a non-enterprise tier. @default 200 */
+  heavyPerDay: z.number().positive().default(200),
+  /** Account risk from which an account takes part in linking. @default 0.3 */
+  suspectRisk: z.number().min(0).max(1).default(0.3),
+  /** Account risk and evidence families for a verdict on an account alone. */
+  aloneDistillationRisk: z.number().min(0).max(1).default(0.9),
+  aloneDistillationFamilies: z.number().int().min(1).max(4).default(3),
+  suspiciousRisk: z.number().min(0).max(1).default(0.6),
+  /** Accounts a linked group needs to be a campaign. @default 3 */
+  minCampaignAccounts: z.number().int().min(2).default(3),
+  /** Campaign confidence from which its members are acted on. @default 0.75 */
+  campaignConfidence: z.number().min(0).max(1).default(0.75),
+  /** IPs per account used for linking (most accounts have a few; proxies have hundreds). @default 32 */
+  linkIpsPerAccount: z.number().int().positive().default(32),
+  /** An indicator shared by more accounts than this links only suspects (it is generic). @default 2000 */
+  genericIndicatorAccounts: z.number().int().positive().default(2000),
+  /**
+   * Louvain resolution: higher splits more. Below 1 because one operator's accounts form a
+   * dense, uniform block (every account holds the same harness) that modularity at 1 cuts
+   * into arbitrary pieces. @default 0.5
+   */
+  louvainResolution: z.number().positive().default(0.5),
+});
+export type DetectorParams = z.infer<typeof DetectorParamsSchema>;
+
+export const DEFAULT_PARAMS: DetectorParams = DetectorParamsSchema.parse({});
+
+export function parseParams(input: unknown): { ok: true; value: DetectorParams } | { ok: false; error: string } {
+  const r = DetectorParamsSchema.safeParse(input ?? {});
+  if (r.success) return { ok: true, value: r.data };
+  const issue = r.error.issues[0];
+  return { ok: false, error: `Invalid detector parameter "${issue?.path.join('.') ?? ''}": ${issue?.message ?? 'unknown error'}` };
+}

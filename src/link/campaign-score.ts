@@ -1,0 +1,197 @@
+/**
+ * Scores a linked group of accounts as a whole. A campaign needs both coordination (the
+ * accounts are run together) and behaviour (what they do is harvesting): an enterprise or a
+ * class is coordinated but behaves like people; one busy customer behaves like a script but
+ * is not many accounts. Each family of evidence is summed over the group, so a hydra of
+ * individually quiet accounts adds up.
+ */
+import { CAPABILITIES, type Capability } from '../core/features.js';
+import type { Tactic } from '../core/report.js';
+import type { AccountState } from '../detect/account-state.js';
+import type { AccountScore } from '../detect/account-score.js';
+import { combine, families, pct, ramp, type EvidenceFamily, type Finding } from '../detect/findings.js';
+import type { DetectorParams } from '../detect/params.js';
+import type { Community } from './communities.js';
+import { kindOf, type IndicatorKind } from './indicators.js';
+
+export interface Member {
+  state: AccountState;
+  score: AccountScore;
+}
+
+export interface CampaignScore {
+  confidence: number;
+  findings: Finding[];
+  families: Set<EvidenceFamily>;
+  tactics: Tactic[];
+  capabilities: Partial<Record<Capability, number>>;
+  exchanges: number;
+  firstSeen: number;
+  lastSeen: number;
+  /** Link kinds inside the group, with how many account–indicator ties each gave. */
+  links: Record<string, number>;
+}
+
+const DAY = 86_400_000;
+
+function strength(score: AccountScore, code: string): number {
+  for (const f of score.findings) if (f.code === code) return f.strength;
+  return 0;
+}
+
+/** Mean Pearson correlation of hourly activity over sampled pairs of members. */
+export function activityCorrelation(members: readonly Member[], headHour: number, maxMembers = 40): number {
+  const sample = members.slice(0, maxMembers).map((m) => m.state.recentSeries(headHour));
+  const centred = sample
+    .map((s) => {
+      let mean = 0;
+      for (const v of s) mean += v;
+      mean /= s.length;
+      let ss = 0;
+      const c = new Float64Array(s.length);
+      for (let i = 0; i < s.length; i++) {
+        c[i] = s[i]! - mean;
+        ss += c[i]! * c[i]!;
+      }
+      return ss > 0 ? { c, norm: Math.sqrt(ss) } : null;
+    })
+    .filter((x) => x !== null);
+  if (centred.length < 2) return 0;
+  let sum = 0;
+  let pairs = 0;
+  for (let i = 0; i < centred.length; i++) {
+    for (let j = i + 1; j < centred.length; j++) {
+      const a = centred[i]!;
+      const b = centred[j]!;
+      let dot = 0;
+      for (let k = 0; k < a.c.length; k++) dot += a.c[k]! * b.c[k]!;
+      sum += dot / (a.norm * b.norm);
+      pairs++;
+    }
+  }
+  return sum / pairs;
+}
+
+export function scoreCampaign(
+  community: Community,
+  members: readonly Member[],
+  p: DetectorParams,
+  ctx: { headHour: number; modelFirstSeen: ReadonlyMap<string, number> },
+): CampaignScore {
+  const findings: Finding[] = [];
+  const push = (code: string, family: EvidenceFamily, s: number, weight: number, detail: string): void => {
+    if (s > 0) findings.push({ code, family, strength: Math.min(1, s), weight, detail });
+  };
+  const k = members.length;
+  let exchanges = 0;
+  let elicitSum = 0;
+  let graded = 0;
+  let firstSeen = Infinity;
+  let lastSeen = -Infinity;
+  const caps = new Float64Array(CAPABILITIES.length);
+  const payments = new Set<string>();
+  const orgs = new Set<string>();
+  let templated = 0;
+  let automated = 0;
+  let noRamp = 0;
+  let newAccounts = 0;
+  let rotating = 0;
+  let involved = 0;
+  for (const m of members) {
+    const s = m.state;
+    exchanges += s.n;
+    elicitSum += s.elicitationSum;
+    graded += s.graded;
+    firstSeen = Math.min(firstSeen, s.firstTs);
+    lastSeen = Math.max(lastSeen, s.lastTs);
+    s.capabilities.forEach((v, i) => (caps[i]! += v));
+    for (const x of s.payments.items) payments.add(x);
+    for (const x of s.orgs.items) orgs.add(x);
+    if (strength(m.score, 'templated_bank') >= 0.5) templated++;
+    if (Math.max(strength(m.score, 'around_the_clock'), strength(m.score, 'regular_timing')) >= 0.5) automated++;
+    if (strength(m.score, 'no_ramp_up') >= 0.5) noRamp++;
+    const age = s.ageAtFirstDays;
+    if (age !== null && age <= p.newAccountDays) newAccounts++;
+    if (strength(m.score, 'ip_rotation') >= 0.5) rotating++;
+    if (m.score.risk >= p.suspectRisk) involved++;
+  }
+
+  // Behaviour, summed over the group's exchanges so that quiet accounts add up.
+  const elicit = elicitSum / Math.max(1, exchanges);
+  push('campaign_elicitation', 'content', ramp(elicit, 0.1, 0.4), 0.55, `${pct(elicit)} of the group's ${exchanges} prompts ask for the reasoning itself`);
+  const gradedShare = graded / Math.max(1, exchanges);
+  push('campaign_grading', 'content', ramp(gradedShare, 0.03, 0.15), 0.45, `${pct(gradedShare)} of the group's prompts ask the model to grade or rank answers`);
+  push('campaign_templates', 'content', ramp(templated / k, 0.2, 0.6), 0.3, `${templated} of ${k} accounts fill one wrapper from a problem bank`);
+  push('campaign_automation', 'automation', ramp(automated / k, 0.2, 0.6), 0.4, `${automated} of ${k} accounts run around the clock or on a fixed cadence`);
+  push('campaign_no_ramp_up', 'lifecycle', ramp(noRamp / k, 0.2, 0.6), 0.35, `${noRamp} of ${k} accounts ran at full throughput from their first day`);
+  push('campaign_new_accounts', 'lifecycle', ramp(newAccounts / k, 0.5, 0.9) * ramp(involved / k, 0.3, 0.7), 0.2, `${newAccounts} of ${k} accounts were new at their first request`);
+  push('campaign_ip_rotation', 'infrastructure', ramp(rotating / k, 0.2, 0.6), 0.35, `${rotating} of ${k} accounts rotate IPs across networks`);
+
+  // Coordination: what ties the accounts together.
+  const links: Record<string, number> = {};
+  let harnessTies = 0;
+  let sharedPaymentAccounts = 0;
+  for (const [key, holders] of community.indicators) {
+    const kind: IndicatorKind = kindOf(key);
+    links[kind] = (links[kind] ?? 0) + holders;
+    if ((kind === 'harness' || kind === 'system' || kind === 'template') && holders > harnessTies) harnessTies = holders;
+    if (kind === 'payment' && holders >= 2) sharedPaymentAccounts = Math.max(sharedPaymentAccounts, holders);
+  }
+  push('shared_harness', 'coordination', ramp(harnessTies / k, 0.3, 0.8), 0.35, `${harnessTies} of ${k} accounts send requests from one harness (client, parameters, injected prompt or template)`);
+  if (sharedPaymentAccounts >= 3 && orgs.size !== 1) {
+    push('shared_payment', 'coordination', ramp(sharedPaymentAccounts / k, 0.1, 0.5), 0.35, `${sharedPaymentAccounts} accounts in ${orgs.size || 'no'} organisations pay with one payment method`);
+  }
+  const corr = activityCorrelation(members, ctx.headHour);
+  push('synchronized_activity', 'coordination', ramp(corr, 0.3, 0.7), 0.3, `hourly activity of member accounts correlates at ${corr.toFixed(2)}`);
+
+  const fam = families(findings, 0.5);
+  const behaviour = ['content', 'automation', 'lifecycle', 'infrastructure'].filter((f) => fam.has(f as EvidenceFamily)).length;
+  const coordinated = fam.has('coordination') || (links['ip'] ?? 0) + (links['payment'] ?? 0) >= k;
+  // Coordination without harvesting behaviour is an organisation; behaviour without
+  // coordination is one customer. A campaign needs both, and two kinds of behaviour.
+  let confidence = combine(findings);
+  if (k < p.minCampaignAccounts || !coordinated || behaviour < 2) confidence = Math.min(confidence, 0.5);
+
+  const tactics = new Set<Tactic>();
+  if (elicit >= 0.15) tactics.add('cot_elicitation');
+  if (gradedShare >= 0.03) tactics.add('reward_grading');
+  if (templated / k >= 0.3) tactics.add('capability_sweep');
+  if (rotating / k >= 0.3 && k >= 10) tactics.add('hydra_proxy');
+  if (corr >= 0.5 || sharedPaymentAccounts >= 3) tactics.add('synchronized_accounts');
+  if (automated / k >= 0.3) tactics.add('around_the_clock');
+  if (noRamp / k >= 0.3) tactics.add('no_ramp_up');
+  if (rotating / k >= 0.3) tactics.add('ip_rotation');
+  if (members.some((m) => strength(m.score, 'farmed_entry_point') > 0) && newAccounts / k >= 0.5) tactics.add('entry_point_farming');
+  if (elicit < 0.05 && gradedShare < 0.02 && templated === 0 && (automated > 0 || noRamp > 0)) tactics.add('relay');
+  if (detectPivot(members, ctx.modelFirstSeen, exchanges)) tactics.add('model_pivot');
+
+  const capabilities: Partial<Record<Capability, number>> = {};
+  CAPABILITIES.forEach((c, i) => {
+    const v = caps[i]! / Math.max(1, exchanges);
+    if (v >= 0.005) capabilities[c] = Math.round(v * 1000) / 1000;
+  });
+  return { confidence, findings, families: fam, tactics: [...tactics], capabilities, exchanges, firstSeen, lastSeen, links };
+}
+
+/** Moved a large share of its traffic to a model within 24 h of that model's first appearance. */
+function detectPivot(members: readonly Member[], modelFirstSeen: ReadonlyMap<string, number>, exchanges: number): boolean {
+  const perModel = new Map<string, { first: number; n: number }>();
+  let groupFirst = Infinity;
+  for (const m of members) {
+    groupFirst = Math.min(groupFirst, m.state.firstTs);
+    for (const [model, u] of m.state.models) {
+      const cur = perModel.get(model);
+      if (!cur) perModel.set(model, { first: u.first, n: u.n });
+      else {
+        cur.first = Math.min(cur.first, u.first);
+        cur.n += u.n;
+      }
+    }
+  }
+  for (const [model, u] of perModel) {
+    const release = modelFirstSeen.get(model);
+    if (release === undefined || release <= groupFirst) continue;
+    if (u.first - release <= DAY && u.n / exchanges >= 0.2) return true;
+  }
+  return false;
+}

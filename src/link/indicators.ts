@@ -1,0 +1,61 @@
+/**
+ * Indicators that can join two accounts: shared infrastructure (IPs, subnets, payment
+ * methods), a shared harness (client fingerprint, fixed injected system prompt), shared
+ * template families, and creation bursts. Kept as an inverted index, indicator → accounts,
+ * updated as exchanges arrive.
+ */
+import type { ExchangeFeatures } from '../core/features.js';
+
+export const INDICATOR_KINDS = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst'] as const;
+export type IndicatorKind = (typeof INDICATOR_KINDS)[number];
+
+/** Link weight per kind: how much sharing it says about common control. */
+export const KIND_WEIGHT: Record<IndicatorKind, number> = {
+  payment: 3,
+  harness: 2,
+  system: 2,
+  template: 1.5,
+  burst: 1,
+  ip: 1,
+  subnet: 0.3,
+};
+
+/** Kinds that say "same client software and habits", which survive a change of pool. */
+export const HARNESS_KINDS: ReadonlySet<IndicatorKind> = new Set(['harness', 'system', 'template']);
+
+export const kindOf = (key: string): IndicatorKind => key.slice(0, key.indexOf(':')) as IndicatorKind;
+
+/** Uses of a harness value or template by one account before it counts as that account's habit. */
+export const HABIT_MIN_USES = 3;
+
+const HOUR = 3_600_000;
+
+/**
+ * Account creation bucket: accounts created in the same hour with the same tier and email
+ * domain. Farmed pools are created in bursts through one entry point.
+ */
+export function burstKey(f: ExchangeFeatures): string | null {
+  if (f.account_created_at === null) return null;
+  return `burst:${Math.floor(f.account_created_at / HOUR)}:${f.tier ?? ''}:${f.email_domain ?? ''}`;
+}
+
+export class IndicatorIndex {
+  readonly accounts = new Map<string, Set<string>>();
+
+  add(key: string, account: string): boolean {
+    let s = this.accounts.get(key);
+    if (!s) {
+      s = new Set();
+      this.accounts.set(key, s);
+    }
+    if (s.has(account)) return false;
+    s.add(account);
+    return true;
+  }
+
+  holders(key: string): ReadonlySet<string> {
+    return this.accounts.get(key) ?? EMPTY;
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();

@@ -1,0 +1,130 @@
+/**
+ * The scan: ingest every input into the store (streaming, idempotent, resumable), then replay
+ * the store in event-time order through the detection engine and write the report.
+ *
+ * Two passes because logs are not sorted (merged from many servers, files given in any
+ * order) while the engine must see time in order to say honestly when it would have
+ * flagged an account. The store does the sort, out of core.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { ScanReport } from '../core/report.js';
+import { DetectionEngine } from '../detect/engine.js';
+import type { DetectorParams } from '../detect/params.js';
+import { readExchanges } from '../ingest/read.js';
+import type { FormatOption } from '../ingest/detect.js';
+import { sourceKey } from '../ingest/source.js';
+import { buildReport } from '../report/build.js';
+import { computeFeatures, type FeatureOptions } from '../signals/features.js';
+import type { ExchangeFeatures } from '../core/features.js';
+import type { BadRecord, Store } from '../store/store.js';
+
+export interface ScanProgress {
+  phase: 'ingest' | 'detect';
+  file?: string;
+  /** Records read in this run (ingest) or exchanges replayed (detect). */
+  done: number;
+  bad: number;
+  duplicates: number;
+  /** Exchanges in the store, known in the detect phase. */
+  total?: number;
+}
+
+export interface ScanOptions {
+  inputs: readonly string[];
+  store: Store;
+  format?: FormatOption;
+  params?: Partial<DetectorParams>;
+  features?: FeatureOptions;
+  /** Bad records are also appended here as JSONL, for a human to look at. */
+  quarantinePath?: string;
+  batchSize?: number;
+  onProgress?: (p: ScanProgress) => void;
+  /** Stop after ingest (for loading data without detection). */
+  ingestOnly?: boolean;
+}
+
+export interface IngestSummary {
+  read: number;
+  inserted: number;
+  duplicates: number;
+  bad: number;
+  resumed: { file: string; fromLine: number }[];
+  skipped: string[];
+}
+
+/** Ingests inputs into the store. Each batch is committed with its checkpoint, so a killed run resumes. */
+export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
+  const batchSize = opts.batchSize ?? 20_000;
+  const summary: IngestSummary = { read: 0, inserted: 0, duplicates: 0, bad: 0, resumed: [], skipped: [] };
+  let quarantine: WriteStream | null = null;
+  const setAside = (b: BadRecord): void => {
+    if (opts.quarantinePath) {
+      quarantine ??= createWriteStream(opts.quarantinePath, { flags: 'a' });
+      quarantine.write(JSON.stringify(b) + '\n');
+    }
+  };
+  try {
+    for (const input of opts.inputs) {
+      const source = await sourceKey(input);
+      const cp = await opts.store.checkpoint(source);
+      if (cp?.done) {
+        summary.skipped.push(input);
+        continue;
+      }
+      const skipLines = cp?.line ?? 0;
+      if (skipLines > 0) summary.resumed.push({ file: input, fromLine: skipLines + 1 });
+      let rows: ExchangeFeatures[] = [];
+      let bad: BadRecord[] = [];
+      let lastLine = skipLines;
+      const flush = async (done: boolean): Promise<void> => {
+        const out = await opts.store.append(rows, bad, { source, line: lastLine, done });
+        summary.inserted += out.inserted;
+        summary.duplicates += out.duplicates;
+        rows = [];
+        bad = [];
+        opts.onProgress?.({ phase: 'ingest', file: input, done: summary.read, bad: summary.bad, duplicates: summary.duplicates });
+      };
+      for await (const item of readExchanges(input, { format: opts.format ?? 'auto', skipLines })) {
+        if (item.kind === 'exchange') {
+          rows.push(computeFeatures(item.exchange, opts.features));
+          summary.read++;
+          lastLine = item.line;
+        } else {
+          bad.push(item.bad);
+          setAside(item.bad);
+          summary.bad++;
+          lastLine = item.bad.line;
+        }
+        if (rows.length + bad.length >= batchSize) await flush(false);
+      }
+      await flush(true);
+    }
+  } finally {
+    const q = quarantine as WriteStream | null;
+    if (q) await new Promise<void>((resolve) => q.end(resolve));
+  }
+  return summary;
+}
+
+/** Replays the store through a fresh engine and builds the report. */
+export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { files?: string[] }): Promise<{ report: ScanReport; engine: DetectionEngine }> {
+  const engine = new DetectionEngine(opts.params ? { params: opts.params } : {});
+  const counts = await opts.store.counts();
+  let done = 0;
+  for await (const batch of opts.store.replay()) {
+    for (const f of batch) engine.observe(f);
+    done += batch.length;
+    opts.onProgress?.({ phase: 'detect', done, bad: counts.bad_records, duplicates: 0, total: counts.exchanges });
+  }
+  engine.finish();
+  const report = buildReport(engine, { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, ...(opts.files ? { files: opts.files } : {}) });
+  await opts.store.saveReport(report);
+  return { report, engine };
+}
+
+export async function scan(opts: ScanOptions): Promise<{ report: ScanReport | null; ingest: IngestSummary }> {
+  const summary = await ingest(opts);
+  if (opts.ingestOnly) return { report: null, ingest: summary };
+  const { report } = await detect({ ...opts, files: [...opts.inputs] });
+  return { report, ingest: summary };
+}

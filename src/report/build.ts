@@ -1,0 +1,88 @@
+/**
+ * From the engine's state to report.json (the contract in EXCHANGE.md, plus extra fields).
+ */
+import type { AccountReport, CampaignReport, Indicators, ScanReport } from '../core/report.js';
+import type { CampaignState, DetectionEngine } from '../detect/engine.js';
+import { describe as describeFinding } from '../detect/findings.js';
+import { kindOf } from '../link/indicators.js';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const MAX_INDICATORS = 20;
+
+function indicatorsOf(c: CampaignState): Indicators {
+  const out: Indicators = { ips: [], asns: [], payment_fingerprints: [], templates: [], user_agents: [], harnesses: [], subnets: [] };
+  // Most-shared first: the indicators worth blocking or sharing with other providers.
+  const ranked = [...c.indicators].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  for (const [key] of ranked) {
+    const value = key.slice(key.indexOf(':') + 1);
+    const list: string[] | null =
+      kindOf(key) === 'ip' ? out.ips
+      : kindOf(key) === 'payment' ? out.payment_fingerprints
+      : kindOf(key) === 'template' ? out.templates
+      : kindOf(key) === 'harness' || kindOf(key) === 'system' ? out.harnesses
+      : kindOf(key) === 'subnet' ? out.subnets
+      : null;
+    if (list && list.length < MAX_INDICATORS) list.push(kindOf(key) === 'system' ? 'system:' + value : value);
+  }
+  return out;
+}
+
+function explain(c: CampaignState, accounts: number): string {
+  const s = c.score;
+  const top = [...s.findings].sort((a, b) => b.weight * b.strength - a.weight * a.strength).slice(0, 4);
+  const caps = Object.entries(s.capabilities)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([k, v]) => `${k} ${Math.round(v * 100)}%`)
+    .join(', ');
+  const links = Object.entries(s.links)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k]) => k)
+    .join(', ');
+  return (
+    `${accounts} accounts linked by shared ${links || 'indicators'} made ${s.exchanges} exchanges ` +
+    `between ${iso(s.firstSeen).slice(0, 16)}Z and ${iso(s.lastSeen).slice(0, 16)}Z, targeting ${caps || 'mixed capabilities'}. ` +
+    `Evidence: ${top.map((f) => f.detail).join('; ')}. ` +
+    `First flagged at ${iso(c.firstFlaggedAt)} with confidence ${s.confidence.toFixed(2)}.`
+  );
+}
+
+export function buildReport(engine: DetectionEngine, input: ScanReport['input'], now = new Date()): ScanReport {
+  const campaigns: CampaignReport[] = engine.campaignList().map((c) => {
+    const members = engine.membersOfCampaign(c.id);
+    return {
+      id: c.id,
+      confidence: Math.round(c.score.confidence * 1000) / 1000,
+      accounts: members,
+      exchanges: c.score.exchanges,
+      first_seen: iso(c.score.firstSeen),
+      last_seen: iso(c.score.lastSeen),
+      first_flagged_at: iso(c.firstFlaggedAt),
+      capabilities: c.score.capabilities,
+      tactics: c.score.tactics,
+      indicators: indicatorsOf(c),
+      explanation: explain(c, members.length),
+      links: c.score.links,
+      findings: c.score.findings.map(describeFinding),
+    } as CampaignReport;
+  });
+  const accounts: AccountReport[] = engine.verdicts().map((v) => {
+    const a: AccountReport = {
+      account_id: v.accountId,
+      risk: Math.round(v.risk * 1000) / 1000,
+      verdict: v.verdict,
+      reasons: v.reasons,
+      exchanges: v.exchanges,
+    };
+    if (v.campaignId) a.campaign_id = v.campaignId;
+    if (v.flaggedAt !== null) a.first_flagged_at = iso(v.flaggedAt);
+    return a;
+  });
+  return {
+    generated_at: now.toISOString(),
+    input,
+    campaigns,
+    accounts,
+    engine: { version: '1', params: { ...engine.params } },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The readable summary printed after a scan: campaigns first, then the riskiest accounts.
+ */
+import type { ScanReport } from '../core/report.js';
+
+export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color?: boolean } = {}): string {
+  const bold = (s: string): string => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
+  const lines: string[] = [];
+  const flagged = r.accounts.filter((a) => a.verdict === 'distillation').length;
+  const suspicious = r.accounts.filter((a) => a.verdict === 'suspicious').length;
+  lines.push(bold('DistillWatch scan'));
+  lines.push(
+    `  ${r.input.exchanges} exchanges from ${r.input.accounts} accounts, ${r.input.bad_records} bad records set aside`,
+  );
+  lines.push(`  ${r.campaigns.length} campaigns, ${flagged} accounts flagged for action, ${suspicious} for review`);
+  lines.push('');
+  for (const c of r.campaigns) {
+    lines.push(bold(`Campaign ${c.id}`) + `  confidence ${c.confidence.toFixed(2)}`);
+    lines.push(`  accounts     ${c.accounts.length}   exchanges ${c.exchanges}`);
+    lines.push(`  active       ${c.first_seen} → ${c.last_seen}`);
+    if (c.first_flagged_at) lines.push(`  flagged at   ${c.first_flagged_at}`);
+    const caps = Object.entries(c.capabilities)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${Math.round(v * 100)}%`)
+      .join(', ');
+    lines.push(`  capabilities ${caps}`);
+    lines.push(`  tactics      ${c.tactics.join(', ') || '-'}`);
+    const ind = c.indicators;
+    const top = [
+      ind.ips.length ? `IPs ${ind.ips.slice(0, 3).join(', ')}${ind.ips.length > 3 ? ', …' : ''}` : '',
+      ind.payment_fingerprints.length ? `payment ${ind.payment_fingerprints.slice(0, 3).join(', ')}` : '',
+      ind.harnesses.length ? `harness ${ind.harnesses.slice(0, 2).join(', ')}` : '',
+      ind.templates.length ? `templates ${ind.templates.slice(0, 2).join(', ')}` : '',
+    ].filter(Boolean);
+    lines.push(`  indicators   ${top.join('; ') || '-'}`);
+    lines.push(`  why          ${c.explanation}`);
+    lines.push('');
+  }
+  const max = opts.maxAccounts ?? 10;
+  const risky = r.accounts.slice(0, max);
+  if (risky.length) {
+    lines.push(bold('Riskiest accounts'));
+    for (const a of risky) {
+      lines.push(`  ${a.account_id}  ${a.verdict}  risk ${a.risk.toFixed(2)}${a.campaign_id ? `  ${a.campaign_id}` : ''}`);
+      for (const reason of a.reasons.slice(0, 3)) lines.push(`      - ${reason}`);
+    }
+  }
+  return lines.join('\n');
+}

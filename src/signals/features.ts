@@ -1,0 +1,143 @@
+/**
+ * From one canonical exchange to the features the engine reads. Pure: the same exchange and
+ * options always give the same row, so a scan can be re-run and a live gateway and a scan
+ * see the same thing.
+ */
+import { createHmac } from 'node:crypto';
+import { messageText, systemText, type Exchange, type Message } from '../core/exchange.js';
+import type { ExchangeFeatures } from '../core/features.js';
+import { classifyCapability } from './capability.js';
+import { elicitationScore, isGrading } from './elicitation.js';
+import { sig64 } from './hash.js';
+import { templateSignature } from './template.js';
+import { maskVariableParts, normalise } from './text.js';
+
+export interface FeatureOptions {
+  /**
+   * When set, IPs and subnets are replaced by a keyed hash (HMAC-SHA256) so that stored data
+   * links accounts by network without keeping addresses. Unset: addresses are kept as seen.
+   */
+  ipHashKey?: string;
+  /** Characters of the last user message kept for analysts; 0 keeps none. @default 200 */
+  promptPreviewChars?: number;
+}
+
+/** Cache of keyed IP hashes: the same few addresses recur on millions of exchanges. */
+const ipHashCache = new Map<string, string>();
+
+function hashIp(value: string, key: string): string {
+  const k = key + '\u0000' + value;
+  let h = ipHashCache.get(k);
+  if (h === undefined) {
+    h = 'h:' + createHmac('sha256', key).update(value).digest('hex').slice(0, 16);
+    if (ipHashCache.size > 200_000) ipHashCache.clear();
+    ipHashCache.set(k, h);
+  }
+  return h;
+}
+
+/** /24 of an IPv4 address, /48 of an IPv6 one, null when it is neither. */
+export function subnetOf(ip: string): string | null {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/.exec(ip);
+  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  if (ip.includes(':')) {
+    const parts = ip.split(':');
+    return parts.slice(0, 3).join(':') + '::/48';
+  }
+  return null;
+}
+
+function lastUserMessage(messages: readonly Message[]): Message | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role === 'user' && messageText(m.content).length > 0) return m;
+  }
+  return messages[messages.length - 1];
+}
+
+function countBlocks(messages: readonly Message[]): { toolResults: number; images: number; userTurns: number } {
+  let toolResults = 0;
+  let images = 0;
+  let userTurns = 0;
+  for (const m of messages) {
+    if (m.role === 'tool') toolResults++;
+    if (typeof m.content !== 'string') {
+      let hasText = false;
+      for (const b of m.content) {
+        if (b.type === 'tool_result') toolResults++;
+        else if (b.type === 'image' || b.type === 'image_url') images++;
+        else if (b.type === 'text' && b.text) hasText = true;
+      }
+      if (m.role === 'user' && hasText) userTurns++;
+    } else if (m.role === 'user' && m.content.length > 0) userTurns++;
+  }
+  return { toolResults, images, userTurns };
+}
+
+export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): ExchangeFeatures {
+  const req = ex.request;
+  const last = lastUserMessage(req.messages);
+  const text = last ? messageText(last.content) : '';
+  const lower = text.toLowerCase();
+  const blocks = countBlocks(req.messages);
+  const toolNames = (req.tools ?? []).map((t) => t.name).sort();
+  const system = systemText(req.system);
+  const systemSig = system ? sig64(maskVariableParts(system)) : '';
+  const toolsSig = toolNames.length ? sig64(toolNames.join(',')) : '';
+  const ua = ex.client?.user_agent ?? null;
+  const thinkingBudget = req.thinking && req.thinking.type !== 'disabled' ? (req.thinking.budget_tokens ?? 0) : null;
+  const harnessSig = sig64(
+    [ua ?? '', systemSig, toolsSig, req.max_tokens ?? '', req.temperature ?? '', thinkingBudget ?? '', req.stream ?? ''].join('|'),
+  );
+  const masked = maskVariableParts(text.length > 20000 ? text.slice(0, 10000) + ' ' + text.slice(-10000) : text);
+  const tpl = templateSignature(masked);
+  const grading = isGrading(lower);
+  const rawIp = ex.client?.ip ?? null;
+  const rawSubnet = rawIp ? subnetOf(rawIp) : null;
+  const key = opts.ipHashKey;
+  const previewChars = opts.promptPreviewChars ?? 200;
+  const created = ex.account?.created_at ? Date.parse(ex.account.created_at) : NaN;
+
+  return {
+    id: ex.id,
+    ts: Date.parse(ex.ts),
+    account_id: ex.account_id,
+    org_id: ex.org_id ?? null,
+    api_key_id: ex.api_key_id ?? null,
+    model: ex.model,
+    conversation_id: ex.conversation_id ?? null,
+    ip: rawIp && key ? hashIp(rawIp, key) : rawIp,
+    subnet: rawSubnet && key ? hashIp(rawSubnet, key) : rawSubnet,
+    asn: ex.client?.asn ?? null,
+    country: ex.client?.country ?? null,
+    user_agent: ua,
+    tier: ex.account?.tier ?? null,
+    account_created_at: Number.isNaN(created) ? null : created,
+    payment_fp: ex.account?.payment_fingerprint ?? null,
+    email_domain: ex.account?.email_domain ?? null,
+    verified: ex.account?.verified ?? null,
+    n_messages: req.messages.length,
+    n_user_turns: blocks.userTurns,
+    n_tool_results: blocks.toolResults,
+    n_tools: toolNames.length,
+    tools_sig: toolsSig,
+    system_sig: systemSig,
+    harness_sig: harnessSig,
+    template_prefix: tpl.prefix,
+    template_suffix: tpl.suffix,
+    template_simhash: tpl.simhash,
+    prompt_hash: sig64(normalise(text)),
+    prompt_chars: text.length,
+    capability: classifyCapability({ text: lower, toolNames, nToolResults: blocks.toolResults, hasImage: blocks.images > 0, grading }),
+    elicitation: elicitationScore(lower),
+    grading,
+    max_tokens: req.max_tokens ?? null,
+    thinking_budget: thinkingBudget,
+    stream: req.stream ?? null,
+    input_tokens: ex.usage?.input_tokens ?? null,
+    output_tokens: ex.usage?.output_tokens ?? null,
+    reasoning_tokens: ex.usage?.reasoning_tokens ?? null,
+    status: ex.status ?? null,
+    prompt_preview: previewChars > 0 ? text.slice(0, previewChars) : null,
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * Small, fast, non-cryptographic hashes for signatures computed on every exchange.
+ * Hand-written because they run on the hot path: node:crypto's per-call overhead is
+ * several times the cost of hashing a short string here.
+ */
+
+/** 32-bit FNV-1a over UTF-16 code units, with a seed to get independent hashes. */
+export function fnv1a32(s: string, seed = 0x811c9dc5): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  // final avalanche (murmur3 fmix) so that nearby inputs differ in every bit
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+
+/** 64-bit signature of a string as 16 hex characters ('' stays ''). */
+export function sig64(s: string): string {
+  if (s.length === 0) return '';
+  return hex8(fnv1a32(s)) + hex8(fnv1a32(s, 0x9747b28c));
+}
+
+/** Pair of 32-bit hashes of a string, for SimHash bit voting. */
+export function hashPair(s: string): [number, number] {
+  return [fnv1a32(s), fnv1a32(s, 0x9747b28c)];
+}

@@ -1,0 +1,123 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifyCapability } from './capability.js';
+import { elicitationScore, isGrading } from './elicitation.js';
+import { computeFeatures, subnetOf } from './features.js';
+import { hammingDistance, templateSignature } from './template.js';
+import { maskVariableParts } from './text.js';
+import type { Exchange } from '../core/exchange.js';
+
+const cap = (text: string, extra: Partial<Parameters<typeof classifyCapability>[0]> = {}) =>
+  classifyCapability({ text: text.toLowerCase(), toolNames: [], nToolResults: 0, hasImage: false, grading: false, ...extra });
+
+describe('elicitationScore', () => {
+  it('scores explicit requests for the reasoning as 1', () => {
+    for (const t of [
+      'Solve this. Explain every step.',
+      "Let's think step by step.",
+      'Put your reasoning in <think> tags before the answer.',
+      'Think carefully before answering and keep your thinking in Spanish.',
+      'Give the full derivation.',
+    ]) assert.equal(elicitationScore(t.toLowerCase()), 1, t);
+  });
+  it('scores a paraphrase lower but above zero', () => {
+    const s = elicitationScore('please lay out the complete logic you followed, every inference included'.toLowerCase());
+    assert.ok(s > 0 && s < 1, String(s));
+  });
+  it('scores ordinary requests as 0', () => {
+    for (const t of ['Write a haiku about autumn.', 'What is the capital of France?', 'Fix the bug in this function'])
+      assert.equal(elicitationScore(t.toLowerCase()), 0, t);
+  });
+});
+
+describe('isGrading', () => {
+  it('recognises requests to grade or rank answers', () => {
+    assert.ok(isGrading('grade the following answer on a scale of 1 to 10'));
+    assert.ok(isGrading('which response is better? response a: foo. response b: bar.'));
+  });
+  it('does not fire on ordinary questions', () => {
+    assert.ok(!isGrading('how do i rate limit an api in express?'));
+  });
+});
+
+describe('classifyCapability', () => {
+  it('labels code, math, tools, images and grading', () => {
+    assert.equal(cap('Write a Python function to reverse a linked list.'), 'coding');
+    assert.equal(cap('A farmer has 12 cows and buys 7 more. How many cows does he have? Calculate the total.'), 'reasoning');
+    assert.equal(cap('Find the weather in Paris', { toolNames: ['get_weather'] }), 'agentic_tool_use');
+    assert.equal(cap('Open the settings page', { toolNames: ['computer'] }), 'computer_use');
+    assert.equal(cap('What is in this picture?', { hasImage: true }), 'vision');
+    assert.equal(cap('anything', { grading: true }), 'grading');
+    assert.equal(cap('Rewrite this politically sensitive paragraph so it reads as neutral.'), 'sensitive_rewrite');
+    assert.equal(cap('Tell me a story about a dragon.'), 'general_chat');
+  });
+});
+
+describe('templateSignature', () => {
+  it('gives one prefix and suffix to a wrapper filled with different items', () => {
+    const wrap = (item: string) =>
+      maskVariableParts(`Solve the following problem carefully and explain every step.\n\n${item}\n\nPut the final answer at the end in a box.`);
+    const a = templateSignature(wrap('Janet has 16 eggs and eats 3. How many are left?'));
+    const b = templateSignature(wrap('A train leaves at 9 and arrives at 11. How long is the trip for the passengers?'));
+    assert.equal(a.prefix, b.prefix);
+    assert.equal(a.suffix, b.suffix);
+  });
+  it('keeps near-identical texts within a few bits and unrelated ones far apart', () => {
+    const a = templateSignature(maskVariableParts('Write a detailed essay about the history of the Roman empire and its fall, with sources.'));
+    const b = templateSignature(maskVariableParts('Write a detailed essay about the history of the Roman empire and its decline, with sources.'));
+    const c = templateSignature(maskVariableParts('How do I configure nginx as a reverse proxy for a node server on port 3000?'));
+    assert.ok(hammingDistance(a.simhash, b.simhash) < hammingDistance(a.simhash, c.simhash));
+    assert.ok(hammingDistance(a.simhash, b.simhash) <= 16);
+  });
+});
+
+describe('computeFeatures', () => {
+  const ex: Exchange = {
+    id: 'ex_1',
+    ts: '2026-04-22T08:15:03.120Z',
+    account_id: 'acct_1',
+    model: 'frontier-2',
+    client: { ip: '203.0.113.7', user_agent: 'sdk/1.0', asn: 64500 },
+    account: { created_at: '2026-04-20T00:00:00Z', tier: 'edu', verified: false },
+    request: {
+      system: 'You are a helpful assistant.',
+      messages: [
+        { role: 'user', content: 'Earlier question' },
+        { role: 'assistant', content: [{ type: 'tool_use', name: 'run_tests', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'ok' }, { type: 'text', text: 'Now explain every step.' }] },
+      ],
+      tools: [{ name: 'run_tests' }],
+      max_tokens: 4096,
+    },
+    usage: { output_tokens: 100 },
+  };
+  it('maps an exchange to features with the last user message as the prompt', () => {
+    const f = computeFeatures(ex);
+    assert.equal(f.ts, Date.parse('2026-04-22T08:15:03.120Z'));
+    assert.equal(f.subnet, '203.0.113.0/24');
+    assert.equal(f.n_user_turns, 2);
+    assert.equal(f.n_tool_results, 1);
+    assert.equal(f.n_tools, 1);
+    assert.equal(f.elicitation, 1);
+    assert.equal(f.prompt_preview, 'Now explain every step.');
+    assert.equal(f.account_created_at, Date.parse('2026-04-20T00:00:00Z'));
+    assert.equal(f.output_tokens, 100);
+  });
+  it('hashes IPs and keeps no prompt when configured so', () => {
+    const f = computeFeatures(ex, { ipHashKey: 'secret', promptPreviewChars: 0 });
+    assert.ok(f.ip && f.ip.startsWith('h:') && !f.ip.includes('203.0.113'));
+    assert.ok(f.subnet && f.subnet.startsWith('h:'));
+    assert.equal(f.prompt_preview, null);
+    assert.equal(computeFeatures(ex, { ipHashKey: 'secret' }).ip, f.ip, 'the same key gives the same hash');
+    assert.notEqual(computeFeatures(ex, { ipHashKey: 'other' }).ip, f.ip);
+  });
+  it('gives one harness signature to one client and another to a different one', () => {
+    const a = computeFeatures(ex).harness_sig;
+    const b = computeFeatures({ ...ex, client: { ...ex.client, user_agent: 'other/2.0' } }).harness_sig;
+    assert.notEqual(a, b);
+  });
+  it('finds the /48 of an IPv6 address', () => {
+    assert.equal(subnetOf('2001:db8:1234:5678::1'), '2001:db8:1234::/48');
+    assert.equal(subnetOf('not an ip'), null);
+  });
+});

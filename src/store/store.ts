@@ -1,0 +1,65 @@
+/**
+ * One storage interface, several backends. DuckDB is the embedded default (one file, no
+ * server); a ClickHouse backend implements the same interface when one machine is not
+ * enough. Every backend passes the same contract tests (store/contract.ts).
+ */
+import type { ExchangeFeatures } from '../core/features.js';
+import type { ScanReport } from '../core/report.js';
+
+/** A bad input record, set aside with where it came from and why. */
+export interface BadRecord {
+  file: string;
+  line: number;
+  reason: string;
+  /** The start of the raw line (at most a few hundred characters), for a human to look at. */
+  excerpt: string;
+}
+
+/**
+ * Identifies one input so that an interrupted ingest of the same input can resume.
+ * `key` is derived from the path, the size and the modification time (see ingest/source.ts).
+ */
+export interface SourceKey {
+  key: string;
+  path: string;
+}
+
+/** How far an input was committed: every line up to and including `line` is stored. */
+export interface IngestCheckpoint {
+  source: SourceKey;
+  line: number;
+  done: boolean;
+}
+
+export interface AppendOutcome {
+  /** Rows that were new. */
+  inserted: number;
+  /** Rows whose id was already stored (re-ingest), ignored. */
+  duplicates: number;
+}
+
+export interface StoreCounts {
+  exchanges: number;
+  accounts: number;
+  bad_records: number;
+}
+
+export interface Store {
+  /** Where a previous ingest of this source stopped, or null when it never started. */
+  checkpoint(source: SourceKey): Promise<IngestCheckpoint | null>;
+  /**
+   * Stores a batch atomically together with the checkpoint that follows it: after a crash,
+   * either the whole batch and its checkpoint are stored or neither is. Ids already stored
+   * are ignored (idempotent on `id`), as are bad records already set aside for that line.
+   */
+  append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
+  /** Every stored exchange in event-time order (ties broken by id), in batches. */
+  replay(batchSize?: number): AsyncIterable<ExchangeFeatures[]>;
+  counts(): Promise<StoreCounts>;
+  badRecords(limit?: number): Promise<BadRecord[]>;
+  /** Saves the results of one scan (campaigns, account verdicts) as the latest results. */
+  saveReport(report: ScanReport): Promise<void>;
+  /** The results of the latest saved scan, or null. */
+  latestReport(): Promise<ScanReport | null>;
+  close(): Promise<void>;
+}
