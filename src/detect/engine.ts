@@ -286,6 +286,7 @@ export class DetectionEngine {
   /** Harness marks that members share and few outsiders use: what a replacement pool keeps. */
   private refreshSignatures(): void {
     this.signatures.clear();
+    const merges: [string, string][] = [];
     for (const c of this.campaigns.values()) {
       c.signature.clear();
       const members = this.memberCounts.get(c.id) ?? 0;
@@ -293,13 +294,27 @@ export class DetectionEngine {
       for (const [key, holdersInside] of c.indicators) {
         if (!HARNESS_KINDS.has(kindOf(key))) continue;
         if (holdersInside < Math.max(2, 0.3 * members)) continue;
+        // Outsiders are accounts in no campaign: another campaign using the same mark is the same operation.
         let outside = 0;
-        for (const a of this.index.holders(key)) if (this.accounts.get(a)?.campaignId !== c.id) outside++;
+        for (const a of this.index.holders(key)) if (!this.accounts.get(a)?.campaignId) outside++;
         if (outside > Math.max(2, 0.1 * members)) continue;
         c.signature.add(key);
-        this.signatures.set(key, c.id);
+        const other = this.signatures.get(key);
+        // Two flagged groups with the same specific harness are one operation that linking cut in two.
+        if (other && other !== c.id) merges.push([other, c.id]);
+        else this.signatures.set(key, c.id);
       }
     }
+    if (merges.length === 0) return;
+    for (const [keep, gone] of merges) {
+      if (!this.campaigns.has(keep) || !this.campaigns.has(gone)) continue;
+      const [big, small] = (this.memberCounts.get(keep) ?? 0) >= (this.memberCounts.get(gone) ?? 0) ? [keep, gone] : [gone, keep];
+      const moving = [...this.accounts.values()].filter((s) => s.campaignId === small).map((s) => s.id);
+      this.absorbCampaigns(big, moving);
+      const kept = this.campaigns.get(big);
+      if (kept) kept.firstFlaggedAt = Math.min(kept.firstFlaggedAt, this.mergedFlagTime.get(big) ?? Infinity);
+    }
+    this.refreshSignatures();
   }
 
   /** Accounts flagged as members, per campaign. */

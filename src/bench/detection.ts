@@ -1,0 +1,234 @@
+/**
+ * The detection benchmark: simulate a scenario, scan it exactly as a user would, and score
+ * the report against the ground truth, side by side with two baselines a provider already
+ * has. The detector never reads the truth; the truth is read here, after the scan.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { messageText, type Exchange } from '../core/exchange.js';
+import type { ScanReport } from '../core/report.js';
+import type { DetectorParams } from '../detect/params.js';
+import { readExchanges } from '../ingest/read.js';
+import { scan } from '../pipeline/scan.js';
+import { elicitationScore } from '../signals/elicitation.js';
+import { openDuckDbStore } from '../store/duckdb.js';
+import { writeSimulation } from '../sim/simulate.js';
+import { KeywordBaseline, RateLimitBaseline, type Baseline } from './baselines.js';
+import { confusion, flagsFromReport, perGroup, quantile, reconstruction, type TruthLike, type Flags } from './metrics.js';
+
+export interface DetectorResult {
+  name: string;
+  description: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  playbooks: Record<string, { accounts: number; caught: number; recall: number }>;
+  populations: Record<string, { accounts: number; flagged: number; fpr: number }>;
+  /** Per caught malicious account: hours and own exchanges from its first exchange to its flag. */
+  ttdHours: { median: number | null; p90: number | null };
+  ttdExchanges: { median: number | null; p90: number | null };
+  /** Per operator: share of its exchanges made before its first account was flagged. */
+  operatorsShareBeforeFlag: Record<string, number | null>;
+  /** Exchanges harvested before detection, per account burned (caught). */
+  attackCost: number | null;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  seed: number;
+  exchanges: number;
+  accounts: number;
+  maliciousAccounts: number;
+  scanSeconds: number;
+  exchangesPerSecond: number;
+  peakRssMb: number;
+  detectors: DetectorResult[];
+  reconstruction: ReturnType<typeof reconstruction>;
+  ttdSamples: { detector: string; hours: number[] }[];
+}
+
+/** The traffic as compact columns, sorted by time: accounts as small integers. */
+interface Traffic {
+  accounts: string[];
+  account: Uint32Array;
+  ts: Float64Array;
+  keyword: Uint8Array;
+}
+
+function lastUserText(ex: Exchange): string {
+  const msgs = ex.request.messages;
+  for (let i = msgs.length - 1; i >= 0; i--) if (msgs[i]!.role === 'user') return messageText(msgs[i]!.content);
+  return '';
+}
+
+async function loadTraffic(file: string): Promise<Traffic> {
+  const ids = new Map<string, number>();
+  const accounts: string[] = [];
+  let account = new Uint32Array(1 << 16);
+  let ts = new Float64Array(1 << 16);
+  let keyword = new Uint8Array(1 << 16);
+  let n = 0;
+  for await (const item of readExchanges(file)) {
+    if (item.kind !== 'exchange') continue;
+    const ex = item.exchange;
+    if (n === ts.length) {
+      const grow = <T extends Uint32Array | Float64Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      account = grow(account);
+      ts = grow(ts);
+      keyword = grow(keyword);
+    }
+    let id = ids.get(ex.account_id);
+    if (id === undefined) {
+      id = accounts.length;
+      ids.set(ex.account_id, id);
+      accounts.push(ex.account_id);
+    }
+    account[n] = id;
+    ts[n] = Date.parse(ex.ts);
+    keyword[n] = elicitationScore(lastUserText(ex).toLowerCase()) === 1 ? 1 : 0;
+    n++;
+  }
+  // Baselines, like the detector, see time in order.
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => ts[a]! - ts[b]!);
+  const out: Traffic = { accounts, account: new Uint32Array(n), ts: new Float64Array(n), keyword: new Uint8Array(n) };
+  for (let i = 0; i < n; i++) {
+    out.account[i] = account[order[i]!]!;
+    out.ts[i] = ts[order[i]!]!;
+    out.keyword[i] = keyword[order[i]!]!;
+  }
+  return out;
+}
+
+function runBaselines(t: Traffic): Baseline[] {
+  const baselines: Baseline[] = [new RateLimitBaseline(), new KeywordBaseline()];
+  for (let i = 0; i < t.ts.length; i++) {
+    const x = { account: t.accounts[t.account[i]!]!, ts: t.ts[i]!, keyword: t.keyword[i] === 1 };
+    for (const b of baselines) b.observe(x);
+  }
+  return baselines;
+}
+
+function detectorResult(name: string, description: string, truth: TruthLike, flags: Flags, t: Traffic): DetectorResult & { hours: number[] } {
+  const flagged = new Set(flags.keys());
+  const c = confusion(truth, flagged);
+  const g = perGroup(truth, flagged);
+  // The first flag of each operator: from then on the operation is known.
+  const opFirstFlag = new Map<string, number>();
+  for (const [id, f] of flags) {
+    const a = truth.accounts[id];
+    if (a?.malicious && a.operator) opFirstFlag.set(a.operator, Math.min(opFirstFlag.get(a.operator) ?? Infinity, f));
+  }
+  const first = new Map<number, number>();
+  const before = new Map<number, number>();
+  const opTotal = new Map<string, number>();
+  const opBefore = new Map<string, number>();
+  for (let i = 0; i < t.ts.length; i++) {
+    const idx = t.account[i]!;
+    const id = t.accounts[idx]!;
+    const a = truth.accounts[id];
+    if (!a?.malicious) continue;
+    const ts = t.ts[i]!;
+    if (!first.has(idx)) first.set(idx, ts);
+    const f = flags.get(id);
+    if (f === undefined || ts < f) before.set(idx, (before.get(idx) ?? 0) + 1);
+    const op = a.operator ?? 'unknown';
+    opTotal.set(op, (opTotal.get(op) ?? 0) + 1);
+    const of = opFirstFlag.get(op);
+    if (of === undefined || ts < of) opBefore.set(op, (opBefore.get(op) ?? 0) + 1);
+  }
+  const hours: number[] = [];
+  const exchanges: number[] = [];
+  let harvested = 0;
+  let burned = 0;
+  first.forEach((ts, idx) => {
+    const f = flags.get(t.accounts[idx]!);
+    if (f === undefined) return;
+    hours.push(Math.max(0, (f - ts) / 3_600_000));
+    const b = before.get(idx) ?? 0;
+    exchanges.push(b);
+    harvested += b;
+    burned++;
+  });
+  hours.sort((a, b) => a - b);
+  exchanges.sort((a, b) => a - b);
+  const share: Record<string, number | null> = {};
+  for (const [op, total] of opTotal) share[op] = opFirstFlag.has(op) ? (opBefore.get(op) ?? 0) / total : null;
+  return {
+    name,
+    description,
+    precision: c.precision,
+    recall: c.recall,
+    f1: c.f1,
+    tp: c.tp,
+    fp: c.fp,
+    fn: c.fn,
+    playbooks: g.playbooks,
+    populations: g.populations,
+    ttdHours: { median: quantile(hours, 0.5), p90: quantile(hours, 0.9) },
+    ttdExchanges: { median: quantile(exchanges, 0.5), p90: quantile(exchanges, 0.9) },
+    operatorsShareBeforeFlag: share,
+    attackCost: burned ? harvested / burned : null,
+    hours,
+  };
+}
+
+export interface RunScenarioOptions {
+  scenario: string;
+  seed: number;
+  datasetsDir?: string;
+  scale?: number;
+  params?: Partial<DetectorParams>;
+  workDir?: string;
+  keep?: boolean;
+}
+
+export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult> {
+  const dir = o.workDir ?? mkdtempSync(join(tmpdir(), 'distillwatch-bench-'));
+  const traffic = join(dir, `${o.scenario}-${o.seed}.jsonl.gz`);
+  const truthFile = join(dir, `${o.scenario}-${o.seed}.truth.json`);
+  try {
+    await writeSimulation({ scenario: o.scenario, seed: o.seed, out: traffic, truthOut: truthFile, ...(o.datasetsDir ? { datasetsDir: o.datasetsDir } : {}), ...(o.scale ? { scale: o.scale } : {}) });
+    const store = await openDuckDbStore(join(dir, `${o.scenario}-${o.seed}.duckdb`));
+    let report: ScanReport;
+    const started = process.hrtime.bigint();
+    try {
+      const r = await scan({ inputs: [traffic], store, ...(o.params ? { params: o.params } : {}) });
+      report = r.report!;
+    } finally {
+      await store.close();
+    }
+    const scanSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as TruthLike;
+    const flags = flagsFromReport(report);
+    const traffic_ = await loadTraffic(traffic);
+    const baselines = runBaselines(traffic_);
+    const dw = detectorResult('distillwatch', 'DistillWatch engine (verdict distillation)', truth, flags, traffic_);
+    const bs = baselines.map((b) => detectorResult(b.name, b.description, truth, b.flags(), traffic_));
+    const maliciousAccounts = Object.values(truth.accounts).filter((a) => a.malicious).length;
+    return {
+      scenario: o.scenario,
+      seed: o.seed,
+      exchanges: report.input.exchanges,
+      accounts: report.input.accounts,
+      maliciousAccounts,
+      scanSeconds,
+      exchangesPerSecond: report.input.exchanges / scanSeconds,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      detectors: [dw, ...bs].map(({ hours: _h, ...rest }) => rest),
+      reconstruction: reconstruction(truth, report),
+      ttdSamples: [dw, ...bs].map((d) => ({ detector: d.name, hours: d.hours })),
+    };
+  } finally {
+    if (!o.keep && !o.workDir) rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * The `distillwatch` command line.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { UserError } from './errors.js';
+import { runScan } from './scan-command.js';
+import { registerExtraCommands } from './commands.js';
+
+const FORMATS = ['auto', 'canonical', 'openai', 'anthropic', 'otel'] as const;
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, got "${v}"`);
+    return n;
+  };
+}
+
+const program = new Command();
+program
+  .name('distillwatch')
+  .description('Detect, attribute and stop distillation campaigns in LLM API traffic')
+  .version('0.1.0');
+
+program
+  .command('scan')
+  .description('Read API logs (files, .gz, or - for stdin), find campaigns, write report.json')
+  .argument('<logs...>', 'log files: canonical exchange JSONL, OpenAI or Anthropic logs, OTLP/JSON GenAI spans')
+  .option('-o, --out <file>', 'report file', 'report.json')
+  .option('--db <file>', 'embedded store (DuckDB file); data and results stay there for later queries', 'distillwatch.duckdb')
+  .addOption(new Option('--format <format>', 'input format').choices(FORMATS).default('auto'))
+  .option('--params <file>', 'detector parameters (JSON)')
+  .option('--fresh', 'start from an empty store instead of adding to it')
+  .option('--quarantine <file>', 'where bad records are set aside (JSONL); default: quarantine.jsonl beside the report')
+  .option('--prompt-preview <chars>', 'characters of each prompt kept in the store (0 keeps none)', int('--prompt-preview'), 200)
+  .option('--ip-hash-key-file <file>', 'hash IPs with this secret key (or set DISTILLWATCH_IP_HASH_KEY)')
+  .option('--max-accounts <n>', 'accounts listed in the summary', int('--max-accounts'), 10)
+  .option('--no-summary', 'do not print the summary')
+  .option('--no-progress', 'no progress bar')
+  .action(async (logs: string[], o) => {
+    await runScan(logs, o);
+  });
+
+registerExtraCommands(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof UserError) {
+    process.stderr.write(`distillwatch: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`distillwatch: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,315 @@
+/**
+ * Attacker playbooks from the threat model. Each operator runs a pool of accounts through
+ * one harness (client, parameters, sometimes an injected system prompt, template families,
+ * prompt bank). What separates them from honest traffic is behaviour: lifecycle, timing,
+ * coordination, infrastructure, what they ask for; never a field value of their own.
+ */
+import type { Exchange } from '../core/exchange.js';
+import {
+  agedCreation,
+  customSystemPrompt,
+  gradingPrompt,
+  localHour,
+  newAccount,
+  paraphrasedWrapper,
+  register,
+  SWEEP_TAXONOMY,
+  SWEEP_WRAPPERS,
+  type Actor,
+  type SimContext,
+} from './actors.js';
+import { FOLLOW_UPS } from './prompts.js';
+import type { Rng } from './rng.js';
+import { buildExchange, byKind, COUNTRIES_NOT_SERVED, DAY, historyFor, HOUR, ipIn, MAX_TOKENS, TEMPERATURES, USER_AGENTS, type AccountProfile, type ClientSpec, type Network, type RequestSpec, type TurnSpec } from './world.js';
+
+interface Harness {
+  userAgent: string | null; // null: rotates per request
+  system?: string;
+  maxTokens: number | null;
+  temperature: number | null;
+  thinkingBudget?: number;
+  stream?: boolean;
+}
+
+function harnessFor(rng: Rng, injectSystem: boolean): Harness {
+  // Drawn from the same pools honest clients use, weighted to long outputs.
+  const h: Harness = {
+    userAgent: rng.pick(USER_AGENTS.slice(0, 11)),
+    maxTokens: rng.pick([...MAX_TOKENS, 8192, 16000]),
+    temperature: rng.pick(TEMPERATURES),
+    stream: rng.chance(0.5),
+  };
+  if (injectSystem) h.system = customSystemPrompt(rng);
+  if (rng.chance(0.3)) h.thinkingBudget = rng.pick([2048, 4000, 8000]);
+  return h;
+}
+
+/** The operator's prompt bank, walked in order across a taxonomy, wrapped by its templates. */
+class SweepBank {
+  private cursor: number;
+  constructor(
+    private readonly ctx: SimContext,
+    rng: Rng,
+    private readonly wrappers: ((t: string) => string)[],
+    private readonly gradingShare: number,
+  ) {
+    this.cursor = rng.int(0, 10_000);
+  }
+  next(rng: Rng): { text: string; tools?: RequestSpec['tools'] } {
+    const cat = rng.weighted(SWEEP_TAXONOMY);
+    const item = this.ctx.prompts.item(cat, this.cursor++);
+    if (rng.chance(this.gradingShare)) return { text: gradingPrompt(rng, item.text) };
+    return { text: rng.pick(this.wrappers)(item.text), ...(item.tools ? { tools: item.tools } : {}) };
+  }
+}
+
+function pickWrappers(rng: Rng, n: number): ((t: string) => string)[] {
+  return rng.shuffle([...SWEEP_WRAPPERS]).slice(0, n);
+}
+
+/** A relayed ordinary request: a real-looking prompt, sometimes mid-conversation. */
+function relayTurn(ctx: SimContext, rng: Rng): TurnSpec & { tools?: RequestSpec['tools'] } {
+  const p = ctx.prompts.random(rng.weighted([['chat', 7], ['coding', 2], ['instructions', 1]] as const), rng);
+  const k = rng.chance(0.35) ? rng.int(1, 3) : 0;
+  return { history: k ? historyFor(rng, p.text, k) : [], text: k ? (p.turns?.[k - 1] ?? rng.pick(FOLLOW_UPS)) : p.text };
+}
+
+interface PoolAccount {
+  acct: AccountProfile;
+  ips: string[];
+  net: Network;
+}
+
+function poolAccount(ctx: SimContext, rng: Rng, op: string, playbook: string, o: Partial<AccountProfile> & { createdAt: number }, nets: Network[], nIps: number): PoolAccount {
+  const acct = newAccount(ctx, rng, o);
+  register(ctx, acct.id, { population: 'attacker', malicious: true, playbook, operator: op });
+  const net = rng.pick(nets);
+  return { acct, net, ips: Array.from({ length: nIps }, () => ipIn(rng.pick(nets), rng)) };
+}
+
+function clientOf(rng: Rng, p: PoolAccount, h: Harness, ipPool?: { ip: string; net: Network }[]): ClientSpec {
+  const shared = ipPool ? rng.pick(ipPool) : null;
+  return {
+    ip: shared ? shared.ip : rng.pick(p.ips),
+    network: shared ? shared.net : p.net,
+    userAgent: h.userAgent ?? rng.pick(USER_AGENTS),
+    country: p.acct.country,
+  };
+}
+
+function request(h: Harness, model: string, extra: Partial<RequestSpec> = {}): RequestSpec {
+  return {
+    model,
+    maxTokens: h.maxTokens,
+    temperature: h.temperature,
+    outputTokens: 1200,
+    ...(h.system ? { system: h.system } : {}),
+    ...(h.thinkingBudget ? { thinkingBudget: h.thinkingBudget } : {}),
+    ...(h.stream !== undefined ? { stream: h.stream } : {}),
+    ...extra,
+  };
+}
+
+/** Gap to the next request of a scripted account: around the clock, or a fake daytime rhythm. */
+function gap(rng: Rng, perDay: number, ts: number, rhythm: { tz: number } | null, regular: boolean): number {
+  const mean = DAY / perDay;
+  if (rhythm) {
+    const h = localHour(ts, rhythm.tz);
+    const active = h >= 8 && h < 23;
+    return Math.round(rng.exponential(active ? mean * 0.62 : mean * 6));
+  }
+  return Math.round(regular ? mean * (0.8 + rng.next() * 0.4) : rng.exponential(mean));
+}
+
+export interface OperatorOptions {
+  op: string;
+  accounts: number;
+  perDay: number;
+}
+
+/** Hydra: thousands of quiet accounts on a rotating proxy pool, campaign traffic mixed with relayed customers' requests. */
+export function hydra(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] {
+  const nets = [...byKind(['datacenter']), ...byKind(['residential'])];
+  const proxies = Array.from({ length: Math.max(40, Math.round(o.accounts / 3)) }, () => {
+    const net = rng.pick(nets);
+    return { ip: ipIn(net, rng), net };
+  });
+  const h = harnessFor(rng, rng.chance(0.5));
+  h.userAgent = null; // rotates: one account, many clients
+  const bank = new SweepBank(ctx, rng, pickWrappers(rng, 2), 0.08);
+  const span = ctx.end - ctx.start;
+  return Array.from({ length: o.accounts }, () => {
+    const start = ctx.start + rng.next() * span * 0.1;
+    const fresh = rng.chance(0.7);
+    const p = poolAccount(ctx, rng, o.op, 'hydra', { createdAt: fresh ? start - rng.next() * 2 * DAY : agedCreation(ctx, rng), tier: rng.chance(0.7) ? 'free' : 'standard', verified: rng.chance(0.5) }, nets, 1);
+    return (function* (): Actor {
+      let ts = start;
+      const perDay = o.perDay * rng.lognormal(1, 0.3);
+      for (;;) {
+        ts += gap(rng, perDay, ts, null, false);
+        if (ts >= ctx.end) return;
+        if (rng.chance(0.65)) {
+          const c = bank.next(rng);
+          yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h, proxies), request(h, ctx.models.current, c.tools ? { tools: c.tools } : {}), { history: [], text: c.text });
+        } else {
+          const t = relayTurn(ctx, rng);
+          yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h, proxies), request(h, ctx.models.current, { outputTokens: 400, conversationId: ctx.ids.conversation() }), t);
+        }
+      }
+    })();
+  });
+}
+
+/** Synchronized, load-balanced accounts: one job queue dispatched round-robin, shared payment methods. */
+export function synchronized(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] {
+  const nets = byKind(['datacenter', 'cloud']);
+  const payments = Array.from({ length: rng.int(2, 4) }, () => ctx.ids.payment());
+  const h = harnessFor(rng, true);
+  const bank = new SweepBank(ctx, rng, pickWrappers(rng, 2), 0.15);
+  const created = ctx.start - rng.next() * 20 * DAY;
+  const pool = Array.from({ length: o.accounts }, (_, i) =>
+    poolAccount(ctx, rng, o.op, 'synchronized', { createdAt: created + rng.next() * HOUR, payment: payments[i % payments.length]!, tier: 'standard' }, nets, 2),
+  );
+  const rate = o.perDay * o.accounts;
+  const phase = rng.next() * Math.PI * 2;
+  function* dispatcher(): Actor {
+    let ts = ctx.start + rng.next() * HOUR;
+    let k = 0;
+    for (;;) {
+      // The operator's batch load rises and falls; every account rises and falls with it.
+      const load = 0.15 + 0.85 * Math.max(0, Math.sin((2 * Math.PI * (ts - ctx.start)) / (8 * HOUR) + phase));
+      ts += Math.round(rng.exponential(DAY / (rate * load + 1)));
+      if (ts >= ctx.end) return;
+      const p = pool[k++ % pool.length]!;
+      const c = bank.next(rng);
+      yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h), request(h, ctx.models.current, c.tools ? { tools: c.tools } : {}), { history: [], text: c.text });
+    }
+  }
+  return [dispatcher()];
+}
+
+/** A capability sweep, optionally pivoting to the new model within a day of its release. */
+export function sweep(ctx: SimContext, rng: Rng, o: OperatorOptions & { pivot?: boolean; playbook?: string }): Actor[] {
+  const nets = byKind(['datacenter', 'cloud']);
+  const h = harnessFor(rng, rng.chance(0.6));
+  const bank = new SweepBank(ctx, rng, pickWrappers(rng, 2), 0.12);
+  const playbook = o.playbook ?? (o.pivot ? 'model_pivot' : 'capability_sweep');
+  const pivotDelay = rng.next() * 20 * HOUR;
+  return Array.from({ length: o.accounts }, () => {
+    const start = ctx.start + rng.next() * DAY;
+    const p = poolAccount(ctx, rng, o.op, playbook, { createdAt: rng.chance(0.6) ? start - rng.next() * 3 * DAY : agedCreation(ctx, rng), tier: rng.pick(['free', 'standard', 'startup']) }, nets, rng.int(1, 3));
+    return (function* (): Actor {
+      let ts = start;
+      for (;;) {
+        ts += gap(rng, o.perDay, ts, null, true);
+        if (ts >= ctx.end) return;
+        const moved = o.pivot && ts >= ctx.models.nextReleaseAt + pivotDelay && rng.chance(0.55);
+        const c = bank.next(rng);
+        yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h), request(h, moved ? ctx.models.next : ctx.models.current, c.tools ? { tools: c.tools } : {}), { history: [], text: c.text });
+      }
+    })();
+  });
+}
+
+/** Entry-point farming: bursts of new, unverified edu/research/startup accounts from unserved regions, through proxies. */
+export function farming(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] {
+  const nets = byKind(['datacenter']);
+  const h = harnessFor(rng, rng.chance(0.5));
+  const bank = new SweepBank(ctx, rng, pickWrappers(rng, 3), 0.1);
+  const bursts = Math.max(1, Math.round(o.accounts / 15));
+  const actors: Actor[] = [];
+  for (let b = 0; b < bursts; b++) {
+    const burstAt = ctx.start + rng.next() * (ctx.end - ctx.start) * 0.6;
+    const tier = rng.pick(['edu', 'research', 'startup']);
+    const domain = tier === 'edu' ? `student-${rng.hex(4)}.example.edu` : rng.pick(['gmail.com', 'outlook.com', 'proton.me']);
+    const n = Math.round(o.accounts / bursts);
+    for (let i = 0; i < n; i++) {
+      const created = burstAt + rng.next() * HOUR;
+      const p = poolAccount(ctx, rng, o.op, 'entry_point_farming', { createdAt: created, tier, verified: false, emailDomain: domain, country: rng.pick(COUNTRIES_NOT_SERVED) }, nets, 2);
+      actors.push(
+        (function* (): Actor {
+          let ts = created + rng.next() * 2 * HOUR;
+          for (;;) {
+            ts += gap(rng, o.perDay, ts, null, false);
+            if (ts >= ctx.end) return;
+            const c = bank.next(rng);
+            yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h), request(h, ctx.models.current, c.tools ? { tools: c.tools } : {}), { history: [], text: c.text });
+          }
+        })(),
+      );
+    }
+  }
+  return actors;
+}
+
+/** The adaptive attacker: paraphrased templates, fake daytime rhythm, one IP and payment per account, fake conversations, low and slow. */
+export function adaptive(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] {
+  const nets = byKind(['residential', 'mobile']);
+  return Array.from({ length: o.accounts }, () => {
+    const h = harnessFor(rng, false);
+    const p = poolAccount(ctx, rng, o.op, 'adaptive', { createdAt: rng.chance(0.5) ? ctx.start - rng.next() * 10 * DAY : agedCreation(ctx, rng), tier: rng.pick(['free', 'standard']) }, nets, 1);
+    const tz = rng.int(-8, 9);
+    let cursor = rng.int(0, 10_000);
+    return (function* (): Actor {
+      let ts = ctx.start + rng.next() * DAY;
+      for (;;) {
+        ts += gap(rng, o.perDay, ts, { tz }, false);
+        if (ts >= ctx.end) return;
+        const item = ctx.prompts.item(rng.weighted(SWEEP_TAXONOMY), cursor++);
+        const text = paraphrasedWrapper(rng, item.text);
+        // A fabricated earlier exchange makes a scripted request look like a conversation.
+        const fake = rng.chance(0.5);
+        yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h), request(h, ctx.models.current, { conversationId: ctx.ids.conversation() }), { history: fake ? historyFor(rng, ctx.prompts.random('chat', rng).text, 1) : [], text });
+      }
+    })();
+  });
+}
+
+/** Ban evasion: when a pool is banned, a fresh pool with new IPs and payments takes over, keeping the harness. */
+export function banEvasion(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] {
+  const h = harnessFor(rng, true);
+  const wrappers = pickWrappers(rng, 1);
+  const bank = new SweepBank(ctx, rng, wrappers, 0.1);
+  const banAt = ctx.start + (ctx.end - ctx.start) * 0.45;
+  const takeover = banAt + (2 + rng.next() * 4) * HOUR;
+  ctx.truth.bans.push({ operator: o.op, at: new Date(banAt).toISOString(), pool: 'first' });
+  const pool = (from: number, until: number, nets: Network[]): Actor[] =>
+    Array.from({ length: o.accounts }, () => {
+      const p = poolAccount(ctx, rng, o.op, 'ban_evasion', { createdAt: from - rng.next() * DAY, tier: rng.pick(['free', 'standard']) }, nets, 2);
+      return (function* (): Actor {
+        let ts = from + rng.next() * HOUR;
+        for (;;) {
+          ts += gap(rng, o.perDay, ts, null, false);
+          if (ts >= until) return;
+          const c = bank.next(rng);
+          yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h), request(h, ctx.models.current, c.tools ? { tools: c.tools } : {}), { history: [], text: c.text });
+        }
+      })();
+    });
+  return [...pool(ctx.start, banAt, byKind(['datacenter'])), ...pool(takeover, ctx.end, byKind(['cloud', 'residential']))];
+}
+
+/** Relay: an operator's own customers' real requests through fraudulent accounts; lifecycle and harness give it away. */
+export function relay(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] {
+  const nets = byKind(['datacenter', 'cloud']);
+  const h = harnessFor(rng, rng.chance(0.5));
+  const egress = Array.from({ length: 6 }, () => {
+    const net = rng.pick(nets);
+    return { ip: ipIn(net, rng), net };
+  });
+  return Array.from({ length: o.accounts }, () => {
+    const start = ctx.start + rng.next() * (ctx.end - ctx.start) * 0.3;
+    const p = poolAccount(ctx, rng, o.op, 'relay', { createdAt: start - rng.next() * DAY, tier: rng.pick(['free', 'standard']) }, nets, 1);
+    return (function* (): Actor {
+      let ts = start;
+      for (;;) {
+        ts += gap(rng, o.perDay, ts, null, false);
+        if (ts >= ctx.end) return;
+        const t = relayTurn(ctx, rng);
+        yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h, egress), request(h, ctx.models.current, { outputTokens: 450, conversationId: ctx.ids.conversation() }), t);
+      }
+    })();
+  });
+}
+
+export type { Exchange };
