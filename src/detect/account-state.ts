@@ -42,6 +42,19 @@ export class CappedCounter {
   }
 }
 
+/**
+ * Counts, per key, how many different prompts used it: a template is a wrapper only when it
+ * wraps different items. The same benchmark item sent three times is not a template.
+ */
+export class DistinctUseCounter extends CappedCounter {
+  private readonly last = new Map<string, string>();
+  use(key: string, prompt: string): void {
+    if (!key || this.last.get(key) === prompt) return;
+    if (this.counts.has(key) || this.counts.size < this.cap) this.last.set(key, prompt);
+    this.add(key);
+  }
+}
+
 const CAP_INDEX = new Map<Capability, number>(CAPABILITIES.map((c, i) => [c, i]));
 
 export class AccountState {
@@ -62,8 +75,8 @@ export class AccountState {
   readonly prompts = new CappedSet<string>(4096);
   readonly harnesses = new CappedCounter(16);
   readonly systems = new CappedCounter(16);
-  readonly prefixes = new CappedCounter(64);
-  readonly suffixes = new CappedCounter(64);
+  readonly prefixes = new DistinctUseCounter(64);
+  readonly suffixes = new DistinctUseCounter(64);
   readonly models = new Map<string, { first: number; n: number }>();
   readonly capabilities = new Uint32Array(CAPABILITIES.length);
   readonly hourOfDay = new Uint32Array(24);
@@ -121,8 +134,8 @@ export class AccountState {
     this.prompts.add(f.prompt_hash);
     this.harnesses.add(f.harness_sig);
     this.systems.add(f.system_sig);
-    this.prefixes.add(f.template_prefix);
-    this.suffixes.add(f.template_suffix);
+    this.prefixes.use(f.template_prefix, f.prompt_hash);
+    this.suffixes.use(f.template_suffix, f.prompt_hash);
     const m = this.models.get(f.model);
     if (m) m.n++;
     else this.models.set(f.model, { first: ts, n: 1 });

@@ -117,8 +117,10 @@ export class DetectionEngine {
     // Harness and templates count once they are a habit of the account, not a one-off.
     if (f.harness_sig && (s.harnesses.counts.get(f.harness_sig) ?? 0) >= HABIT_MIN_USES) this.addKey(a, 'harness:' + f.harness_sig);
     if (f.system_sig && (s.systems.counts.get(f.system_sig) ?? 0) >= HABIT_MIN_USES) this.addKey(a, 'system:' + f.system_sig);
-    if ((s.prefixes.counts.get(f.template_prefix) ?? 0) >= HABIT_MIN_USES) this.addKey(a, 'template:' + f.template_prefix);
-    if ((s.suffixes.counts.get(f.template_suffix) ?? 0) >= HABIT_MIN_USES) this.addKey(a, 'template:' + f.template_suffix);
+    // A template is a habit when it wraps a good share of the account's different prompts.
+    const templateUses = Math.max(HABIT_MIN_USES, 0.2 * s.n);
+    if ((s.prefixes.counts.get(f.template_prefix) ?? 0) >= templateUses) this.addKey(a, 'template:' + f.template_prefix);
+    if ((s.suffixes.counts.get(f.template_suffix) ?? 0) >= templateUses) this.addKey(a, 'template:' + f.template_suffix);
   }
 
   /** A fresh account that uses two of a flagged campaign's specific harness marks is that campaign's. */
@@ -143,7 +145,8 @@ export class DetectionEngine {
         byCampaign.set(cid, matched);
       }
       matched.add(key);
-      if (matched.size >= 2) {
+      // Templates alone can be a public bank's items; the client or injected prompt must match too.
+      if (matched.size >= 2 && [...matched].some((k) => kindOf(k) !== 'template')) {
         const marks = [...matched].map((k) => kindOf(k)).join(' and ');
         this.flag(s, f.ts, cid, `reuses the ${marks} of campaign ${cid} from its first exchanges`);
         this.harnessMatches.delete(s.id);
@@ -217,7 +220,7 @@ export class DetectionEngine {
       const s = this.accounts.get(id)!;
       if (s.flaggedAt !== null) continue;
       const sc = this.scoreOf(id);
-      if (sc.risk >= p.aloneDistillationRisk && sc.families.size >= p.aloneDistillationFamilies && sc.families.has('content')) {
+      if (sc.risk >= p.aloneDistillationRisk && sc.families.size >= p.aloneDistillationFamilies && harvests(sc) && fraudLifecycle(sc)) {
         this.flag(s, at, null, `account alone: ${sc.families.size} kinds of evidence, risk ${sc.risk.toFixed(2)}`);
       }
     }
@@ -233,12 +236,22 @@ export class DetectionEngine {
    * with it? It must behave at least a little like the group, or share its harness or payment.
    */
   private involved(m: Member, com: Community): boolean {
-    if (m.score.risk >= 0.15) return true;
+    let templates = 0;
+    let client = 0;
     for (const key of this.keys.get(m.state.id) ?? []) {
       const kind = kindOf(key);
-      if ((HARNESS_KINDS.has(kind) || kind === 'payment') && (com.indicators.get(key) ?? 0) >= 2) return true;
+      if ((com.indicators.get(key) ?? 0) < 3) continue;
+      if (kind === 'payment') return true;
+      if (kind === 'template') templates++;
+      else if (HARNESS_KINDS.has(kind)) client++;
     }
-    return false;
+    // Two marks of one harness, one of them the client itself (its parameters or injected
+    // prompt). Shared templates alone can be a public problem bank that an evaluation run or
+    // a customer also sends; then the account must also behave like the group.
+    if (client >= 1 && client + templates >= 2) return true;
+    if (templates >= 2 && harvests(m.score)) return true;
+    // Joined only through the network: it must behave like the group on its own account.
+    return m.score.risk >= this.params.suspiciousRisk && m.score.families.size >= 2 && harvests(m.score);
   }
 
   /**
@@ -348,7 +361,7 @@ export class DetectionEngine {
     for (const f of topFindings(sc.findings, 5)) reasons.push(describeFinding(f));
     let verdict: Verdict = 'benign';
     if (s.flaggedAt !== null) verdict = 'distillation';
-    else if (sc.risk >= this.params.suspiciousRisk && sc.families.size >= 2) verdict = 'suspicious';
+    else if (sc.risk >= this.params.suspiciousRisk && sc.families.size >= 2 && harvests(sc) && fraudLifecycle(sc)) verdict = 'suspicious';
     const risk = s.flaggedAt !== null ? Math.max(sc.risk, this.campaigns.get(s.campaignId ?? '')?.score.confidence ?? 0) : sc.risk;
     return { accountId: s.id, risk, verdict, campaignId: s.campaignId, flaggedAt: s.flaggedAt, reasons, exchanges: s.n };
   }
@@ -393,6 +406,19 @@ export class DetectionEngine {
   accountCount(): number {
     return this.accounts.size;
   }
+}
+
+/** Asks for what a distiller wants (the reasoning, or grades), not just a lot of anything. */
+function harvests(sc: AccountScore): boolean {
+  return sc.findings.some((f) => (f.code === 'elicitation_share' || f.code === 'grading_share') && f.strength >= 0.5);
+}
+
+/**
+ * Lives like a fraudulent account: new and at full throughput, farmed, or rotating networks.
+ * An established customer's single account is not acted on for its content alone (evaluation runs, SaaS).
+ */
+function fraudLifecycle(sc: AccountScore): boolean {
+  return sc.findings.some((f) => (f.family === 'lifecycle' && f.code !== 'throughput_vs_tier' && f.strength >= 0.5) || (f.family === 'infrastructure' && f.strength >= 0.5));
 }
 
 function topFindings(findings: readonly Finding[], n: number): Finding[] {

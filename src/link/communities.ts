@@ -8,7 +8,9 @@ import { UndirectedGraph } from 'graphology';
 import { createRequire } from 'node:module';
 import type { LouvainOptions } from 'graphology-communities-louvain';
 import type { AbstractGraph } from 'graphology-types';
-import { KIND_WEIGHT, kindOf, type IndicatorIndex } from './indicators.js';
+import { KIND_WEIGHT, kindOf, type IndicatorIndex, type IndicatorKind } from './indicators.js';
+
+const STRONG_KINDS: ReadonlySet<IndicatorKind> = new Set(['payment', 'harness', 'system', 'template']);
 
 // The package is CommonJS with an ES-style default in its types; require gives the function.
 const louvain = createRequire(import.meta.url)('graphology-communities-louvain') as (
@@ -49,11 +51,21 @@ export function findCommunities(input: LinkInput): Community[] {
   const g = new UndirectedGraph();
   const acct = (a: string): string => 'a:' + a;
 
+  const genericKeys = new Set<string>();
+  const isGeneric = (key: string, holders: ReadonlySet<string>): boolean => {
+    if (holders.size > input.genericAccounts) return true;
+    let suspects = 0;
+    for (const h of holders) if (input.suspects.has(h)) suspects++;
+    // A value most of whose users behave normally (a popular client, a common phrasing, a
+    // shared NAT) says nothing about common control.
+    return holders.size - suspects > Math.max(5, 2 * suspects);
+  };
   for (const a of input.suspects) {
     for (const key of input.keysOf(a)) {
       const holders = input.index.holders(key);
       if (holders.size < 2) continue;
-      const generic = holders.size > input.genericAccounts;
+      const generic = genericKeys.has(key) || isGeneric(key, holders);
+      if (generic) genericKeys.add(key);
       let linked = 0;
       for (const other of holders) {
         if (other === a) continue;
@@ -67,9 +79,10 @@ export function findCommunities(input: LinkInput): Community[] {
       if (!g.hasNode(node)) g.addNode(node);
       if (!g.hasNode(acct(a))) g.addNode(acct(a));
       if (!g.hasEdge(acct(a), node)) g.addEdge(acct(a), node, { weight: KIND_WEIGHT[kindOf(key)] });
-      if (!generic) {
-        // Non-suspects that share a specific indicator join the graph: a quiet account of a
-        // hydra is found through the loud ones it shares a payment method or harness with.
+      if (!generic && STRONG_KINDS.has(kindOf(key))) {
+        // Non-suspects that share a specific harness or payment method join the graph: a quiet
+        // account of a hydra is found through the loud ones it shares them with. A shared IP
+        // or subnet is not enough to pull in an account that behaves normally (NATs, proxies, campuses).
         for (const other of holders) {
           if (other === a || input.suspects.has(other)) continue;
           if (!g.hasNode(acct(other))) g.addNode(acct(other));
@@ -94,8 +107,54 @@ export function findCommunities(input: LinkInput): Community[] {
   // A community's indicators are what its accounts hold in common, whichever way Louvain
   // happened to cut the edges to a hub shared by every member.
   for (const com of byCommunity.values()) {
-    for (const a of com.accounts) for (const key of input.keysOf(a)) com.indicators.set(key, (com.indicators.get(key) ?? 0) + 1);
+    for (const a of com.accounts) for (const key of input.keysOf(a)) if (!genericKeys.has(key)) com.indicators.set(key, (com.indicators.get(key) ?? 0) + 1);
     for (const [key, n] of com.indicators) if (n < 2) com.indicators.delete(key);
   }
-  return [...byCommunity.values()].filter((c) => c.accounts.length > 0).map((c) => ({ ...c, accounts: c.accounts.sort() }));
+  const out: Community[] = [];
+  for (const com of byCommunity.values()) out.push(...splitByStrongTies(com, input, genericKeys));
+  return out;
+}
+
+/**
+ * Louvain groups by affinity, and a weak tie (one shared subnet) can hang a benign group on
+ * a campaign. What is reported must be held together by strong ties: a shared harness,
+ * template, system prompt or payment method, or an IP shared by suspects. Union-find over
+ * those ties splits a community into the groups that really are one operation.
+ */
+function splitByStrongTies(com: Community, input: LinkInput, genericKeys: ReadonlySet<string>): Community[] {
+  const idx = new Map<string, number>();
+  com.accounts.forEach((a, i) => idx.set(a, i));
+  const parent = com.accounts.map((_, i) => i);
+  const find = (i: number): number => {
+    while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
+    return i;
+  };
+  for (const key of com.indicators.keys()) {
+    if (genericKeys.has(key)) continue;
+    const kind = kindOf(key);
+    // Templates and IPs tie suspects only: honest users send items of the same public problem
+    // banks and share NATs; a client fingerprint, injected prompt or payment method ties anyone.
+    const strong = STRONG_KINDS.has(kind) && kind !== 'template';
+    if (!strong && kind !== 'ip' && kind !== 'template') continue;
+    let first = -1;
+    for (const h of input.index.holders(key)) {
+      const i = idx.get(h);
+      if (i === undefined || (!strong && !input.suspects.has(h))) continue;
+      if (first < 0) first = i;
+      else parent[find(i)] = find(first);
+    }
+  }
+  const groups = new Map<number, string[]>();
+  com.accounts.forEach((a, i) => {
+    const r = find(i);
+    const g = groups.get(r);
+    if (g) g.push(a);
+    else groups.set(r, [a]);
+  });
+  return [...groups.values()].map((accounts) => {
+    const indicators = new Map<string, number>();
+    for (const a of accounts) for (const key of input.keysOf(a)) if (!genericKeys.has(key)) indicators.set(key, (indicators.get(key) ?? 0) + 1);
+    for (const [key, n] of indicators) if (n < 2) indicators.delete(key);
+    return { accounts: accounts.sort(), indicators };
+  });
 }
