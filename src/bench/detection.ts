@@ -13,7 +13,7 @@ import { readExchanges } from '../ingest/read.js';
 import { scan } from '../pipeline/scan.js';
 import { elicitationScore } from '../signals/elicitation.js';
 import { openDuckDbStore } from '../store/duckdb.js';
-import { writeSimulation } from '../sim/simulate.js';
+import { writeSimulation } from '../traffic/simulate.js';
 import { KeywordBaseline, RateLimitBaseline, type Baseline } from './baselines.js';
 import { confusion, flagsFromReport, perGroup, quantile, reconstruction, type TruthLike, type Flags } from './metrics.js';
 

@@ -7,8 +7,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { runScenario, type ScenarioResult } from '../bench/detection.js';
 import { confusion, flagsFromReport, perGroup, type TruthLike } from '../bench/metrics.js';
 import { formatResults, ttdChartSvg } from '../bench/render.js';
-import { SCENARIOS } from '../sim/scenario.js';
-import { writeSimulation } from '../sim/simulate.js';
+import { SCENARIOS } from '../traffic/scenario.js';
+import { writeSimulation } from '../traffic/simulate.js';
 import { UserError } from './errors.js';
 import { loadParams, runScan } from './scan-command.js';
 

@@ -36,6 +36,7 @@ program
   .option('--prompt-preview <chars>', 'characters of each prompt kept in the store (0 keeps none)', int('--prompt-preview'), 200)
   .option('--ip-hash-key-file <file>', 'hash IPs with this secret key (or set DISTILLWATCH_IP_HASH_KEY)')
   .option('--max-accounts <n>', 'accounts listed in the summary', int('--max-accounts'), 10)
+  .option('--batch-size <n>', 'records committed together (a killed scan resumes after the last committed batch)', int('--batch-size'), 20000)
   .option('--no-summary', 'do not print the summary')
   .option('--no-progress', 'no progress bar')
   .action(async (logs: string[], o) => {

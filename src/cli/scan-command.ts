@@ -25,6 +25,7 @@ export interface ScanCommandOptions {
   ipHashKeyFile?: string;
   maxAccounts: number;
   summary: boolean;
+  batchSize?: number;
 }
 
 export function loadParams(path: string | undefined): Partial<DetectorParams> | undefined {
@@ -76,6 +77,8 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
       features,
       quarantinePath: o.quarantine ?? join(dirname(resolve(o.out)), 'quarantine.jsonl'),
       onProgress: progress.update,
+      ...(o.batchSize ? { batchSize: o.batchSize } : {}),
+      ...(process.env['DISTILLWATCH_FAILPOINT_KILL_AFTER_BATCHES'] ? { killAfterBatches: Number(process.env['DISTILLWATCH_FAILPOINT_KILL_AFTER_BATCHES']) } : {}),
     });
     progress.stop();
     if (!report) throw new Error('scan returned no report');

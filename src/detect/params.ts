@@ -25,8 +25,8 @@ export const DetectorParamsSchema = z.strictObject({
   minCampaignAccounts: z.number().int().min(2).default(3),
   /** Campaign confidence from which its members are acted on. @default 0.75 */
   campaignConfidence: z.number().min(0).max(1).default(0.75),
-  /** IPs per account used for linking (most accounts have a few; proxies have hundreds). @default 32 */
-  linkIpsPerAccount: z.number().int().positive().default(32),
+  /** IPs per account used for linking (most accounts have a few; proxies have hundreds, and a few suffice to tie them). @default 8 */
+  linkIpsPerAccount: z.number().int().positive().default(8),
   /** An indicator shared by more accounts than this links only suspects (it is generic). @default 2000 */
   genericIndicatorAccounts: z.number().int().positive().default(2000),
   /**

@@ -52,43 +52,45 @@ export function findCommunities(input: LinkInput): Community[] {
   const acct = (a: string): string => 'a:' + a;
 
   const genericKeys = new Set<string>();
+  const judged = new Map<string, boolean>();
   const isGeneric = (key: string, holders: ReadonlySet<string>): boolean => {
-    if (holders.size > input.genericAccounts) return true;
-    let suspects = 0;
-    for (const h of holders) if (input.suspects.has(h)) suspects++;
-    // A value most of whose users behave normally (a popular client, a common phrasing, a
-    // shared NAT) says nothing about common control.
-    return holders.size - suspects > Math.max(5, 2 * suspects);
+    let g = judged.get(key);
+    if (g !== undefined) return g;
+    if (holders.size > input.genericAccounts) g = true;
+    else {
+      let suspects = 0;
+      for (const h of holders) if (input.suspects.has(h)) suspects++;
+      // A value most of whose users behave normally (a popular client, a common phrasing, a
+      // shared NAT) says nothing about common control.
+      g = holders.size - suspects > Math.max(5, 2 * suspects);
+    }
+    judged.set(key, g);
+    return g;
   };
-  for (const a of input.suspects) {
-    for (const key of input.keysOf(a)) {
-      const holders = input.index.holders(key);
-      if (holders.size < 2) continue;
-      const generic = genericKeys.has(key) || isGeneric(key, holders);
-      if (generic) genericKeys.add(key);
-      let linked = 0;
-      for (const other of holders) {
-        if (other === a) continue;
-        // A generic value (a big NAT, a popular client) says little: only suspects may meet there.
-        if (generic && !input.suspects.has(other)) continue;
-        linked++;
-        break;
-      }
-      if (linked === 0) continue;
-      const node = 'i:' + key;
-      if (!g.hasNode(node)) g.addNode(node);
-      if (!g.hasNode(acct(a))) g.addNode(acct(a));
-      if (!g.hasEdge(acct(a), node)) g.addEdge(acct(a), node, { weight: KIND_WEIGHT[kindOf(key)] });
-      if (!generic && STRONG_KINDS.has(kindOf(key))) {
-        // Non-suspects that share a specific harness or payment method join the graph: a quiet
-        // account of a hydra is found through the loud ones it shares them with. A shared IP
-        // or subnet is not enough to pull in an account that behaves normally (NATs, proxies, campuses).
-        for (const other of holders) {
-          if (other === a || input.suspects.has(other)) continue;
-          if (!g.hasNode(acct(other))) g.addNode(acct(other));
-          if (!g.hasEdge(acct(other), node)) g.addEdge(acct(other), node, { weight: KIND_WEIGHT[kindOf(key)] });
-        }
-      }
+  // Each indicator once: its eligible holders all attach to one indicator node.
+  const keys = new Set<string>();
+  for (const a of input.suspects) for (const key of input.keysOf(a)) keys.add(key);
+  const eligible: string[] = [];
+  for (const key of keys) {
+    const holders = input.index.holders(key);
+    if (holders.size < 2) continue;
+    const generic = isGeneric(key, holders);
+    if (generic) genericKeys.add(key);
+    // A generic value (a big NAT, a popular client) only joins suspects. Non-suspects join
+    // through a specific harness or payment method: a quiet account of a hydra is found
+    // through the loud ones it shares them with. A shared IP or subnet is not enough to pull
+    // in an account that behaves normally (NATs, proxies, campuses).
+    const anyone = !generic && STRONG_KINDS.has(kindOf(key));
+    eligible.length = 0;
+    for (const h of holders) if (anyone || input.suspects.has(h)) eligible.push(h);
+    if (eligible.length < 2) continue;
+    const node = 'i:' + key;
+    const weight = KIND_WEIGHT[kindOf(key)];
+    g.addNode(node);
+    for (const h of eligible) {
+      const an = acct(h);
+      if (!g.hasNode(an)) g.addNode(an);
+      g.addEdge(an, node, { weight });
     }
   }
   if (g.order === 0 || g.size === 0) return [];

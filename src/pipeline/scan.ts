@@ -41,6 +41,11 @@ export interface ScanOptions {
   onProgress?: (p: ScanProgress) => void;
   /** Stop after ingest (for loading data without detection). */
   ingestOnly?: boolean;
+  /**
+   * Failpoint for crash tests: the process kills itself (SIGKILL, no clean-up) after this
+   * many committed batches. Set from the DISTILLWATCH_FAILPOINT_KILL_AFTER_BATCHES variable.
+   */
+  killAfterBatches?: number;
 }
 
 export interface IngestSummary {
@@ -57,6 +62,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   const batchSize = opts.batchSize ?? 20_000;
   const summary: IngestSummary = { read: 0, inserted: 0, duplicates: 0, bad: 0, resumed: [], skipped: [] };
   let quarantine: WriteStream | null = null;
+  let batches = 0;
   const setAside = (b: BadRecord): void => {
     if (opts.quarantinePath) {
       quarantine ??= createWriteStream(opts.quarantinePath, { flags: 'a' });
@@ -82,6 +88,8 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         summary.duplicates += out.duplicates;
         rows = [];
         bad = [];
+        batches++;
+        if (opts.killAfterBatches !== undefined && batches >= opts.killAfterBatches) process.kill(process.pid, 'SIGKILL');
         opts.onProgress?.({ phase: 'ingest', file: input, done: summary.read, bad: summary.bad, duplicates: summary.duplicates });
       };
       for await (const item of readExchanges(input, { format: opts.format ?? 'auto', skipLines })) {

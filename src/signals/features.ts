@@ -36,6 +36,18 @@ function hashIp(value: string, key: string): string {
   return h;
 }
 
+/** System prompts repeat across millions of requests: mask and hash each distinct one once. */
+const systemSigCache = new Map<string, string>();
+function systemSignature(system: string): string {
+  let sig = systemSigCache.get(system);
+  if (sig === undefined) {
+    sig = sig64(maskVariableParts(system));
+    if (systemSigCache.size > 50_000) systemSigCache.clear();
+    systemSigCache.set(system, sig);
+  }
+  return sig;
+}
+
 /** /24 of an IPv4 address, /48 of an IPv6 one, null when it is neither. */
 export function subnetOf(ip: string): string | null {
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/.exec(ip);
@@ -82,7 +94,7 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
   const blocks = countBlocks(req.messages);
   const toolNames = (req.tools ?? []).map((t) => t.name).sort();
   const system = systemText(req.system);
-  const systemSig = system ? sig64(maskVariableParts(system)) : '';
+  const systemSig = system ? systemSignature(system) : '';
   const toolsSig = toolNames.length ? sig64(toolNames.join(',')) : '';
   const ua = ex.client?.user_agent ?? null;
   const thinkingBudget = req.thinking && req.thinking.type !== 'disabled' ? (req.thinking.budget_tokens ?? 0) : null;

@@ -20,7 +20,13 @@ export function fnv1a32(s: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+const HEX = '0123456789abcdef';
+function hex8(n: number): string {
+  return (
+    HEX[(n >>> 28) & 15]! + HEX[(n >>> 24) & 15]! + HEX[(n >>> 20) & 15]! + HEX[(n >>> 16) & 15]! +
+    HEX[(n >>> 12) & 15]! + HEX[(n >>> 8) & 15]! + HEX[(n >>> 4) & 15]! + HEX[n & 15]!
+  );
+}
 
 /** 64-bit signature of a string as 16 hex characters ('' stays ''). */
 export function sig64(s: string): string {

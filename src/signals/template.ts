@@ -4,12 +4,13 @@
  * prompt: its first words, its last words, and a SimHash of word shingles that stays
  * within a few bits for near-identical texts (paraphrases of one template collide often).
  */
-import { hashPair, sig64 } from './hash.js';
+import { fnv1a32, sig64 } from './hash.js';
 import { words } from './text.js';
 
 const EDGE_WORDS = 8;
 const SHINGLE = 3;
-const MAX_WORDS = 400;
+/** Words kept for the SimHash: a wrapper lives at the ends, and the hot path cannot afford whole documents. */
+const MAX_WORDS = 48;
 
 export interface TemplateSignature {
   prefix: string;
@@ -28,21 +29,34 @@ export function templateSignature(masked: string): TemplateSignature {
 
 /** 64-bit SimHash over word shingles, as 16 hex characters. */
 export function simhash64(w: readonly string[]): string {
-  const votes = new Int32Array(64);
+  // Counting ones per bit (no branch) and comparing with half the shingles is the usual
+  // ±1 vote without the branch.
+  const ones = new Uint16Array(64);
+  const ha = new Uint32Array(w.length);
+  const hb = new Uint32Array(w.length);
+  for (let i = 0; i < w.length; i++) {
+    ha[i] = fnv1a32(w[i]!);
+    hb[i] = fnv1a32(w[i]!, 0x9747b28c);
+  }
   const n = Math.max(1, w.length - SHINGLE + 1);
   for (let i = 0; i < n; i++) {
-    const shingle = w.slice(i, i + SHINGLE).join(' ');
-    const [a, b] = hashPair(shingle);
+    // Hash each word once and mix three neighbours' hashes: no shingle strings on the hot path.
+    let a = 0x9e3779b9;
+    let b = 0x85ebca6b;
+    for (let j = i; j < Math.min(i + SHINGLE, w.length); j++) {
+      a = Math.imul(a ^ ha[j]!, 0x01000193) ^ (a >>> 15);
+      b = Math.imul(b ^ hb[j]!, 0x01000193) ^ (b >>> 13);
+    }
     for (let bit = 0; bit < 32; bit++) {
-      votes[bit]! += (a >>> bit) & 1 ? 1 : -1;
-      votes[bit + 32]! += (b >>> bit) & 1 ? 1 : -1;
+      ones[bit]! += (a >>> bit) & 1;
+      ones[bit + 32]! += (b >>> bit) & 1;
     }
   }
   let hi = 0;
   let lo = 0;
   for (let bit = 0; bit < 32; bit++) {
-    if (votes[bit]! > 0) lo |= 1 << bit;
-    if (votes[bit + 32]! > 0) hi |= 1 << bit;
+    if (ones[bit]! * 2 > n) lo |= 1 << bit;
+    if (ones[bit + 32]! * 2 > n) hi |= 1 << bit;
   }
   return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
 }

@@ -1,177 +1,377 @@
 /**
- * The contract every Store backend passes. Run it from a backend's test file with a factory
- * that opens a fresh, empty store.
+ * The contract every Store backend passes. A backend's test file calls runStoreContract with
+ * a function that opens a fresh, empty store; the same tests then hold DuckDB and any later
+ * backend (ClickHouse) to the same behaviour.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExchangeFeatures } from '../core/features.js';
 import type { ScanReport } from '../core/report.js';
-import type { SourceKey, Store } from './store.js';
+import type { BadRecord, IngestCheckpoint, SourceKey, Store } from './store.js';
 
+export interface StoreContractOptions {
+  /**
+   * For backends whose data outlives close(): makes a new, empty location and returns a
+   * function that opens it, the same location on every call. Without it the tests of
+   * persistence are skipped.
+   */
+  persistent?: () => () => Promise<Store>;
+}
+
+const BASE_TS = Date.parse('2026-04-22T00:00:00.000Z');
+const CAPS = ['coding', 'reasoning', 'agentic_tool_use', 'general_chat'] as const;
+
+/**
+ * A deterministic, varied exchange: nullable fields alternate between null and a value,
+ * booleans take all their values, token counts run past 2^32, and `ts` repeats so that ties
+ * must be broken by id.
+ */
 export function sampleFeatures(i: number, over: Partial<ExchangeFeatures> = {}): ExchangeFeatures {
+  const full = i % 2 === 0;
   return {
-    id: `ex_${String(i).padStart(6, '0')}`,
-    ts: Date.parse('2026-04-22T00:00:00Z') + ((i * 7919) % 100_000) * 1000,
+    id: `ex_${String(i).padStart(7, '0')}`,
+    // Scattered so that insertion order is not time order, and every ts is shared by two rows.
+    ts: BASE_TS + Math.floor(((i * 7919) % 10_007) / 2) * 1000,
     account_id: `acct_${i % 17}`,
-    org_id: i % 3 ? null : 'org_1',
-    api_key_id: null,
-    model: 'm-1',
-    conversation_id: `c${i}`,
-    ip: `198.51.100.${i % 200}`,
-    subnet: '198.51.100.0/24',
-    asn: 64500,
-    country: i % 2 ? 'US' : null,
-    user_agent: 'sdk/1.0',
-    tier: 'standard',
-    account_created_at: Date.parse('2025-01-01T00:00:00Z'),
-    payment_fp: null,
-    email_domain: 'example.com',
-    verified: i % 2 === 0,
-    n_messages: 3,
-    n_user_turns: 2,
-    n_tool_results: 0,
-    n_tools: 1,
-    tools_sig: 'ab',
-    system_sig: '',
-    harness_sig: 'h1',
-    template_prefix: 'p1',
-    template_suffix: 's1',
-    template_simhash: '0123456789abcdef',
-    prompt_hash: `q${i}`,
-    prompt_chars: 120 + i,
-    capability: 'coding',
-    elicitation: i % 4 === 0 ? 1 : 0,
+    org_id: full ? `org_${i % 5}` : null,
+    api_key_id: full ? `key_${i % 9}` : null,
+    model: i % 3 ? 'model-large-2' : 'model-small-1',
+    conversation_id: full ? `conv_${i >> 2}` : null,
+    ip: full ? `198.51.100.${i % 250}` : null,
+    subnet: full ? '198.51.100.0/24' : null,
+    asn: full ? 4_294_967_295 - (i % 7) : null,
+    country: full ? (i % 4 ? 'US' : 'SG') : null,
+    user_agent: full ? 'sdk-python/1.40.0 (Linux; x86_64) ünïcødé 🚀 "quoted" \\ back' : null,
+    tier: full ? 'tier_2' : null,
+    account_created_at: full ? Date.parse('2025-01-01T00:00:00.000Z') + i : null,
+    payment_fp: full ? `pfp_${(i * 31) % 97}` : null,
+    email_domain: full ? 'example.com' : null,
+    verified: i % 3 === 0 ? null : i % 3 === 1,
+    n_messages: 1 + (i % 40),
+    n_user_turns: 1 + (i % 20),
+    n_tool_results: i % 6,
+    n_tools: i % 11,
+    tools_sig: i % 11 ? `ts${(i % 11).toString(16).padStart(15, '0')}` : '',
+    system_sig: i % 4 ? '9f86d081884c7d65' : '',
+    harness_sig: `h${(i % 13).toString(16).padStart(15, '0')}`,
+    template_prefix: `tp_${i % 29}`,
+    template_suffix: `tsf_${i % 31}`,
+    template_simhash: ((i * 2654435761) >>> 0).toString(16).padStart(8, '0') + ((i * 40503) >>> 0).toString(16).padStart(8, '0'),
+    prompt_hash: `ph_${i}`,
+    prompt_chars: 40 + ((i * 37) % 12_000),
+    capability: CAPS[i % CAPS.length]!,
+    elicitation: [0, 1, 0.1, 1 / 3, 0.7000000000000001][i % 5]!,
     grading: i % 5 === 0,
-    max_tokens: i % 2 ? 4096 : null,
-    thinking_budget: null,
-    stream: true,
-    input_tokens: 812,
-    output_tokens: 2_000_000_000 + i,
-    reasoning_tokens: null,
-    status: 200,
-    prompt_preview: i % 2 ? 'Write a function…' : null,
+    max_tokens: full ? 64_000 : null,
+    thinking_budget: i % 4 === 0 ? 32_000 : null,
+    stream: i % 3 === 0 ? null : i % 3 === 2,
+    input_tokens: full ? 1_200_000 + i : null,
+    output_tokens: full ? 2 ** 40 + i : i % 4 === 1 ? Number.MAX_SAFE_INTEGER - i : null,
+    reasoning_tokens: i % 4 === 0 ? 3_000_000_000 + i : null,
+    status: full ? 200 : i % 5 === 1 ? 529 : null,
+    prompt_preview: full ? `Explain step by step, line ${i}:\n\t“why” — 漢字` : null,
     ...over,
   };
 }
 
-const source: SourceKey = { key: 'k1', path: 'a.jsonl' };
-
-async function all(store: Store, batch?: number): Promise<ExchangeFeatures[]> {
-  const out: ExchangeFeatures[] = [];
-  for await (const b of store.replay(batch)) out.push(...b);
-  return out;
+function inTimeOrder(rows: readonly ExchangeFeatures[]): ExchangeFeatures[] {
+  return [...rows].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-export function runStoreContract(name: string, open: () => Promise<Store>, reopen?: () => Promise<Store>): void {
+async function replayAll(store: Store, batchSize?: number): Promise<{ rows: ExchangeFeatures[]; sizes: number[] }> {
+  const rows: ExchangeFeatures[] = [];
+  const sizes: number[] = [];
+  for await (const batch of store.replay(batchSize)) {
+    sizes.push(batch.length);
+    for (const r of batch) rows.push(r);
+  }
+  return { rows, sizes };
+}
+
+const src: SourceKey = { key: 'a.jsonl:1024:1776816000000', path: 'logs/a.jsonl' };
+const other: SourceKey = { key: 'b.jsonl:2048:1776816000000', path: 'logs/b.jsonl' };
+const at = (line: number, done = false, source = src): IngestCheckpoint => ({ source, line, done });
+
+function badRecord(line: number, file = 'logs/a.jsonl'): BadRecord {
+  return { file, line, reason: `Cannot parse line ${line} of "${file}": unexpected end of JSON input`, excerpt: '{"id":"req_1","ts":' };
+}
+
+export function sampleReport(generatedAt = '2026-11-22T10:00:00.000Z'): ScanReport {
+  return {
+    generated_at: generatedAt,
+    input: { exchanges: 3200, accounts: 41, bad_records: 2, files: ['logs/a.jsonl'] },
+    campaigns: [
+      {
+        id: 'cmp_01',
+        confidence: 0.93,
+        accounts: ['acct_1', 'acct_2', 'acct_3'],
+        exchanges: 2400,
+        first_seen: '2026-04-22T00:00:00.000Z',
+        last_seen: '2026-04-23T11:59:59.999Z',
+        first_flagged_at: '2026-04-22T03:10:00.000Z',
+        capabilities: { coding: 0.6, reasoning: 0.4 },
+        tactics: ['hydra_proxy', 'cot_elicitation'],
+        indicators: {
+          ips: ['198.51.100.7'],
+          asns: [64500],
+          payment_fingerprints: ['pfp_1'],
+          templates: ['tp_1'],
+          user_agents: ['sdk-python/1.40.0'],
+          harnesses: ['h000000000000001'],
+          subnets: ['198.51.100.0/24'],
+        },
+        explanation: '3 accounts share a harness and a payment fingerprint; 71% of prompts ask for the reasoning itself',
+        links: { harness: 3, payment_fp: 2 },
+      },
+      {
+        id: 'cmp_02',
+        confidence: 0.55,
+        accounts: ['acct_9'],
+        exchanges: 300,
+        first_seen: '2026-04-22T05:00:00.000Z',
+        last_seen: '2026-04-22T06:00:00.000Z',
+        capabilities: {},
+        tactics: [],
+        indicators: { ips: [], asns: [], payment_fingerprints: [], templates: [], user_agents: [], harnesses: [], subnets: [] },
+        explanation: 'one account sweeps capabilities',
+        links: {},
+      },
+    ],
+    accounts: [
+      { account_id: 'acct_1', risk: 0.97, verdict: 'distillation', campaign_id: 'cmp_01', first_flagged_at: '2026-04-22T03:10:00.000Z', reasons: ['harness shared with 2 accounts'], exchanges: 900 },
+      { account_id: 'acct_9', risk: 0.5, verdict: 'suspicious', campaign_id: 'cmp_02', reasons: ['capability sweep'], exchanges: 300 },
+      { account_id: 'acct_20', risk: 0.02, verdict: 'benign', reasons: [], exchanges: 12 },
+    ],
+    engine: { version: '0.1.0', params: { window_minutes: 60, nested: { on: true } } },
+  };
+}
+
+async function using<T>(open: () => Promise<Store>, fn: (s: Store) => Promise<T>): Promise<T> {
+  const s = await open();
+  try {
+    return await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+export function runStoreContract(name: string, open: () => Promise<Store>, options: StoreContractOptions = {}): void {
   describe(`${name} store contract`, () => {
-    it('append stores rows and counts them', async () => {
-      const s = await open();
-      try {
-        const rows = Array.from({ length: 50 }, (_, i) => sampleFeatures(i));
-        const out = await s.append(rows, [], { source, line: 50, done: false });
-        assert.deepEqual(out, { inserted: 50, duplicates: 0 });
-        assert.deepEqual(await s.counts(), { exchanges: 50, accounts: 17, bad_records: 0 });
-      } finally {
-        await s.close();
-      }
-    });
-
-    it('append ignores ids already stored', async () => {
-      const s = await open();
-      try {
-        const rows = Array.from({ length: 20 }, (_, i) => sampleFeatures(i));
-        await s.append(rows, [], { source, line: 20, done: false });
-        const again = await s.append([...rows.slice(10), sampleFeatures(99)], [], { source, line: 21, done: false });
-        assert.deepEqual(again, { inserted: 1, duplicates: 10 });
-        assert.equal((await s.counts()).exchanges, 21);
-      } finally {
-        await s.close();
-      }
-    });
-
-    it('append sets a bad record aside once per file and line', async () => {
-      const s = await open();
-      try {
-        const bad = { file: 'a.jsonl', line: 3, reason: 'Cannot parse line 3 of "a.jsonl": unexpected end of JSON', excerpt: '{"id":' };
-        await s.append([], [bad], { source, line: 3, done: false });
-        await s.append([], [bad], { source, line: 3, done: false });
-        assert.equal((await s.counts()).bad_records, 1);
-        assert.deepEqual(await s.badRecords(), [bad]);
-      } finally {
-        await s.close();
-      }
-    });
-
-    it('checkpoint is null for an unknown source and follows the last append', async () => {
-      const s = await open();
-      try {
-        assert.equal(await s.checkpoint(source), null);
-        await s.append([sampleFeatures(1)], [], { source, line: 7, done: false });
-        assert.deepEqual(await s.checkpoint(source), { source, line: 7, done: false });
-        await s.append([], [], { source, line: 9, done: true });
-        assert.deepEqual(await s.checkpoint(source), { source, line: 9, done: true });
-      } finally {
-        await s.close();
-      }
-    });
-
-    it('replay returns every row in time order with every field as stored', async () => {
-      const s = await open();
-      try {
-        const rows = Array.from({ length: 2500 }, (_, i) => sampleFeatures(i));
-        await s.append(rows, [], { source, line: 2500, done: true });
-        const got = await all(s, 1000);
-        const want = [...rows].sort((a, b) => a.ts - b.ts || a.id.localeCompare(b.id));
-        assert.equal(got.length, want.length);
-        assert.deepEqual(got, want);
-      } finally {
-        await s.close();
-      }
-    });
-
-    it('append stores nothing of a batch that fails, not even its checkpoint', async () => {
-      const s = await open();
-      try {
-        await s.append([sampleFeatures(1)], [], { source, line: 1, done: false });
-        const broken = sampleFeatures(2, { account_id: null as unknown as string });
-        await assert.rejects(s.append([sampleFeatures(3), broken], [{ file: 'a.jsonl', line: 2, reason: 'x', excerpt: '' }], { source, line: 3, done: false }));
-        assert.deepEqual(await s.counts(), { exchanges: 1, accounts: 1, bad_records: 0 });
-        assert.equal((await s.checkpoint(source))?.line, 1);
-      } finally {
-        await s.close();
-      }
-    });
-
-    it('saveReport keeps the latest results', async () => {
-      const s = await open();
-      try {
+    it('an empty store counts nothing, replays nothing and has no report', () =>
+      using(open, async (s) => {
+        assert.deepEqual(await s.counts(), { exchanges: 0, accounts: 0, bad_records: 0 });
+        assert.deepEqual(await replayAll(s), { rows: [], sizes: [] });
+        assert.deepEqual(await s.badRecords(), []);
         assert.equal(await s.latestReport(), null);
-        const report: ScanReport = {
-          generated_at: '2026-11-22T10:00:00.000Z',
-          input: { exchanges: 3, accounts: 2, bad_records: 0 },
-          campaigns: [{ id: 'cmp_1', confidence: 0.9, accounts: ['a', 'b'], exchanges: 3, first_seen: 'x', last_seen: 'y', capabilities: { coding: 1 }, tactics: ['cot_elicitation'], indicators: { ips: [], asns: [], payment_fingerprints: [], templates: [], user_agents: [], harnesses: [], subnets: [] }, explanation: 'e', links: {} }],
-          accounts: [{ account_id: 'a', risk: 0.9, verdict: 'distillation', campaign_id: 'cmp_1', reasons: ['r'], exchanges: 2 }],
-        };
+      }));
+
+    it('append stores new rows and counts exchanges and distinct accounts', () =>
+      using(open, async (s) => {
+        const rows = Array.from({ length: 50 }, (_, i) => sampleFeatures(i));
+        assert.deepEqual(await s.append(rows, [], at(50)), { inserted: 50, duplicates: 0 });
+        assert.deepEqual(await s.counts(), { exchanges: 50, accounts: 17, bad_records: 0 });
+      }));
+
+    it('append ignores ids already stored', () =>
+      using(open, async (s) => {
+        const rows = Array.from({ length: 20 }, (_, i) => sampleFeatures(i));
+        await s.append(rows, [], at(20));
+        assert.deepEqual(await s.append(rows, [], at(20)), { inserted: 0, duplicates: 20 });
+        assert.deepEqual(await s.counts(), { exchanges: 20, accounts: 17, bad_records: 0 });
+        const mixed = [...rows.slice(15), sampleFeatures(20), sampleFeatures(21)];
+        assert.deepEqual(await s.append(mixed, [], at(22)), { inserted: 2, duplicates: 5 });
+        assert.equal((await s.counts()).exchanges, 22);
+      }));
+
+    it('append keeps the stored row when an id comes again with other values', () =>
+      using(open, async (s) => {
+        const first = sampleFeatures(1);
+        await s.append([first], [], at(1));
+        await s.append([{ ...first, account_id: 'acct_other', output_tokens: 1 }], [], at(2));
+        assert.deepEqual((await replayAll(s)).rows, [first]);
+      }));
+
+    it('append counts an id repeated within one batch as a duplicate', () =>
+      using(open, async (s) => {
+        const a = sampleFeatures(1);
+        assert.deepEqual(await s.append([a, sampleFeatures(2), a], [], at(3)), { inserted: 2, duplicates: 1 });
+        assert.equal((await s.counts()).exchanges, 2);
+      }));
+
+    it('append sets a bad record aside once per file and line', () =>
+      using(open, async (s) => {
+        const bad = badRecord(3);
+        await s.append([], [bad, bad], at(3));
+        await s.append([], [{ ...bad, reason: 'another reason' }], at(3));
+        await s.append([], [badRecord(3, 'logs/b.jsonl')], at(3, false, other));
+        assert.equal((await s.counts()).bad_records, 2);
+        assert.deepEqual(await s.badRecords(), [bad, badRecord(3, 'logs/b.jsonl')]);
+      }));
+
+    it('badRecords returns records in file and line order, no more than the limit', () =>
+      using(open, async (s) => {
+        await s.append([], [badRecord(30), badRecord(4, 'logs/b.jsonl'), badRecord(7), badRecord(12)], at(30));
+        assert.deepEqual(await s.badRecords(3), [badRecord(7), badRecord(12), badRecord(30)]);
+        assert.equal((await s.badRecords()).length, 4);
+        assert.deepEqual(await s.badRecords(0), []);
+      }));
+
+    it('checkpoint is null for a source never appended', () =>
+      using(open, async (s) => {
+        assert.equal(await s.checkpoint(src), null);
+        await s.append([sampleFeatures(1)], [], at(1, false, other));
+        assert.equal(await s.checkpoint(src), null);
+      }));
+
+    it('checkpoint returns the checkpoint of the last append of that source', () =>
+      using(open, async (s) => {
+        await s.append([sampleFeatures(1)], [], at(7));
+        assert.deepEqual(await s.checkpoint(src), at(7));
+        await s.append([sampleFeatures(2)], [badRecord(8)], at(8));
+        await s.append([sampleFeatures(3)], [], at(5, false, other));
+        assert.deepEqual(await s.checkpoint(src), at(8));
+        // An empty batch still moves the checkpoint: the end of a file is worth recording.
+        await s.append([], [], at(9, true));
+        assert.deepEqual(await s.checkpoint(src), at(9, true));
+        assert.deepEqual(await s.checkpoint(other), at(5, false, other));
+      }));
+
+    it('replay returns every field as appended, in time order with ties broken by id', () =>
+      using(open, async (s) => {
+        const rows = Array.from({ length: 3000 }, (_, i) => sampleFeatures(i));
+        // Extremes of every type, and two rows that differ only in id and tie on ts.
+        rows.push(
+          sampleFeatures(900_001, { ts: BASE_TS, elicitation: 5e-324, output_tokens: Number.MAX_SAFE_INTEGER, input_tokens: 0, n_tools: 2_147_483_647 }),
+          sampleFeatures(900_000, { ts: BASE_TS, tools_sig: '', system_sig: '', prompt_preview: '', verified: false, stream: false, grading: false }),
+          sampleFeatures(900_002, { ts: 0, account_created_at: -86_400_000, status: 0 }),
+        );
+        await s.append(rows.slice(0, 1700), [], at(1700));
+        await s.append(rows.slice(1700), [], at(rows.length, true));
+        const { rows: got } = await replayAll(s, 1000);
+        assert.equal(got.length, rows.length);
+        const want = inTimeOrder(rows);
+        for (let i = 0; i < want.length; i++) assert.deepStrictEqual(got[i], want[i], `row ${i} (${want[i]!.id})`);
+        for (const r of got) {
+          assert.equal(typeof r.ts, 'number');
+          assert.ok(r.verified === null || typeof r.verified === 'boolean');
+          assert.ok(r.output_tokens === null || typeof r.output_tokens === 'number');
+        }
+      }));
+
+    it('replay yields batches of the batch size when the store holds more rows than one batch', () =>
+      using(open, async (s) => {
+        const rows = Array.from({ length: 25_000 }, (_, i) => sampleFeatures(i));
+        for (let i = 0; i < rows.length; i += 10_000) await s.append(rows.slice(i, i + 10_000), [], at(i + 10_000));
+        const { rows: got, sizes } = await replayAll(s, 10_000);
+        assert.deepEqual(sizes, [10_000, 10_000, 5_000]);
+        assert.deepEqual(
+          got.map((r) => r.id),
+          inTimeOrder(rows).map((r) => r.id),
+        );
+        const { sizes: defaultSizes } = await replayAll(s);
+        assert.ok(defaultSizes.length > 1 && defaultSizes.every((n) => n <= 10_000), 'the default batch is 10,000 rows');
+      }));
+
+    it('replay leaves the store usable when the reader stops early', () =>
+      using(open, async (s) => {
+        await s.append(
+          Array.from({ length: 5000 }, (_, i) => sampleFeatures(i)),
+          [],
+          at(5000),
+        );
+        let seen = 0;
+        for await (const batch of s.replay(100)) {
+          seen += batch.length;
+          if (seen >= 300) break;
+        }
+        assert.equal(seen, 300);
+        await s.append([sampleFeatures(6000)], [], at(5001));
+        assert.equal((await s.counts()).exchanges, 5001);
+        assert.equal((await replayAll(s, 4000)).rows.length, 5001);
+      }));
+
+    it('append stores nothing of a batch with an invalid row, not even its checkpoint', () =>
+      using(open, async (s) => {
+        await s.append([sampleFeatures(1)], [], at(1));
+        const batch = [sampleFeatures(2), sampleFeatures(3), sampleFeatures(4, { id: null as unknown as string }), sampleFeatures(5)];
+        await assert.rejects(s.append(batch, [badRecord(6)], at(6)));
+        assert.deepEqual(await s.counts(), { exchanges: 1, accounts: 1, bad_records: 0 });
+        assert.deepEqual(await s.checkpoint(src), at(1));
+        // Nothing of the failed batch lingers to be stored by the next one.
+        assert.deepEqual(await s.append([sampleFeatures(7)], [], at(7)), { inserted: 1, duplicates: 0 });
+        assert.deepEqual(
+          (await replayAll(s)).rows.map((r) => r.id),
+          inTimeOrder([sampleFeatures(1), sampleFeatures(7)]).map((r) => r.id),
+        );
+      }));
+
+    it('append stores none of the rows of a batch whose bad record is refused', () =>
+      using(open, async (s) => {
+        const refused = { ...badRecord(3), file: null as unknown as string };
+        const rows = Array.from({ length: 100 }, (_, i) => sampleFeatures(i));
+        await assert.rejects(s.append(rows, [badRecord(2), refused], at(100)));
+        assert.deepEqual(await s.counts(), { exchanges: 0, accounts: 0, bad_records: 0 });
+        assert.equal(await s.checkpoint(src), null);
+        assert.deepEqual(await s.append(rows, [badRecord(2)], at(100)), { inserted: 100, duplicates: 0 });
+      }));
+
+    it('append calls made without waiting are applied one after another', () =>
+      using(open, async (s) => {
+        const outcomes = await Promise.all(
+          Array.from({ length: 8 }, (_, k) =>
+            s.append(
+              Array.from({ length: 500 }, (_, i) => sampleFeatures(k * 400 + i)),
+              [badRecord(k)],
+              at(k + 1),
+            ),
+          ),
+        );
+        assert.equal(outcomes.reduce((n, o) => n + o.inserted, 0), 7 * 400 + 500);
+        assert.equal(outcomes.reduce((n, o) => n + o.duplicates, 0), 7 * 100);
+        assert.deepEqual(await s.counts(), { exchanges: 7 * 400 + 500, accounts: 17, bad_records: 8 });
+        assert.deepEqual(await s.checkpoint(src), at(8));
+      }));
+
+    it('latestReport returns the saved report whole', () =>
+      using(open, async (s) => {
+        const report = sampleReport();
         await s.saveReport(report);
-        await s.saveReport({ ...report, generated_at: '2026-11-23T10:00:00.000Z' });
-        assert.equal((await s.latestReport())?.generated_at, '2026-11-23T10:00:00.000Z');
-      } finally {
-        await s.close();
-      }
+        assert.deepEqual(await s.latestReport(), report);
+      }));
+
+    it('latestReport returns the last report saved when several were', () =>
+      using(open, async (s) => {
+        await s.saveReport(sampleReport('2026-11-22T10:00:00.000Z'));
+        const second = { ...sampleReport('2026-11-23T10:00:00.000Z'), campaigns: [], accounts: [] };
+        await s.saveReport(second);
+        assert.deepEqual(await s.latestReport(), second);
+      }));
+
+    it('a closed store refuses further calls', async () => {
+      const s = await open();
+      await s.close();
+      await assert.rejects(s.counts());
+      await assert.rejects(s.append([sampleFeatures(1)], [], at(1)));
+      await s.close();
     });
 
-    if (reopen) {
-      it('keeps its data across close and reopen', async () => {
-        const s = await open();
-        await s.append([sampleFeatures(1), sampleFeatures(2)], [], { source, line: 2, done: true });
-        await s.close();
-        const again = await reopen();
-        try {
-          assert.equal((await again.counts()).exchanges, 2);
-          assert.deepEqual(await again.checkpoint(source), { source, line: 2, done: true });
-        } finally {
-          await again.close();
-        }
+    if (options.persistent) {
+      const persistent = options.persistent;
+      it('a store keeps rows, bad records, checkpoints and reports across close and reopen', async () => {
+        const reopen = persistent();
+        const rows = Array.from({ length: 1200 }, (_, i) => sampleFeatures(i));
+        await using(reopen, async (s) => {
+          await s.append(rows, [badRecord(4)], at(1201, true));
+          await s.saveReport(sampleReport());
+        });
+        await using(reopen, async (s) => {
+          assert.deepEqual(await s.counts(), { exchanges: 1200, accounts: 17, bad_records: 1 });
+          assert.deepEqual(await s.checkpoint(src), at(1201, true));
+          assert.deepEqual(await s.badRecords(), [badRecord(4)]);
+          assert.deepEqual(await s.latestReport(), sampleReport());
+          assert.deepEqual((await replayAll(s, 500)).rows, inTimeOrder(rows));
+          assert.deepEqual(await s.append(rows.slice(0, 10), [], at(1201, true)), { inserted: 0, duplicates: 10 });
+        });
       });
     }
   });

@@ -1,24 +1,246 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runStoreContract } from './contract.js';
-import { openDuckDbStore } from './duckdb.js';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { runStoreContract, sampleFeatures, sampleReport } from './contract.js';
+import { openDuckDbStore, SCHEMA_VERSION } from './duckdb.js';
+import { StoreError } from './errors.js';
+import type { Store } from './store.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dw-store-'));
+const dir = mkdtempSync(join(tmpdir(), 'distillwatch-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
-let last = '';
-runStoreContract(
-  'DuckDB',
-  () => openDuckDbStore((last = join(dir, `s${++n}.duckdb`))),
-  () => openDuckDbStore(last),
-);
+const freshPath = (): string => join(dir, `store-${++n}.duckdb`);
+
+runStoreContract('DuckDB file', () => openDuckDbStore(freshPath()), {
+  persistent: () => {
+    const p = freshPath();
+    return () => openDuckDbStore(p);
+  },
+});
+runStoreContract('DuckDB in memory', () => openDuckDbStore(':memory:'));
+
+const source = { key: 'k', path: 'a.jsonl' };
+
+const plain = (v: unknown): unknown => (typeof v === 'bigint' ? Number(v) : Array.isArray(v) ? v.map(plain) : v);
+
+/** Rows of a query on a store file, read with DuckDB directly as a dashboard would; BIGINTs as numbers. */
+async function query(path: string, sql: string): Promise<unknown[][]> {
+  const instance = await DuckDBInstance.create(path);
+  try {
+    const conn = await instance.connect();
+    try {
+      return (await conn.runAndReadAll(sql)).getRowsJS().map((row) => row.map(plain));
+    } finally {
+      conn.closeSync();
+    }
+  } finally {
+    instance.closeSync();
+  }
+}
+
+/** Starts another process that opens `path` and holds it until killed. */
+async function holdInAnotherProcess(path: string): Promise<() => Promise<void>> {
+  const moduleUrl = new URL('./duckdb.js', import.meta.url).href;
+  const code = `import { openDuckDbStore } from ${JSON.stringify(moduleUrl)};
+await openDuckDbStore(${JSON.stringify(path)});
+process.stdout.write('ready\\n');
+setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.on('exit', (code) => reject(new Error(`the holding process exited with ${code}: ${stderr}`)));
+  });
+  return async () => {
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill();
+    await exited;
+  };
+}
+
+async function rejectsWith(p: Promise<unknown>, code: StoreError['code'], message: string | RegExp): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof StoreError, `expected a StoreError, got ${String(e)}`);
+    assert.equal(e.code, code);
+    if (typeof message === 'string') assert.equal(e.message, message);
+    else assert.match(e.message, message);
+    return true;
+  });
+}
 
 describe('openDuckDbStore', () => {
-  it('names the file when it is not a database', async () => {
-    const p = join(dir, 'not-a-db.duckdb');
-    writeFileSync(p, 'hello, this is text');
-    await assert.rejects(openDuckDbStore(p), (e: Error) => e.message.startsWith(`Cannot open the store "${p}"`));
+  it('refuses a file another process holds, saying so in one line', async () => {
+    const p = freshPath();
+    const release = await holdInAnotherProcess(p);
+    try {
+      await rejectsWith(openDuckDbStore(p), 'in_use', new RegExp(`^Cannot open the store "${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": it is in use by another process \\(PID \\d+\\)$`));
+      await rejectsWith(openDuckDbStore(p, { readOnly: true }), 'in_use', /it is in use by another process/);
+    } finally {
+      await release();
+    }
+    const s = await openDuckDbStore(p);
+    await s.close();
+  });
+
+  it('refuses a second open of a file this process already has open', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    try {
+      await rejectsWith(openDuckDbStore(join(dir, '.', `store-${n}.duckdb`)), 'in_use', `Cannot open the store "${join(dir, '.', `store-${n}.duckdb`)}": it is already open in this process`);
+    } finally {
+      await s.close();
+    }
+    const again = await openDuckDbStore(p);
+    await again.close();
+  });
+
+  it('refuses a file that is not a DuckDB database', async () => {
+    const p = join(dir, 'notes.duckdb');
+    writeFileSync(p, 'these are notes, not a database\n'.repeat(200));
+    await rejectsWith(openDuckDbStore(p), 'not_a_store', `Cannot open the store "${p}": it is not a DuckDB database`);
+  });
+
+  it('refuses a DuckDB database that is not a store', async () => {
+    const p = freshPath();
+    await query(p, 'CREATE TABLE exchanges (x INTEGER)');
+    await rejectsWith(openDuckDbStore(p), 'not_a_store', `Cannot open the store "${p}": it is a DuckDB database but not a DistillWatch store`);
+  });
+
+  it('refuses a store written by a newer schema', async () => {
+    const p = freshPath();
+    await (await openDuckDbStore(p)).close();
+    await query(p, `INSERT INTO schema_version (version) VALUES (${SCHEMA_VERSION + 1})`);
+    await rejectsWith(openDuckDbStore(p), 'newer_schema', /written by a newer DistillWatch \(schema 2, this one knows up to 1\)$/);
+  });
+
+  it('refuses a path whose folder does not exist or that is a folder', async () => {
+    const missing = join(dir, 'no-such-folder', 'x.duckdb');
+    await rejectsWith(openDuckDbStore(missing), 'cannot_open', `Cannot open the store "${missing}": its folder does not exist`);
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder);
+    await rejectsWith(openDuckDbStore(folder), 'cannot_open', `Cannot open the store "${folder}": it is a folder`);
+    await rejectsWith(openDuckDbStore(join(dir, 'absent.duckdb'), { readOnly: true }), 'cannot_open', /: no such file$/);
+  });
+
+  it('records the schema version once, however often the store is opened', async () => {
+    const p = freshPath();
+    for (let i = 0; i < 3; i++) await (await openDuckDbStore(p)).close();
+    assert.deepEqual(await query(p, 'SELECT version FROM schema_version'), [[SCHEMA_VERSION]]);
+  });
+});
+
+describe('DuckDB store', () => {
+  it('opened read-only reads a store and refuses writes', async () => {
+    const p = freshPath();
+    const w = await openDuckDbStore(p);
+    await w.append([sampleFeatures(1), sampleFeatures(2)], [], { source, line: 2, done: true });
+    await w.close();
+    const r = await openDuckDbStore(p, { readOnly: true });
+    try {
+      assert.equal((await r.counts()).exchanges, 2);
+      let replayed = 0;
+      for await (const b of r.replay()) replayed += b.length;
+      assert.equal(replayed, 2);
+      await rejectsWith(r.append([sampleFeatures(3)], [], { source, line: 3, done: true }), 'read_only', `Cannot write to the store "${p}": it was opened read-only`);
+      await rejectsWith(r.saveReport(sampleReport()), 'read_only', /opened read-only$/);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('append names the exchange and the field of a value it cannot store', async () => {
+    const s = await openDuckDbStore(':memory:');
+    try {
+      await rejectsWith(
+        s.append([sampleFeatures(1), sampleFeatures(2, { elicitation: Number.NaN })], [], { source, line: 2, done: false }),
+        'invalid_value',
+        'Cannot store exchange "ex_0000002": "elicitation" is NaN, expected a finite number',
+      );
+      await rejectsWith(
+        s.append([sampleFeatures(3, { ts: 1.5 })], [], { source, line: 3, done: false }),
+        'invalid_value',
+        'Cannot store exchange "ex_0000003": "ts" is 1.5, expected a whole number below 2^53',
+      );
+      await rejectsWith(
+        s.append([sampleFeatures(4, { n_messages: '3' as unknown as number })], [], { source, line: 4, done: false }),
+        'invalid_value',
+        'Cannot store exchange "ex_0000004": "n_messages" is the string "3", expected a whole number below 2^31',
+      );
+      await rejectsWith(
+        s.append([sampleFeatures(5, { account_id: undefined as unknown as string })], [], { source, line: 5, done: false }),
+        'invalid_value',
+        'Cannot store exchange "ex_0000005": "account_id" is missing, expected a string',
+      );
+      assert.deepEqual(await s.counts(), { exchanges: 0, accounts: 0, bad_records: 0 });
+      assert.equal(await s.checkpoint(source), null);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('saveReport keeps every scan report and only the latest campaigns and verdicts', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    await s.saveReport(sampleReport('2026-11-22T10:00:00.000Z'));
+    const second = sampleReport('2026-11-23T10:00:00.000Z');
+    second.campaigns = second.campaigns.slice(0, 1);
+    second.accounts = second.accounts.slice(0, 2);
+    await s.saveReport(second);
+    await s.close();
+    assert.deepEqual(await query(p, "SELECT id, strftime(generated_at AT TIME ZONE 'UTC', '%Y-%m-%d') FROM scan_reports ORDER BY id"), [
+      [1, '2026-11-22'],
+      [2, '2026-11-23'],
+    ]);
+    assert.deepEqual(
+      await query(
+        p,
+        `SELECT scan_id, id, confidence, n_accounts, accounts, exchanges, epoch_ms(first_seen), epoch_ms(first_flagged_at), tactics,
+                capabilities->>'coding', indicators->'asns'->>0, links->>'harness', explanation FROM campaigns`,
+      ),
+      [[2, 'cmp_01', 0.93, 3, ['acct_1', 'acct_2', 'acct_3'], 2400, Date.parse('2026-04-22T00:00:00.000Z'), Date.parse('2026-04-22T03:10:00.000Z'), ['hydra_proxy', 'cot_elicitation'], '0.6', '64500', '3', second.campaigns[0]!.explanation]],
+    );
+    assert.deepEqual(
+      await query(p, 'SELECT scan_id, account_id, risk, verdict, campaign_id, epoch_ms(first_flagged_at), reasons->>0, exchanges FROM account_verdicts ORDER BY account_id'),
+      [
+        [2, 'acct_1', 0.97, 'distillation', 'cmp_01', Date.parse('2026-04-22T03:10:00.000Z'), 'harness shared with 2 accounts', 900],
+        [2, 'acct_9', 0.5, 'suspicious', 'cmp_02', null, 'capability sweep', 300],
+      ],
+    );
+  });
+
+  it('stores each exchange once with the time it was ingested', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    const before = Date.now();
+    await s.append([sampleFeatures(1), sampleFeatures(2)], [], { source, line: 2, done: true });
+    await s.close();
+    const rows = await query(p, 'SELECT count(*), count(DISTINCT id), min(epoch_ms(ingested_at)) FROM exchanges');
+    assert.equal(rows[0]![0], 2);
+    assert.equal(rows[0]![1], 2);
+    assert.ok(Number(rows[0]![2]) >= before - 1000);
+  });
+
+  it('replay fails with a closed-store error when the store closes under it', async () => {
+    const s: Store = await openDuckDbStore(':memory:');
+    await s.append(
+      Array.from({ length: 30_000 }, (_, i) => sampleFeatures(i)),
+      [],
+      { source, line: 1, done: true },
+    );
+    const it = s.replay(1000)[Symbol.asyncIterator]();
+    await it.next();
+    await s.close();
+    await rejectsWith(
+      (async () => {
+        for (;;) if ((await it.next()).done) break;
+      })(),
+      'closed',
+      /it was closed during the replay$/,
+    );
   });
 });

@@ -1,290 +1,682 @@
 /**
- * The embedded store: one DuckDB file, no server. Exchanges go in through DuckDB's appender
- * (its fast path) into a scratch table, then into the real table in one transaction with the
- * bad records and the checkpoint, so that a killed ingest leaves either a whole batch or none.
+ * The embedded store: one DuckDB file, no server.
+ *
+ * Writes: a batch goes through DuckDB's appender (its fast path) into a temporary staging
+ * table, then into `exchanges` with INSERT OR IGNORE, all inside one transaction with the bad
+ * records and the checkpoint, so that a killed ingest leaves either a whole batch or none and
+ * a re-ingest stores nothing twice.
+ *
+ * Reads: replay sorts in DuckDB (which spills to disk when the table outgrows memory) and
+ * streams the result on a connection of its own, so the table is never held whole in JS and
+ * writes on the main connection can go on meanwhile.
  */
-import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  DuckDBInstance,
+  DuckDBTimestampTZValue,
+  LIST,
+  VARCHAR,
+  type DuckDBAppender,
+  type DuckDBConnection,
+} from '@duckdb/node-api';
 import type { ExchangeFeatures } from '../core/features.js';
-import type { ScanReport } from '../core/report.js';
+import type { AccountReport, CampaignReport, ScanReport } from '../core/report.js';
+import { StoreError } from './errors.js';
 import type { AppendOutcome, BadRecord, IngestCheckpoint, SourceKey, Store, StoreCounts } from './store.js';
 
-const SCHEMA_VERSION = 1;
+/** Bumped whenever the tables change shape; a store written by a newer schema is refused. */
+export const SCHEMA_VERSION = 1;
 
-type ColumnType = 'VARCHAR' | 'DOUBLE' | 'INTEGER' | 'BOOLEAN';
-
-/** Every ExchangeFeatures field, in table order, with its column type. One list drives DDL, writes and reads. */
-const COLUMNS: readonly (readonly [keyof ExchangeFeatures, ColumnType])[] = [
-  ['id', 'VARCHAR'],
-  ['ts', 'DOUBLE'],
-  ['account_id', 'VARCHAR'],
-  ['org_id', 'VARCHAR'],
-  ['api_key_id', 'VARCHAR'],
-  ['model', 'VARCHAR'],
-  ['conversation_id', 'VARCHAR'],
-  ['ip', 'VARCHAR'],
-  ['subnet', 'VARCHAR'],
-  ['asn', 'DOUBLE'],
-  ['country', 'VARCHAR'],
-  ['user_agent', 'VARCHAR'],
-  ['tier', 'VARCHAR'],
-  ['account_created_at', 'DOUBLE'],
-  ['payment_fp', 'VARCHAR'],
-  ['email_domain', 'VARCHAR'],
-  ['verified', 'BOOLEAN'],
-  ['n_messages', 'INTEGER'],
-  ['n_user_turns', 'INTEGER'],
-  ['n_tool_results', 'INTEGER'],
-  ['n_tools', 'INTEGER'],
-  ['tools_sig', 'VARCHAR'],
-  ['system_sig', 'VARCHAR'],
-  ['harness_sig', 'VARCHAR'],
-  ['template_prefix', 'VARCHAR'],
-  ['template_suffix', 'VARCHAR'],
-  ['template_simhash', 'VARCHAR'],
-  ['prompt_hash', 'VARCHAR'],
-  ['prompt_chars', 'INTEGER'],
-  ['capability', 'VARCHAR'],
-  ['elicitation', 'DOUBLE'],
-  ['grading', 'BOOLEAN'],
-  ['max_tokens', 'DOUBLE'],
-  ['thinking_budget', 'DOUBLE'],
-  ['stream', 'BOOLEAN'],
-  ['input_tokens', 'DOUBLE'],
-  ['output_tokens', 'DOUBLE'],
-  ['reasoning_tokens', 'DOUBLE'],
-  ['status', 'INTEGER'],
-  ['prompt_preview', 'VARCHAR'],
-];
-
-const NOT_NULL = new Set<keyof ExchangeFeatures>(['id', 'ts', 'account_id', 'model']);
-
-function columnDdl(): string {
-  return COLUMNS.map(([name, type]) => `${name} ${type}${NOT_NULL.has(name) ? ' NOT NULL' : ''}`).join(',\n  ');
+export interface DuckDbStoreOptions {
+  /**
+   * Opens the file without write access, so that several readers (a report server, a
+   * dashboard) can share it while no ingest runs. Writes then fail with code `read_only`.
+   * @default false
+   */
+  readOnly?: boolean;
 }
 
-const DDL = `
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+// ---------------------------------------------------------------------------------------
+// The exchanges table, derived from ExchangeFeatures so that the compiler notices a field
+// added to the interface and not to the table, or a column whose nullability is wrong.
+
+type Kind = 'text' | 'text?' | 'int32' | 'int32?' | 'int64' | 'int64?' | 'float' | 'bool' | 'bool?';
+type RequiredKind<T> = T extends string ? 'text' : T extends number ? 'int32' | 'int64' | 'float' : T extends boolean ? 'bool' : never;
+type NullableKind<T> = T extends string ? 'text?' : T extends number ? 'int32?' | 'int64?' : T extends boolean ? 'bool?' : never;
+type KindOf<T> = null extends T ? NullableKind<NonNullable<T>> : RequiredKind<T>;
+
+// Counts and ms times are BIGINT: exact for every safe integer and as fast to sort as a
+// TIMESTAMP, and `ts` needs no conversion on its way back to a JS number.
+const EXCHANGE_COLUMNS: { readonly [K in keyof ExchangeFeatures]-?: KindOf<ExchangeFeatures[K]> } = {
+  id: 'text',
+  ts: 'int64',
+  account_id: 'text',
+  org_id: 'text?',
+  api_key_id: 'text?',
+  model: 'text',
+  conversation_id: 'text?',
+  ip: 'text?',
+  subnet: 'text?',
+  asn: 'int64?',
+  country: 'text?',
+  user_agent: 'text?',
+  tier: 'text?',
+  account_created_at: 'int64?',
+  payment_fp: 'text?',
+  email_domain: 'text?',
+  verified: 'bool?',
+  n_messages: 'int32',
+  n_user_turns: 'int32',
+  n_tool_results: 'int32',
+  n_tools: 'int32',
+  tools_sig: 'text',
+  system_sig: 'text',
+  harness_sig: 'text',
+  template_prefix: 'text',
+  template_suffix: 'text',
+  template_simhash: 'text',
+  prompt_hash: 'text',
+  prompt_chars: 'int32',
+  capability: 'text',
+  elicitation: 'float',
+  grading: 'bool',
+  max_tokens: 'int64?',
+  thinking_budget: 'int64?',
+  stream: 'bool?',
+  input_tokens: 'int64?',
+  output_tokens: 'int64?',
+  reasoning_tokens: 'int64?',
+  status: 'int32?',
+  prompt_preview: 'text?',
+};
+
+const NAMES = Object.keys(EXCHANGE_COLUMNS) as (keyof ExchangeFeatures)[];
+const KINDS = NAMES.map((n) => EXCHANGE_COLUMNS[n] as Kind);
+const NAME_LIST = NAMES.join(', ');
+
+const SQL_TYPE: Record<Kind, string> = {
+  text: 'VARCHAR NOT NULL',
+  'text?': 'VARCHAR',
+  int32: 'INTEGER NOT NULL',
+  'int32?': 'INTEGER',
+  int64: 'BIGINT NOT NULL',
+  'int64?': 'BIGINT',
+  float: 'DOUBLE NOT NULL',
+  bool: 'BOOLEAN NOT NULL',
+  'bool?': 'BOOLEAN',
+};
+
+const EXPECTED: Record<Kind, string> = {
+  text: 'a string',
+  'text?': 'a string or null',
+  int32: 'a whole number below 2^31',
+  'int32?': 'a whole number below 2^31 or null',
+  int64: 'a whole number below 2^53',
+  'int64?': 'a whole number below 2^53 or null',
+  float: 'a finite number',
+  bool: 'true or false',
+  'bool?': 'true, false or null',
+};
+
+function exchangeColumnsDdl(withConstraints: boolean): string {
+  return NAMES.map((n, i) => {
+    const type = SQL_TYPE[KINDS[i]!];
+    if (n === 'id') return withConstraints ? 'id VARCHAR PRIMARY KEY' : 'id VARCHAR';
+    return `${n} ${withConstraints ? type : type.replace(' NOT NULL', '')}`;
+  }).join(',\n  ');
+}
+
+const SCHEMA_DDL = `
+CREATE TABLE IF NOT EXISTS schema_version (
+  version INTEGER NOT NULL,
+  applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
 CREATE TABLE IF NOT EXISTS exchanges (
-  ${columnDdl()},
-  PRIMARY KEY (id)
+  ${exchangeColumnsDdl(true)},
+  ingested_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE TABLE IF NOT EXISTS bad_records (
-  file VARCHAR NOT NULL, line BIGINT NOT NULL, reason VARCHAR NOT NULL, excerpt VARCHAR,
-  recorded_at TIMESTAMP DEFAULT current_timestamp,
+  file VARCHAR NOT NULL,
+  line BIGINT NOT NULL,
+  reason VARCHAR NOT NULL,
+  excerpt VARCHAR NOT NULL,
+  recorded_at TIMESTAMPTZ NOT NULL DEFAULT now(),
   PRIMARY KEY (file, line)
 );
 CREATE TABLE IF NOT EXISTS ingest_checkpoints (
-  source_key VARCHAR PRIMARY KEY, path VARCHAR NOT NULL, line BIGINT NOT NULL, done BOOLEAN NOT NULL,
-  updated_at TIMESTAMP DEFAULT current_timestamp
+  source_key VARCHAR PRIMARY KEY,
+  path VARCHAR NOT NULL,
+  line BIGINT NOT NULL,
+  done BOOLEAN NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL
 );
 CREATE TABLE IF NOT EXISTS scan_reports (
-  id INTEGER PRIMARY KEY, generated_at VARCHAR NOT NULL, report VARCHAR NOT NULL
+  id BIGINT PRIMARY KEY,
+  generated_at TIMESTAMPTZ,
+  saved_at TIMESTAMPTZ NOT NULL,
+  report JSON NOT NULL
 );
 CREATE TABLE IF NOT EXISTS campaigns (
-  scan_id INTEGER NOT NULL, id VARCHAR NOT NULL, confidence DOUBLE, n_accounts INTEGER, exchanges BIGINT,
-  first_seen VARCHAR, last_seen VARCHAR, first_flagged_at VARCHAR, tactics VARCHAR, capabilities VARCHAR,
-  indicators VARCHAR, explanation VARCHAR
+  scan_id BIGINT NOT NULL,
+  id VARCHAR NOT NULL,
+  confidence DOUBLE NOT NULL,
+  n_accounts INTEGER NOT NULL,
+  accounts VARCHAR[] NOT NULL,
+  exchanges BIGINT NOT NULL,
+  first_seen TIMESTAMPTZ,
+  last_seen TIMESTAMPTZ,
+  first_flagged_at TIMESTAMPTZ,
+  tactics VARCHAR[] NOT NULL,
+  capabilities JSON NOT NULL,
+  indicators JSON NOT NULL,
+  links JSON NOT NULL,
+  explanation VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS account_verdicts (
-  scan_id INTEGER NOT NULL, account_id VARCHAR NOT NULL, risk DOUBLE, verdict VARCHAR, campaign_id VARCHAR,
-  first_flagged_at VARCHAR, reasons VARCHAR, exchanges BIGINT
+  scan_id BIGINT NOT NULL,
+  account_id VARCHAR NOT NULL,
+  risk DOUBLE NOT NULL,
+  verdict VARCHAR NOT NULL,
+  campaign_id VARCHAR,
+  first_flagged_at TIMESTAMPTZ,
+  reasons JSON NOT NULL,
+  exchanges BIGINT NOT NULL
 );
 `;
 
-export class StoreOpenError extends Error {
-  override readonly name = 'StoreOpenError';
+// Per connection and never written to disk. Without constraints: the real tables check them,
+// inside the transaction, so a rejected row rolls the whole batch back.
+const STAGING_DDL = `
+CREATE TEMP TABLE exchange_staging (
+  ${exchangeColumnsDdl(false)}
+);
+CREATE TEMP TABLE bad_record_staging (file VARCHAR, line BIGINT, reason VARCHAR, excerpt VARCHAR);
+`;
+
+const INSERT_EXCHANGES = `INSERT OR IGNORE INTO exchanges (${NAME_LIST}) SELECT ${NAME_LIST} FROM exchange_staging`;
+const INSERT_BAD = `INSERT OR IGNORE INTO bad_records (file, line, reason, excerpt) SELECT file, line, reason, excerpt FROM bad_record_staging`;
+const UPSERT_CHECKPOINT = `INSERT OR REPLACE INTO ingest_checkpoints (source_key, path, line, done, updated_at) VALUES ($1, $2, $3, $4, now())`;
+
+// The JSON is built after the sort, so the sort carries only the narrow columns; one string
+// per row is far cheaper to bring into JS than forty separate values (measured: about twice
+// the rows per second of reading the column vectors).
+const REPLAY_SQL = `SELECT to_json(struct_pack(${NAME_LIST}))::VARCHAR FROM (SELECT ${NAME_LIST} FROM exchanges ORDER BY ts, id)`;
+
+// ---------------------------------------------------------------------------------------
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'missing';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
+  if (typeof v === 'number') return String(v);
+  return `a ${typeof v}`;
 }
 
-function appendValue(app: DuckDBAppender, type: ColumnType, v: unknown): void {
+/** Appends one value, checked against its column, so that a bad value names its field. */
+function appendChecked(app: DuckDBAppender, kind: Kind, v: unknown): boolean {
   if (v === null || v === undefined) {
-    app.appendNull();
-    return;
+    if (kind.endsWith('?')) {
+      app.appendNull();
+      return true;
+    }
+    return false;
   }
-  switch (type) {
-    case 'VARCHAR':
-      app.appendVarchar(v as string);
-      return;
-    case 'DOUBLE':
+  switch (kind) {
+    case 'text':
+    case 'text?':
+      if (typeof v !== 'string') return false;
+      app.appendVarchar(v);
+      return true;
+    case 'int32':
+    case 'int32?':
+      if (typeof v !== 'number' || (v | 0) !== v) return false;
+      app.appendInteger(v);
+      return true;
+    case 'int64':
+    case 'int64?':
+      if (!Number.isSafeInteger(v)) return false;
+      // A double is exact for every safe integer, and DuckDB casts it to the BIGINT column
+      // without the cost of a BigInt per value.
       app.appendDouble(v as number);
-      return;
-    case 'INTEGER':
-      app.appendInteger(v as number);
-      return;
-    case 'BOOLEAN':
-      app.appendBoolean(v as boolean);
-      return;
+      return true;
+    case 'float':
+      if (typeof v !== 'number' || !Number.isFinite(v)) return false;
+      app.appendDouble(v);
+      return true;
+    case 'bool':
+    case 'bool?':
+      if (typeof v !== 'boolean') return false;
+      app.appendBoolean(v);
+      return true;
   }
 }
+
+function timestampTz(iso: string | undefined): DuckDBTimestampTZValue | null {
+  if (iso === undefined) return null;
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? new DuckDBTimestampTZValue(BigInt(ms) * 1000n) : null;
+}
+
+function appendTimestampTz(app: DuckDBAppender, iso: string | undefined): void {
+  const v = timestampTz(iso);
+  if (v) app.appendTimestampTZ(v);
+  else app.appendNull();
+}
+
+function appendNullableVarchar(app: DuckDBAppender, v: string | undefined): void {
+  if (v === undefined) app.appendNull();
+  else app.appendVarchar(v);
+}
+
+function dbMessage(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  // DuckDB prefixes its class of error and sometimes adds a documentation link: neither helps
+  // the person reading one line.
+  return msg
+    .replace(/^[A-Za-z ]+ Error: /, '')
+    .replace(/\s*See also https?:\/\/\S+/, '')
+    .trim();
+}
+
+/** Databases this process has open, by real path: DuckDB's file lock only keeps other processes out. */
+const openInThisProcess = new Set<string>();
+
+/** The same string for every spelling of one file, whether or not the file exists yet. */
+function canonicalPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(resolve(path))), basename(path));
+    } catch {
+      return resolve(path);
+    }
+  }
+}
+
+function openError(path: string, e: unknown): StoreError {
+  const msg = dbMessage(e);
+  const lead = `Cannot open the store "${path}"`;
+  if (/Could not set lock|Conflicting lock/i.test(msg)) {
+    const pid = /PID (\d+)/.exec(msg)?.[1];
+    return new StoreError('in_use', `${lead}: it is in use by another process${pid ? ` (PID ${pid})` : ''}`, { cause: e });
+  }
+  if (/not a valid DuckDB database/i.test(msg)) return new StoreError('not_a_store', `${lead}: it is not a DuckDB database`, { cause: e });
+  if (/read-only mode: database does not exist/i.test(msg)) return new StoreError('cannot_open', `${lead}: no such file`, { cause: e });
+  if (/Is a directory/i.test(msg)) return new StoreError('cannot_open', `${lead}: it is a folder`, { cause: e });
+  if (/No such file or directory/i.test(msg)) return new StoreError('cannot_open', `${lead}: its folder does not exist`, { cause: e });
+  if (/Permission denied/i.test(msg)) return new StoreError('cannot_open', `${lead}: permission denied`, { cause: e });
+  return new StoreError('cannot_open', `${lead}: ${msg}`, { cause: e });
+}
+
+// ---------------------------------------------------------------------------------------
 
 class DuckDbStore implements Store {
   private closed = false;
+  /** Calls on the main connection run one at a time: a transaction and its staging tables belong to the connection. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Connections of replays under way, closed with the store. */
+  private readonly readers = new Set<DuckDBConnection>();
+
   constructor(
+    private readonly path: string,
+    private readonly registeredAs: string | null,
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
+    private readonly readOnly: boolean,
   ) {}
 
-  async checkpoint(source: SourceKey): Promise<IngestCheckpoint | null> {
-    const r = await this.conn.runAndReadAll('SELECT line, done FROM ingest_checkpoints WHERE source_key = $1', [source.key]);
-    const row = r.getRows()[0];
-    if (!row) return null;
-    return { source, line: Number(row[0]), done: row[1] === true };
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      this.assertOpen();
+      return fn();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
-  async append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
-    // Scratch table first: the appender writes outside the transaction below, so a failure
-    // here leaves nothing behind in the real tables.
-    await this.conn.run('DELETE FROM staging');
-    if (rows.length > 0) {
-      const app = await this.conn.createAppender('staging');
+  private assertOpen(): void {
+    if (this.closed) throw new StoreError('closed', `Cannot use the store "${this.path}": it is closed`);
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly) throw new StoreError('read_only', `Cannot write to the store "${this.path}": it was opened read-only`);
+  }
+
+  checkpoint(source: SourceKey): Promise<IngestCheckpoint | null> {
+    return this.serial(async () => {
+      const r = await this.conn.runAndReadAll('SELECT path, line, done FROM ingest_checkpoints WHERE source_key = $1', [source.key]);
+      const row = r.getRows()[0];
+      if (!row) return null;
+      return { source: { key: source.key, path: String(row[0]) }, line: Number(row[1]), done: row[2] === true };
+    });
+  }
+
+  append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
+    return this.serial(async () => {
+      this.assertWritable();
+      if (!Number.isSafeInteger(cp.line) || cp.line < 0) {
+        throw new StoreError('invalid_value', `Cannot store the checkpoint of "${cp.source.path}": line is ${describeValue(cp.line)}, expected a whole number`);
+      }
+      await this.conn.run('BEGIN TRANSACTION');
       try {
-        for (const row of rows) {
-          for (const [name, type] of COLUMNS) appendValue(app, type, row[name]);
-          app.endRow();
+        let inserted = 0;
+        if (rows.length > 0) {
+          await this.stageExchanges(rows);
+          inserted = (await this.conn.run(INSERT_EXCHANGES)).rowsChanged;
+          await this.conn.run('DELETE FROM exchange_staging');
         }
-        app.flushSync();
-      } finally {
-        app.closeSync();
+        if (bad.length > 0) {
+          await this.stageBadRecords(bad);
+          await this.conn.run(INSERT_BAD);
+          await this.conn.run('DELETE FROM bad_record_staging');
+        }
+        await this.conn.run(UPSERT_CHECKPOINT, [cp.source.key, cp.source.path, cp.line, cp.done]);
+        await this.conn.run('COMMIT');
+        return { inserted, duplicates: rows.length - inserted };
+      } catch (e) {
+        await this.rollback();
+        if (e instanceof StoreError) throw e;
+        throw new StoreError('rejected', `Cannot store a batch of ${rows.length} exchanges in "${this.path}": ${dbMessage(e)}`, { cause: e });
       }
-    }
-    await this.conn.run('BEGIN TRANSACTION');
+    });
+  }
+
+  private async stageExchanges(rows: readonly ExchangeFeatures[]): Promise<void> {
+    const app = await this.conn.createAppender('exchange_staging');
+    let failed = true;
     try {
-      let inserted = 0;
-      if (rows.length > 0) {
-        const r = await this.conn.run('INSERT OR IGNORE INTO exchanges SELECT * FROM staging');
-        inserted = r.rowsChanged;
+      const n = NAMES.length;
+      for (let r = 0; r < rows.length; r++) {
+        const row = rows[r]!;
+        for (let c = 0; c < n; c++) {
+          const name = NAMES[c]!;
+          const kind = KINDS[c]!;
+          if (!appendChecked(app, kind, row[name])) {
+            const id = typeof row.id === 'string' ? `exchange "${row.id}"` : `exchange ${r + 1} of the batch`;
+            throw new StoreError('invalid_value', `Cannot store ${id}: "${name}" is ${describeValue(row[name])}, expected ${EXPECTED[kind]}`);
+          }
+        }
+        app.endRow();
       }
+      app.flushSync();
+      failed = false;
+    } finally {
+      // A half-appended row would make the flush in closeSync fail and hide the real error.
+      if (failed) app.clear();
+      app.closeSync();
+    }
+  }
+
+  private async stageBadRecords(bad: readonly BadRecord[]): Promise<void> {
+    const app = await this.conn.createAppender('bad_record_staging');
+    let failed = true;
+    try {
       for (const b of bad) {
-        await this.conn.run('INSERT OR IGNORE INTO bad_records (file, line, reason, excerpt) VALUES ($1, $2, $3, $4)', [b.file, b.line, b.reason, b.excerpt]);
+        // Nulls go through: the NOT NULL columns of bad_records refuse them inside the transaction.
+        appendNullableVarchar(app, b.file ?? undefined);
+        if (typeof b.line === 'number' && Number.isSafeInteger(b.line)) app.appendDouble(b.line);
+        else if (b.line === null || b.line === undefined) app.appendNull();
+        else throw new StoreError('invalid_value', `Cannot set aside the bad record of "${b.file}": line is ${describeValue(b.line)}, expected a whole number`);
+        appendNullableVarchar(app, b.reason ?? undefined);
+        appendNullableVarchar(app, b.excerpt ?? undefined);
+        app.endRow();
       }
-      await this.conn.run(
-        'INSERT OR REPLACE INTO ingest_checkpoints (source_key, path, line, done, updated_at) VALUES ($1, $2, $3, $4, current_timestamp)',
-        [cp.source.key, cp.source.path, cp.line, cp.done],
-      );
-      await this.conn.run('COMMIT');
-      return { inserted, duplicates: rows.length - inserted };
-    } catch (e) {
+      app.flushSync();
+      failed = false;
+    } finally {
+      if (failed) app.clear();
+      app.closeSync();
+    }
+  }
+
+  private async rollback(): Promise<void> {
+    try {
       await this.conn.run('ROLLBACK');
+    } catch {
+      // The transaction may already be aborted by the failure; what matters is the original error.
+    }
+  }
+
+  async *replay(batchSize = 10_000): AsyncGenerator<ExchangeFeatures[]> {
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`Invalid replay batch size ${batchSize}: expected a whole number above 0`);
+    this.assertOpen();
+    const conn = await this.instance.connect();
+    this.readers.add(conn);
+    try {
+      const result = await conn.stream(REPLAY_SQL);
+      let batch: ExchangeFeatures[] = [];
+      let lastTs = -Infinity;
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        // A result already under way can outlive its connection: stop here rather than go on
+        // reading from a store the caller has closed.
+        if (this.closed) throw this.closedDuringReplay();
+        if (!chunk || chunk.rowCount === 0) break;
+        const json = chunk.getColumnVector(0);
+        for (let i = 0; i < chunk.rowCount; i++) {
+          const row = JSON.parse(json.getItem(i) as string) as ExchangeFeatures;
+          // The engine's windows depend on time order; a plan that lost it must fail loudly.
+          if (row.ts < lastTs) throw new Error(`Replay of "${this.path}" went back in time at exchange "${row.id}"`);
+          lastTs = row.ts;
+          batch.push(row);
+          if (batch.length === batchSize) {
+            yield batch;
+            batch = [];
+          }
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } catch (e) {
+      if (this.closed && !(e instanceof StoreError)) throw this.closedDuringReplay(e);
       throw e;
     } finally {
-      await this.conn.run('DELETE FROM staging');
+      if (this.readers.delete(conn)) conn.closeSync();
     }
   }
 
-  async *replay(batchSize = 10_000): AsyncIterable<ExchangeFeatures[]> {
-    // A streaming result: DuckDB sorts out of core and hands over chunks, so the table is
-    // never held whole in JS memory.
-    const names = COLUMNS.map(([n]) => n);
-    const result = await this.conn.stream(`SELECT ${names.join(', ')} FROM exchanges ORDER BY ts, id`);
-    let batch: ExchangeFeatures[] = [];
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      const cols = chunk.getColumns();
-      const n = chunk.rowCount;
-      for (let i = 0; i < n; i++) {
-        const row: Record<string, DuckDBValue> = {};
-        for (let c = 0; c < names.length; c++) row[names[c]!] = cols[c]![i]!;
-        batch.push(row as unknown as ExchangeFeatures);
-      }
-      if (batch.length >= batchSize) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield batch;
+  private closedDuringReplay(cause?: unknown): StoreError {
+    return new StoreError('closed', `Cannot replay the store "${this.path}": it was closed during the replay`, { cause });
   }
 
-  async counts(): Promise<StoreCounts> {
-    const r = await this.conn.runAndReadAll(
-      'SELECT (SELECT count(*) FROM exchanges), (SELECT count(DISTINCT account_id) FROM exchanges), (SELECT count(*) FROM bad_records)',
-    );
-    const row = r.getRows()[0]!;
-    return { exchanges: Number(row[0]), accounts: Number(row[1]), bad_records: Number(row[2]) };
+  counts(): Promise<StoreCounts> {
+    return this.serial(async () => {
+      const r = await this.conn.runAndReadAll(
+        'SELECT count(*), count(DISTINCT account_id), (SELECT count(*) FROM bad_records) FROM exchanges',
+      );
+      const row = r.getRows()[0]!;
+      return { exchanges: Number(row[0]), accounts: Number(row[1]), bad_records: Number(row[2]) };
+    });
   }
 
-  async badRecords(limit = 100): Promise<BadRecord[]> {
-    const r = await this.conn.runAndReadAll('SELECT file, line, reason, excerpt FROM bad_records ORDER BY file, line LIMIT $1', [limit]);
-    return r.getRows().map((row) => ({ file: String(row[0]), line: Number(row[1]), reason: String(row[2]), excerpt: String(row[3] ?? '') }));
+  badRecords(limit = 100): Promise<BadRecord[]> {
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`Invalid limit ${limit}: expected a whole number`);
+    return this.serial(async () => {
+      const r = await this.conn.runAndReadAll('SELECT file, line, reason, excerpt FROM bad_records ORDER BY file, line LIMIT $1', [limit]);
+      return r.getRows().map((row) => ({ file: String(row[0]), line: Number(row[1]), reason: String(row[2]), excerpt: String(row[3]) }));
+    });
   }
 
-  async saveReport(report: ScanReport): Promise<void> {
-    await this.conn.run('BEGIN TRANSACTION');
-    try {
-      const r = await this.conn.runAndReadAll('SELECT coalesce(max(id), 0) + 1 FROM scan_reports');
-      const scanId = Number(r.getRows()[0]![0]);
-      await this.conn.run('INSERT INTO scan_reports VALUES ($1, $2, $3)', [scanId, report.generated_at, JSON.stringify(report)]);
-      // Normalised copies of the latest results, for queries that should not parse JSON.
-      await this.conn.run('DELETE FROM campaigns');
-      await this.conn.run('DELETE FROM account_verdicts');
-      for (const c of report.campaigns) {
-        await this.conn.run('INSERT INTO campaigns VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)', [
-          scanId, c.id, c.confidence, c.accounts.length, c.exchanges, c.first_seen, c.last_seen, c.first_flagged_at ?? null,
-          JSON.stringify(c.tactics), JSON.stringify(c.capabilities), JSON.stringify(c.indicators), c.explanation,
+  saveReport(report: ScanReport): Promise<void> {
+    return this.serial(async () => {
+      this.assertWritable();
+      await this.conn.run('BEGIN TRANSACTION');
+      try {
+        const r = await this.conn.runAndReadAll('SELECT coalesce(max(id), 0) + 1 FROM scan_reports');
+        const scanId = Number(r.getRows()[0]![0]);
+        await this.conn.run('INSERT INTO scan_reports (id, generated_at, saved_at, report) VALUES ($1, $2, now(), $3::JSON)', [
+          scanId,
+          timestampTz(report.generated_at),
+          JSON.stringify(report),
         ]);
+        // Only the latest results stay normalised; older scans remain whole in scan_reports.
+        await this.conn.run('DELETE FROM campaigns');
+        await this.conn.run('DELETE FROM account_verdicts');
+        if (report.campaigns.length > 0) await this.appendCampaigns(scanId, report.campaigns);
+        if (report.accounts.length > 0) await this.appendVerdicts(scanId, report.accounts);
+        await this.conn.run('COMMIT');
+      } catch (e) {
+        await this.rollback();
+        throw new StoreError('rejected', `Cannot save the scan report in "${this.path}": ${dbMessage(e)}`, { cause: e });
       }
-      if (report.accounts.length > 0) {
-        const app = await this.conn.createAppender('account_verdicts');
-        try {
-          for (const a of report.accounts) {
-            app.appendInteger(scanId);
-            app.appendVarchar(a.account_id);
-            app.appendDouble(a.risk);
-            app.appendVarchar(a.verdict);
-            appendValue(app, 'VARCHAR', a.campaign_id ?? null);
-            appendValue(app, 'VARCHAR', a.first_flagged_at ?? null);
-            app.appendVarchar(JSON.stringify(a.reasons));
-            app.appendBigInt(BigInt(a.exchanges));
-            app.endRow();
-          }
-          app.flushSync();
-        } finally {
-          app.closeSync();
-        }
+    });
+  }
+
+  private async appendCampaigns(scanId: number, campaigns: readonly CampaignReport[]): Promise<void> {
+    const app = await this.conn.createAppender('campaigns');
+    let failed = true;
+    try {
+      const list = LIST(VARCHAR);
+      for (const c of campaigns) {
+        app.appendDouble(scanId);
+        app.appendVarchar(c.id);
+        app.appendDouble(c.confidence);
+        app.appendInteger(c.accounts.length);
+        app.appendList(c.accounts, list);
+        app.appendDouble(c.exchanges);
+        appendTimestampTz(app, c.first_seen);
+        appendTimestampTz(app, c.last_seen);
+        appendTimestampTz(app, c.first_flagged_at);
+        app.appendList(c.tactics, list);
+        app.appendVarchar(JSON.stringify(c.capabilities));
+        app.appendVarchar(JSON.stringify(c.indicators));
+        app.appendVarchar(JSON.stringify(c.links ?? {}));
+        app.appendVarchar(c.explanation);
+        app.endRow();
       }
-      await this.conn.run('COMMIT');
-    } catch (e) {
-      await this.conn.run('ROLLBACK');
-      throw e;
+      app.flushSync();
+      failed = false;
+    } finally {
+      if (failed) app.clear();
+      app.closeSync();
     }
   }
 
-  async latestReport(): Promise<ScanReport | null> {
-    const r = await this.conn.runAndReadAll('SELECT report FROM scan_reports ORDER BY id DESC LIMIT 1');
-    const row = r.getRows()[0];
-    return row ? (JSON.parse(String(row[0])) as ScanReport) : null;
+  private async appendVerdicts(scanId: number, accounts: readonly AccountReport[]): Promise<void> {
+    const app = await this.conn.createAppender('account_verdicts');
+    let failed = true;
+    try {
+      for (const a of accounts) {
+        app.appendDouble(scanId);
+        app.appendVarchar(a.account_id);
+        app.appendDouble(a.risk);
+        app.appendVarchar(a.verdict);
+        appendNullableVarchar(app, a.campaign_id);
+        appendTimestampTz(app, a.first_flagged_at);
+        app.appendVarchar(JSON.stringify(a.reasons));
+        app.appendDouble(a.exchanges);
+        app.endRow();
+      }
+      app.flushSync();
+      failed = false;
+    } finally {
+      if (failed) app.clear();
+      app.closeSync();
+    }
+  }
+
+  latestReport(): Promise<ScanReport | null> {
+    return this.serial(async () => {
+      const r = await this.conn.runAndReadAll('SELECT report::VARCHAR FROM scan_reports ORDER BY id DESC LIMIT 1');
+      const row = r.getRows()[0];
+      return row ? (JSON.parse(String(row[0])) as ScanReport) : null;
+    });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Let calls already queued finish before the connection goes.
+    await this.queue;
+    if (this.closed) return;
     this.closed = true;
+    for (const reader of this.readers) {
+      // A fetch may be under way on a worker thread: interrupt it rather than pull the
+      // connection from under it; the replay then reports the store closed.
+      reader.interrupt();
+      reader.closeSync();
+    }
+    this.readers.clear();
     this.conn.closeSync();
     this.instance.closeSync();
+    if (this.registeredAs) openInThisProcess.delete(this.registeredAs);
   }
 }
 
-/**
- * Opens (creating if needed) a DuckDB store at `path` (':memory:' for a throw-away one).
- * @example const store = await openDuckDbStore('distillwatch.duckdb');
- */
-export async function openDuckDbStore(path: string): Promise<Store> {
-  let instance: DuckDBInstance;
+async function prepareSchema(conn: DuckDBConnection, path: string, readOnly: boolean): Promise<void> {
+  const tables = await conn.runAndReadAll(
+    "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary",
+  );
+  const names = new Set(tables.getRows().map((r) => String(r[0])));
+  if (!names.has('schema_version') && (names.size > 0 || readOnly)) {
+    throw new StoreError('not_a_store', `Cannot open the store "${path}": it is a DuckDB database but not a DistillWatch store`);
+  }
+  if (names.has('schema_version')) {
+    const v = await conn.runAndReadAll('SELECT max(version) FROM schema_version');
+    const found = v.getRows()[0]?.[0];
+    if (found !== null && found !== undefined && Number(found) > SCHEMA_VERSION) {
+      throw new StoreError(
+        'newer_schema',
+        `Cannot open the store "${path}": it was written by a newer DistillWatch (schema ${String(found)}, this one knows up to ${SCHEMA_VERSION})`,
+      );
+    }
+  }
+  if (readOnly) return;
+  await conn.run('BEGIN TRANSACTION');
   try {
-    instance = await DuckDBInstance.create(path);
+    await conn.run(SCHEMA_DDL);
+    const v = await conn.runAndReadAll('SELECT count(*) FROM schema_version');
+    if (Number(v.getRows()[0]![0]) === 0) await conn.run('INSERT INTO schema_version (version) VALUES ($1)', [SCHEMA_VERSION]);
+    await conn.run('COMMIT');
   } catch (e) {
-    const msg = (e as Error).message;
-    const why = /lock/i.test(msg) ? 'it is in use by another process' : /not a valid DuckDB|Unable to open|corrupt|magic/i.test(msg) ? 'it is not a DuckDB database' : msg;
-    throw new StoreOpenError(`Cannot open the store "${path}": ${why}`);
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw e;
   }
-  const conn = await instance.connect();
-  await conn.run(DDL);
-  await conn.run(`CREATE TEMP TABLE IF NOT EXISTS staging AS SELECT * FROM exchanges LIMIT 0`);
-  const v = await conn.runAndReadAll('SELECT max(version) FROM schema_version');
-  const version = v.getRows()[0]?.[0];
-  if (version === null || version === undefined) await conn.run(`INSERT INTO schema_version VALUES (${SCHEMA_VERSION})`);
-  else if (Number(version) > SCHEMA_VERSION) {
-    conn.closeSync();
-    instance.closeSync();
-    throw new StoreOpenError(`Cannot open the store "${path}": it was written by a newer DistillWatch (schema ${String(version)})`);
+  await conn.run(STAGING_DDL);
+}
+
+/**
+ * Opens the DuckDB store at `path`, creating the file and its tables when absent; `':memory:'`
+ * gives a throw-away store. Fails with a StoreError (one printable line) when another process
+ * holds the file, when it is not a DistillWatch store, or when a newer DistillWatch wrote it.
+ *
+ * @example
+ * const store = await openDuckDbStore('distillwatch.duckdb');
+ * try {
+ *   for await (const batch of store.replay()) engine.observe(batch);
+ * } finally {
+ *   await store.close();
+ * }
+ */
+export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {}): Promise<Store> {
+  const inMemory = path === ':memory:';
+  const readOnly = (opts.readOnly ?? false) && !inMemory;
+  const key = inMemory ? null : canonicalPath(path);
+  if (key) {
+    if (openInThisProcess.has(key)) throw new StoreError('in_use', `Cannot open the store "${path}": it is already open in this process`);
+    // Claimed before the first await, so that two opens racing in this process cannot both pass.
+    openInThisProcess.add(key);
   }
-  return new DuckDbStore(instance, conn);
+  try {
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+    } catch (e) {
+      throw openError(path, e);
+    }
+    let conn: DuckDBConnection | null = null;
+    try {
+      conn = await instance.connect();
+      await prepareSchema(conn, path, readOnly);
+    } catch (e) {
+      conn?.closeSync();
+      instance.closeSync();
+      if (e instanceof StoreError) throw e;
+      throw new StoreError('cannot_open', `Cannot open the store "${path}": ${dbMessage(e)}`, { cause: e });
+    }
+    return new DuckDbStore(path, key, instance, conn, readOnly);
+  } catch (e) {
+    if (key) openInThisProcess.delete(key);
+    throw e;
+  }
 }

@@ -102,6 +102,28 @@ export const SWEEP_WRAPPERS = [
   (t: string) => `${t}\n\nGive a detailed, exhaustive answer. Explain each step and justify every claim.`,
 ];
 
+const W_INTRO = ['Solve the following problem.', 'You are being evaluated on the quality of your reasoning.', 'Answer the task below as an expert would.', 'Read the problem carefully.', 'Here is a task for you.', 'Complete the following exercise.', 'Work on this problem.'];
+const W_LABEL = ['Problem:', 'Task:', '### Input', 'Q:', '[PROBLEM]', 'Exercise:', 'Question:'];
+const W_DEMAND = [
+  'Think step by step and explain every step of your reasoning before the final answer.',
+  'Put your complete reasoning inside <reasoning></reasoning> tags, then give the final answer.',
+  'Show all your work.',
+  'Before answering, think carefully and write out your full thought process in detail.',
+  'Explain each step and justify every claim.',
+  'Keep your thinking in the language of the task and show the full derivation.',
+  'Give the complete chain of thought, then the answer.',
+];
+const W_FORMAT = ['End with "ANSWER:" and the result.', 'Be exhaustive.', 'Use markdown headings.', 'Box the final answer.', 'Write at least 500 words.', ''];
+
+/** One operator's template: assembled from common parts, so another operator rarely has the same one. */
+export function operatorWrapper(rng: Rng): (t: string) => string {
+  const intro = rng.pick(W_INTRO);
+  const label = rng.pick(W_LABEL);
+  const demand = rng.pick(W_DEMAND);
+  const format = rng.pick(W_FORMAT);
+  return rng.chance(0.5) ? (t) => `${intro} ${demand}\n\n${label}\n${t}\n\n${format}`.trim() : (t) => `${intro}\n\n${label}\n${t}\n\n${demand} ${format}`.trim();
+}
+
 /** Reward-model use: the harness asks the model to grade candidate answers. */
 export function gradingPrompt(rng: Rng, item: string): string {
   const forms = [

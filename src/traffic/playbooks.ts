@@ -9,6 +9,7 @@ import {
   agedCreation,
   customSystemPrompt,
   gradingPrompt,
+  operatorWrapper,
   localHour,
   newAccount,
   paraphrasedWrapper,
@@ -64,7 +65,8 @@ class SweepBank {
 }
 
 function pickWrappers(rng: Rng, n: number): ((t: string) => string)[] {
-  return rng.shuffle([...SWEEP_WRAPPERS]).slice(0, n);
+  // Mostly the operator's own templates; now and then a well-known public one.
+  return Array.from({ length: n }, () => (rng.chance(0.15) ? rng.pick(SWEEP_WRAPPERS) : operatorWrapper(rng)));
 }
 
 /** A relayed ordinary request: a real-looking prompt, sometimes mid-conversation. */

@@ -1,0 +1,112 @@
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ScanReport } from '../core/report.js';
+import { writeSimulation } from '../traffic/simulate.js';
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'dw-scan-'));
+
+function cli(args: string[], env: Record<string, string> = {}): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 26 });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+function readReport(p: string): ScanReport {
+  return JSON.parse(readFileSync(p, 'utf8')) as ScanReport;
+}
+
+/** Campaign memberships and account verdicts, without the times at which the report was written. */
+function verdicts(r: ScanReport): string[] {
+  return r.accounts.map((a) => `${a.account_id}:${a.verdict}:${a.first_flagged_at ?? ''}`).sort();
+}
+
+describe('scan', () => {
+  const traffic = join(dir, 'traffic.jsonl');
+  const truth = join(dir, 'truth.json');
+  let lines = 0;
+
+  before(async () => {
+    const c = await writeSimulation({ scenario: 'demo', seed: 3, out: traffic, truthOut: truth });
+    lines = c.exchanges;
+  });
+
+  it('writes a report in the contract shape and prints a summary', () => {
+    const out = join(dir, 'r1.json');
+    const r = cli(['scan', traffic, '--out', out, '--db', join(dir, 'a.duckdb'), '--no-progress']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /DistillWatch scan/);
+    assert.match(r.stdout, /Campaign cmp_/);
+    const rep = readReport(out);
+    assert.equal(rep.input.exchanges, lines);
+    assert.ok(rep.campaigns.length >= 1);
+    for (const c of rep.campaigns) {
+      for (const k of ['id', 'confidence', 'accounts', 'exchanges', 'first_seen', 'last_seen', 'capabilities', 'tactics', 'indicators', 'explanation'] as const) assert.ok(k in c, `campaign has ${k}`);
+      for (const k of ['ips', 'asns', 'payment_fingerprints', 'templates'] as const) assert.ok(Array.isArray(c.indicators[k]));
+    }
+    for (const a of rep.accounts) {
+      assert.ok(['distillation', 'suspicious', 'benign'].includes(a.verdict));
+      assert.ok(a.reasons.length > 0, `${a.account_id} says why`);
+      if (a.verdict === 'distillation') assert.ok(a.first_flagged_at && !Number.isNaN(Date.parse(a.first_flagged_at)));
+    }
+  });
+
+  it('ingests the same input again without counting anything twice', () => {
+    const db = join(dir, 'b.duckdb');
+    const first = cli(['scan', traffic, '--out', join(dir, 'r2.json'), '--db', db, '--no-progress', '--no-summary']);
+    assert.equal(first.status, 0, first.stderr);
+    // A copy under another name is another file: every id in it is already stored.
+    const copy = join(dir, 'copy.jsonl');
+    writeFileSync(copy, readFileSync(traffic));
+    const second = cli(['scan', traffic, copy, '--out', join(dir, 'r3.json'), '--db', db, '--no-progress', '--no-summary']);
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stderr, /already ingested/);
+    assert.match(second.stderr, new RegExp(`${lines} records already stored were ignored`));
+    assert.equal(readReport(join(dir, 'r3.json')).input.exchanges, lines);
+    assert.deepEqual(verdicts(readReport(join(dir, 'r3.json'))), verdicts(readReport(join(dir, 'r2.json'))));
+  });
+
+  it('resumes a killed scan without loss or double counting', () => {
+    const db = join(dir, 'c.duckdb');
+    const killed = cli(['scan', traffic, '--out', join(dir, 'r4.json'), '--db', db, '--no-progress', '--batch-size', '2000'], { DISTILLWATCH_FAILPOINT_KILL_AFTER_BATCHES: '3' });
+    assert.equal(killed.signal, 'SIGKILL', 'the failpoint killed the scan mid-ingest');
+    const resumed = cli(['scan', traffic, '--out', join(dir, 'r4.json'), '--db', db, '--no-progress', '--no-summary', '--batch-size', '2000']);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, /resumed ".*traffic\.jsonl" at line 6001/);
+    const clean = cli(['scan', traffic, '--out', join(dir, 'r5.json'), '--db', join(dir, 'd.duckdb'), '--no-progress', '--no-summary']);
+    assert.equal(clean.status, 0, clean.stderr);
+    const a = readReport(join(dir, 'r4.json'));
+    const b = readReport(join(dir, 'r5.json'));
+    assert.equal(a.input.exchanges, lines);
+    assert.deepEqual(verdicts(a), verdicts(b));
+  });
+
+  it('sets bad records aside with file, line and reason, and goes on', () => {
+    const messy = join(dir, 'messy.jsonl');
+    const good = readFileSync(traffic, 'utf8').split('\n').slice(0, 200).join('\n') + '\n';
+    writeFileSync(messy, good);
+    appendFileSync(messy, '{"id": "x1", "ts": "2026-04-22T00:00:00Z", "acc\n');
+    appendFileSync(messy, JSON.stringify({ id: 'x2', ts: 'yesterday', account_id: 'a', model: 'm', request: { messages: [{ role: 'user', content: 'hi' }] } }) + '\n');
+    appendFileSync(messy, Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a]));
+    const quarantine = join(dir, 'q.jsonl');
+    const r = cli(['scan', messy, '--out', join(dir, 'r6.json'), '--db', join(dir, 'e.duckdb'), '--no-progress', '--no-summary', '--quarantine', quarantine]);
+    assert.equal(r.status, 0, r.stderr);
+    const rep = readReport(join(dir, 'r6.json'));
+    assert.equal(rep.input.exchanges, 200);
+    assert.equal(rep.input.bad_records, 3);
+    const bad = readFileSync(quarantine, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file: string; line: number; reason: string });
+    assert.deepEqual(bad.map((b) => b.line), [201, 202, 203]);
+    assert.match(bad[1]!.reason, /line 202 .*"ts"/);
+    assert.match(bad[2]!.reason, /UTF-8/);
+  });
+
+  it('names a missing input and exits with an error', () => {
+    const r = cli(['scan', join(dir, 'nope.jsonl'), '--db', join(dir, 'f.duckdb'), '--no-progress']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /Cannot read input ".*nope\.jsonl": no such file/);
+  });
+});

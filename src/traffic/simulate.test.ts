@@ -1,0 +1,89 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExchangeSchema, type Exchange } from '../core/exchange.js';
+import { prepareSimulation, writeSimulation } from './simulate.js';
+
+function collect(scenario: string, seed: number, scale?: number): Promise<{ exchanges: Exchange[]; truth: Awaited<ReturnType<typeof prepareSimulation>>['truth'] }> {
+  return prepareSimulation({ scenario, seed, ...(scale ? { scale } : {}) }).then((s) => ({ exchanges: [...s.exchanges], truth: s.truth }));
+}
+
+describe('simulator', () => {
+  it('gives the same bytes for the same seed and different ones for another', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-sim-'));
+    await writeSimulation({ scenario: 'demo', seed: 5, out: join(dir, 'a.jsonl'), truthOut: join(dir, 'a.json') });
+    await writeSimulation({ scenario: 'demo', seed: 5, out: join(dir, 'b.jsonl'), truthOut: join(dir, 'b.json') });
+    await writeSimulation({ scenario: 'demo', seed: 6, out: join(dir, 'c.jsonl'), truthOut: join(dir, 'c.json') });
+    assert.ok(readFileSync(join(dir, 'a.jsonl')).equals(readFileSync(join(dir, 'b.jsonl'))));
+    assert.ok(!readFileSync(join(dir, 'a.jsonl')).equals(readFileSync(join(dir, 'c.jsonl'))));
+  });
+
+  it('writes valid canonical records, nearly in time order, with every population and playbook labelled', async () => {
+    const { exchanges, truth } = await collect('small', 2, 0.3);
+    let late = 0;
+    let prev = -Infinity;
+    for (const ex of exchanges) {
+      const r = ExchangeSchema.safeParse(ex);
+      assert.ok(r.success, JSON.stringify(r.error?.issues?.[0]));
+      const ts = Date.parse(ex.ts);
+      if (ts < prev - 10_000) late++;
+      prev = Math.max(prev, ts);
+      assert.ok(truth.accounts[ex.account_id], `${ex.account_id} is in the truth`);
+    }
+    assert.equal(late, 0, 'disorder stays within seconds');
+    const pops = new Set(Object.values(truth.accounts).map((a) => a.population));
+    for (const p of ['ordinary', 'saas', 'enterprise', 'university', 'eval_run', 'coding_agent', 'release_mover', 'attacker']) assert.ok(pops.has(p), p);
+    const playbooks = new Set(Object.values(truth.accounts).filter((a) => a.malicious).map((a) => a.playbook));
+    for (const p of ['hydra', 'synchronized', 'capability_sweep', 'model_pivot', 'entry_point_farming', 'adaptive', 'ban_evasion', 'relay']) assert.ok(playbooks.has(p), p);
+  });
+
+  it('has no field value that only attackers use', async () => {
+    const { exchanges, truth } = await collect('small', 3, 0.5);
+    const fields: Record<string, (e: Exchange) => unknown> = {
+      user_agent: (e) => e.client?.user_agent,
+      max_tokens: (e) => e.request.max_tokens ?? 'none',
+      temperature: (e) => e.request.temperature ?? 'none',
+      model: (e) => e.model,
+      tier: (e) => e.account?.tier,
+      country: (e) => e.client?.country,
+      asn: (e) => e.client?.asn,
+      tools: (e) => (e.request.tools ?? []).map((t) => t.name).sort().join(','),
+      thinking: (e) => e.request.thinking?.budget_tokens ?? 'none',
+      stream: (e) => e.request.stream ?? 'none',
+    };
+    for (const [field, get] of Object.entries(fields)) {
+      const users = new Map<string, { attackers: Set<string>; benign: number }>();
+      for (const e of exchanges) {
+        const v = String(get(e));
+        let u = users.get(v);
+        if (!u) users.set(v, (u = { attackers: new Set(), benign: 0 }));
+        if (truth.accounts[e.account_id]!.malicious) u.attackers.add(e.account_id);
+        else u.benign++;
+      }
+      for (const [v, u] of users) assert.ok(!(u.benign === 0 && u.attackers.size >= 3), `${field}=${v} is used by ${u.attackers.size} attacker accounts and no honest one`);
+    }
+  });
+
+  it('replaces a banned pool with a fresh one after the ban', async () => {
+    const { exchanges, truth } = await collect('ban-evasion', 4);
+    const ban = Date.parse(truth.bans[0]!.at);
+    const before = new Set<string>();
+    const after = new Set<string>();
+    for (const e of exchanges) {
+      if (truth.accounts[e.account_id]?.playbook !== 'ban_evasion') continue;
+      (Date.parse(e.ts) < ban ? before : after).add(e.account_id);
+    }
+    assert.ok(before.size > 0 && after.size > 0);
+    for (const a of after) assert.ok(!before.has(a), 'no account of the banned pool comes back');
+  });
+
+  const datasets = process.env['DISTILLWATCH_DATASETS'];
+  it('draws prompts from public prompt sets when given a folder of them', { skip: datasets && existsSync(datasets) ? false : 'set DISTILLWATCH_DATASETS to a folder of prompt sets to run this' }, async () => {
+    const sim = await prepareSimulation({ scenario: 'demo', seed: 1, datasetsDir: datasets! });
+    let n = 0;
+    for (const _ of sim.exchanges) if (++n > 1000) break;
+    assert.ok(n > 1000);
+  });
+});
