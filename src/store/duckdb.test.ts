@@ -118,13 +118,14 @@ describe('openDuckDbStore', () => {
     await rejectsWith(openDuckDbStore(p), 'newer_schema', /written by a newer DistillWatch \(schema 2, this one knows up to 1\)$/);
   });
 
-  it('refuses a path whose folder does not exist or that is a folder', async () => {
+  it('refuses a path that is empty, a folder, or in a folder that does not exist', async () => {
     const missing = join(dir, 'no-such-folder', 'x.duckdb');
     await rejectsWith(openDuckDbStore(missing), 'cannot_open', `Cannot open the store "${missing}": its folder does not exist`);
     const folder = join(dir, 'a-folder');
     mkdirSync(folder);
     await rejectsWith(openDuckDbStore(folder), 'cannot_open', `Cannot open the store "${folder}": it is a folder`);
     await rejectsWith(openDuckDbStore(join(dir, 'absent.duckdb'), { readOnly: true }), 'cannot_open', /: no such file$/);
+    await rejectsWith(openDuckDbStore(''), 'cannot_open', 'Cannot open the store "": no path given');
   });
 
   it('records the schema version once, however often the store is opened', async () => {

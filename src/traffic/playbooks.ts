@@ -21,7 +21,7 @@ import {
 } from './actors.js';
 import { FOLLOW_UPS } from './prompts.js';
 import type { Rng } from './rng.js';
-import { buildExchange, byKind, COUNTRIES_NOT_SERVED, DAY, historyFor, HOUR, ipIn, MAX_TOKENS, TEMPERATURES, USER_AGENTS, type AccountProfile, type ClientSpec, type Network, type RequestSpec, type TurnSpec } from './world.js';
+import { buildExchange, byKind, pickStream, COUNTRIES_SERVED, DAY, historyFor, HOUR, ipIn, MAX_TOKENS, TEMPERATURES, USER_AGENTS, type AccountProfile, type ClientSpec, type Network, type RequestSpec, type TurnSpec } from './world.js';
 
 interface Harness {
   userAgent: string | null; // null: rotates per request
@@ -29,7 +29,7 @@ interface Harness {
   maxTokens: number | null;
   temperature: number | null;
   thinkingBudget?: number;
-  stream?: boolean;
+  stream?: boolean | undefined;
 }
 
 function harnessFor(rng: Rng, injectSystem: boolean): Harness {
@@ -38,10 +38,10 @@ function harnessFor(rng: Rng, injectSystem: boolean): Harness {
     userAgent: rng.pick(USER_AGENTS.slice(0, 11)),
     maxTokens: rng.pick([...MAX_TOKENS, 8192, 16000]),
     temperature: rng.pick(TEMPERATURES),
-    stream: rng.chance(0.5),
+    stream: pickStream(rng),
   };
   if (injectSystem) h.system = customSystemPrompt(rng);
-  if (rng.chance(0.3)) h.thinkingBudget = rng.pick([2048, 4000, 8000]);
+  if (rng.chance(0.3)) h.thinkingBudget = rng.pick([2048, 4000, 8000, 16000]);
   return h;
 }
 
@@ -227,7 +227,8 @@ export function farming(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] 
     const n = Math.round(o.accounts / bursts);
     for (let i = 0; i < n; i++) {
       const created = burstAt + rng.next() * HOUR;
-      const p = poolAccount(ctx, rng, o.op, 'entry_point_farming', { createdAt: created, tier, verified: false, emailDomain: domain, country: rng.pick(COUNTRIES_NOT_SERVED) }, nets, 2);
+      // Unserved regions are blocked at sign-up, so farms appear through proxies in served ones.
+      const p = poolAccount(ctx, rng, o.op, 'entry_point_farming', { createdAt: created, tier, verified: false, emailDomain: domain, country: rng.pick(COUNTRIES_SERVED) }, nets, 2);
       actors.push(
         (function* (): Actor {
           let ts = created + rng.next() * 2 * HOUR;

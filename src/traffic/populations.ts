@@ -22,6 +22,7 @@ import {
   AGENT_PRODUCTS,
   buildExchange,
   byKind,
+  pickStream,
   COUNTRIES_NOT_SERVED,
   DAY,
   historyFor,
@@ -49,7 +50,8 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
   const brandNew = rng.chance(0.06);
   const acct = newAccount(ctx, rng, {
     createdAt: brandNew ? ctx.start + rng.next() * (ctx.end - ctx.start) * 0.5 : agedCreation(ctx, rng),
-    tier: rng.chance(0.6) ? 'free' : 'standard',
+    // Students, researchers and founders sign up on the discounted tiers honestly too.
+    tier: rng.weighted<string>([['free', 55], ['standard', 33], ['edu', 5], ['research', 3], ['startup', 4]]),
   });
   // A few honest users sit behind a VPN or a cloud desktop, some in regions not served.
   const vpn = rng.chance(0.04);
@@ -63,13 +65,14 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
     [rng.pick(USER_AGENTS.slice(11)), 6],
     [rng.pick(USER_AGENTS.slice(0, 11)), 4],
   ]);
+  const stream = pickStream(rng);
   const activeProb = Math.min(0.95, rng.lognormal(0.45, 0.5));
   const sessionsPerDay = rng.lognormal(1.2, 0.5);
   const explains = rng.chance(0.12);
   const system = rng.chance(0.25) ? rng.pick(GENERIC_SYSTEM_PROMPTS) : undefined;
   const maxTokens = rng.pick(MAX_TOKENS);
   const temperature = rng.pick(TEMPERATURES);
-  const thinking = rng.chance(0.1) ? rng.pick([1024, 2048, 4000]) : undefined;
+  const thinking = rng.chance(0.1) ? rng.pick([1024, 2048, 4000, 8000, 16000]) : undefined;
   const eagerness = rng.next();
   let t = Math.max(ctx.start, acct.createdAt);
   for (let day = localDayStart(t, tz); day < ctx.end; day += DAY) {
@@ -84,7 +87,8 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
       const p = ctx.prompts.random(cat, rng);
       const turns = 1 + Math.min(7, Math.floor(rng.exponential(1.2)));
       const first = explains && rng.chance(0.35) ? rng.pick(HUMAN_EXPLAIN)(p.text) : p.text;
-      const client: ClientSpec = { ip: rng.chance(0.2) ? ipIn(mobile, rng) : ips[0]!, network: home, userAgent: ua, country: acct.country };
+      const onPhone = rng.chance(0.2);
+      const client: ClientSpec = { ip: onPhone ? ipIn(mobile, rng) : ips[0]!, network: onPhone ? mobile : home, userAgent: ua, country: acct.country, stream };
       for (let k = 0; k < turns && ts < ctx.end; k++) {
         const text = k === 0 ? first : (p.turns?.[k - 1] ?? rng.pick(FOLLOW_UPS));
         const req = { model: modelFor(ctx, rng, ts, eagerness), maxTokens, temperature, outputTokens: rng.lognormal(350, 0.7), conversationId: conv, ...(system ? { system } : {}), ...(thinking ? { thinkingBudget: thinking } : {}), ...(p.tools && k === 0 ? { tools: p.tools } : {}) };
@@ -104,6 +108,7 @@ export function* saasApp(ctx: SimContext, rng: Rng, perDay: number): Actor {
   const net = rng.pick(byKind(['cloud']));
   const ips = Array.from({ length: 3 }, () => ipIn(net, rng));
   const ua = rng.pick(USER_AGENTS.slice(0, 10));
+  const stream = pickStream(rng);
   const wrap = (t: string): string => `Customer message:\n"""\n${t}\n"""\nWrite a helpful reply in under 150 words.`;
   const tz = rng.int(-6, 2);
   let ts = ctx.start;
@@ -114,7 +119,7 @@ export function* saasApp(ctx: SimContext, rng: Rng, perDay: number): Actor {
     ts += Math.round(rng.exponential(DAY / (perDay * load * 1.3)));
     if (ts >= ctx.end) return;
     const p = ctx.prompts.random(rng.chance(0.8) ? 'chat' : 'instructions', rng);
-    yield buildExchange(ctx.ids, rng, ts, acct, { ip: rng.pick(ips), network: net, userAgent: ua, country: acct.country }, { model: ctx.models.current, system, maxTokens: 512, temperature: 0.3, outputTokens: 180 }, { history: [], text: wrap(p.text) });
+    yield buildExchange(ctx.ids, rng, ts, acct, { ip: rng.pick(ips), network: net, userAgent: ua, country: acct.country, stream }, { model: ctx.models.current, system, maxTokens: 512, temperature: 0.3, outputTokens: 180 }, { history: [], text: wrap(p.text) });
   }
 }
 
@@ -126,11 +131,12 @@ export function enterprise(ctx: SimContext, rng: Rng, employees: number): Actor[
   const egress = ipIn(net, rng);
   const tz = rng.int(-8, 9);
   const ua = rng.pick(USER_AGENTS);
+  const stream = pickStream(rng);
   const created = agedCreation(ctx, rng);
   return Array.from({ length: employees }, () => {
     const acct = newAccount(ctx, rng, { createdAt: created + rng.int(0, 30) * DAY, tier: 'enterprise', orgId: org, payment, apiKeyId: ctx.ids.key(), emailDomain: `corp-${org.slice(4, 10)}.example`, verified: true });
     register(ctx, acct.id, { population: 'enterprise', malicious: false });
-    return officeWorker(ctx, rng, acct, { ip: egress, network: net, userAgent: ua, country: acct.country }, tz);
+    return officeWorker(ctx, rng, acct, { ip: egress, network: net, userAgent: ua, country: acct.country, stream }, tz);
   });
 }
 
@@ -165,15 +171,16 @@ export function universityClass(ctx: SimContext, rng: Rng, students: number): Ac
   const labDays = [rng.int(1, 2), rng.int(3, 5)];
   const labHour = rng.int(9, 15);
   const ua = rng.pick(USER_AGENTS.slice(11));
+  const stream = pickStream(rng);
   const homework = Array.from({ length: 12 }, () => ctx.prompts.random('coding', rng));
   return Array.from({ length: students }, () => {
     const acct = newAccount(ctx, rng, { createdAt: termStart + rng.next() * 2 * DAY, tier: 'edu', emailDomain: domain, verified: rng.chance(0.7) });
     register(ctx, acct.id, { population: 'university', malicious: false });
-    return student(ctx, rng, acct, { campus, net, ua, tz, labDays, labHour, homework });
+    return student(ctx, rng, acct, { campus, net, ua, stream, tz, labDays, labHour, homework });
   });
 }
 
-function* student(ctx: SimContext, rng: Rng, acct: AccountProfile, c: { campus: string; net: Network; ua: string; tz: number; labDays: number[]; labHour: number; homework: { text: string }[] }): Actor {
+function* student(ctx: SimContext, rng: Rng, acct: AccountProfile, c: { campus: string; net: Network; ua: string; stream: boolean | undefined; tz: number; labDays: number[]; labHour: number; homework: { text: string }[] }): Actor {
   const ip = `${c.campus}.${rng.int(2, 250)}`;
   const home = rng.pick(byKind(['residential']));
   const homeIp = ipIn(home, rng);
@@ -191,7 +198,7 @@ function* student(ctx: SimContext, rng: Rng, acct: AccountProfile, c: { campus: 
       const turns = 1 + Math.floor(rng.exponential(1.8));
       for (let k = 0; k < turns; k++) {
         if (ts >= ctx.end) return;
-        const client: ClientSpec = lab ? { ip, network: c.net, userAgent: c.ua, country: acct.country } : { ip: homeIp, network: home, userAgent: c.ua, country: acct.country };
+        const client: ClientSpec = lab ? { ip, network: c.net, userAgent: c.ua, country: acct.country, stream: c.stream } : { ip: homeIp, network: home, userAgent: c.ua, country: acct.country, stream: c.stream };
         yield buildExchange(ctx.ids, rng, ts, acct, client, { model: ctx.models.current, maxTokens: null, temperature: null, outputTokens: rng.lognormal(450, 0.5), conversationId: conv }, { history: k ? historyFor(rng, text, k) : [], text: k ? rng.pick(FOLLOW_UPS) : text });
         ts += Math.round(rng.lognormal(150_000, 0.7));
       }
@@ -207,20 +214,24 @@ export function* evalRun(ctx: SimContext, rng: Rng): Actor {
   const net = rng.pick(byKind(['cloud', 'university']));
   const ip = ipIn(net, rng);
   const ua = rng.pick(USER_AGENTS.slice(0, 9));
+  const stream = pickStream(rng);
   const bench: PromptCategory = rng.pick(['math', 'coding', 'tools']);
   const size = Math.min(ctx.prompts.size(bench), rng.int(150, 1000));
   const cot = bench === 'math' && rng.chance(0.7);
   const runs = rng.int(1, 3);
   const temperature = rng.pick([0, 0, 0.2, null]);
+  // Runs start in order and never overlap: an actor yields its exchanges in time order.
+  const starts = Array.from({ length: runs }, () => ctx.start + rng.next() * (ctx.end - ctx.start) * 0.8).sort((a, b) => a - b);
+  let ts = ctx.start;
   for (let r = 0; r < runs; r++) {
-    let ts = ctx.start + rng.next() * (ctx.end - ctx.start) * 0.8;
+    ts = Math.max(ts, starts[r]!);
     const model = r === 0 ? ctx.models.current : rng.pick([ctx.models.current, ctx.models.previous]);
     for (let i = 0; i < size; i++) {
       ts += Math.round(rng.lognormal(1500, 0.6));
       if (ts >= ctx.end) break;
       const p = ctx.prompts.item(bench, i);
       const text = cot ? `Q: ${p.text}\nA: Let's think step by step.` : p.text;
-      yield buildExchange(ctx.ids, rng, ts, acct, { ip, network: net, userAgent: ua, country: acct.country }, { model, maxTokens: rng.pick([1024, 2048]), temperature, outputTokens: rng.lognormal(300, 0.5), ...(p.tools ? { tools: p.tools } : {}) }, { history: [], text });
+      yield buildExchange(ctx.ids, rng, ts, acct, { ip, network: net, userAgent: ua, country: acct.country, stream }, { model, maxTokens: rng.pick([1024, 2048]), temperature, outputTokens: rng.lognormal(300, 0.5), ...(p.tools ? { tools: p.tools } : {}) }, { history: [], text });
     }
   }
 }
@@ -234,6 +245,8 @@ export function* codingAgent(ctx: SimContext, rng: Rng): Actor {
   const ip = ipIn(net, rng);
   const tz = rng.int(-8, 9);
   const tools = product.tools.map((name) => ({ name, description: `${name} tool` }));
+  const maxTokens = rng.pick([8192, 8192, 16000, null]);
+  const thinking = rng.chance(0.4) ? rng.pick([2048, 4000, 8000, 16000]) : undefined;
   for (let day = localDayStart(ctx.start, tz); day < ctx.end; day += DAY) {
     if (!rng.chance(0.7)) continue;
     let ts = day + (9 + rng.next() * 4) * HOUR;
@@ -246,7 +259,7 @@ export function* codingAgent(ctx: SimContext, rng: Rng): Actor {
       for (let k = 0; k < steps; k++) {
         if (ts >= ctx.end || ts >= day + 23 * HOUR) break;
         const call = rng.pick(product.tools);
-        const ex = buildExchange(ctx.ids, rng, ts, acct, { ip, network: net, userAgent: product.ua, country: acct.country }, { model: modelFor(ctx, rng, ts, 0.8), system: product.system, tools, maxTokens: 8192, temperature: null, outputTokens: rng.lognormal(250, 0.7), conversationId: conv, stream: true, toolCall: call }, { history: k ? history.slice(0, -1).map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content })) : [], text: k ? `Tool ${call} finished.` : task });
+        const ex = buildExchange(ctx.ids, rng, ts, acct, { ip, network: net, userAgent: product.ua, country: acct.country }, { model: modelFor(ctx, rng, ts, 0.8), system: product.system, tools, maxTokens, temperature: null, outputTokens: rng.lognormal(250, 0.7), conversationId: conv, stream: true, toolCall: call, ...(thinking ? { thinkingBudget: thinking } : {}) }, { history: k ? history.slice(0, -1).map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content })) : [], text: k ? `Tool ${call} finished.` : task });
         if (k > 0) {
           // The real shape of an agent turn: the tool result travels in the user message.
           const last = ex.request.messages[ex.request.messages.length - 1]!;
@@ -269,6 +282,7 @@ export function* releaseMover(ctx: SimContext, rng: Rng, perDay: number): Actor 
   const net = rng.pick(byKind(['cloud']));
   const ips = [ipIn(net, rng), ipIn(net, rng)];
   const ua = rng.pick(USER_AGENTS.slice(0, 9));
+  const stream = pickStream(rng);
   const system = customSystemPrompt(rng);
   const tz = rng.int(-6, 2);
   let ts = ctx.start;
@@ -278,6 +292,6 @@ export function* releaseMover(ctx: SimContext, rng: Rng, perDay: number): Actor 
     if (ts >= ctx.end) return;
     const moved = ts >= ctx.models.nextReleaseAt + 3 * HOUR && rng.chance(0.9);
     const p = ctx.prompts.random(rng.pick<PromptCategory>(['chat', 'coding', 'instructions']), rng);
-    yield buildExchange(ctx.ids, rng, ts, acct, { ip: rng.pick(ips), network: net, userAgent: ua, country: acct.country }, { model: moved ? ctx.models.next : ctx.models.current, system, maxTokens: 2048, temperature: 0.5, outputTokens: rng.lognormal(400, 0.5) }, { history: [], text: p.text });
+    yield buildExchange(ctx.ids, rng, ts, acct, { ip: rng.pick(ips), network: net, userAgent: ua, country: acct.country, stream }, { model: moved ? ctx.models.next : ctx.models.current, system, maxTokens: 2048, temperature: 0.5, outputTokens: rng.lognormal(400, 0.5) }, { history: [], text: p.text });
   }
 }

@@ -137,7 +137,7 @@ export async function prepareSimulation(o: SimulateOptions): Promise<Simulation>
     while (heap.size > 0) {
       const { ex, actor } = heap.pop();
       // Logs merged from many servers are a little out of order: shift the written time by a few seconds.
-      if (jitter.chance(0.05)) ex.ts = new Date(Date.parse(ex.ts) + Math.round(jitter.normal(0, 2500))).toISOString();
+      if (jitter.chance(0.05)) ex.ts = new Date(Date.parse(ex.ts) + Math.round(Math.max(-4000, Math.min(4000, jitter.normal(0, 2000))))).toISOString();
       yield ex;
       heap.push(actor);
     }

@@ -138,7 +138,13 @@ export interface ClientSpec {
   network: Network;
   userAgent: string;
   country: string;
+  /** The client program's streaming setting; undefined leaves the field out. */
+  stream?: boolean | undefined;
 }
+
+/** Streaming settings, drawn per client program by honest and attacker clients alike. */
+const STREAM_MODES = [undefined, undefined, true, true, false] as const;
+export const pickStream = (rng: Rng): boolean | undefined => rng.pick(STREAM_MODES);
 
 export interface RequestSpec {
   model: string;
@@ -189,7 +195,8 @@ export function buildExchange(ids: Ids, rng: Rng, ts: number, acct: AccountProfi
   if (req.tools?.length) ex.request.tools = req.tools.map((t) => ({ name: t.name, description: t.description ?? '', input_schema: t.input_schema ?? {} }));
   if (req.maxTokens !== null) ex.request.max_tokens = req.maxTokens;
   if (req.temperature !== null) ex.request.temperature = req.temperature;
-  if (req.stream !== undefined) ex.request.stream = req.stream;
+  const stream = req.stream ?? client.stream;
+  if (stream !== undefined) ex.request.stream = stream;
   const response: NonNullable<Exchange['response']> = { text: answerText(rng, capped), stop_reason: capped < outputTokens ? 'max_tokens' : 'end_turn' };
   if (req.thinkingBudget) {
     ex.request.thinking = { type: 'enabled', budget_tokens: req.thinkingBudget };
