@@ -3,6 +3,7 @@
  * The `distillwatch` command line.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { StoreError } from '../store/errors.js';
 import { UserError } from './errors.js';
 import { runScan } from './scan-command.js';
 import { registerExtraCommands } from './commands.js';
@@ -37,6 +38,7 @@ program
   .option('--ip-hash-key-file <file>', 'hash IPs with this secret key (or set DISTILLWATCH_IP_HASH_KEY)')
   .option('--max-accounts <n>', 'accounts listed in the summary', int('--max-accounts'), 10)
   .option('--batch-size <n>', 'records committed together (a killed scan resumes after the last committed batch)', int('--batch-size'), 20000)
+  .option('--db-memory <size>', "the store's memory budget (DuckDB syntax, e.g. 512MB, 4GB); beyond it, it spills to disk", '1GB')
   .option('--no-summary', 'do not print the summary')
   .option('--no-progress', 'no progress bar')
   .action(async (logs: string[], o) => {
@@ -46,6 +48,11 @@ program
 registerExtraCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof StoreError) {
+    // The store's messages name the file and what went wrong; a stack adds nothing for a user.
+    process.stderr.write(`distillwatch: ${e.message}\n`);
+    process.exit(1);
+  }
   if (e instanceof UserError) {
     process.stderr.write(`distillwatch: ${e.message}\n`);
     process.exit(2);

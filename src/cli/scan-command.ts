@@ -26,6 +26,7 @@ export interface ScanCommandOptions {
   maxAccounts: number;
   summary: boolean;
   batchSize?: number;
+  dbMemory?: string;
 }
 
 export function loadParams(path: string | undefined): Partial<DetectorParams> | undefined {
@@ -65,7 +66,7 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
   const features: FeatureOptions = { promptPreviewChars: o.promptPreview };
   const key = ipHashKey(o.ipHashKeyFile);
   if (key) features.ipHashKey = key;
-  const store = await openDuckDbStore(o.db);
+  const store = await openDuckDbStore(o.db, o.dbMemory ? { memoryLimit: o.dbMemory } : {});
   const progress = progressReporter(o.progress && process.stderr.isTTY === true);
   try {
     const started = Date.now();

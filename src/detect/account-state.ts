@@ -25,6 +25,35 @@ export class CappedSet<T> {
   }
 }
 
+/**
+ * Approximate count of distinct hex-hashed values in a fixed 1 KiB per account (linear
+ * counting over an 8192-bit map: within about 2% up to tens of thousands of values). An
+ * exact set would grow with every prompt a heavy account sends, and a scan's memory with it.
+ */
+export class DistinctCounter {
+  private static readonly BITS = 8192;
+  private readonly bits = new Uint32Array(DistinctCounter.BITS / 32);
+  private zeros = DistinctCounter.BITS;
+
+  /** `hexHash`: a uniformly distributed hash in hex; its first 8 digits pick the bit. */
+  add(hexHash: string): void {
+    const bit = parseInt(hexHash.slice(0, 8), 16) & (DistinctCounter.BITS - 1);
+    const word = bit >>> 5;
+    const mask = 1 << (bit & 31);
+    if ((this.bits[word]! & mask) === 0) {
+      this.bits[word]! |= mask;
+      this.zeros--;
+    }
+  }
+
+  get size(): number {
+    const m = DistinctCounter.BITS;
+    // Saturated: the estimate is unbounded, the map says only "very many".
+    if (this.zeros === 0) return Math.round(m * Math.log(m));
+    return Math.round(-m * Math.log(this.zeros / m));
+  }
+}
+
 /** Counts per key, keeping at most `cap` keys (later keys beyond the cap are not tracked). */
 export class CappedCounter {
   readonly counts = new Map<string, number>();
@@ -71,8 +100,7 @@ export class AccountState {
   readonly subnets = new CappedSet<string>(64);
   readonly asns = new CappedSet<number>(32);
   readonly userAgents = new CappedSet<string>(16);
-  readonly conversations = new CappedSet<string>(4096);
-  readonly prompts = new CappedSet<string>(4096);
+  readonly prompts = new DistinctCounter();
   readonly harnesses = new CappedCounter(16);
   readonly systems = new CappedCounter(16);
   readonly prefixes = new DistinctUseCounter(64);
@@ -130,7 +158,6 @@ export class AccountState {
     if (f.subnet !== null) this.subnets.add(f.subnet);
     if (f.asn !== null) this.asns.add(f.asn);
     if (f.user_agent !== null) this.userAgents.add(f.user_agent);
-    if (f.conversation_id !== null) this.conversations.add(f.conversation_id);
     this.prompts.add(f.prompt_hash);
     this.harnesses.add(f.harness_sig);
     this.systems.add(f.system_sig);

@@ -109,4 +109,12 @@ describe('scan', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /Cannot read input ".*nope\.jsonl": no such file/);
   });
+
+  it('reports a store it cannot open in one line that names it, without a stack trace', () => {
+    const db = join(dir, 'no-such-folder', 'x.duckdb');
+    const r = cli(['scan', traffic, '--db', db, '--no-progress']);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /Cannot open the store ".*no-such-folder.*x\.duckdb": its folder does not exist/);
+  });
 });

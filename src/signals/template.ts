@@ -29,37 +29,60 @@ export function templateSignature(masked: string): TemplateSignature {
 
 /** 64-bit SimHash over word shingles, as 16 hex characters. */
 export function simhash64(w: readonly string[]): string {
-  // Counting ones per bit (no branch) and comparing with half the shingles is the usual
-  // ±1 vote without the branch.
-  const ones = new Uint16Array(64);
-  const ha = new Uint32Array(w.length);
-  const hb = new Uint32Array(w.length);
-  for (let i = 0; i < w.length; i++) {
+  const n = Math.max(1, w.length - SHINGLE + 1);
+  // Per-bit vote counts kept bit-sliced: plane k holds bit k of all 32 counters, so adding
+  // a shingle's hash is a ripple-carry of a few word operations instead of 32 increments.
+  // Six planes count to 63, enough for the at most MAX_WORDS shingles a prompt gets.
+  const lo = PLANES_LO.fill(0);
+  const hi = PLANES_HI.fill(0);
+  const ha = HASH_A;
+  const hb = HASH_B;
+  const len = Math.min(w.length, MAX_WORDS);
+  for (let i = 0; i < len; i++) {
     ha[i] = fnv1a32(w[i]!);
     hb[i] = fnv1a32(w[i]!, 0x9747b28c);
   }
-  const n = Math.max(1, w.length - SHINGLE + 1);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n && i < MAX_WORDS; i++) {
     // Hash each word once and mix three neighbours' hashes: no shingle strings on the hot path.
     let a = 0x9e3779b9;
     let b = 0x85ebca6b;
-    for (let j = i; j < Math.min(i + SHINGLE, w.length); j++) {
+    for (let j = i; j < Math.min(i + SHINGLE, len); j++) {
       a = Math.imul(a ^ ha[j]!, 0x01000193) ^ (a >>> 15);
       b = Math.imul(b ^ hb[j]!, 0x01000193) ^ (b >>> 13);
     }
-    for (let bit = 0; bit < 32; bit++) {
-      ones[bit]! += (a >>> bit) & 1;
-      ones[bit + 32]! += (b >>> bit) & 1;
-    }
+    addToPlanes(lo, a);
+    addToPlanes(hi, b);
   }
-  let hi = 0;
-  let lo = 0;
-  for (let bit = 0; bit < 32; bit++) {
-    if (ones[bit]! * 2 > n) lo |= 1 << bit;
-    if (ones[bit + 32]! * 2 > n) hi |= 1 << bit;
-  }
-  return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+  return hex32(majority(hi, n)) + hex32(majority(lo, n));
 }
+
+const PLANE_COUNT = 6;
+const PLANES_LO = new Int32Array(PLANE_COUNT);
+const PLANES_HI = new Int32Array(PLANE_COUNT);
+const HASH_A = new Uint32Array(MAX_WORDS);
+const HASH_B = new Uint32Array(MAX_WORDS);
+
+function addToPlanes(planes: Int32Array, x: number): void {
+  let carry = x | 0;
+  for (let k = 0; k < PLANE_COUNT && carry !== 0; k++) {
+    const p = planes[k]!;
+    planes[k] = p ^ carry;
+    carry = p & carry;
+  }
+}
+
+/** Bit set where more than half of the `n` votes were ones. */
+function majority(planes: Int32Array, n: number): number {
+  let out = 0;
+  for (let bit = 0; bit < 32; bit++) {
+    let count = 0;
+    for (let k = 0; k < PLANE_COUNT; k++) count |= ((planes[k]! >>> bit) & 1) << k;
+    if (count * 2 > n) out |= 1 << bit;
+  }
+  return out >>> 0;
+}
+
+const hex32 = (x: number): string => (x >>> 0).toString(16).padStart(8, '0');
 
 /** Number of differing bits between two SimHashes. */
 export function hammingDistance(a: string, b: string): number {

@@ -35,6 +35,13 @@ export interface DuckDbStoreOptions {
    * @default false
    */
   readOnly?: boolean;
+  /**
+   * DuckDB's memory budget (its buffer pool and sorts; beyond it, it spills to a temp
+   * folder beside the file). DuckDB's own default is 80% of the machine, which makes a
+   * long scan's memory grow with its input; a fixed budget keeps it flat.
+   * @default '1GB'
+   */
+  memoryLimit?: string;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -656,6 +663,8 @@ async function prepareSchema(conn: DuckDBConnection, path: string, readOnly: boo
  *   await store.close();
  * }
  */
+const DEFAULT_MEMORY_LIMIT = '1GB';
+
 export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {}): Promise<Store> {
   // DuckDB takes an empty path for a memory database: almost surely a missing setting here.
   if (path === '') throw new StoreError('cannot_open', 'Cannot open the store "": no path given');
@@ -670,7 +679,8 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
   try {
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : { checkpoint_threshold: CHECKPOINT_THRESHOLD });
+      const memory = { memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT };
+      instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY', ...memory } : { checkpoint_threshold: CHECKPOINT_THRESHOLD, ...memory });
     } catch (e) {
       throw openError(path, e);
     }
