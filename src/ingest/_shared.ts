@@ -333,6 +333,28 @@ export function assemble(
   return r.ok ? { ok: true, value: [r.value] } : r;
 }
 
+/** How one API's request/response log maps its response and usage objects. */
+export interface RequestLogMapping {
+  response: (res: Obj) => Obj;
+  usage: (u: Obj | undefined) => Obj | undefined;
+}
+
+/**
+ * The common tail of the request/response log adapters: the model from the request, the
+ * response or the record, the id from the envelope or the response (a stable hash of the
+ * line otherwise, so that re-ingest stays idempotent), then the assembled exchange.
+ */
+export function assembleRequestLog(env: Envelope, value: Obj, raw: string | undefined, req: Obj, res: Obj | undefined, request: Obj, map: RequestLogMapping): Result<Exchange[], string> {
+  const model =
+    stringAt(req.model, 'request.model') ||
+    stringAt(res?.model, 'response.model') ||
+    stringAt(value.model, 'model') ||
+    fail('"request.model" is missing');
+  const id = env.id ?? idAt(res?.id, 'response.id') ?? stableId(raw ?? JSON.stringify(value));
+  const usage = map.usage(objectAt(res?.usage, 'response.usage') ?? objectAt(value.usage, 'usage'));
+  return assemble(env, id, model, request, res === undefined ? undefined : map.response(res), usage);
+}
+
 /** Sets `key` on `obj` only when the value is present, so records carry no `undefined`s. */
 export function put(obj: Obj, key: string, value: unknown): void {
   if (value !== undefined) obj[key] = value;

@@ -7,7 +7,7 @@ import type { Exchange } from '../core/exchange.js';
 import type { Result } from '../core/result.js';
 import {
   arrayAt,
-  assemble,
+  assembleRequestLog,
   describe,
   fail,
   guard,
@@ -17,7 +17,6 @@ import {
   objectAt,
   put,
   readEnvelope,
-  stableId,
   stringAt,
   type Obj,
 } from './_shared.js';
@@ -47,15 +46,7 @@ export function fromAnthropic(value: unknown, raw?: string): Result<Exchange[], 
     // Loggers write null for parameters that were not sent; null means absent here.
     for (const k of Object.keys(req)) if (k !== 'model' && req[k] !== null) request[k] = req[k];
 
-    const model =
-      stringAt(req.model, 'request.model') ||
-      stringAt(res?.model, 'response.model') ||
-      stringAt(value.model, 'model') ||
-      fail('"request.model" is missing');
-
-    const id = env.id ?? idAt(res?.id, 'response.id') ?? stableId(raw ?? JSON.stringify(value));
-    const usage = mapUsage(objectAt(res?.usage, 'response.usage') ?? objectAt(value.usage, 'usage'));
-    return assemble(env, id, model, request, res === undefined ? undefined : mapResponse(res), usage);
+    return assembleRequestLog(env, value, raw, req, res, request, { response: mapResponse, usage: mapUsage });
   });
 }
 

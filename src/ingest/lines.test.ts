@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { dirname, join } from 'node:path';
+import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { collectAll, fixtureWriter } from './test-fixtures.js';
 import { InputError, readLines, splitLines, type LineItem, type ReadLinesOptions } from './lines.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dw-lines-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-let n = 0;
-function fixture(content: string | Buffer, name = `f${++n}.jsonl`): string {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
-
-async function collect(path: string, opts?: ReadLinesOptions): Promise<LineItem[]> {
-  const out: LineItem[] = [];
-  for await (const item of readLines(path, opts)) out.push(item);
-  return out;
-}
+const fixture = fixtureWriter('dw-lines-');
+const collect = (path: string, opts?: ReadLinesOptions): Promise<LineItem[]> => collectAll(readLines(path, opts));
 
 async function collectFrom(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, opts?: ReadLinesOptions): Promise<LineItem[]> {
   const out: LineItem[] = [];
@@ -240,7 +226,7 @@ describe('readLines', () => {
   });
 
   test('readLines throws an InputError naming a file that does not exist', async () => {
-    await assert.rejects(collect(join(dir, 'missing.jsonl')), (e: unknown) => {
+    await assert.rejects(collect(join(dirname(fixture('')), 'missing.jsonl')), (e: unknown) => {
       assert.ok(e instanceof InputError);
       assert.equal(e.code, 'ENOENT');
       assert.match(e.message, /^Cannot read ".*missing\.jsonl": /);

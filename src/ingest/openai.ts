@@ -8,7 +8,7 @@ import type { ContentBlock, Exchange } from '../core/exchange.js';
 import type { Result } from '../core/result.js';
 import {
   arrayAt,
-  assemble,
+  assembleRequestLog,
   boolAt,
   describe,
   fail,
@@ -20,7 +20,6 @@ import {
   pushToolResults,
   put,
   readEnvelope,
-  stableId,
   stopReason,
   stringAt,
   toolInput,
@@ -76,15 +75,7 @@ export function fromOpenAI(value: unknown, raw?: string): Result<Exchange[], str
     put(request, 'stream', boolAt(req.stream, 'request.stream'));
     for (const k of Object.keys(req)) if (!MAPPED_REQUEST_KEYS.has(k)) request[k] = req[k];
 
-    const model =
-      stringAt(req.model, 'request.model') ||
-      stringAt(res?.model, 'response.model') ||
-      stringAt(value.model, 'model') ||
-      fail('"request.model" is missing');
-
-    const id = env.id ?? idAt(res?.id, 'response.id') ?? stableId(raw ?? JSON.stringify(value));
-    const usage = mapUsage(objectAt(res?.usage, 'response.usage') ?? objectAt(value.usage, 'usage'));
-    return assemble(env, id, model, request, res === undefined ? undefined : mapResponse(res), usage);
+    return assembleRequestLog(env, value, raw, req, res, request, { response: mapResponse, usage: mapUsage });
   });
 }
 

@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { collectAll, fixtureWriter } from './test-fixtures.js';
 import { readExchangeBatches, readExchanges, type ReadExchangesOptions, type ReadItem } from './read.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dw-read-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-
-let n = 0;
-function fixture(content: string | Buffer, name = `f${++n}.jsonl`): string {
-  const p = join(dir, name);
-  writeFileSync(p, content);
-  return p;
-}
-
-async function collect(path: string, opts?: ReadExchangesOptions): Promise<ReadItem[]> {
-  const out: ReadItem[] = [];
-  for await (const item of readExchanges(path, opts)) out.push(item);
-  return out;
-}
+const fixture = fixtureWriter('dw-read-');
+const collect = (path: string, opts?: ReadExchangesOptions): Promise<ReadItem[]> => collectAll(readExchanges(path, opts));
 
 function canonical(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
