@@ -87,6 +87,40 @@ function campaignPool(prefix: string, accounts: number, from: number, hours: num
   return out;
 }
 
+/**
+ * A relay: fresh accounts pass an operator's customers' real, diverse prompts through a few
+ * shared egress IPs with one client and no injected prompt, round the clock.
+ */
+function relayPool(accounts: number, days: number): ExchangeFeatures[] {
+  const out: ExchangeFeatures[] = [];
+  const egress = Array.from({ length: 6 }, (_, j) => ({ ip: `198.18.${j * 11}.${20 + j}`, subnet: `198.18.${j * 11}.0/24`, asn: 64700 + (j % 4) }));
+  for (let i = 0; i < accounts; i++) {
+    let ts = T0 + i * 600_000;
+    let k = 0;
+    while (ts < T0 + days * DAY) {
+      const e = egress[(i + k) % egress.length]!;
+      out.push(
+        feat({
+          account_id: `relay${i}`,
+          ts,
+          ...e,
+          account_created_at: T0 - 3 * HOUR,
+          tier: 'standard',
+          payment_fp: `pm-relay-${i}`,
+          harness_sig: 'h-relay',
+          n_messages: 1 + (k % 3) * 2,
+          n_user_turns: 1 + (k % 3),
+          capability: k % 4 ? 'general_chat' : 'coding',
+        }),
+      );
+      // Customers' requests arrive all day and night, a few minutes apart.
+      ts += 240_000 + ((i * 7919 + k * 104_729) % 300_000);
+      k++;
+    }
+  }
+  return out;
+}
+
 /** People at one company: one org, one egress IP, one payment method, office hours, conversations. */
 function enterprise(accounts: number, days: number): ExchangeFeatures[] {
   const out: ExchangeFeatures[] = [];
@@ -162,6 +196,12 @@ describe('DetectionEngine', () => {
       assert.ok(v.flaggedAt !== null && v.flaggedAt - T0 <= 24 * HOUR, `${v.accountId} flagged within its first day`);
       assert.ok(v.reasons.length > 0);
     }
+  });
+
+  it('flags a relay by its harness, egress and lifecycle though its prompts are diverse and it injects no prompt', () => {
+    const engine = run([...relayPool(12, 3), ...enterprise(10, 3)]);
+    for (let i = 0; i < 12; i++) assert.equal(engine.verdictOf(`relay${i}`)?.verdict, 'distillation', `relay${i}: ${engine.verdictOf(`relay${i}`)?.reasons.join('; ')}`);
+    for (let i = 0; i < 10; i++) assert.equal(engine.verdictOf(`emp${i}`)?.verdict, 'benign');
   });
 
   it('leaves an enterprise behind one IP and payment method benign', () => {

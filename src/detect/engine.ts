@@ -238,18 +238,25 @@ export class DetectionEngine {
   private involved(m: Member, com: Community): boolean {
     let templates = 0;
     let client = 0;
+    let network = 0;
     for (const key of this.keys.get(m.state.id) ?? []) {
       const kind = kindOf(key);
       if ((com.indicators.get(key) ?? 0) < 3) continue;
       if (kind === 'payment') return true;
       if (kind === 'template') templates++;
       else if (HARNESS_KINDS.has(kind)) client++;
+      else if (kind === 'ip') network++;
     }
     // Two marks of one harness, one of them the client itself (its parameters or injected
     // prompt). Shared templates alone can be a public problem bank that an evaluation run or
     // a customer also sends; then the account must also behave like the group.
     if (client >= 1 && client + templates >= 2) return true;
     if (templates >= 2 && harvests(m.score)) return true;
+    // The group's client sent from the group's egress, by an account that is itself automated
+    // or fresh at full throughput: a relay passes diverse real prompts, so its content says
+    // nothing and its harness, infrastructure and lifecycle must (a bystander on a shared
+    // cloud IP with a common client lacks the behaviour).
+    if (client >= 1 && network >= 1 && m.score.risk >= this.params.suspiciousRisk && m.score.families.size >= 2) return true;
     // Joined only through the network: it must behave like the group on its own account.
     return m.score.risk >= this.params.suspiciousRisk && m.score.families.size >= 2 && harvests(m.score);
   }
