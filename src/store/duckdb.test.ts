@@ -128,6 +128,15 @@ describe('openDuckDbStore', () => {
     await rejectsWith(openDuckDbStore(''), 'cannot_open', 'Cannot open the store "": no path given');
   });
 
+  it('takes a memory budget in DuckDB size syntax and names one it cannot read', async () => {
+    const p = freshPath();
+    await rejectsWith(openDuckDbStore(p, { memoryLimit: 'banana' }), 'cannot_open', `Cannot open the store "${p}": memory budget "banana" is not a size such as 512MB or 4GB`);
+    const store = await openDuckDbStore(p, { memoryLimit: '256MB' });
+    await store.append([sampleFeatures(1)], [], { source, line: 1, done: true });
+    assert.equal((await store.counts()).exchanges, 1);
+    await store.close();
+  });
+
   it('records the schema version once, however often the store is opened', async () => {
     const p = freshPath();
     for (let i = 0; i < 3; i++) await (await openDuckDbStore(p)).close();

@@ -11,6 +11,7 @@
  * writes on the main connection can go on meanwhile.
  */
 import { realpathSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   DuckDBInstance,
@@ -36,10 +37,11 @@ export interface DuckDbStoreOptions {
    */
   readOnly?: boolean;
   /**
-   * DuckDB's memory budget (its buffer pool and sorts; beyond it, it spills to a temp
-   * folder beside the file). DuckDB's own default is 80% of the machine, which makes a
-   * long scan's memory grow with its input; a fixed budget keeps it flat.
-   * @default '1GB'
+   * DuckDB's memory budget (its buffer pool and sorts; beyond it, sorts and scans spill to
+   * a temp folder beside the file). The primary-key index on `id`, which makes re-ingest
+   * idempotent, must stay in memory, so the budget must grow with the stored exchanges:
+   * a fixed 1 GB ran out at about 7M. DuckDB's own default is 80% of the machine.
+   * @default half of the machine's memory
    */
   memoryLimit?: string;
 }
@@ -663,12 +665,16 @@ async function prepareSchema(conn: DuckDBConnection, path: string, readOnly: boo
  *   await store.close();
  * }
  */
-const DEFAULT_MEMORY_LIMIT = '1GB';
+const MEMORY_SIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
+const DEFAULT_MEMORY_LIMIT = `${Math.max(1024, Math.floor(totalmem() / 2 / 2 ** 20))}MB`;
 
 export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {}): Promise<Store> {
   // DuckDB takes an empty path for a memory database: almost surely a missing setting here.
   if (path === '') throw new StoreError('cannot_open', 'Cannot open the store "": no path given');
   const inMemory = path === ':memory:';
+  if (opts.memoryLimit !== undefined && !MEMORY_SIZE.test(opts.memoryLimit)) {
+    throw new StoreError('cannot_open', `Cannot open the store "${path}": memory budget "${opts.memoryLimit}" is not a size such as 512MB or 4GB`);
+  }
   const readOnly = (opts.readOnly ?? false) && !inMemory;
   const key = inMemory ? null : canonicalPath(path);
   if (key) {
