@@ -67,7 +67,7 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
   ]);
   const stream = pickStream(rng);
   const activeProb = Math.min(0.95, rng.lognormal(0.45, 0.5));
-  const sessionsPerDay = rng.lognormal(1.2, 0.5);
+  const visitsPerDay = rng.lognormal(1.2, 0.5);
   const explains = rng.chance(0.12);
   const system = rng.chance(0.25) ? rng.pick(GENERIC_SYSTEM_PROMPTS) : undefined;
   const maxTokens = rng.pick(MAX_TOKENS);
@@ -77,7 +77,7 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
   let t = Math.max(ctx.start, acct.createdAt);
   for (let day = localDayStart(t, tz); day < ctx.end; day += DAY) {
     if (!rng.chance(activeProb)) continue;
-    const n = Math.max(1, rng.poisson(sessionsPerDay));
+    const n = Math.max(1, rng.poisson(visitsPerDay));
     const starts = Array.from({ length: n }, () => day + (8 + rng.next() * 15) * HOUR).sort((a, b) => a - b);
     for (const s0 of starts) {
       let ts = Math.max(s0, t);
@@ -190,8 +190,8 @@ function* student(ctx: SimContext, rng: Rng, acct: AccountProfile, c: { campus: 
     const lab = c.labDays.includes(dow);
     if (!lab && !rng.chance(0.35)) continue;
     let ts = lab ? day + (c.labHour + rng.next() * 0.5) * HOUR : day + (18 + rng.next() * 5) * HOUR;
-    const sessions = lab ? 1 + rng.poisson(1.5) : 1;
-    for (let s = 0; s < sessions; s++) {
+    const sittings = lab ? 1 + rng.poisson(1.5) : 1;
+    for (let s = 0; s < sittings; s++) {
       const p = rng.pick(c.homework);
       const text = explains && rng.chance(0.5) ? rng.pick(HUMAN_EXPLAIN)(p.text) : p.text;
       const conv = ctx.ids.conversation();
@@ -236,7 +236,7 @@ export function* evalRun(ctx: SimContext, rng: Rng): Actor {
   }
 }
 
-/** Coding agents: long multi-turn sessions with real tool results, automated pacing, a developer's hours. */
+/** Coding agents: long multi-turn working stretches with real tool results, automated pacing, a developer's hours. */
 export function* codingAgent(ctx: SimContext, rng: Rng): Actor {
   const product = rng.pick(AGENT_PRODUCTS);
   const acct = newAccount(ctx, rng, { createdAt: agedCreation(ctx, rng), tier: rng.pick(['standard', 'enterprise', 'startup']) });
@@ -250,8 +250,8 @@ export function* codingAgent(ctx: SimContext, rng: Rng): Actor {
   for (let day = localDayStart(ctx.start, tz); day < ctx.end; day += DAY) {
     if (!rng.chance(0.7)) continue;
     let ts = day + (9 + rng.next() * 4) * HOUR;
-    const sessions = 1 + rng.poisson(2);
-    for (let s = 0; s < sessions; s++) {
+    const sittings = 1 + rng.poisson(2);
+    for (let s = 0; s < sittings; s++) {
       const task = ctx.prompts.random('coding', rng).text;
       const conv = ctx.ids.conversation();
       const steps = rng.int(8, 50);
