@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { classifyCapability } from './capability.js';
 import { elicitationScore, isGrading } from './elicitation.js';
 import { computeFeatures, subnetOf } from './features.js';
-import { hammingDistance, templateSignature } from './template.js';
+import { fnv1a32 } from './hash.js';
+import { hammingDistance, simhash64, templateSignature } from './template.js';
 import { maskVariableParts } from './text.js';
 import type { Exchange } from '../core/exchange.js';
 
@@ -119,5 +120,39 @@ describe('computeFeatures', () => {
   it('finds the /48 of an IPv6 address', () => {
     assert.equal(subnetOf('2001:db8:1234:5678::1'), '2001:db8:1234::/48');
     assert.equal(subnetOf('not an ip'), null);
+  });
+});
+
+/** The plain SimHash vote, one counter per bit: what the bit-sliced version must equal. */
+function referenceSimhash(w: string[]): string {
+  const ones = new Array<number>(64).fill(0);
+  const n = Math.max(1, w.length - 2);
+  for (let i = 0; i < n; i++) {
+    let a = 0x9e3779b9;
+    let b = 0x85ebca6b;
+    for (let j = i; j < Math.min(i + 3, w.length); j++) {
+      a = Math.imul(a ^ fnv1a32(w[j]!), 0x01000193) ^ (a >>> 15);
+      b = Math.imul(b ^ fnv1a32(w[j]!, 0x9747b28c), 0x01000193) ^ (b >>> 13);
+    }
+    for (let bit = 0; bit < 32; bit++) {
+      ones[bit]! += (a >>> bit) & 1;
+      ones[bit + 32]! += (b >>> bit) & 1;
+    }
+  }
+  let lo = 0;
+  let hi = 0;
+  for (let bit = 0; bit < 32; bit++) {
+    if (ones[bit]! * 2 > n) lo |= 1 << bit;
+    if (ones[bit + 32]! * 2 > n) hi |= 1 << bit;
+  }
+  return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+}
+
+describe('simhash64', () => {
+  it('equals the plain per-bit vote for every length it is given', () => {
+    for (let len = 0; len <= 48; len++) {
+      const w = Array.from({ length: len }, (_, i) => `w${(i * 7919 + len * 31) % 97}`);
+      assert.equal(simhash64(w), referenceSimhash(w), `${len} words`);
+    }
   });
 });

@@ -29,7 +29,9 @@ export function templateSignature(masked: string): TemplateSignature {
 
 /** 64-bit SimHash over word shingles, as 16 hex characters. */
 export function simhash64(w: readonly string[]): string {
-  const n = Math.max(1, w.length - SHINGLE + 1);
+  // Words past MAX_WORDS are not read (templateSignature never passes more).
+  const len = Math.min(w.length, MAX_WORDS);
+  const n = Math.max(1, len - SHINGLE + 1);
   // Per-bit vote counts kept bit-sliced: plane k holds bit k of all 32 counters, so adding
   // a shingle's hash is a ripple-carry of a few word operations instead of 32 increments.
   // Six planes count to 63, enough for the at most MAX_WORDS shingles a prompt gets.
@@ -37,12 +39,11 @@ export function simhash64(w: readonly string[]): string {
   const hi = PLANES_HI.fill(0);
   const ha = HASH_A;
   const hb = HASH_B;
-  const len = Math.min(w.length, MAX_WORDS);
   for (let i = 0; i < len; i++) {
     ha[i] = fnv1a32(w[i]!);
     hb[i] = fnv1a32(w[i]!, 0x9747b28c);
   }
-  for (let i = 0; i < n && i < MAX_WORDS; i++) {
+  for (let i = 0; i < n; i++) {
     // Hash each word once and mix three neighbours' hashes: no shingle strings on the hot path.
     let a = 0x9e3779b9;
     let b = 0x85ebca6b;
