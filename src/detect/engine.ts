@@ -97,6 +97,8 @@ export class DetectionEngine {
 
   private addKey(account: string, key: string): void {
     if (!this.index.add(key, account)) return;
+    // Linking sees suspects' keys and those keys' holders; any other key changes nothing.
+    if (this.suspects.has(account) || this.heldBySuspect(key)) this.linkInputVersion++;
     let k = this.keys.get(account);
     if (!k) {
       k = new Set();
@@ -171,8 +173,12 @@ export class DetectionEngine {
       s.dirty = false;
       const score = scoreAccount(s, this.params);
       this.scores.set(s.id, score);
-      if (score.risk >= this.params.suspectRisk) this.suspects.add(s.id);
-      else this.suspects.delete(s.id);
+      const suspect = score.risk >= this.params.suspectRisk;
+      if (suspect !== this.suspects.has(s.id)) {
+        if (suspect) this.suspects.add(s.id);
+        else this.suspects.delete(s.id);
+        this.linkInputVersion++;
+      }
     }
   }
 
@@ -185,13 +191,7 @@ export class DetectionEngine {
     this.linkRuns++;
     this.rescore();
     const p = this.params;
-    const communities = findCommunities({
-      suspects: this.suspects,
-      keysOf: (a) => this.keys.get(a) ?? [],
-      index: this.index,
-      genericAccounts: p.genericIndicatorAccounts,
-      resolution: p.louvainResolution,
-    });
+    const communities = this.communities();
     const headHour = Math.floor((at - 1) / HOUR);
     for (const com of communities) {
       if (com.accounts.length < p.minCampaignAccounts) continue;
@@ -226,6 +226,32 @@ export class DetectionEngine {
     }
     this.refreshSignatures();
   }
+
+  /**
+   * The linking graph changes only when an account gains an indicator or a suspect comes or
+   * goes; in between (most hours of a long scan), the last communities still hold, and
+   * community detection, which is deterministic, need not run again.
+   */
+  private communities(): Community[] {
+    if (this.linkedVersion === this.linkInputVersion) return this.lastCommunities;
+    const p = this.params;
+    this.lastCommunities = findCommunities({
+      suspects: this.suspects,
+      keysOf: (a) => this.keys.get(a) ?? [],
+      index: this.index,
+      genericAccounts: p.genericIndicatorAccounts,
+      resolution: p.louvainResolution,
+    });
+    this.linkedVersion = this.linkInputVersion;
+    return this.lastCommunities;
+  }
+  private heldBySuspect(key: string): boolean {
+    for (const a of this.index.holders(key)) if (this.suspects.has(a)) return true;
+    return false;
+  }
+  private linkInputVersion = 0;
+  private linkedVersion = -1;
+  private lastCommunities: Community[] = [];
 
   private membersOf(ids: readonly string[]): Member[] {
     return ids.map((a) => ({ state: this.accounts.get(a)!, score: this.scoreOf(a) }));
