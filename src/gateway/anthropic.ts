@@ -63,7 +63,11 @@ class AnthropicAccumulator implements StreamAccumulator {
   }
 
   result(): unknown {
-    return { ...this.message, content: this.blocks.filter((b) => b !== undefined) };
+    const out: Record<string, unknown> = { ...this.message, content: this.blocks.filter((b) => b !== undefined) };
+    // A stream cut short has no stop reason yet; the log shows it by its status instead.
+    if (out.stop_reason === null) delete out.stop_reason;
+    if (out.stop_sequence === null) delete out.stop_sequence;
+    return out;
   }
 }
 

@@ -70,7 +70,7 @@ class OpenAIAccumulator implements StreamAccumulator {
       object: 'chat.completion',
       created: this.created,
       model: this.model,
-      choices: [{ index: 0, message, finish_reason: this.finish }],
+      choices: [{ index: 0, message, ...(this.finish !== null ? { finish_reason: this.finish } : {}) }],
     };
     if (this.usage) out.usage = this.usage;
     return out;

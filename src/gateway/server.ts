@@ -428,9 +428,14 @@ export class Gateway {
         status: f.status,
       };
       if (response !== undefined) line.response = response;
-      const mapped = dialect.toExchange(line);
+      let mapped = dialect.toExchange(line);
+      if (!mapped.ok && line.response !== undefined) {
+        // A response the adapter cannot read must not cost the exchange: keep the request.
+        delete line.response;
+        mapped = dialect.toExchange(line);
+      }
       if (!mapped.ok || mapped.value.length === 0) {
-        this.deps.logger.debug({ account: f.accountId }, 'exchange not mapped');
+        this.deps.logger.warn({ account: f.accountId, err: mapped.ok ? 'empty' : mapped.error }, 'exchange not mapped');
         return;
       }
       const ex: Exchange = mapped.value[0]!;
