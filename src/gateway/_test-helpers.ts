@@ -200,7 +200,7 @@ export async function startRedis(): Promise<RedisServer> {
     port,
     process: child,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
       }

@@ -131,8 +131,10 @@ export class Gateway {
   async close(): Promise<void> {
     clearInterval(this.watch);
     for (const set of this.flights.values()) for (const f of set) f.abort.abort();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Idle keep-alive connections would hold close() open until they time out.
     this.server.closeAllConnections();
+    await closed;
     await this.pool.close();
   }
 
