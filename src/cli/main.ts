@@ -47,6 +47,19 @@ program
 
 registerExtraCommands(program);
 
+program
+  .command('gateway')
+  .description('Run the live gateway in front of the model API: score, log and enforce')
+  .option('--config <file>', 'gateway config (JSON); reloaded on SIGHUP and on change')
+  .option('--upstream <url>', 'model API to forward to')
+  .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8787')
+  .option('--redis <url>', 'Redis URL shared by replicas (memory when absent)')
+  .option('--db <file>', 'DuckDB store for the exchange log')
+  .action(async (o) => {
+    const { runGatewayCommand } = await import('./gateway-command.js');
+    await runGatewayCommand(o);
+  });
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof StoreError) {
     // The store's messages name the file and what went wrong; a stack adds nothing for a user.

@@ -1,0 +1,200 @@
+/**
+ * Gateway benchmark: the latency the gateway adds (p50, p99) at a fixed request rate, and
+ * its throughput under a closed loop, side by side with a direct connection to the stub
+ * upstream and with nginx as a plain reverse proxy, all in one run on loopback.
+ *
+ *   npm run bench:gateway -- [--rate 2000] [--seconds 5] [--concurrency 64]
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { freePort } from '../gateway/_test-helpers.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf('--' + name);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+}
+const RATE = arg('rate', 2000);
+const SECONDS = arg('seconds', 5);
+const CONCURRENCY = arg('concurrency', 64);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const STUB = `
+const http = require('node:http');
+const body = JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', created: 1, model: 'm',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } });
+const s = http.createServer((req, res) => { req.resume(); req.on('end', () => {
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); }); });
+s.keepAliveTimeout = 60000;
+s.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready\\n'));`;
+
+async function waitFor(child: ChildProcess, text: string, what: string): Promise<void> {
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`Cannot start ${what}: no "${text}" within 10 s: ${out.slice(-300)}`)), 10_000);
+    const on = (c: Buffer) => {
+      out += c.toString();
+      if (out.includes(text)) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+    child.once('exit', (code) => reject(new Error(`Cannot start ${what}: exited with ${code}: ${out.slice(-300)}`)));
+  });
+}
+
+async function waitForPort(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      return;
+    } catch {
+      await sleep(25);
+    }
+  }
+  throw new Error(`Cannot reach ${url}`);
+}
+
+const REQUEST_BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Say ok' }] });
+const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0001' };
+
+interface Figures {
+  p50: number;
+  p99: number;
+  rate: number;
+  errors: number;
+  throughput: number;
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function measure(origin: string): Promise<Figures> {
+  const pool = new Pool(origin, { connections: CONCURRENCY * 2, keepAliveTimeout: 60_000 });
+  const once = async (): Promise<number> => {
+    const t0 = performance.now();
+    const r = await pool.request({ path: '/v1/chat/completions', method: 'POST', headers: HEADERS, body: REQUEST_BODY });
+    await r.body.dump();
+    if (r.statusCode !== 200) throw new Error(String(r.statusCode));
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < 500; i++) await once(); // warm-up: JIT and connections
+  // Open loop at a fixed rate: latency as a client at that load would see it.
+  const latencies: number[] = [];
+  let errors = 0;
+  const total = RATE * SECONDS;
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / RATE;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    inflight.push(once().then((ms) => void latencies.push(ms), () => void errors++));
+  }
+  await Promise.all(inflight);
+  const rate = total / ((performance.now() - start) / 1000);
+  latencies.sort((a, b) => a - b);
+  // Closed loop: as many requests as CONCURRENCY clients can complete.
+  let done = 0;
+  const until = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < until) {
+        try {
+          await once();
+          done++;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  await pool.close();
+  return { p50: pct(latencies, 50), p99: pct(latencies, 99), rate, errors, throughput: done / SECONDS };
+}
+
+async function main(): Promise<number> {
+  if (spawnSync('sh', ['-c', 'command -v nginx']).status !== 0) {
+    process.stderr.write('nginx is not installed: install it (apt-get install nginx-light) to compare with a plain reverse proxy\n');
+    return 2;
+  }
+  const nginxBin = spawnSync('sh', ['-c', 'command -v nginx']).stdout.toString().trim();
+  const dir = mkdtempSync(join(tmpdir(), 'dw-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    const stubPort = await freePort();
+    const stub = spawn(process.execPath, ['-e', STUB, String(stubPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(stub);
+    await waitFor(stub, 'ready', 'the stub upstream');
+
+    const nginxPort = await freePort();
+    writeFileSync(join(dir, 'nginx.conf'), `
+worker_processes 1;
+daemon off;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream model { server 127.0.0.1:${stubPort}; keepalive 256; }
+  server {
+    listen 127.0.0.1:${nginxPort};
+    keepalive_requests 1000000;
+    location / { proxy_pass http://model; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}`);
+    const nginx = spawn(nginxBin, ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(nginx);
+
+    const gwPort = await freePort();
+    writeFileSync(join(dir, 'gateway.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, spoolDir: join(dir, 'spool') }));
+    const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+    const gw = spawn(process.execPath, [main, 'gateway', '--config', join(dir, 'gateway.json'), '--listen', `127.0.0.1:${gwPort}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DISTILLWATCH_LOG_LEVEL: 'warn' },
+    });
+    children.push(gw);
+    await waitFor(gw, 'gateway listening', 'the gateway');
+    await waitForPort(`http://127.0.0.1:${nginxPort}/`);
+
+    const results: Record<string, Figures> = {};
+    results.direct = await measure(`http://127.0.0.1:${stubPort}`);
+    results.nginx = await measure(`http://127.0.0.1:${nginxPort}`);
+    results.gateway = await measure(`http://127.0.0.1:${gwPort}`);
+
+    const f = (n: number) => n.toFixed(3);
+    process.stdout.write(`Fixed rate ${RATE} req/s for ${SECONDS} s (latency), closed loop of ${CONCURRENCY} for ${SECONDS} s (throughput)\n`);
+    process.stdout.write('target    p50 ms   p99 ms   achieved req/s   errors   throughput req/s\n');
+    for (const [name, r] of Object.entries(results)) {
+      process.stdout.write(`${name.padEnd(8)} ${f(r.p50).padStart(7)} ${f(r.p99).padStart(8)} ${r.rate.toFixed(0).padStart(16)} ${String(r.errors).padStart(8)} ${r.throughput.toFixed(0).padStart(18)}\n`);
+    }
+    const d = results.direct!;
+    const n = results.nginx!;
+    const g = results.gateway!;
+    process.stdout.write(`gateway added latency vs direct: p50 ${f(g.p50 - d.p50)} ms, p99 ${f(g.p99 - d.p99)} ms (target p99 < 1 ms)\n`);
+    process.stdout.write(`nginx added latency vs direct:   p50 ${f(n.p50 - d.p50)} ms, p99 ${f(n.p99 - d.p99)} ms\n`);
+    process.stdout.write(`gateway throughput / nginx: ${((g.throughput / n.throughput) * 100).toFixed(0)}% (target >= 80%)\n`);
+    return 0;
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await sleep(200);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`Benchmark failed: ${(e as Error).message}\n`);
+    process.exit(1);
+  },
+);

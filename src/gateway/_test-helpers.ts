@@ -1,0 +1,212 @@
+/**
+ * Test helpers: a stub model API on loopback that speaks both dialects, a gateway wired to
+ * it, and a real redis-server on a free port (failing loudly when it cannot start).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createNetServer } from 'node:net';
+import { pino } from 'pino';
+import { parseConfig, type GatewayConfig } from './config.js';
+import { startGateway, type RunningGateway, type StartOptions } from './start.js';
+
+export interface StubUpstream {
+  url: string;
+  port: number;
+  /** Requests whose connection closed before the stub finished answering. */
+  aborted: number;
+  requests: number;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function readJson(req: IncomingMessage): Promise<any> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        resolve({});
+      }
+    });
+  });
+}
+
+function sse(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+}
+
+async function openaiAnswer(body: any, res: ServerResponse, stub: StubUpstream): Promise<void> {
+  const model = String(body.model ?? '');
+  const base = { id: 'chatcmpl-stub', created: 1_700_000_000, model };
+  const wantsTool = Array.isArray(body.tools) && body.tools.length > 0;
+  if (!body.stream) {
+    const message: any = wantsTool
+      ? { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '{"city":"Paris"}' } }] }
+      : { role: 'assistant', content: 'Hello from the stub', reasoning_content: 'step one, step two' };
+    const out = { ...base, object: 'chat.completion', choices: [{ index: 0, message, finish_reason: wantsTool ? 'tool_calls' : 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } };
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(out));
+    return;
+  }
+  sse(res);
+  const chunk = (delta: any, finish: string | null = null) => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+  if (wantsTool) {
+    res.write(chunk({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: body.tools[0].function.name, arguments: '' } }] }));
+    res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }));
+    res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }));
+    res.write(chunk({}, 'tool_calls'));
+  } else {
+    const pieces = model === 'slow-stream' ? Array.from({ length: 100 }, (_, i) => `word${i} `) : ['Hello', ' from', ' the', ' stub'];
+    res.write(chunk({ role: 'assistant', content: '' }));
+    for (const p of pieces) {
+      if (res.destroyed) return;
+      res.write(chunk({ content: p }));
+      if (model === 'slow-stream') await sleep(30);
+    }
+    res.write(chunk({}, 'stop'));
+  }
+  res.end('data: [DONE]\n\n');
+  void stub;
+}
+
+async function anthropicAnswer(body: any, res: ServerResponse): Promise<void> {
+  const model = String(body.model ?? '');
+  const wantsTool = Array.isArray(body.tools) && body.tools.length > 0;
+  const content = wantsTool
+    ? [{ type: 'tool_use', id: 'toolu_1', name: body.tools[0].name, input: { city: 'Paris' } }]
+    : [{ type: 'thinking', thinking: 'step one, step two', signature: 'sig' }, { type: 'text', text: 'Hello from the stub' }];
+  const message = { id: 'msg_stub', type: 'message', role: 'assistant', model, stop_sequence: null, usage: { input_tokens: 5, output_tokens: 4 } };
+  if (!body.stream) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ...message, content, stop_reason: wantsTool ? 'tool_use' : 'end_turn' }));
+    return;
+  }
+  sse(res);
+  const ev = (type: string, data: any) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  res.write(ev('message_start', { message: { ...message, content: [], stop_reason: null, usage: { input_tokens: 5, output_tokens: 1 } } }));
+  if (wantsTool) {
+    res.write(ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: body.tools[0].name, input: {} } }));
+    res.write(ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"city":' } }));
+    res.write(ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '"Paris"}' } }));
+    res.write(ev('content_block_stop', { index: 0 }));
+  } else {
+    const pieces = model === 'slow-stream' ? Array.from({ length: 100 }, (_, i) => `word${i} `) : ['Hello', ' from', ' the', ' stub'];
+    res.write(ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+    for (const p of pieces) {
+      if (res.destroyed) return;
+      res.write(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: p } }));
+      if (model === 'slow-stream') await sleep(30);
+    }
+    res.write(ev('content_block_stop', { index: 0 }));
+  }
+  res.write(ev('message_delta', { delta: { stop_reason: wantsTool ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: 4 } }));
+  res.end(ev('message_stop', {}));
+}
+
+/**
+ * A stub model API. The model name picks the behaviour: `fail-500`, `fail-429`, `hang`
+ * (never answers), `slow-stream` (a long stream, 30 ms between pieces); anything else answers.
+ */
+export async function startStubUpstream(): Promise<StubUpstream> {
+  const stub: StubUpstream = { url: '', port: 0, aborted: 0, requests: 0, close: async () => {} };
+  const server: Server = createServer(async (req, res) => {
+    stub.requests++;
+    res.on('close', () => {
+      if (!res.writableFinished) stub.aborted++;
+    });
+    const body = await readJson(req);
+    const model = String(body.model ?? '');
+    const anthropic = req.url?.startsWith('/v1/messages') ?? false;
+    if (model === 'fail-500' || model === 'fail-429') {
+      const status = model === 'fail-500' ? 500 : 429;
+      const err = anthropic
+        ? { type: 'error', error: { type: status === 500 ? 'api_error' : 'rate_limit_error', message: 'stub says no' } }
+        : { error: { message: 'stub says no', type: status === 500 ? 'server_error' : 'rate_limit_error', param: null, code: null } };
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(err));
+      return;
+    }
+    if (model === 'hang') return;
+    if (anthropic) await anthropicAnswer(body, res);
+    else await openaiAnswer(body, res, stub);
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  stub.port = (server.address() as AddressInfo).port;
+  stub.url = `http://127.0.0.1:${stub.port}`;
+  stub.close = async () => {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return stub;
+}
+
+export const TEST_KEYS: Record<string, string> = { 'sk-alice-0001': 'acct_alice', 'sk-bob-0002': 'acct_bob', 'sk-mallory-0003': 'acct_mallory' };
+export const ADMIN_TOKEN = 'admin-secret-token';
+
+export function testConfig(upstream: string, extra: Record<string, unknown> = {}): GatewayConfig {
+  const spoolDir = mkdtempSync(join(tmpdir(), 'dw-spool-'));
+  const r = parseConfig({ upstream, listen: { host: '127.0.0.1', port: 0 }, keys: TEST_KEYS, spoolDir, linkIntervalMs: 200, ...extra });
+  if (!r.ok) throw new Error(r.error);
+  return r.config;
+}
+
+/** A gateway on a free port with quiet logs. */
+export function startTestGateway(config: GatewayConfig, opts: Partial<StartOptions> = {}): Promise<RunningGateway> {
+  return startGateway({ config, adminToken: ADMIN_TOKEN, logger: pino({ level: 'silent' }), store: null, ...opts });
+}
+
+export async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a throwaway redis-server on loopback. Throws (never skips) when it cannot. */
+export async function startRedis(): Promise<RedisServer> {
+  const which = spawnSync('sh', ['-c', 'command -v redis-server']);
+  if (which.status !== 0) throw new Error('Cannot start Redis: redis-server is not installed (.ci/run installs it)');
+  const dir = mkdtempSync(join(tmpdir(), 'dw-redis-'));
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  const deadline = Date.now() + 5000;
+  while (!out.includes('Ready to accept connections')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`Cannot start Redis on port ${port}: ${out.slice(-500)}`);
+    }
+    await sleep(20);
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    process: child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export { sleep };

@@ -1,0 +1,62 @@
+/**
+ * Gateway configuration: validated once with zod, types derived from the schema. Secrets
+ * (admin token) come from the environment or a file, never from the config body that may
+ * be logged or committed.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { PolicySchema } from './policy.js';
+
+export const GatewayConfigSchema = z.object({
+  listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8787) }).default({ host: '127.0.0.1', port: 8787 }),
+  upstream: z.url(),
+  /** API key -> account id. Keys absent from the map are refused unless `accountHeader` names the account. */
+  keys: z.record(z.string(), z.string()).default({}),
+  /** A header set by the provider's edge that carries the account id (trusted only behind that edge). */
+  accountHeader: z.string().toLowerCase().optional(),
+  upstreamTimeoutMs: z.number().int().positive().default(60_000),
+  replicaId: z.string().default('gw1'),
+  redisUrl: z.string().optional(),
+  /** When Redis is unreachable: `open` serves with local state, `closed` refuses requests. */
+  redisFailure: z.enum(['open', 'closed']).default('open'),
+  storePath: z.string().optional(),
+  spoolDir: z.string().default('gateway-spool'),
+  logPrompts: z.boolean().default(false),
+  ipHashKey: z.string().optional(),
+  linkIntervalMs: z.number().int().positive().default(5_000),
+  policy: PolicySchema.default(PolicySchema.parse({})),
+});
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+
+export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; error: string };
+
+/** Parses a config object, naming the bad key in the error. */
+export function parseConfig(value: unknown): ConfigResult {
+  const r = GatewayConfigSchema.safeParse(value);
+  if (r.success) return { ok: true, config: r.data };
+  const issue = r.error.issues[0];
+  return { ok: false, error: `Cannot read gateway config: "${issue?.path.join('.') ?? ''}" ${issue?.message ?? 'is invalid'}` };
+}
+
+export function loadConfigFile(path: string): ConfigResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return { ok: false, error: `Cannot read gateway config "${path}": ${(e as Error).message}` };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `Cannot parse gateway config "${path}": ${(e as Error).message}` };
+  }
+  return parseConfig(value);
+}
+
+/** The admin token from DISTILLWATCH_ADMIN_TOKEN or the file DISTILLWATCH_ADMIN_TOKEN_FILE names. */
+export function adminTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.DISTILLWATCH_ADMIN_TOKEN) return env.DISTILLWATCH_ADMIN_TOKEN;
+  if (env.DISTILLWATCH_ADMIN_TOKEN_FILE) return readFileSync(env.DISTILLWATCH_ADMIN_TOKEN_FILE, 'utf8').trim();
+  return null;
+}

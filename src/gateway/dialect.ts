@@ -1,0 +1,47 @@
+/**
+ * What differs between the two APIs the gateway speaks: the shape of errors, how a
+ * streamed response is put back together for the log, how a response is degraded, and
+ * how a request/response pair becomes a canonical exchange.
+ */
+import type { Exchange } from '../core/exchange.js';
+import type { Result } from '../core/result.js';
+import type { SseEvent } from './sse.js';
+
+export type ApiName = 'openai' | 'anthropic';
+
+export type GatewayErrorCode = 'unauthorized' | 'blocked' | 'rate_limited' | 'upstream_timeout' | 'upstream_unreachable' | 'bad_request' | 'unavailable';
+
+export const ERROR_STATUS: Record<GatewayErrorCode, number> = {
+  unauthorized: 401,
+  blocked: 403,
+  rate_limited: 429,
+  upstream_timeout: 504,
+  upstream_unreachable: 502,
+  bad_request: 400,
+  unavailable: 503,
+};
+
+/** Rebuilds the non-streamed response object from the events of a streamed one. */
+export interface StreamAccumulator {
+  add(e: SseEvent): void;
+  /** The response as the API would have returned it unstreamed. */
+  result(): unknown;
+}
+
+export interface DegradeOptions {
+  maxOutputTokens: number;
+  withholdReasoning: boolean;
+}
+
+export interface Dialect {
+  name: ApiName;
+  errorBody(code: GatewayErrorCode, message: string): unknown;
+  /** An SSE frame carrying an error, to end a stream the gateway cuts short. */
+  streamError(code: GatewayErrorCode, message: string): string;
+  accumulator(): StreamAccumulator;
+  /** Request-side countermeasures: cap output, ask for no reasoning. Mutates and returns the body. */
+  degradeRequest(body: Record<string, unknown>, opts: DegradeOptions): Record<string, unknown>;
+  /** Response-side countermeasures on an unstreamed response. */
+  degradeResponse(body: Record<string, unknown>, opts: DegradeOptions): Record<string, unknown>;
+  toExchange(logLine: Record<string, unknown>): Result<Exchange[], string>;
+}

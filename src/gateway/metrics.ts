@@ -1,0 +1,19 @@
+/** Prometheus metrics of one gateway replica, on its own registry (tests run several). */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: 'distillwatch_gateway_requests_total', help: 'Requests by API and response status', labelNames: ['api', 'status'] as const, registers: [this.registry] });
+  readonly actions = new Counter({ name: 'distillwatch_gateway_actions_total', help: 'Policy actions taken', labelNames: ['action'] as const, registers: [this.registry] });
+  readonly addedLatency = new Histogram({
+    name: 'distillwatch_gateway_added_latency_seconds',
+    help: 'Time the gateway adds: from request received to upstream dispatch, plus from upstream headers to client headers',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05],
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({ name: 'distillwatch_gateway_log_queue_depth', help: 'Exchanges waiting for the store', registers: [this.registry] });
+  readonly spooled = new Gauge({ name: 'distillwatch_gateway_log_spooled', help: 'Exchanges spooled to disk waiting for the store', registers: [this.registry] });
+  readonly redisUp = new Gauge({ name: 'distillwatch_gateway_redis_up', help: '1 when the shared state (Redis) is reachable, 0 when serving on local state; absent when single-node', registers: [this.registry] });
+  readonly streamsCut = new Counter({ name: 'distillwatch_gateway_streams_cut_total', help: 'In-flight streams ended because their account was blocked', registers: [this.registry] });
+  readonly clientAborts = new Counter({ name: 'distillwatch_gateway_client_aborts_total', help: 'Requests the client abandoned before the response ended', registers: [this.registry] });
+}

@@ -1,0 +1,90 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { startStubUpstream, startTestGateway, testConfig, type StubUpstream } from './_test-helpers.js';
+import type { RunningGateway } from './start.js';
+
+let stub: StubUpstream;
+let gw: RunningGateway;
+let client: OpenAI;
+
+before(async () => {
+  stub = await startStubUpstream();
+  gw = await startTestGateway(testConfig(stub.url, { upstreamTimeoutMs: 300 }));
+  client = new OpenAI({ apiKey: 'sk-alice-0001', baseURL: gw.url + '/v1', maxRetries: 0 });
+});
+after(async () => {
+  await gw.close();
+  await stub.close();
+});
+
+const user = [{ role: 'user' as const, content: 'Say hello' }];
+
+test('openai client gets a completion through the gateway', async () => {
+  const r = await client.chat.completions.create({ model: 'm1', messages: user });
+  assert.equal(r.choices[0]?.message.content, 'Hello from the stub');
+  assert.equal(r.usage?.total_tokens, 9);
+});
+
+test('openai client streams through the gateway piece by piece', async () => {
+  const stream = await client.chat.completions.create({ model: 'm1', messages: user, stream: true });
+  const pieces: string[] = [];
+  for await (const c of stream) if (c.choices[0]?.delta.content) pieces.push(c.choices[0].delta.content);
+  assert.deepEqual(pieces, ['Hello', ' from', ' the', ' stub']);
+});
+
+const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+
+test('openai client gets a tool call, unstreamed and streamed', async () => {
+  const r = await client.chat.completions.create({ model: 'm1', messages: user, tools });
+  const call = r.choices[0]?.message.tool_calls?.[0];
+  assert.ok(call && call.type === 'function');
+  assert.equal(call.function.name, 'get_weather');
+  assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
+  const stream = client.chat.completions.stream({ model: 'm1', messages: user, tools });
+  const final = await stream.finalChatCompletion();
+  const streamed = final.choices[0]?.message.tool_calls?.[0];
+  assert.ok(streamed && streamed.type === 'function');
+  assert.deepEqual(JSON.parse(streamed.function.arguments), { city: 'Paris' });
+});
+
+test('openai client sees upstream 500 and 429 in OpenAI shape', async () => {
+  for (const [model, status, type] of [['fail-500', 500, 'server_error'], ['fail-429', 429, 'rate_limit_error']] as const) {
+    await assert.rejects(client.chat.completions.create({ model, messages: user }), (e: unknown) => {
+      assert.ok(e instanceof OpenAI.APIError);
+      assert.equal(e.status, status);
+      assert.equal((e.error as { type?: string }).type, type);
+      return true;
+    });
+  }
+});
+
+test('openai client gets a 504 in OpenAI shape when the upstream times out', async () => {
+  await assert.rejects(client.chat.completions.create({ model: 'hang', messages: user }), (e: unknown) => {
+    assert.ok(e instanceof OpenAI.APIError);
+    assert.equal(e.status, 504);
+    assert.equal((e.error as { code?: string }).code, 'upstream_timeout');
+    return true;
+  });
+});
+
+test('openai client with an unknown key gets 401 in OpenAI shape', async () => {
+  const stranger = new OpenAI({ apiKey: 'sk-nobody', baseURL: gw.url + '/v1', maxRetries: 0 });
+  await assert.rejects(stranger.chat.completions.create({ model: 'm1', messages: user }), (e: unknown) => {
+    assert.ok(e instanceof OpenAI.AuthenticationError);
+    assert.equal((e.error as { code?: string }).code, 'invalid_api_key');
+    return true;
+  });
+});
+
+test('gateway logs a streamed OpenAI exchange with the reassembled response', async () => {
+  const seen: string[] = [];
+  const engine = gw.online.engine;
+  const before = engine.exchanges;
+  const stream = await client.chat.completions.create({ model: 'm-log', messages: [{ role: 'user', content: 'log me' }], stream: true });
+  for await (const c of stream) if (c.choices[0]?.delta.content) seen.push(c.choices[0].delta.content);
+  for (let i = 0; i < 50 && engine.exchanges === before; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(engine.exchanges, before + 1);
+  const v = engine.verdictOf('acct_alice');
+  assert.ok(v && v.exchanges >= 1);
+});

@@ -1,0 +1,108 @@
+/** The OpenAI chat-completions dialect. */
+import { fromOpenAI } from '../ingest/openai.js';
+import type { Dialect, GatewayErrorCode, StreamAccumulator } from './dialect.js';
+import type { SseEvent } from './sse.js';
+
+const ERROR_TYPE: Record<GatewayErrorCode, [type: string, code: string]> = {
+  unauthorized: ['invalid_request_error', 'invalid_api_key'],
+  blocked: ['permission_error', 'account_blocked'],
+  rate_limited: ['rate_limit_error', 'rate_limit_exceeded'],
+  upstream_timeout: ['server_error', 'upstream_timeout'],
+  upstream_unreachable: ['server_error', 'upstream_unreachable'],
+  bad_request: ['invalid_request_error', 'bad_request'],
+  unavailable: ['server_error', 'service_unavailable'],
+};
+
+interface ToolCallParts {
+  id: string;
+  name: string;
+  args: string;
+}
+
+class OpenAIAccumulator implements StreamAccumulator {
+  private id = '';
+  private model = '';
+  private created = 0;
+  private content = '';
+  private reasoning = '';
+  private finish: string | null = null;
+  private usage: unknown = undefined;
+  private readonly tools = new Map<number, ToolCallParts>();
+
+  add(e: SseEvent): void {
+    if (e.data === '[DONE]' || e.data === '') return;
+    let c: any;
+    try {
+      c = JSON.parse(e.data);
+    } catch {
+      return;
+    }
+    if (typeof c.id === 'string') this.id = c.id;
+    if (typeof c.model === 'string') this.model = c.model;
+    if (typeof c.created === 'number') this.created = c.created;
+    if (c.usage) this.usage = c.usage;
+    const ch = Array.isArray(c.choices) ? c.choices[0] : undefined;
+    if (!ch) return;
+    const d = ch.delta ?? {};
+    if (typeof d.content === 'string') this.content += d.content;
+    if (typeof d.reasoning_content === 'string') this.reasoning += d.reasoning_content;
+    if (Array.isArray(d.tool_calls)) {
+      for (const t of d.tool_calls) {
+        const i = typeof t.index === 'number' ? t.index : 0;
+        const parts = this.tools.get(i) ?? { id: '', name: '', args: '' };
+        if (t.id) parts.id = t.id;
+        if (t.function?.name) parts.name += t.function.name;
+        if (t.function?.arguments) parts.args += t.function.arguments;
+        this.tools.set(i, parts);
+      }
+    }
+    if (ch.finish_reason) this.finish = ch.finish_reason;
+  }
+
+  result(): unknown {
+    const message: Record<string, unknown> = { role: 'assistant', content: this.content };
+    if (this.reasoning) message.reasoning_content = this.reasoning;
+    if (this.tools.size > 0) {
+      message.tool_calls = [...this.tools.values()].map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.args } }));
+    }
+    const out: Record<string, unknown> = {
+      id: this.id,
+      object: 'chat.completion',
+      created: this.created,
+      model: this.model,
+      choices: [{ index: 0, message, ...(this.finish !== null ? { finish_reason: this.finish } : {}) }],
+    };
+    if (this.usage) out.usage = this.usage;
+    return out;
+  }
+}
+
+export const openaiDialect: Dialect = {
+  name: 'openai',
+  errorBody(code, message) {
+    const [type, c] = ERROR_TYPE[code];
+    return { error: { message, type, param: null, code: c } };
+  },
+  streamError(code, message) {
+    return `data: ${JSON.stringify(this.errorBody(code, message))}\n\n`;
+  },
+  accumulator: () => new OpenAIAccumulator(),
+  degradeRequest(body, opts) {
+    for (const k of ['max_tokens', 'max_completion_tokens'] as const) {
+      const v = body[k];
+      if (typeof v !== 'number' || v > opts.maxOutputTokens) {
+        if (k === 'max_tokens' || typeof v === 'number') body[k] = opts.maxOutputTokens;
+      }
+    }
+    if (opts.withholdReasoning && 'reasoning_effort' in body) body.reasoning_effort = 'low';
+    return body;
+  },
+  degradeResponse(body, opts) {
+    if (!opts.withholdReasoning || !Array.isArray(body.choices)) return body;
+    for (const ch of body.choices as any[]) {
+      if (ch?.message && typeof ch.message.reasoning_content === 'string') delete ch.message.reasoning_content;
+    }
+    return body;
+  },
+  toExchange: (line) => fromOpenAI(line),
+};

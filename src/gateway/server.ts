@@ -1,0 +1,461 @@
+/**
+ * The gateway's HTTP server: routes, the proxy hot path, and the operator routes. The hot
+ * path does only what must happen before the first byte: find the account, read its
+ * standing, apply the policy, forward. Building the canonical record, computing features,
+ * detection and storage happen after the response, off the request path.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual, createHash, randomBytes } from 'node:crypto';
+import { Pool } from 'undici';
+import type { Logger } from 'pino';
+import type { Exchange } from '../core/exchange.js';
+import { computeFeatures } from '../signals/features.js';
+import { resolveCaller } from './accounts.js';
+import type { GatewayConfig } from './config.js';
+import { ERROR_STATUS, type Dialect, type GatewayErrorCode, type StreamAccumulator } from './dialect.js';
+import { openaiDialect } from './openai.js';
+import { anthropicDialect } from './anthropic.js';
+import { ActionSchema, decide, type Decision } from './policy.js';
+import type { GatewayState } from './state.js';
+import type { ExchangeLog } from './exchange-log.js';
+import type { OnlineDetector } from './online.js';
+import type { GatewayMetrics } from './metrics.js';
+import { SseReader } from './sse.js';
+import { applyDegrade, type Watermark } from './degrade.js';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  state: GatewayState;
+  /** True when `state` is shared (Redis): its outage is then reported and may fail closed. */
+  sharedState: boolean;
+  log: ExchangeLog;
+  online: OnlineDetector;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  adminToken: string | null;
+  /** Trust `x-distillwatch-edge` (JSON: ts, client, account, org_id) set by the provider's edge. */
+  trustEdgeHeader?: boolean;
+  watermark?: Watermark;
+}
+
+/** What the provider's edge may tell the gateway about a request. */
+interface EdgeInfo {
+  ts?: string;
+  client?: Record<string, unknown>;
+  account?: Record<string, unknown>;
+  org_id?: string;
+}
+
+interface Flight {
+  accountId: string;
+  dialect: Dialect;
+  res: ServerResponse;
+  abort: AbortController;
+  cut: GatewayErrorCode | null;
+}
+
+/** Most a request body may be; bigger is refused in the API's shape. */
+const MAX_BODY = 32 * 1024 * 1024;
+/** Most of a response kept for the log; the client always gets all of it. */
+const MAX_LOGGED_RESPONSE = 4 * 1024 * 1024;
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
+
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        resolve(null);
+        req.removeAllListeners('data');
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function tokenMatches(given: string, expected: string): boolean {
+  // Hash both so that the comparison is constant-time whatever the lengths.
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export class Gateway {
+  private readonly server: Server;
+  private readonly pool: Pool;
+  private config: GatewayConfig;
+  private readonly flights = new Map<string, Set<Flight>>();
+  private readonly watch: NodeJS.Timeout;
+  private seq = 0;
+  private readonly idPrefix = randomBytes(4).toString('hex');
+
+  constructor(private readonly deps: GatewayDeps) {
+    this.config = deps.config;
+    const up = new URL(deps.config.upstream);
+    this.pool = new Pool(up.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
+    this.server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+      this.route(req, res).catch((e) => {
+        deps.logger.error({ err: (e as Error).message }, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: { message: 'Internal gateway error', type: 'server_error' } });
+        else res.destroy();
+      });
+    });
+    // A block decided by another replica reaches in-flight streams here within half a second.
+    this.watch = setInterval(() => void this.recheckFlights(), 500);
+    this.watch.unref();
+  }
+
+  /** Swaps in a new config (policy, keys); the upstream and listen address stay. */
+  reload(config: GatewayConfig): void {
+    this.config = config;
+  }
+
+  async listen(port = this.config.listen.port, host = this.config.listen.host): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(port, host, resolve));
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.watch);
+    for (const set of this.flights.values()) for (const f of set) f.abort.abort();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Idle keep-alive connections would hold close() open until they time out.
+    this.server.closeAllConnections();
+    await closed;
+    await this.pool.close();
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (req.method === 'POST') {
+      if (path === '/v1/chat/completions') return this.proxy(req, res, openaiDialect);
+      if (path === '/v1/messages') return this.proxy(req, res, anthropicDialect);
+    }
+    if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
+    if (req.method === 'GET' && path === '/readyz') return this.ready(res);
+    if (req.method === 'GET' && path === '/metrics') return this.metrics(res);
+    if (path.startsWith('/admin/accounts/')) return this.admin(req, res, decodeURIComponent(path.slice('/admin/accounts/'.length)));
+    sendJson(res, 404, { error: { message: `No route for ${req.method} ${path}`, type: 'not_found_error' } });
+  }
+
+  private ready(res: ServerResponse): void {
+    const { sharedState, state, config } = this.deps;
+    const redis = !sharedState ? 'not_configured' : state.available() ? 'up' : 'down';
+    const ready = redis !== 'down' || config.redisFailure === 'open';
+    sendJson(res, ready ? 200 : 503, { ready, redis, redis_failure: config.redisFailure, log_queue: this.deps.log.depth });
+  }
+
+  private async metrics(res: ServerResponse): Promise<void> {
+    const m = this.deps.metrics;
+    m.queueDepth.set(this.deps.log.depth);
+    m.spooled.set(this.deps.log.spooled);
+    if (this.deps.sharedState) m.redisUp.set(this.deps.state.available() ? 1 : 0);
+    const text = await m.registry.metrics();
+    res.writeHead(200, { 'content-type': m.registry.contentType });
+    res.end(text);
+  }
+
+  private async admin(req: IncomingMessage, res: ServerResponse, accountId: string): Promise<void> {
+    const token = this.deps.adminToken;
+    const auth = req.headers.authorization ?? '';
+    if (token === null || !auth.startsWith('Bearer ') || !tokenMatches(auth.slice(7), token)) {
+      return sendJson(res, 401, { error: { message: 'Admin token required', type: 'authentication_error' } });
+    }
+    const { state } = this.deps;
+    if (req.method === 'PUT') {
+      const body = await readBody(req);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body?.toString('utf8') ?? '');
+      } catch {
+        return sendJson(res, 400, { error: { message: 'Cannot parse body: not JSON', type: 'invalid_request_error' } });
+      }
+      const p = parsed as Record<string, unknown>;
+      if (p.override !== undefined) {
+        const o = p.override === null ? { success: true as const, data: null } : ActionSchema.safeParse(p.override);
+        if (!o.success) return sendJson(res, 400, { error: { message: 'Cannot set override: "override" must be allow, flag, throttle, degrade, block or null', type: 'invalid_request_error' } });
+        await state.setOverride(accountId, o.data);
+      }
+      if (p.blocked !== undefined) {
+        if (typeof p.blocked !== 'boolean') return sendJson(res, 400, { error: { message: 'Cannot set block: "blocked" must be a boolean', type: 'invalid_request_error' } });
+        await state.setBlocked(accountId, p.blocked);
+      }
+      this.deps.logger.info({ account: accountId, override: p.override, blocked: p.blocked }, 'operator changed account');
+      const after = decide(this.config.policy, accountId, await state.standing(accountId));
+      if (after.action === 'block') this.cutAccount(accountId, 'blocked');
+    } else if (req.method !== 'GET') {
+      return sendJson(res, 405, { error: { message: `Cannot ${req.method} an account`, type: 'invalid_request_error' } });
+    }
+    const standing = await state.standing(accountId);
+    const verdict = this.deps.online.engine.verdictOf(accountId);
+    sendJson(res, 200, {
+      account_id: accountId,
+      standing,
+      decision: decide(this.config.policy, accountId, standing),
+      requests: await state.requestCount(accountId),
+      verdict: verdict && { risk: verdict.risk, verdict: verdict.verdict, campaign_id: verdict.campaignId, reasons: verdict.reasons, exchanges: verdict.exchanges },
+    });
+  }
+
+  private refuse(res: ServerResponse, dialect: Dialect, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}): void {
+    this.deps.metrics.requests.inc({ api: dialect.name, status: ERROR_STATUS[code] });
+    sendJson(res, ERROR_STATUS[code], dialect.errorBody(code, message), headers);
+  }
+
+  /** Ends every in-flight request of an account: streams get an API-shaped error event. */
+  cutAccount(accountId: string, code: GatewayErrorCode): number {
+    const set = this.flights.get(accountId);
+    if (!set) return 0;
+    for (const f of set) {
+      if (f.cut) continue;
+      f.cut = code;
+      this.deps.metrics.streamsCut.inc();
+      f.abort.abort();
+    }
+    return set.size;
+  }
+
+  private async recheckFlights(): Promise<void> {
+    for (const accountId of [...this.flights.keys()]) {
+      const standing = await this.deps.state.standing(accountId);
+      if (decide(this.config.policy, accountId, standing).action === 'block') this.cutAccount(accountId, 'blocked');
+    }
+  }
+
+  private async admit(accountId: string, dialect: Dialect, res: ServerResponse): Promise<Decision | null> {
+    const { state, sharedState, metrics } = this.deps;
+    const policy = this.config.policy;
+    if (sharedState && !state.available() && this.config.redisFailure === 'closed') {
+      this.refuse(res, dialect, 'unavailable', 'The service is temporarily unavailable');
+      return null;
+    }
+    const standing = await state.standing(accountId);
+    const decision = decide(policy, accountId, standing);
+    metrics.actions.inc({ action: decision.action });
+    if (decision.action === 'block') {
+      this.refuse(res, dialect, 'blocked', 'This account has been blocked for violating the usage policy');
+      return null;
+    }
+    if (decision.action === 'throttle') {
+      const mine = await state.take('acct:' + accountId, policy.throttle);
+      const theirs = mine && standing.campaignId !== null ? await state.take('campaign:' + standing.campaignId, policy.campaignThrottle) : true;
+      if (!mine || !theirs) {
+        this.refuse(res, dialect, 'rate_limited', 'Rate limit exceeded for this account', { 'retry-after': String(Math.ceil(1 / policy.throttle.ratePerSec)) });
+        return null;
+      }
+    }
+    return decision;
+  }
+
+  private async proxy(req: IncomingMessage, res: ServerResponse, dialect: Dialect): Promise<void> {
+    const started = performance.now();
+    const startedAt = Date.now();
+    const caller = resolveCaller(req.headers, this.config.keys, this.config.accountHeader);
+    if (!caller.ok) {
+      req.resume();
+      return this.refuse(res, dialect, 'unauthorized', caller.reason === 'missing_key' ? 'No API key provided' : 'Incorrect API key provided');
+    }
+    const accountId = caller.accountId;
+    const decision = await this.admit(accountId, dialect, res);
+    if (decision === null) {
+      req.resume();
+      return;
+    }
+    this.deps.state.countRequest(accountId).catch(() => {});
+    let body = await readBody(req);
+    if (body === null) return this.refuse(res, dialect, 'bad_request', 'Request body too large');
+    const degrade = decision.action === 'degrade';
+    if (degrade) {
+      try {
+        body = Buffer.from(JSON.stringify(dialect.degradeRequest(JSON.parse(body.toString('utf8')), this.config.policy.degrade)));
+      } catch {
+        // Not JSON: the upstream answers with its own error, in the API's shape.
+      }
+    }
+
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v === undefined || HOP_BY_HOP.has(k) || k === 'x-distillwatch-edge') continue;
+      headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    headers['content-length'] = String(body.length);
+
+    const flight: Flight = { accountId, dialect, res, abort: new AbortController(), cut: null };
+    let set = this.flights.get(accountId);
+    if (!set) this.flights.set(accountId, (set = new Set()));
+    set.add(flight);
+    let clientGone = false;
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        clientGone = true;
+        flight.abort.abort();
+      }
+    });
+
+    let status = 0;
+    let overhead = performance.now() - started;
+    const responseChunks: Buffer[] = [];
+    let responseBytes = 0;
+    let acc: StreamAccumulator | null = null;
+    let complete = false;
+    try {
+      const timeout = this.config.upstreamTimeoutMs;
+      const up = await this.pool.request({
+        path: req.url ?? '/',
+        method: 'POST',
+        headers,
+        body,
+        signal: flight.abort.signal,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+      });
+      const headersAt = performance.now();
+      status = up.statusCode;
+      const outHeaders: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
+      const contentType = String(up.headers['content-type'] ?? '');
+      const streaming = contentType.includes('text/event-stream');
+
+      if (!streaming && degrade && status === 200) {
+        const text = await up.body.text();
+        let out = text;
+        try {
+          out = JSON.stringify(applyDegrade(dialect, JSON.parse(text), this.config.policy.degrade, accountId, this.deps.watermark));
+        } catch {
+          // Unparseable upstream body: pass it as it came.
+        }
+        responseChunks.push(Buffer.from(text));
+        outHeaders['content-length'] = String(Buffer.byteLength(out));
+        res.writeHead(status, outHeaders);
+        overhead += performance.now() - headersAt;
+        res.end(out);
+        complete = true;
+      } else {
+        if (!streaming && up.headers['content-length'] !== undefined) outHeaders['content-length'] = String(up.headers['content-length']);
+        res.writeHead(status, outHeaders);
+        if (streaming) res.flushHeaders();
+        overhead += performance.now() - headersAt;
+        const reader = streaming ? new SseReader() : null;
+        if (streaming) acc = dialect.accumulator();
+        for await (const chunk of up.body as AsyncIterable<Buffer>) {
+          if (reader && acc) for (const e of reader.push(chunk)) acc.add(e);
+          else if (responseBytes < MAX_LOGGED_RESPONSE) responseChunks.push(chunk);
+          responseBytes += chunk.length;
+          if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+        }
+        res.end();
+        complete = true;
+      }
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (flight.cut) {
+        status = 403;
+        if (!res.headersSent) sendJson(res, 403, dialect.errorBody(flight.cut, 'This account has been blocked for violating the usage policy'));
+        else if (!res.writableEnded) res.end(dialect.streamError(flight.cut, 'This account has been blocked for violating the usage policy'));
+      } else if (clientGone) {
+        this.deps.metrics.clientAborts.inc();
+      } else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        status = 504;
+        if (!res.headersSent) sendJson(res, 504, dialect.errorBody('upstream_timeout', 'The upstream model API did not answer in time'));
+        else res.end(dialect.streamError('upstream_timeout', 'The upstream model API stopped answering'));
+      } else {
+        status = 502;
+        this.deps.logger.warn({ code, err: (e as Error).message }, 'upstream request failed');
+        if (!res.headersSent) sendJson(res, 502, dialect.errorBody('upstream_unreachable', 'The upstream model API could not be reached'));
+        else res.end(dialect.streamError('upstream_unreachable', 'The upstream model API connection failed'));
+      }
+    } finally {
+      set.delete(flight);
+      if (set.size === 0) this.flights.delete(accountId);
+    }
+    if (clientGone && !complete) status = 499;
+    this.deps.metrics.requests.inc({ api: dialect.name, status });
+    this.deps.metrics.addedLatency.observe(overhead / 1000);
+    const finished = { accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latency: performance.now() - started, req, decision };
+    // Off the request path: the client already has its response.
+    setImmediate(() => this.record(dialect, finished));
+  }
+
+  private record(
+    dialect: Dialect,
+    f: { accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latency: number; req: IncomingMessage; decision: Decision },
+  ): void {
+    try {
+      let request: unknown;
+      try {
+        request = JSON.parse(f.body.toString('utf8'));
+      } catch {
+        return; // Not a request the model could answer; nothing to learn from it.
+      }
+      let response: unknown;
+      if (f.acc) response = f.acc.result();
+      else if (f.status === 200 && f.responseChunks.length > 0) {
+        try {
+          response = JSON.parse(Buffer.concat(f.responseChunks).toString('utf8'));
+        } catch {
+          response = undefined;
+        }
+      }
+      let edge: EdgeInfo = {};
+      const edgeHeader = f.req.headers['x-distillwatch-edge'];
+      if (this.deps.trustEdgeHeader && typeof edgeHeader === 'string') {
+        try {
+          edge = JSON.parse(edgeHeader) as EdgeInfo;
+        } catch {
+          edge = {};
+        }
+      }
+      const id = `gw_${this.config.replicaId}_${this.idPrefix}_${++this.seq}`;
+      const line: Record<string, unknown> = {
+        id,
+        ts: edge.ts ?? new Date(f.startedAt).toISOString(),
+        metadata: { account_id: f.accountId },
+        request,
+        latency_ms: Math.round(f.latency),
+        status: f.status,
+      };
+      if (response !== undefined) line.response = response;
+      let mapped = dialect.toExchange(line);
+      if (!mapped.ok && line.response !== undefined) {
+        // A response the adapter cannot read must not cost the exchange: keep the request.
+        delete line.response;
+        mapped = dialect.toExchange(line);
+      }
+      if (!mapped.ok || mapped.value.length === 0) {
+        this.deps.logger.warn({ account: f.accountId, err: mapped.ok ? 'empty' : mapped.error }, 'exchange not mapped');
+        return;
+      }
+      const ex: Exchange = mapped.value[0]!;
+      ex.api_key_id = f.apiKeyId;
+      ex.status = f.status;
+      const ua = f.req.headers['user-agent'];
+      ex.client = { ...(ua ? { user_agent: ua } : {}), ...(f.req.socket.remoteAddress ? { ip: f.req.socket.remoteAddress } : {}), ...(edge.client ?? {}) };
+      if (edge.account) ex.account = edge.account;
+      if (edge.org_id) ex.org_id = edge.org_id;
+      const features = computeFeatures(ex, {
+        ...(this.config.ipHashKey ? { ipHashKey: this.config.ipHashKey } : {}),
+        promptPreviewChars: this.config.logPrompts ? 200 : 0,
+      });
+      this.deps.online.observe(features);
+      this.deps.log.enqueue(features);
+      this.deps.logger.info({ id, account: f.accountId, api: dialect.name, status: f.status, action: f.decision.action, latency_ms: Math.round(f.latency), ...(this.config.logPrompts ? { prompt: features.prompt_preview } : {}) }, 'exchange');
+    } catch (e) {
+      this.deps.logger.error({ err: (e as Error).message }, 'cannot record exchange');
+    }
+  }
+}

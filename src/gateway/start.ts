@@ -1,0 +1,121 @@
+/**
+ * Puts a gateway together from its config: state (Redis or memory), store, exchange log,
+ * online detection, metrics, logger and the server. Tests and the CLI both start it here.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { pino, type Logger } from 'pino';
+import { openDuckDbStore } from '../store/duckdb.js';
+import type { Store } from '../store/store.js';
+import { loadConfigFile, type GatewayConfig } from './config.js';
+import { ExchangeLog } from './exchange-log.js';
+import { GatewayMetrics } from './metrics.js';
+import { OnlineDetector } from './online.js';
+import { Gateway } from './server.js';
+import { MemoryState, RedisState, type GatewayState } from './state.js';
+import type { Watermark } from './degrade.js';
+import type { DetectorParams } from '../detect/params.js';
+
+export interface StartOptions {
+  config: GatewayConfig;
+  /** A store already open (tests); otherwise `config.storePath` is opened, or none. */
+  store?: Store | null;
+  adminToken?: string | null;
+  logger?: Logger;
+  trustEdgeHeader?: boolean;
+  watermark?: Watermark;
+  detectorParams?: Partial<DetectorParams>;
+  /** Reloaded on SIGHUP and when the file changes. */
+  configPath?: string;
+}
+
+export interface RunningGateway {
+  gateway: Gateway;
+  port: number;
+  url: string;
+  state: GatewayState;
+  log: ExchangeLog;
+  online: OnlineDetector;
+  metrics: GatewayMetrics;
+  close(): Promise<void>;
+}
+
+export async function startGateway(opts: StartOptions): Promise<RunningGateway> {
+  const config = opts.config;
+  // Logs carry ids, actions and timings; never keys, and prompt text only when enabled.
+  const logger = opts.logger ?? pino({ level: process.env.DISTILLWATCH_LOG_LEVEL ?? 'info', base: { replica: config.replicaId } });
+  const metrics = new GatewayMetrics();
+  let state: GatewayState;
+  if (config.redisUrl) {
+    const redis = new RedisState({
+      url: config.redisUrl,
+      onAvailability: (up) => {
+        metrics.redisUp.set(up ? 1 : 0);
+        if (up) logger.info('redis reachable: shared state in use');
+        else logger.warn({ failure_mode: config.redisFailure }, 'redis unreachable: serving on local state');
+      },
+    });
+    await redis.ready(2000).catch(() => logger.warn('redis not reachable at start'));
+    state = redis;
+  } else {
+    state = new MemoryState();
+  }
+  const store = opts.store !== undefined ? opts.store : config.storePath ? await openDuckDbStore(config.storePath) : null;
+  const ownsStore = opts.store === undefined && store !== null;
+  const log = new ExchangeLog({ store, replicaId: config.replicaId, spoolDir: config.spoolDir, onError: (e) => logger.warn({ err: e.message }, 'store append failed: spooling') });
+  let gateway: Gateway | null = null;
+  const online = new OnlineDetector({
+    state,
+    linkIntervalMs: config.linkIntervalMs,
+    publishRisk: config.policy.flagRisk,
+    ...(opts.detectorParams ? { params: opts.detectorParams } : {}),
+    onFlag: (e) => {
+      logger.warn({ account: e.accountId, campaign: e.campaignId, reason: e.reason }, 'account flagged');
+      gateway?.cutAccount(e.accountId, 'blocked');
+    },
+  });
+  gateway = new Gateway({
+    config,
+    state,
+    sharedState: config.redisUrl !== undefined,
+    log,
+    online,
+    metrics,
+    logger,
+    adminToken: opts.adminToken ?? null,
+    ...(opts.trustEdgeHeader ? { trustEdgeHeader: true } : {}),
+    ...(opts.watermark ? { watermark: opts.watermark } : {}),
+  });
+  const port = await gateway.listen();
+
+  let watcher: FSWatcher | null = null;
+  const reload = () => {
+    if (!opts.configPath) return;
+    const r = loadConfigFile(opts.configPath);
+    if (!r.ok) return logger.error({ err: r.error }, 'config not reloaded');
+    gateway!.reload(r.config);
+    logger.info('config reloaded');
+  };
+  if (opts.configPath) {
+    process.on('SIGHUP', reload);
+    watcher = watch(opts.configPath, () => reload());
+  }
+  const g = gateway;
+  return {
+    gateway: g,
+    port,
+    url: `http://${config.listen.host}:${port}`,
+    state,
+    log,
+    online,
+    metrics,
+    async close() {
+      watcher?.close();
+      if (opts.configPath) process.off('SIGHUP', reload);
+      await g.close();
+      online.close();
+      await log.close();
+      await state.close();
+      if (ownsStore) await store!.close();
+    },
+  };
+}

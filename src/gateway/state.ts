@@ -1,0 +1,225 @@
+/**
+ * Shared gateway state: account standing (risk, campaign, override, blocklist), token
+ * buckets and request counters. In memory for one node; in Redis when several replicas
+ * must see each other's decisions. The Redis implementation falls back to its own memory
+ * when Redis cannot be reached, so a Redis outage never stops serving (fail open); the
+ * server asks `available()` to fail closed when configured to.
+ */
+import { Redis } from 'ioredis';
+import { ActionSchema, type Action, type AccountStanding } from './policy.js';
+
+export interface Bucket {
+  ratePerSec: number;
+  burst: number;
+}
+
+export interface GatewayState {
+  standing(accountId: string): Promise<AccountStanding>;
+  /** Takes one token from the bucket `key`; false when it is empty. */
+  take(key: string, bucket: Bucket, now?: number): Promise<boolean>;
+  setRisk(accountId: string, risk: number, campaignId: string | null): Promise<void>;
+  setOverride(accountId: string, action: Action | null): Promise<void>;
+  setBlocked(accountId: string, blocked: boolean): Promise<void>;
+  countRequest(accountId: string): Promise<number>;
+  requestCount(accountId: string): Promise<number>;
+  /** False while the shared backend is unreachable (local fallback in use). */
+  available(): boolean;
+  close(): Promise<void>;
+}
+
+interface BucketState {
+  tokens: number;
+  at: number;
+}
+
+function refill(b: BucketState | undefined, bucket: Bucket, now: number): BucketState {
+  if (!b) return { tokens: bucket.burst, at: now };
+  return { tokens: Math.min(bucket.burst, b.tokens + ((now - b.at) / 1000) * bucket.ratePerSec), at: now };
+}
+
+export class MemoryState implements GatewayState {
+  private readonly accounts = new Map<string, AccountStanding>();
+  private readonly buckets = new Map<string, BucketState>();
+  private readonly counts = new Map<string, number>();
+
+  private get(id: string): AccountStanding {
+    let s = this.accounts.get(id);
+    if (!s) {
+      s = { risk: 0, campaignId: null, override: null, blocked: false };
+      this.accounts.set(id, s);
+    }
+    return s;
+  }
+  /** Synchronous read for the hot path of a single node. */
+  standingNow(id: string): AccountStanding {
+    return this.accounts.get(id) ?? { risk: 0, campaignId: null, override: null, blocked: false };
+  }
+  async standing(id: string): Promise<AccountStanding> {
+    return { ...this.standingNow(id) };
+  }
+  takeNow(key: string, bucket: Bucket, now = Date.now()): boolean {
+    const b = refill(this.buckets.get(key), bucket, now);
+    const ok = b.tokens >= 1;
+    if (ok) b.tokens -= 1;
+    this.buckets.set(key, b);
+    return ok;
+  }
+  async take(key: string, bucket: Bucket, now = Date.now()): Promise<boolean> {
+    return this.takeNow(key, bucket, now);
+  }
+  async setRisk(id: string, risk: number, campaignId: string | null): Promise<void> {
+    const s = this.get(id);
+    s.risk = risk;
+    s.campaignId = campaignId;
+  }
+  async setOverride(id: string, action: Action | null): Promise<void> {
+    this.get(id).override = action;
+  }
+  async setBlocked(id: string, blocked: boolean): Promise<void> {
+    this.get(id).blocked = blocked;
+  }
+  async countRequest(id: string): Promise<number> {
+    const n = (this.counts.get(id) ?? 0) + 1;
+    this.counts.set(id, n);
+    return n;
+  }
+  async requestCount(id: string): Promise<number> {
+    return this.counts.get(id) ?? 0;
+  }
+  available(): boolean {
+    return true;
+  }
+  async close(): Promise<void> {}
+}
+
+// One round trip: refill, take, store, expire. Time comes from the caller so replicas on
+// one clock agree; the bucket key expires once it would be full again.
+const TAKE_LUA = `
+local rate = tonumber(ARGV[1]); local burst = tonumber(ARGV[2]); local now = tonumber(ARGV[3])
+local v = redis.call('HMGET', KEYS[1], 't', 'ts')
+local t = tonumber(v[1]) or burst
+local ts = tonumber(v[2]) or now
+t = math.min(burst, t + math.max(0, now - ts) / 1000 * rate)
+local ok = 0
+if t >= 1 then t = t - 1; ok = 1 end
+redis.call('HSET', KEYS[1], 't', t, 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return ok`;
+
+export interface RedisStateOptions {
+  url: string;
+  prefix?: string;
+  /** Called when Redis becomes unreachable or comes back. */
+  onAvailability?: (up: boolean) => void;
+}
+
+type RedisWithTake = Redis & { dwTake(key: string, rate: number, burst: number, now: number): Promise<number> };
+
+export class RedisState implements GatewayState {
+  private readonly redis: RedisWithTake;
+  private readonly local = new MemoryState();
+  private readonly prefix: string;
+  private up = false;
+  private readonly onAvailability: ((up: boolean) => void) | undefined;
+
+  constructor(opts: RedisStateOptions) {
+    this.prefix = opts.prefix ?? 'dw:';
+    this.onAvailability = opts.onAvailability;
+    // No offline queue and one retry: a request must not wait on a dead Redis.
+    this.redis = new Redis(opts.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 500,
+      commandTimeout: 250,
+      lazyConnect: false,
+      retryStrategy: (times) => Math.min(times * 100, 1000),
+    }) as RedisWithTake;
+    this.redis.defineCommand('dwTake', { numberOfKeys: 1, lua: TAKE_LUA });
+    this.redis.on('ready', () => this.mark(true));
+    this.redis.on('error', () => this.mark(false));
+    this.redis.on('end', () => this.mark(false));
+    this.redis.on('close', () => this.mark(false));
+  }
+
+  /** Resolves once connected, or rejects after `ms`. */
+  async ready(ms = 2000): Promise<void> {
+    if (this.up) return;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('Cannot connect to Redis: timed out')), ms);
+      this.redis.once('ready', () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private mark(up: boolean): void {
+    if (this.up === up) return;
+    this.up = up;
+    this.onAvailability?.(up);
+  }
+
+  private key(kind: string, id: string): string {
+    return this.prefix + kind + ':' + id;
+  }
+
+  private async orLocal<T>(shared: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    if (!this.up) return fallback();
+    try {
+      return await shared();
+    } catch {
+      this.mark(false);
+      return fallback();
+    }
+  }
+
+  async standing(id: string): Promise<AccountStanding> {
+    return this.orLocal(async () => {
+      const [risk, campaign, override, blocked] = await this.redis.hmget(this.key('acct', id), 'risk', 'campaign', 'override', 'blocked');
+      const o = ActionSchema.safeParse(override);
+      return {
+        risk: risk ? Number(risk) : 0,
+        campaignId: campaign || null,
+        override: o.success ? o.data : null,
+        blocked: blocked === '1',
+      };
+    }, () => this.local.standing(id));
+  }
+  async take(key: string, bucket: Bucket, now = Date.now()): Promise<boolean> {
+    return this.orLocal(
+      async () => (await this.redis.dwTake(this.key('bucket', key), bucket.ratePerSec, bucket.burst, now)) === 1,
+      () => this.local.take(key, bucket, now),
+    );
+  }
+  async setRisk(id: string, risk: number, campaignId: string | null): Promise<void> {
+    await this.local.setRisk(id, risk, campaignId);
+    await this.orLocal(async () => {
+      await this.redis.hset(this.key('acct', id), 'risk', String(risk), 'campaign', campaignId ?? '');
+    }, async () => {});
+  }
+  async setOverride(id: string, action: Action | null): Promise<void> {
+    await this.local.setOverride(id, action);
+    await this.orLocal(async () => {
+      await this.redis.hset(this.key('acct', id), 'override', action ?? '');
+    }, async () => {});
+  }
+  async setBlocked(id: string, blocked: boolean): Promise<void> {
+    await this.local.setBlocked(id, blocked);
+    await this.orLocal(async () => {
+      await this.redis.hset(this.key('acct', id), 'blocked', blocked ? '1' : '0');
+    }, async () => {});
+  }
+  async countRequest(id: string): Promise<number> {
+    const n = await this.local.countRequest(id);
+    return this.orLocal(() => this.redis.incr(this.key('count', id)), async () => n);
+  }
+  async requestCount(id: string): Promise<number> {
+    return this.orLocal(async () => Number((await this.redis.get(this.key('count', id))) ?? 0), () => this.local.requestCount(id));
+  }
+  available(): boolean {
+    return this.up;
+  }
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
