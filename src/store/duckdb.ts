@@ -40,7 +40,7 @@ export interface DuckDbStoreOptions {
    * DuckDB's memory budget (its buffer pool and sorts; beyond it, sorts and scans spill to
    * a temp folder beside the file). The primary-key index on `id`, which makes re-ingest
    * idempotent, must stay in memory, so the budget must grow with the stored exchanges:
-   * a fixed 1 GB ran out at about 7M. DuckDB's own default is 80% of the machine.
+   * a fixed 1 GB ran out before 5M. DuckDB's own default is 80% of the machine.
    * @default half of the machine's memory
    */
   memoryLimit?: string;
