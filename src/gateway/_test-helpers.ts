@@ -151,8 +151,15 @@ export async function startStubUpstream(): Promise<StubUpstream> {
 export const TEST_KEYS: Record<string, string> = { 'sk-alice-0001': 'acct_alice', 'sk-bob-0002': 'acct_bob', 'sk-mallory-0003': 'acct_mallory' };
 export const ADMIN_TOKEN = 'admin-secret-token';
 
+/** Spool folders made for tests, removed when the test process ends. */
+const spoolDirs: string[] = [];
+process.once('exit', () => {
+  for (const d of spoolDirs) rmSync(d, { recursive: true, force: true });
+});
+
 export function testConfig(upstream: string, extra: Record<string, unknown> = {}): GatewayConfig {
   const spoolDir = mkdtempSync(join(tmpdir(), 'dw-spool-'));
+  spoolDirs.push(spoolDir);
   const r = parseConfig({ upstream, listen: { host: '127.0.0.1', port: 0 }, keys: TEST_KEYS, spoolDir, linkIntervalMs: 200, ...extra });
   if (!r.ok) throw new Error(r.error);
   return r.config;

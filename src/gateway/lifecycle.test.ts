@@ -54,7 +54,7 @@ test('exchanges are logged to the store, and none is lost while the store is dow
   const before = (await allRows(duck)).length;
   switchable.down = true;
   for (let i = 0; i < 20; i++) await client.chat.completions.create({ model: 'm-spool', messages: [{ role: 'user', content: `question ${i}` }] });
-  await sleep(100);
+  await gw.analysis.drain();
   await gw.log.flush();
   assert.equal((await allRows(duck)).length, before, 'nothing reaches a store that is down');
   assert.ok(gw.log.spooled >= 20, `spooled ${gw.log.spooled}`);
@@ -86,6 +86,7 @@ test('client disconnect mid-stream cancels the upstream request and logs the exc
   for (let i = 0; i < 100 && stub.aborted === abortedBefore; i++) await sleep(10);
   assert.equal(stub.aborted, abortedBefore + 1, 'the upstream request was cancelled');
   await sleep(50);
+  await gw.analysis.drain();
   await gw.log.flush();
   const rows = (await allRows(duck)).filter((r) => r.model === 'slow-stream');
   assert.equal(rows.length, 1);

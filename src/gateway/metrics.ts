@@ -12,6 +12,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({ name: 'distillwatch_gateway_log_queue_depth', help: 'Exchanges waiting for the store', registers: [this.registry] });
+  readonly analysisBacklog = new Gauge({ name: 'distillwatch_gateway_analysis_backlog', help: 'Finished requests handed to the analysis worker and not yet analysed', registers: [this.registry] });
   readonly spooled = new Gauge({ name: 'distillwatch_gateway_log_spooled', help: 'Exchanges spooled to disk waiting for the store', registers: [this.registry] });
   readonly redisUp = new Gauge({ name: 'distillwatch_gateway_redis_up', help: '1 when the shared state (Redis) is reachable, 0 when serving on local state; absent when single-node', registers: [this.registry] });
   readonly streamsCut = new Counter({ name: 'distillwatch_gateway_streams_cut_total', help: 'In-flight streams ended because their account was blocked', registers: [this.registry] });

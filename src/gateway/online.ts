@@ -1,21 +1,27 @@
 /**
- * Online detection: the scanner's engine fed live, off the request path. Linking runs on
- * a timer; what it concludes (risk, campaign) is published to the shared state, where
- * the policy reads it on the next request.
+ * Online detection: the scanner's engine fed live. Linking runs on a timer; what it
+ * concludes (risk, campaign, flags) goes to `publish`, which puts it where the policy reads
+ * it on the next request. Runs inside the analysis worker, off the proxy's thread.
  */
 import type { ExchangeFeatures } from '../core/features.js';
 import { DetectionEngine, type FlagEvent } from '../detect/engine.js';
 import type { DetectorParams } from '../detect/params.js';
-import type { GatewayState } from './state.js';
+
+/** A conclusion of linking: an account's risk, its campaign, and whether it was just flagged. */
+export interface RiskUpdate {
+  accountId: string;
+  risk: number;
+  campaignId: string | null;
+  /** Set when this linking run flagged the account: in-flight streams are to be cut. */
+  flag?: FlagEvent;
+}
 
 export interface OnlineDetectorOptions {
-  state: GatewayState;
   linkIntervalMs: number;
   /** Below this risk an account's standing is not published (it stays at 0). */
   publishRisk: number;
   params?: Partial<DetectorParams>;
-  /** Told of every account flagged, so in-flight streams can be stopped. */
-  onFlag?: (e: FlagEvent) => void;
+  publish: (updates: RiskUpdate[]) => void;
 }
 
 export class OnlineDetector {
@@ -26,9 +32,9 @@ export class OnlineDetector {
 
   constructor(private readonly opts: OnlineDetectorOptions) {
     // The engine's own event-time ticks would run linking inside observe(); a huge interval
-    // leaves linking to the timer below, off the request path.
+    // leaves linking to the timer below.
     this.engine = new DetectionEngine({ params: { ...(opts.params ?? {}), linkIntervalMs: 1e15 }, onFlag: (e) => this.pending.push(e) });
-    this.timer = setInterval(() => void this.link(), opts.linkIntervalMs);
+    this.timer = setInterval(() => this.link(), opts.linkIntervalMs);
     this.timer.unref();
   }
 
@@ -38,20 +44,21 @@ export class OnlineDetector {
   }
 
   /** Runs linking at the latest event time seen and publishes the outcome. */
-  async link(): Promise<void> {
+  link(): void {
     if (this.engine.exchanges === 0) return;
     this.engine.tick(this.lastTs + 1);
     const flagged = this.pending;
     this.pending = [];
+    const updates: RiskUpdate[] = [];
     for (const e of flagged) {
       const v = this.engine.verdictOf(e.accountId);
-      await this.opts.state.setRisk(e.accountId, Math.max(v?.risk ?? 0, 0.95), e.campaignId ?? v?.campaignId ?? null);
-      this.opts.onFlag?.(e);
+      updates.push({ accountId: e.accountId, risk: Math.max(v?.risk ?? 0, 0.95), campaignId: e.campaignId ?? v?.campaignId ?? null, flag: e });
     }
     for (const v of this.engine.verdicts()) {
       if (v.flaggedAt !== null) continue;
-      if (v.risk >= this.opts.publishRisk) await this.opts.state.setRisk(v.accountId, v.risk, v.campaignId);
+      if (v.risk >= this.opts.publishRisk) updates.push({ accountId: v.accountId, risk: v.risk, campaignId: v.campaignId });
     }
+    if (updates.length > 0) this.opts.publish(updates);
   }
 
   close(): void {

@@ -1,16 +1,14 @@
 /**
  * The gateway's HTTP server: routes, the proxy hot path, and the operator routes. The hot
  * path does only what must happen before the first byte: find the account, read its
- * standing, apply the policy, forward. Building the canonical record, computing features,
- * detection and storage happen after the response, off the request path.
+ * standing, apply the policy, forward. Building the canonical record, computing features
+ * and detection happen after the response in the analysis worker, storage in batches.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual, createHash, randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
-import type { Exchange } from '../core/exchange.js';
-import { computeFeatures } from '../signals/features.js';
 import { resolveCaller } from './accounts.js';
 import type { GatewayConfig } from './config.js';
 import { ERROR_STATUS, type Dialect, type GatewayErrorCode, type StreamAccumulator } from './dialect.js';
@@ -19,7 +17,8 @@ import { anthropicDialect } from './anthropic.js';
 import { ActionSchema, decide, type Decision } from './policy.js';
 import type { GatewayState } from './state.js';
 import type { ExchangeLog } from './exchange-log.js';
-import type { OnlineDetector } from './online.js';
+import type { Analysis } from './analysis.js';
+import type { FinishedRequest } from './record.js';
 import type { GatewayMetrics } from './metrics.js';
 import { SseReader } from './sse.js';
 import { applyDegrade, type Watermark } from './degrade.js';
@@ -30,21 +29,13 @@ export interface GatewayDeps {
   /** True when `state` is shared (Redis): its outage is then reported and may fail closed. */
   sharedState: boolean;
   log: ExchangeLog;
-  online: OnlineDetector;
+  analysis: Analysis;
   metrics: GatewayMetrics;
   logger: Logger;
   adminToken: string | null;
   /** Trust `x-distillwatch-edge` (JSON: ts, client, account, org_id) set by the provider's edge. */
   trustEdgeHeader?: boolean;
   watermark?: Watermark;
-}
-
-/** What the provider's edge may tell the gateway about a request. */
-interface EdgeInfo {
-  ts?: string;
-  client?: Record<string, unknown>;
-  account?: Record<string, unknown>;
-  org_id?: string;
 }
 
 interface Flight {
@@ -157,13 +148,14 @@ export class Gateway {
     const { sharedState, state, config } = this.deps;
     const redis = !sharedState ? 'not_configured' : state.available() ? 'up' : 'down';
     const ready = redis !== 'down' || config.redisFailure === 'open';
-    sendJson(res, ready ? 200 : 503, { ready, redis, redis_failure: config.redisFailure, log_queue: this.deps.log.depth });
+    sendJson(res, ready ? 200 : 503, { ready, redis, redis_failure: config.redisFailure, log_queue: this.deps.log.depth, analysis_backlog: this.deps.analysis.backlog });
   }
 
   private async metrics(res: ServerResponse): Promise<void> {
     const m = this.deps.metrics;
     m.queueDepth.set(this.deps.log.depth);
     m.spooled.set(this.deps.log.spooled);
+    m.analysisBacklog.set(this.deps.analysis.backlog);
     if (this.deps.sharedState) m.redisUp.set(this.deps.state.available() ? 1 : 0);
     const text = await m.registry.metrics();
     res.writeHead(200, { 'content-type': m.registry.contentType });
@@ -202,7 +194,7 @@ export class Gateway {
       return sendJson(res, 405, { error: { message: `Cannot ${req.method} an account`, type: 'invalid_request_error' } });
     }
     const standing = await state.standing(accountId);
-    const verdict = this.deps.online.engine.verdictOf(accountId);
+    const { verdict } = await this.deps.analysis.verdictOf(accountId);
     sendJson(res, 200, {
       account_id: accountId,
       standing,
@@ -388,74 +380,30 @@ export class Gateway {
     this.deps.metrics.addedLatency.observe(overhead / 1000);
     const finished = { accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latency: performance.now() - started, req, decision };
     // Off the request path: the client already has its response.
-    setImmediate(() => this.record(dialect, finished));
+    this.record(dialect, finished);
   }
 
   private record(
     dialect: Dialect,
     f: { accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latency: number; req: IncomingMessage; decision: Decision },
   ): void {
-    try {
-      let request: unknown;
-      try {
-        request = JSON.parse(f.body.toString('utf8'));
-      } catch {
-        return; // Not a request the model could answer; nothing to learn from it.
-      }
-      let response: unknown;
-      if (f.acc) response = f.acc.result();
-      else if (f.status === 200 && f.responseChunks.length > 0) {
-        try {
-          response = JSON.parse(Buffer.concat(f.responseChunks).toString('utf8'));
-        } catch {
-          response = undefined;
-        }
-      }
-      let edge: EdgeInfo = {};
-      const edgeHeader = f.req.headers['x-distillwatch-edge'];
-      if (this.deps.trustEdgeHeader && typeof edgeHeader === 'string') {
-        try {
-          edge = JSON.parse(edgeHeader) as EdgeInfo;
-        } catch {
-          edge = {};
-        }
-      }
-      const id = `gw_${this.config.replicaId}_${this.idPrefix}_${++this.seq}`;
-      const line: Record<string, unknown> = {
-        id,
-        ts: edge.ts ?? new Date(f.startedAt).toISOString(),
-        metadata: { account_id: f.accountId },
-        request,
-        latency_ms: Math.round(f.latency),
-        status: f.status,
-      };
-      if (response !== undefined) line.response = response;
-      let mapped = dialect.toExchange(line);
-      if (!mapped.ok && line.response !== undefined) {
-        // A response the adapter cannot read must not cost the exchange: keep the request.
-        delete line.response;
-        mapped = dialect.toExchange(line);
-      }
-      if (!mapped.ok || mapped.value.length === 0) {
-        this.deps.logger.warn({ account: f.accountId, err: mapped.ok ? 'empty' : mapped.error }, 'exchange not mapped');
-        return;
-      }
-      const ex: Exchange = mapped.value[0]!;
-      ex.api_key_id = f.apiKeyId;
-      ex.status = f.status;
-      const ua = f.req.headers['user-agent'];
-      ex.client = { ...(ua ? { user_agent: ua } : {}), ...(f.req.socket.remoteAddress ? { ip: f.req.socket.remoteAddress } : {}), ...(edge.client ?? {}) };
-      if (edge.account) ex.account = edge.account;
-      if (edge.org_id) ex.org_id = edge.org_id;
-      const features = computeFeatures(ex, {
-        ...(this.config.ipHashKey ? { ipHashKey: this.config.ipHashKey } : {}),
-        promptPreviewChars: this.config.logPrompts ? 200 : 0,
-      });
-      this.deps.online.observe(features);
-      this.deps.log.enqueue(features);
-      this.deps.logger.info({ id, account: f.accountId, api: dialect.name, status: f.status, action: f.decision.action, latency_ms: Math.round(f.latency), ...(this.config.logPrompts ? { prompt: features.prompt_preview } : {}) }, 'exchange');
-    } catch (e) {
-      this.deps.logger.error({ err: (e as Error).message }, 'cannot record exchange');
-    }
+    const edgeHeader = f.req.headers['x-distillwatch-edge'];
+    const ua = f.req.headers['user-agent'];
+    const finished: FinishedRequest = {
+      id: `gw_${this.config.replicaId}_${this.idPrefix}_${++this.seq}`,
+      api: dialect.name,
+      accountId: f.accountId,
+      apiKeyId: f.apiKeyId,
+      body: f.body,
+      response: f.acc ? { kind: 'assembled', value: f.acc.result() } : f.responseChunks.length > 0 ? { kind: 'bytes', value: f.responseChunks.length === 1 ? f.responseChunks[0]! : Buffer.concat(f.responseChunks) } : null,
+      status: f.status,
+      startedAt: f.startedAt,
+      latencyMs: f.latency,
+      action: f.decision.action,
+      ...(ua ? { userAgent: ua } : {}),
+      ...(f.req.socket.remoteAddress ? { remoteAddress: f.req.socket.remoteAddress } : {}),
+      ...(this.deps.trustEdgeHeader && typeof edgeHeader === 'string' ? { edgeHeader } : {}),
+    };
+    this.deps.analysis.submit(finished);
   }
 }

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.js';
 import { loadConfigFile, type GatewayConfig } from './config.js';
 import { ExchangeLog } from './exchange-log.js';
 import { GatewayMetrics } from './metrics.js';
-import { OnlineDetector } from './online.js';
+import { Analysis } from './analysis.js';
 import { Gateway } from './server.js';
 import { MemoryState, RedisState, type GatewayState } from './state.js';
 import type { Watermark } from './degrade.js';
@@ -34,7 +34,7 @@ export interface RunningGateway {
   url: string;
   state: GatewayState;
   log: ExchangeLog;
-  online: OnlineDetector;
+  analysis: Analysis;
   metrics: GatewayMetrics;
   close(): Promise<void>;
 }
@@ -63,22 +63,38 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const ownsStore = opts.store === undefined && store !== null;
   const log = new ExchangeLog({ store, replicaId: config.replicaId, spoolDir: config.spoolDir, onError: (e) => logger.warn({ err: e.message }, 'store append failed: spooling') });
   let gateway: Gateway | null = null;
-  const online = new OnlineDetector({
-    state,
-    linkIntervalMs: config.linkIntervalMs,
-    publishRisk: config.policy.flagRisk,
-    ...(opts.detectorParams ? { params: opts.detectorParams } : {}),
-    onFlag: (e) => {
-      logger.warn({ account: e.accountId, campaign: e.campaignId, reason: e.reason }, 'account flagged');
-      gateway?.cutAccount(e.accountId, 'blocked');
+  const analysis = new Analysis(
+    {
+      linkIntervalMs: config.linkIntervalMs,
+      publishRisk: config.policy.flagRisk,
+      logPrompts: config.logPrompts,
+      ...(config.ipHashKey ? { ipHashKey: config.ipHashKey } : {}),
+      ...(opts.detectorParams ? { params: opts.detectorParams } : {}),
     },
-  });
+    {
+      onRecorded(rows, logs) {
+        for (const r of rows) log.enqueue(r);
+        if (logger.isLevelEnabled('info')) for (const l of logs) logger.info(l, 'exchange');
+      },
+      onFailure: (f) => logger.warn({ id: f.id, account: f.account, err: f.error }, 'exchange not mapped'),
+      onRisk(updates) {
+        for (const u of updates) {
+          state.setRisk(u.accountId, u.risk, u.campaignId).catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'cannot publish risk'));
+          if (u.flag) {
+            logger.warn({ account: u.accountId, campaign: u.flag.campaignId, reason: u.flag.reason }, 'account flagged');
+            gateway?.cutAccount(u.accountId, 'blocked');
+          }
+        }
+      },
+      onWorkerError: (e) => logger.error({ err: e.message }, 'analysis worker failed'),
+    },
+  );
   gateway = new Gateway({
     config,
     state,
     sharedState: config.redisUrl !== undefined,
     log,
-    online,
+    analysis,
     metrics,
     logger,
     adminToken: opts.adminToken ?? null,
@@ -106,13 +122,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     url: `http://${config.listen.host}:${port}`,
     state,
     log,
-    online,
+    analysis,
     metrics,
     async close() {
       watcher?.close();
       if (opts.configPath) process.off('SIGHUP', reload);
       await g.close();
-      online.close();
+      await analysis.close();
       await log.close();
       await state.close();
       if (ownsStore) await store!.close();

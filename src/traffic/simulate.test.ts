@@ -1,6 +1,6 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExchangeSchema, type Exchange } from '../core/exchange.js';
@@ -11,8 +11,10 @@ function collect(scenario: string, seed: number, scale?: number): Promise<{ exch
 }
 
 describe('simulator', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-sim-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
   it('gives the same bytes for the same seed and different ones for another', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dw-sim-'));
     await writeSimulation({ scenario: 'demo', seed: 5, out: join(dir, 'a.jsonl'), truthOut: join(dir, 'a.json') });
     await writeSimulation({ scenario: 'demo', seed: 5, out: join(dir, 'b.jsonl'), truthOut: join(dir, 'b.json') });
     await writeSimulation({ scenario: 'demo', seed: 6, out: join(dir, 'c.jsonl'), truthOut: join(dir, 'c.json') });

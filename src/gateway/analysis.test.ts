@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ExchangeFeatures } from '../core/features.js';
+import { Analysis } from './analysis.js';
+import type { FinishedRequest } from './record.js';
+import { recordExchange } from './record.js';
+
+const enc = new TextEncoder();
+
+function finished(n: number, extra: Partial<FinishedRequest> = {}): FinishedRequest {
+  return {
+    id: `gw_t_${n}`,
+    api: 'openai',
+    accountId: 'acct_t',
+    apiKeyId: 'key_t',
+    body: enc.encode(JSON.stringify({ model: 'm1', messages: [{ role: 'user', content: `Write a function that adds ${n} to a list of numbers.` }] })),
+    response: { kind: 'bytes', value: enc.encode(JSON.stringify({ id: 'c', object: 'chat.completion', model: 'm1', choices: [{ index: 0, message: { role: 'assistant', content: 'def f(xs): ...' }, finish_reason: 'stop' }], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } })) },
+    status: 200,
+    startedAt: Date.parse('2026-05-01T10:00:00Z') + n * 1000,
+    latencyMs: 12.4,
+    action: 'allow',
+    userAgent: 'my-app/1.0',
+    remoteAddress: '203.0.113.9',
+    ...extra,
+  };
+}
+
+test('a finished request becomes the exchange the scanner would have read from the log', () => {
+  const r = recordExchange(finished(1), { logPrompts: false });
+  assert.ok(r !== null && r.ok);
+  const f = r.value.features;
+  assert.equal(f.id, 'gw_t_1');
+  assert.equal(f.account_id, 'acct_t');
+  assert.equal(f.model, 'm1');
+  assert.equal(f.status, 200);
+  assert.equal(f.prompt_preview, null, 'no prompt text unless enabled');
+  assert.deepEqual(r.value.log, { id: 'gw_t_1', account: 'acct_t', api: 'openai', status: 200, action: 'allow', latency_ms: 12 });
+  const withPrompt = recordExchange(finished(1), { logPrompts: true });
+  assert.ok(withPrompt !== null && withPrompt.ok);
+  assert.match(withPrompt.value.log.prompt ?? '', /adds 1/);
+});
+
+test('a body that is not JSON is not recorded, and an unreadable response keeps the request', () => {
+  assert.equal(recordExchange(finished(2, { body: enc.encode('not json') }), { logPrompts: false }), null);
+  const r = recordExchange(finished(3, { response: { kind: 'assembled', value: { choices: 'not a list' } } }), { logPrompts: false });
+  assert.ok(r !== null && r.ok, 'the exchange is kept without its response');
+});
+
+test('the edge header, when trusted, sets event time and client', () => {
+  const edge = JSON.stringify({ ts: '2026-05-02T00:00:00Z', client: { ip: '198.51.100.7', user_agent: 'edge-ua' }, org_id: 'org_9' });
+  const r = recordExchange(finished(4, { edgeHeader: edge }), { logPrompts: false });
+  assert.ok(r !== null && r.ok);
+  assert.equal(r.value.features.ts, Date.parse('2026-05-02T00:00:00Z'));
+  assert.equal(r.value.features.org_id, 'org_9');
+});
+
+test('analysis worker: features come back in batches and the engine sees every exchange', async () => {
+  const rows: ExchangeFeatures[] = [];
+  const a = new Analysis(
+    { linkIntervalMs: 60_000, publishRisk: 0.5, logPrompts: false },
+    { onRecorded: (r) => rows.push(...r), onFailure: () => assert.fail('no failure expected'), onRisk: () => {}, onWorkerError: (e) => assert.fail(e.message) },
+  );
+  try {
+    for (let i = 0; i < 50; i++) a.submit(finished(i));
+    const { observed } = await a.verdictOf('acct_t');
+    assert.equal(observed, 50, 'a question asked after submitting is answered after those requests');
+    await a.drain();
+    assert.equal(rows.length, 50);
+    assert.equal(a.backlog, 0);
+  } finally {
+    await a.close();
+  }
+});
+
+test('analysis worker: when it dies, a new one takes over and no exchange misses the log', async () => {
+  const rows: ExchangeFeatures[] = [];
+  const errors: string[] = [];
+  const a = new Analysis(
+    { linkIntervalMs: 60_000, publishRisk: 0.5, logPrompts: false, exitOnBatch: 2 },
+    { onRecorded: (r) => rows.push(...r), onFailure: () => {}, onRisk: () => {}, onWorkerError: (e) => errors.push(e.message) },
+  );
+  try {
+    for (let i = 0; i < 30; i++) {
+      a.submit(finished(i));
+      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 20)); // three batches
+    }
+    await a.drain();
+    assert.equal(a.restarts, 1);
+    assert.match(errors.join('\n'), /exited with code 70/);
+    assert.deepEqual(rows.map((r) => r.id).sort(), Array.from({ length: 30 }, (_, i) => `gw_t_${i}`).sort());
+  } finally {
+    await a.close();
+  }
+});
