@@ -65,6 +65,7 @@ async function openaiAnswer(body: any, res: ServerResponse, stub: StubUpstream):
   } else {
     const pieces = model === 'slow-stream' ? Array.from({ length: 100 }, (_, i) => `word${i} `) : ['Hello', ' from', ' the', ' stub'];
     res.write(chunk({ role: 'assistant', content: '' }));
+    if (model === 'thinker') for (const r of ['step one,', ' step two']) res.write(chunk({ reasoning_content: r }));
     for (const p of pieces) {
       if (res.destroyed) return;
       res.write(chunk({ content: p }));
@@ -98,13 +99,21 @@ async function anthropicAnswer(body: any, res: ServerResponse): Promise<void> {
     res.write(ev('content_block_stop', { index: 0 }));
   } else {
     const pieces = model === 'slow-stream' ? Array.from({ length: 100 }, (_, i) => `word${i} `) : ['Hello', ' from', ' the', ' stub'];
-    res.write(ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
+    let index = 0;
+    if (model === 'thinker') {
+      res.write(ev('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }));
+      res.write(ev('content_block_delta', { index, delta: { type: 'thinking_delta', thinking: 'step one, step two' } }));
+      res.write(ev('content_block_delta', { index, delta: { type: 'signature_delta', signature: 'sig' } }));
+      res.write(ev('content_block_stop', { index }));
+      index++;
+    }
+    res.write(ev('content_block_start', { index, content_block: { type: 'text', text: '' } }));
     for (const p of pieces) {
       if (res.destroyed) return;
-      res.write(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: p } }));
+      res.write(ev('content_block_delta', { index, delta: { type: 'text_delta', text: p } }));
       if (model === 'slow-stream') await sleep(30);
     }
-    res.write(ev('content_block_stop', { index: 0 }));
+    res.write(ev('content_block_stop', { index }));
   }
   res.write(ev('message_delta', { delta: { stop_reason: wantsTool ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: 4 } }));
   res.end(ev('message_stop', {}));
@@ -112,7 +121,8 @@ async function anthropicAnswer(body: any, res: ServerResponse): Promise<void> {
 
 /**
  * A stub model API. The model name picks the behaviour: `fail-500`, `fail-429`, `hang`
- * (never answers), `slow-stream` (a long stream, 30 ms between pieces); anything else answers.
+ * (never answers), `slow-stream` (a long stream, 30 ms between pieces), `thinker` (streams
+ * its reasoning before the answer, asked or not); anything else answers.
  */
 export async function startStubUpstream(): Promise<StubUpstream> {
   const stub: StubUpstream = { url: '', port: 0, aborted: 0, requests: 0, close: async () => {} };

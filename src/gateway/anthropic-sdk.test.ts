@@ -93,3 +93,20 @@ test('degraded anthropic account gets capped output and no reasoning', async () 
     await gw.state.setOverride('acct_bob', null);
   }
 });
+
+test('degraded anthropic account gets a stream without the thinking blocks, renumbered', async () => {
+  const ask = async () => {
+    const stream = client.messages.stream({ model: 'thinker', max_tokens: 100, messages });
+    return stream.finalMessage();
+  };
+  const plain = await ask();
+  assert.deepEqual(plain.content.map((b) => b.type), ['thinking', 'text'], 'the stub thinks when not degraded');
+  await gw.state.setOverride('acct_bob', 'degrade');
+  try {
+    const degraded = await ask();
+    assert.deepEqual(degraded.content.map((b) => b.type), ['text']);
+    assert.equal(degraded.content[0]?.type === 'text' ? degraded.content[0].text : '', 'Hello from the stub');
+  } finally {
+    await gw.state.setOverride('acct_bob', null);
+  }
+});

@@ -86,6 +86,36 @@ export const anthropicDialect: Dialect = {
     if (opts.withholdReasoning && body.thinking !== undefined) delete body.thinking;
     return body;
   },
+  streamDegrader(opts) {
+    // Thinking blocks are withheld; the blocks after them are renumbered so that the
+    // client sees a consistent message (its SDK indexes content by these numbers).
+    const withheld = new Set<number>();
+    const renumbered = new Map<number, number>();
+    return (e) => {
+      if (!opts.withholdReasoning) return e;
+      if (e.event !== 'content_block_start' && e.event !== 'content_block_delta' && e.event !== 'content_block_stop') return e;
+      let ev: { index?: unknown; content_block?: { type?: unknown } };
+      try {
+        ev = JSON.parse(e.data) as typeof ev;
+      } catch {
+        return e;
+      }
+      if (typeof ev.index !== 'number') return e;
+      if (e.event === 'content_block_start') {
+        const type = ev.content_block?.type;
+        if (type === 'thinking' || type === 'redacted_thinking') {
+          withheld.add(ev.index);
+          return null;
+        }
+        renumbered.set(ev.index, renumbered.size);
+      }
+      if (withheld.has(ev.index)) return null;
+      const to = renumbered.get(ev.index) ?? ev.index;
+      if (to === ev.index) return e;
+      ev.index = to;
+      return { event: e.event, data: JSON.stringify(ev) };
+    };
+  },
   degradeResponse(body, opts) {
     if (!opts.withholdReasoning || !Array.isArray(body.content)) return body;
     body.content = (body.content as Block[]).filter((b) => b?.type !== 'thinking' && b?.type !== 'redacted_thinking');

@@ -1,7 +1,9 @@
 /**
  * Output countermeasures for accounts the policy degrades: less useful for training a copy,
- * barely noticed by an honest user. Request-side caps live in each dialect; here the
- * response side: reasoning withheld, and a hook for a per-account output watermark.
+ * barely noticed by an honest user. Request-side caps live in each dialect, and so does
+ * the filter that withholds reasoning from streams; here the unstreamed response side:
+ * reasoning withheld, and a hook for a per-account output watermark (applied to whole
+ * texts, so not to streams, whose text is never held whole).
  */
 import type { DegradeOptions, Dialect } from './dialect.js';
 

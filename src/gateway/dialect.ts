@@ -21,6 +21,13 @@ export const ERROR_STATUS: Record<GatewayErrorCode, number> = {
   unavailable: 503,
 };
 
+/** An SSE event written back as a frame. */
+export function sseFrame(e: SseEvent): string {
+  let out = e.event !== null ? `event: ${e.event}\n` : '';
+  for (const line of e.data.split('\n')) out += `data: ${line}\n`;
+  return out + '\n';
+}
+
 /** Rebuilds the non-streamed response object from the events of a streamed one. */
 export interface StreamAccumulator {
   add(e: SseEvent): void;
@@ -43,5 +50,10 @@ export interface Dialect {
   degradeRequest(body: Record<string, unknown>, opts: DegradeOptions): Record<string, unknown>;
   /** Response-side countermeasures on an unstreamed response. */
   degradeResponse(body: Record<string, unknown>, opts: DegradeOptions): Record<string, unknown>;
+  /**
+   * Response-side countermeasures on a stream: a filter, one per response, that gives each
+   * event as it is to be sent on, or null to withhold it.
+   */
+  streamDegrader(opts: DegradeOptions): (e: SseEvent) => SseEvent | null;
   toExchange(logLine: Record<string, unknown>): Result<Exchange[], string>;
 }

@@ -88,3 +88,24 @@ test('gateway analyses a streamed OpenAI exchange with the reassembled response'
   assert.ok(verdict && verdict.exchanges >= 1);
   assert.ok(seen.length > 1, 'the answer came in several chunks');
 });
+
+test('degraded openai account gets a stream without reasoning deltas', async () => {
+  const ask = async () => {
+    const stream = await client.chat.completions.create({ model: 'thinker', messages: user, stream: true });
+    let content = '';
+    let reasoning = '';
+    for await (const c of stream) {
+      const d = c.choices[0]?.delta as { content?: string | null; reasoning_content?: string } | undefined;
+      content += d?.content ?? '';
+      reasoning += d?.reasoning_content ?? '';
+    }
+    return { content, reasoning };
+  };
+  assert.equal((await ask()).reasoning, 'step one, step two', 'the stub reasons when not degraded');
+  await gw.state.setOverride('acct_alice', 'degrade');
+  try {
+    assert.deepEqual(await ask(), { content: 'Hello from the stub', reasoning: '' });
+  } finally {
+    await gw.state.setOverride('acct_alice', null);
+  }
+});

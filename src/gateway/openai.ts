@@ -97,6 +97,33 @@ export const openaiDialect: Dialect = {
     if (opts.withholdReasoning && 'reasoning_effort' in body) body.reasoning_effort = 'low';
     return body;
   },
+  streamDegrader(opts) {
+    return (e) => {
+      if (!opts.withholdReasoning || e.data === '[DONE]') return e;
+      let chunk: { choices?: { delta?: Record<string, unknown>; finish_reason?: unknown }[]; usage?: unknown };
+      try {
+        chunk = JSON.parse(e.data) as typeof chunk;
+      } catch {
+        return e;
+      }
+      if (!Array.isArray(chunk.choices)) return e;
+      let changed = false;
+      for (const ch of chunk.choices) {
+        const d = ch?.delta;
+        if (!d) continue;
+        for (const k of ['reasoning_content', 'reasoning']) {
+          if (k in d) {
+            delete d[k];
+            changed = true;
+          }
+        }
+      }
+      if (!changed) return e;
+      // A chunk that carried only reasoning is withheld whole: even empty, it would show when the model thinks.
+      const empty = chunk.usage == null && chunk.choices.every((ch) => (ch.delta === undefined || Object.keys(ch.delta).length === 0) && ch.finish_reason == null);
+      return empty ? null : { event: e.event, data: JSON.stringify(chunk) };
+    };
+  },
   degradeResponse(body, opts) {
     if (!opts.withholdReasoning || !Array.isArray(body.choices)) return body;
     for (const ch of body.choices as any[]) {

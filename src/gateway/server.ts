@@ -11,7 +11,7 @@ import { Pool } from 'undici';
 import type { Logger } from 'pino';
 import { resolveCaller } from './accounts.js';
 import type { GatewayConfig } from './config.js';
-import { ERROR_STATUS, type Dialect, type GatewayErrorCode, type StreamAccumulator } from './dialect.js';
+import { ERROR_STATUS, sseFrame, type Dialect, type GatewayErrorCode, type StreamAccumulator } from './dialect.js';
 import { openaiDialect } from './openai.js';
 import { anthropicDialect } from './anthropic.js';
 import { ActionSchema, decide, type Decision } from './policy.js';
@@ -344,11 +344,24 @@ export class Gateway {
         overhead += performance.now() - headersAt;
         const reader = streaming ? new SseReader() : null;
         if (streaming) acc = dialect.accumulator();
+        // A degraded stream is re-framed event by event; any other passes as it came.
+        const filter = streaming && degrade && status === 200 ? dialect.streamDegrader(this.config.policy.degrade) : null;
         for await (const chunk of up.body as AsyncIterable<Buffer>) {
-          if (reader && acc) for (const e of reader.push(chunk)) acc.add(e);
-          else if (responseBytes < MAX_LOGGED_RESPONSE) responseChunks.push(chunk);
+          let out: Buffer | string = chunk;
+          if (reader && acc) {
+            const events = reader.push(chunk);
+            if (filter) out = '';
+            for (const e of events) {
+              acc.add(e);
+              if (filter) {
+                const kept = filter(e);
+                if (kept) out += sseFrame(kept);
+              }
+            }
+          } else if (responseBytes < MAX_LOGGED_RESPONSE) responseChunks.push(chunk);
           responseBytes += chunk.length;
-          if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+          if (out.length === 0) continue;
+          if (!res.write(out)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
         }
         res.end();
         complete = true;

@@ -63,6 +63,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   const summary: IngestSummary = { read: 0, inserted: 0, duplicates: 0, bad: 0, resumed: [], skipped: [] };
   let quarantine: WriteStream | null = null;
   let batches = 0;
+  let inFlight: Promise<void> | null = null;
   const setAside = (b: BadRecord): void => {
     if (opts.quarantinePath) {
       quarantine ??= createWriteStream(opts.quarantinePath, { flags: 'a' });
@@ -82,15 +83,25 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
       let rows: ExchangeFeatures[] = [];
       let bad: BadRecord[] = [];
       let lastLine = skipLines;
+      // One batch at a time is in the store's hands while the next is read and computed:
+      // the store inserts on its own threads, so reading need not wait for it. Batches still
+      // commit one after another, in order, each with its checkpoint.
       const flush = async (done: boolean): Promise<void> => {
-        const out = await opts.store.append(rows, bad, { source, line: lastLine, done });
-        summary.inserted += out.inserted;
-        summary.duplicates += out.duplicates;
+        const batch = { rows, bad, line: lastLine };
         rows = [];
         bad = [];
-        batches++;
-        if (opts.killAfterBatches !== undefined && batches >= opts.killAfterBatches) process.kill(process.pid, 'SIGKILL');
-        opts.onProgress?.({ phase: 'ingest', file: input, done: summary.read, bad: summary.bad, duplicates: summary.duplicates });
+        if (inFlight) await inFlight;
+        const committed = opts.store.append(batch.rows, batch.bad, { source, line: batch.line, done }).then((out) => {
+          summary.inserted += out.inserted;
+          summary.duplicates += out.duplicates;
+          batches++;
+          if (opts.killAfterBatches !== undefined && batches >= opts.killAfterBatches) process.kill(process.pid, 'SIGKILL');
+          opts.onProgress?.({ phase: 'ingest', file: input, done: summary.read, bad: summary.bad, duplicates: summary.duplicates });
+        });
+        // Handled here so that a failure is not reported as unhandled before it is awaited.
+        committed.catch(() => {});
+        inFlight = committed;
+        if (done) await committed;
       };
       for await (const item of readExchanges(input, { format: opts.format ?? 'auto', skipLines })) {
         if (item.kind === 'exchange') {
@@ -108,6 +119,8 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
       await flush(true);
     }
   } finally {
+    // A failed read must not leave a batch being written while the caller closes the store.
+    await (inFlight as Promise<void> | null)?.catch(() => {});
     const q = quarantine as WriteStream | null;
     if (q) await new Promise<void>((resolve) => q.end(resolve));
   }
