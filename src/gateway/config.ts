@@ -38,7 +38,11 @@ export function parseConfig(value: unknown): ConfigResult {
   return { ok: false, error: `Cannot read gateway config: "${issue?.path.join('.') ?? ''}" ${issue?.message ?? 'is invalid'}` };
 }
 
-export function loadConfigFile(path: string): ConfigResult {
+/**
+ * Reads a config file and lays `overrides` (the command line's flags) over it, so that a
+ * reload keeps what the flags said.
+ */
+export function loadConfigFile(path: string, overrides: Record<string, unknown> = {}): ConfigResult {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -51,7 +55,8 @@ export function loadConfigFile(path: string): ConfigResult {
   } catch (e) {
     return { ok: false, error: `Cannot parse gateway config "${path}": ${(e as Error).message}` };
   }
-  return parseConfig(value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: `Cannot read gateway config "${path}": it must be a JSON object` };
+  return parseConfig({ ...(value as Record<string, unknown>), ...overrides });
 }
 
 /** The admin token from DISTILLWATCH_ADMIN_TOKEN or the file DISTILLWATCH_ADMIN_TOKEN_FILE names. */

@@ -26,6 +26,8 @@ export interface StartOptions {
   detectorParams?: Partial<DetectorParams>;
   /** Reloaded on SIGHUP and when the file changes. */
   configPath?: string;
+  /** Laid over the file on every reload (the command line's flags). */
+  configOverrides?: Record<string, unknown>;
 }
 
 export interface RunningGateway {
@@ -106,7 +108,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   let watcher: FSWatcher | null = null;
   const reload = () => {
     if (!opts.configPath) return;
-    const r = loadConfigFile(opts.configPath);
+    const r = loadConfigFile(opts.configPath, opts.configOverrides);
     if (!r.ok) return logger.error({ err: r.error }, 'config not reloaded');
     gateway!.reload(r.config);
     logger.info('config reloaded');
