@@ -24,6 +24,11 @@ export const GatewayConfigSchema = z.object({
   logPrompts: z.boolean().default(false),
   ipHashKey: z.string().optional(),
   linkIntervalMs: z.number().int().positive().default(5_000),
+  /**
+   * How often in-flight streams are checked against their account's standing. Changes are
+   * pushed to every replica at once; this is the safety net for a push that is lost.
+   */
+  flightRecheckMs: z.number().int().positive().default(2_000),
   policy: PolicySchema.default(PolicySchema.parse({})),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;

@@ -43,6 +43,38 @@ test('a block made on one replica is enforced by the other', async () => {
   await ask(b, 'sk-alice-0001');
 });
 
+test('a block made on one replica cuts the account\'s stream in flight on the other at once', async () => {
+  // The safety-net timer is set far beyond the test: only the push can cut the stream.
+  const c = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'c', flightRecheckMs: 600_000 }));
+  try {
+    const client = new OpenAI({ apiKey: 'sk-bob-0002', baseURL: c.url + '/v1', maxRetries: 0 });
+    // Read once first, so that replica c holds a copy of the standing that the push must drop.
+    await client.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] });
+    const stream = await client.chat.completions.create({ model: 'slow-stream', messages: [{ role: 'user', content: 'long' }], stream: true });
+    let pieces = 0;
+    let blockedAt = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const _ of stream) {
+          if (++pieces === 3) {
+            const put = await request(a.url + '/admin/accounts/acct_bob', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ override: 'block' }) });
+            await put.body.dump();
+            blockedAt = performance.now();
+          }
+        }
+      })(),
+      /blocked/,
+    );
+    const cutAfter = performance.now() - blockedAt;
+    assert.ok(pieces < 100, `cut after ${pieces} pieces`);
+    assert.ok(cutAfter < 500, `cut ${cutAfter.toFixed(0)} ms after the block`);
+    await assert.rejects(client.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] }), (e: unknown) => e instanceof OpenAI.PermissionDeniedError);
+  } finally {
+    await a.state.setOverride('acct_bob', null);
+    await c.close();
+  }
+});
+
 test('a throttled campaign member shares one token bucket across replicas', async () => {
   await a.state.setRisk('acct_bob', 0.3, 'cmp_shared');
   let served = 0;

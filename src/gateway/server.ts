@@ -104,8 +104,12 @@ export class Gateway {
         else res.destroy();
       });
     });
-    // A block decided by another replica reaches in-flight streams here within half a second.
-    this.watch = setInterval(() => void this.recheckFlights(), 500);
+    // A change of standing, made here or by another replica, is checked against the
+    // account's streams in flight at once; the timer catches a change whose push was lost.
+    deps.state.onChange((accountId) => {
+      if (this.flights.has(accountId)) void this.recheckAccount(accountId);
+    });
+    this.watch = setInterval(() => void this.recheckFlights(), deps.config.flightRecheckMs);
     this.watch.unref();
   }
 
@@ -222,11 +226,13 @@ export class Gateway {
     return set.size;
   }
 
+  private async recheckAccount(accountId: string): Promise<void> {
+    const standing = await this.deps.state.standing(accountId);
+    if (decide(this.config.policy, accountId, standing).action === 'block') this.cutAccount(accountId, 'blocked');
+  }
+
   private async recheckFlights(): Promise<void> {
-    for (const accountId of [...this.flights.keys()]) {
-      const standing = await this.deps.state.standing(accountId);
-      if (decide(this.config.policy, accountId, standing).action === 'block') this.cutAccount(accountId, 'blocked');
-    }
+    for (const accountId of [...this.flights.keys()]) await this.recheckAccount(accountId);
   }
 
   private async admit(accountId: string, dialect: Dialect, res: ServerResponse): Promise<Decision | null> {

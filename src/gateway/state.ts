@@ -24,6 +24,8 @@ export interface GatewayState {
   requestCount(accountId: string): Promise<number>;
   /** False while the shared backend is unreachable (local fallback in use). */
   available(): boolean;
+  /** Told of every change to an account's standing, made here or, when shared, by any replica. */
+  onChange(listener: (accountId: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,18 @@ export class MemoryState implements GatewayState {
   private readonly accounts = new Map<string, AccountStanding>();
   private readonly buckets = new Map<string, BucketState>();
   private readonly counts = new Map<string, number>();
+  private readonly listeners: ((accountId: string) => void)[] = [];
+
+  onChange(listener: (accountId: string) => void): void {
+    this.listeners.push(listener);
+  }
+  /** Drops what is known of an account's standing (the shared state changed it). */
+  forget(id: string): void {
+    this.accounts.delete(id);
+  }
+  private changed(id: string): void {
+    for (const l of this.listeners) l(id);
+  }
 
   private get(id: string): AccountStanding {
     let s = this.accounts.get(id);
@@ -71,12 +85,15 @@ export class MemoryState implements GatewayState {
     const s = this.get(id);
     s.risk = risk;
     s.campaignId = campaignId;
+    this.changed(id);
   }
   async setOverride(id: string, action: Action | null): Promise<void> {
     this.get(id).override = action;
+    this.changed(id);
   }
   async setBlocked(id: string, blocked: boolean): Promise<void> {
     this.get(id).blocked = blocked;
+    this.changed(id);
   }
   async countRequest(id: string): Promise<number> {
     const n = (this.counts.get(id) ?? 0) + 1;
@@ -111,20 +128,40 @@ export interface RedisStateOptions {
   prefix?: string;
   /** Called when Redis becomes unreachable or comes back. */
   onAvailability?: (up: boolean) => void;
+  /**
+   * How long a standing read from Redis is reused without asking again. Changes made by any
+   * replica are pushed (pub/sub) and drop the copy at once; this bounds staleness only if
+   * a push is lost, e.g. across a reconnect.
+   * @default 1000
+   */
+  cacheMs?: number;
 }
+
+/** Most standings kept locally; beyond, the copies are dropped and read again. */
+const MAX_CACHED = 100_000;
 
 type RedisWithTake = Redis & { dwTake(key: string, rate: number, burst: number, now: number): Promise<number> };
 
 export class RedisState implements GatewayState {
   private readonly redis: RedisWithTake;
+  /** A second connection: one that subscribes can send nothing else. */
+  private readonly sub: Redis;
   private readonly local = new MemoryState();
   private readonly prefix: string;
+  private readonly channel: string;
   private up = false;
+  private subscribed = false;
   private readonly onAvailability: ((up: boolean) => void) | undefined;
+  private readonly cacheMs: number;
+  private readonly cache = new Map<string, { standing: AccountStanding; at: number }>();
+  private readonly listeners: ((accountId: string) => void)[] = [];
 
   constructor(opts: RedisStateOptions) {
     this.prefix = opts.prefix ?? 'dw:';
+    this.channel = this.prefix + 'changed';
+    this.cacheMs = opts.cacheMs ?? 1000;
     this.onAvailability = opts.onAvailability;
+    const retryStrategy = (times: number) => Math.min(times * 100, 1000);
     // No offline queue and one retry: a request must not wait on a dead Redis.
     this.redis = new Redis(opts.url, {
       enableOfflineQueue: false,
@@ -132,13 +169,41 @@ export class RedisState implements GatewayState {
       connectTimeout: 500,
       commandTimeout: 250,
       lazyConnect: false,
-      retryStrategy: (times) => Math.min(times * 100, 1000),
+      retryStrategy,
     }) as RedisWithTake;
     this.redis.defineCommand('dwTake', { numberOfKeys: 1, lua: TAKE_LUA });
     this.redis.on('ready', () => this.mark(true));
     this.redis.on('error', () => this.mark(false));
     this.redis.on('end', () => this.mark(false));
     this.redis.on('close', () => this.mark(false));
+    // ioredis subscribes again by itself after a reconnect; pushes sent meanwhile are lost,
+    // so copies are dropped whenever the subscription is not known to be live.
+    this.sub = new Redis(opts.url, { connectTimeout: 500, lazyConnect: false, retryStrategy });
+    this.sub.on('error', () => this.unsubscribed());
+    this.sub.on('close', () => this.unsubscribed());
+    this.sub.on('message', (_channel: string, id: string) => {
+      this.cache.delete(id);
+      for (const l of this.listeners) l(id);
+    });
+    this.sub.on('ready', () => {
+      this.sub.subscribe(this.channel).then(
+        () => {
+          this.cache.clear();
+          this.subscribed = true;
+        },
+        () => this.unsubscribed(),
+      );
+    });
+  }
+
+  private unsubscribed(): void {
+    this.subscribed = false;
+    this.cache.clear();
+  }
+
+  onChange(listener: (accountId: string) => void): void {
+    this.listeners.push(listener);
+    this.local.onChange(listener);
   }
 
   /** Resolves once connected, or rejects after `ms`. */
@@ -174,15 +239,25 @@ export class RedisState implements GatewayState {
   }
 
   async standing(id: string): Promise<AccountStanding> {
+    const cacheable = this.up && this.subscribed;
+    if (cacheable) {
+      const c = this.cache.get(id);
+      if (c !== undefined && Date.now() - c.at < this.cacheMs) return { ...c.standing };
+    }
     return this.orLocal(async () => {
       const [risk, campaign, override, blocked] = await this.redis.hmget(this.key('acct', id), 'risk', 'campaign', 'override', 'blocked');
       const o = ActionSchema.safeParse(override);
-      return {
+      const standing: AccountStanding = {
         risk: risk ? Number(risk) : 0,
         campaignId: campaign || null,
         override: o.success ? o.data : null,
         blocked: blocked === '1',
       };
+      if (cacheable && this.subscribed) {
+        if (this.cache.size >= MAX_CACHED) this.cache.clear();
+        this.cache.set(id, { standing, at: Date.now() });
+      }
+      return { ...standing };
     }, () => this.local.standing(id));
   }
   async take(key: string, bucket: Bucket, now = Date.now()): Promise<boolean> {
@@ -191,23 +266,25 @@ export class RedisState implements GatewayState {
       () => this.local.take(key, bucket, now),
     );
   }
+  /** Writes an account's fields and tells every replica (this one included) that it changed. */
+  private async write(id: string, fields: Record<string, string>): Promise<void> {
+    this.cache.delete(id);
+    await this.orLocal(async () => {
+      await this.redis.multi().hset(this.key('acct', id), fields).publish(this.channel, id).exec();
+    }, async () => {});
+  }
+  // The local copy is written too, with its listeners: it serves while Redis is away.
   async setRisk(id: string, risk: number, campaignId: string | null): Promise<void> {
     await this.local.setRisk(id, risk, campaignId);
-    await this.orLocal(async () => {
-      await this.redis.hset(this.key('acct', id), 'risk', String(risk), 'campaign', campaignId ?? '');
-    }, async () => {});
+    await this.write(id, { risk: String(risk), campaign: campaignId ?? '' });
   }
   async setOverride(id: string, action: Action | null): Promise<void> {
     await this.local.setOverride(id, action);
-    await this.orLocal(async () => {
-      await this.redis.hset(this.key('acct', id), 'override', action ?? '');
-    }, async () => {});
+    await this.write(id, { override: action ?? '' });
   }
   async setBlocked(id: string, blocked: boolean): Promise<void> {
     await this.local.setBlocked(id, blocked);
-    await this.orLocal(async () => {
-      await this.redis.hset(this.key('acct', id), 'blocked', blocked ? '1' : '0');
-    }, async () => {});
+    await this.write(id, { blocked: blocked ? '1' : '0' });
   }
   async countRequest(id: string): Promise<number> {
     const n = await this.local.countRequest(id);
@@ -220,6 +297,7 @@ export class RedisState implements GatewayState {
     return this.up;
   }
   async close(): Promise<void> {
+    this.sub.disconnect();
     this.redis.disconnect();
   }
 }
