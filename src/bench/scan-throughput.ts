@@ -24,20 +24,27 @@ interface ChildResult {
   ingestSeconds: number;
   detectSeconds: number;
   maxRssMb: number;
+  /** The JS heap alone (engine, batches): RSS minus it is mostly DuckDB's buffer pool and index. */
+  maxHeapMb: number;
 }
 
 async function child(file: string, db: string): Promise<void> {
   rmSync(db, { force: true });
   rmSync(db + '.wal', { force: true });
   const store = await openDuckDbStore(db);
+  let maxHeap = 0;
+  const sampler = setInterval(() => {
+    maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed);
+  }, 100);
   let t = process.hrtime.bigint();
   const summary = await ingest({ inputs: [file], store });
   const ingestSeconds = Number(process.hrtime.bigint() - t) / 1e9;
   t = process.hrtime.bigint();
   await detect({ store });
   const detectSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+  clearInterval(sampler);
   await store.close();
-  const out: ChildResult = { exchanges: summary.read, ingestSeconds, detectSeconds, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  const out: ChildResult = { exchanges: summary.read, ingestSeconds, detectSeconds, maxRssMb: process.resourceUsage().maxRSS / 1024, maxHeapMb: maxHeap / 1e6 };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
@@ -107,16 +114,16 @@ async function main(): Promise<void> {
   process.stderr.write('measuring the scan\n');
   const full = runChild(file, join(dir, 'bench.duckdb'));
 
-  const mem: { exchanges: number; maxRssMb: number }[] = [];
+  const mem: { exchanges: number; maxRssMb: number; maxHeapMb: number }[] = [];
   for (const frac of [0.25, 0.5]) {
     const n = Math.round(bare.lines * frac);
     const part = join(dir, `head-${n}.jsonl`);
     await head(file, n, part);
     const r = runChild(part, join(dir, `bench-${n}.duckdb`));
-    mem.push({ exchanges: r.exchanges, maxRssMb: r.maxRssMb });
+    mem.push({ exchanges: r.exchanges, maxRssMb: r.maxRssMb, maxHeapMb: r.maxHeapMb });
     rmSync(part, { force: true });
   }
-  mem.push({ exchanges: full.exchanges, maxRssMb: full.maxRssMb });
+  mem.push({ exchanges: full.exchanges, maxRssMb: full.maxRssMb, maxHeapMb: full.maxHeapMb });
 
   const bareRate = bare.lines / bare.seconds;
   const scanSeconds = full.ingestSeconds + full.detectSeconds;
@@ -129,6 +136,7 @@ async function main(): Promise<void> {
     `  ingest:          ${Math.round(ingestRate)} exchanges/s (${full.ingestSeconds.toFixed(1)} s) = ${((100 * ingestRate) / bareRate).toFixed(1)}% of bare JSON.parse`,
     `  detect:          ${Math.round(full.exchanges / full.detectSeconds)} exchanges/s (${full.detectSeconds.toFixed(1)} s)`,
     `peak RSS by input size: ${mem.map((m) => `${m.exchanges} → ${Math.round(m.maxRssMb)} MB`).join(', ')}`,
+    `peak JS heap by input size: ${mem.map((m) => `${m.exchanges} → ${Math.round(m.maxHeapMb)} MB`).join(', ')}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   process.stdout.write(JSON.stringify({ bare, full, mem }) + '\n');

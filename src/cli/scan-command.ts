@@ -27,6 +27,7 @@ export interface ScanCommandOptions {
   summary: boolean;
   batchSize?: number;
   dbMemory?: string;
+  workers?: number;
 }
 
 export function loadParams(path: string | undefined): Partial<DetectorParams> | undefined {
@@ -79,6 +80,7 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
       quarantinePath: o.quarantine ?? join(dirname(resolve(o.out)), 'quarantine.jsonl'),
       onProgress: progress.update,
       ...(o.batchSize ? { batchSize: o.batchSize } : {}),
+      ...(o.workers !== undefined ? { featureWorkers: o.workers } : {}),
       ...(process.env['DISTILLWATCH_FAILPOINT_KILL_AFTER_BATCHES'] ? { killAfterBatches: Number(process.env['DISTILLWATCH_FAILPOINT_KILL_AFTER_BATCHES']) } : {}),
     });
     progress.stop();

@@ -1,5 +1,5 @@
 /** The ingest stage: input files in, canonical exchanges and bad records out. */
-export { ADAPTERS, readExchanges, readExchangeBatches, type ReadExchangesOptions, type ReadItem } from './read.js';
+export { ADAPTERS, readExchanges, readExchangeBatches, RecordReader, type ReadExchangesOptions, type ReadItem } from './read.js';
 export { readLines, readLineBatches, splitLines, InputError, DEFAULT_MAX_LINE_BYTES, type LineItem, type ReadLinesOptions } from './lines.js';
 export { sourceKey, STDIN_KEY } from './source.js';
 export { detectFormat, isFormatOption, FORMATS, type Format, type FormatOption } from './detect.js';

@@ -67,8 +67,12 @@ export const ADAPTERS: Readonly<Record<Format, Adapter>> = {
   otel: fromOtel,
 };
 
-/** Turns line items into read items; holds the per-file state (the detected format). */
-class RecordReader {
+/**
+ * Turns line items into read items; holds the per-file state (the detected format). Once
+ * the format is known, the lines that follow can be read by any number of readers made
+ * with that format, in parallel, with the same outcome.
+ */
+export class RecordReader {
   private format: Format | null;
   private readonly file: string;
   private readonly shown: string;
@@ -77,6 +81,11 @@ class RecordReader {
     this.file = path === '-' ? 'stdin' : path;
     this.shown = path === '-' ? 'stdin' : `"${path}"`;
     this.format = format === 'auto' ? null : format;
+  }
+
+  /** The input's format: given, or detected from its first parseable record; null before. */
+  get knownFormat(): Format | null {
+    return this.format;
   }
 
   read(item: LineItem, out: ReadItem[]): void {

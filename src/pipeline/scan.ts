@@ -10,11 +10,12 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ScanReport } from '../core/report.js';
 import { DetectionEngine } from '../detect/engine.js';
 import type { DetectorParams } from '../detect/params.js';
-import { readExchanges } from '../ingest/read.js';
 import type { FormatOption } from '../ingest/detect.js';
 import { sourceKey } from '../ingest/source.js';
 import { buildReport } from '../report/build.js';
-import { computeFeatures, type FeatureOptions } from '../signals/features.js';
+import type { FeatureOptions } from '../signals/features.js';
+import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
+import { ingestBatches } from './ingest-batches.js';
 import type { ExchangeFeatures } from '../core/features.js';
 import type { BadRecord, Store } from '../store/store.js';
 
@@ -39,6 +40,12 @@ export interface ScanOptions {
   quarantinePath?: string;
   batchSize?: number;
   onProgress?: (p: ScanProgress) => void;
+  /**
+   * Worker threads that read, validate and compute features while this thread reads the
+   * input and writes the store; 0 does it all here.
+   * @default one per core but one, at least one
+   */
+  featureWorkers?: number;
   /** Stop after ingest (for loading data without detection). */
   ingestOnly?: boolean;
   /**
@@ -64,6 +71,8 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   let quarantine: WriteStream | null = null;
   let batches = 0;
   let inFlight: Promise<void> | null = null;
+  const workers = opts.featureWorkers ?? defaultFeatureWorkers();
+  const pool = workers > 0 ? new FeaturePool(workers) : null;
   const setAside = (b: BadRecord): void => {
     if (opts.quarantinePath) {
       quarantine ??= createWriteStream(opts.quarantinePath, { flags: 'a' });
@@ -103,24 +112,27 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         inFlight = committed;
         if (done) await committed;
       };
-      for await (const item of readExchanges(input, { format: opts.format ?? 'auto', skipLines })) {
-        if (item.kind === 'exchange') {
-          rows.push(computeFeatures(item.exchange, opts.features));
-          summary.read++;
-          lastLine = item.line;
-        } else {
-          bad.push(item.bad);
-          setAside(item.bad);
-          summary.bad++;
-          lastLine = item.bad.line;
+      for await (const items of ingestBatches(input, { format: opts.format ?? 'auto', skipLines, pool, ...(opts.features ? { features: opts.features } : {}) })) {
+        for (const item of items) {
+          if (item.kind === 'row') {
+            rows.push(item.row);
+            summary.read++;
+            lastLine = item.line;
+          } else {
+            bad.push(item.bad);
+            setAside(item.bad);
+            summary.bad++;
+            lastLine = item.bad.line;
+          }
+          if (rows.length + bad.length >= batchSize) await flush(false);
         }
-        if (rows.length + bad.length >= batchSize) await flush(false);
       }
       await flush(true);
     }
   } finally {
     // A failed read must not leave a batch being written while the caller closes the store.
     await (inFlight as Promise<void> | null)?.catch(() => {});
+    await pool?.close();
     const q = quarantine as WriteStream | null;
     if (q) await new Promise<void>((resolve) => q.end(resolve));
   }

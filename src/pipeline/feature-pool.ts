@@ -1,0 +1,60 @@
+/**
+ * Feature workers: the scan's per-exchange work (parse, validate, features: most of the
+ * ingest's CPU) spread over worker threads, while the scan's own thread reads the input
+ * and writes the store. Batches go out round robin and come back by sequence number.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { FeaturizeAnswer, FeaturizeRequest, Ingested } from './featurize.js';
+
+const WORKER_URL = new URL('./feature-worker.js', import.meta.url);
+
+/** One worker per core but the one the scan's thread (reading, storing) keeps busy. */
+export function defaultFeatureWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+export class FeaturePool {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, { resolve: (items: Ingested[]) => void; reject: (e: Error) => void }>();
+  private seq = 0;
+  private failure: Error | null = null;
+  private closing = false;
+
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`Cannot start ${size} feature workers: give a whole number of at least 1`);
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(WORKER_URL);
+      w.on('message', (a: FeaturizeAnswer) => {
+        const p = this.waiting.get(a.seq);
+        this.waiting.delete(a.seq);
+        p?.resolve(a.items);
+      });
+      w.on('error', (e) => this.fail(new Error(`A feature worker failed: ${e.message}`)));
+      w.on('exit', (code) => {
+        if (!this.closing) this.fail(new Error(`A feature worker exited with code ${code}`));
+      });
+      this.workers.push(w);
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failure ??= e;
+    for (const p of this.waiting.values()) p.reject(e);
+    this.waiting.clear();
+  }
+
+  run(req: Omit<FeaturizeRequest, 'seq'>): Promise<Ingested[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const seq = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(seq, { resolve, reject });
+      this.workers[seq % this.workers.length]!.postMessage({ ...req, seq } satisfies FeaturizeRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
