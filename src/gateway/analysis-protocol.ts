@@ -16,7 +16,9 @@ export interface AnalysisSettings extends RecordOptions {
 export type ToWorker =
   | { type: 'record'; batch: number; requests: FinishedRequest[] }
   | { type: 'verdict'; query: number; accountId: string }
-  | { type: 'link'; query: number };
+  | { type: 'link'; query: number }
+  /** The policy was reloaded: publish standings from this risk on. */
+  | { type: 'publish-risk'; risk: number };
 
 export type FromWorker =
   | { type: 'recorded'; batch: number; rows: ExchangeFeatures[]; logs: ExchangeLogFields[]; failures: { id: string; account: string; error: string }[] }

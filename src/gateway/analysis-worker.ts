@@ -49,5 +49,8 @@ port.on('message', (m: ToWorker) => {
       online.link();
       send({ type: 'linked', query: m.query });
       return;
+    case 'publish-risk':
+      online.publishRisk = m.risk;
+      return;
   }
 });

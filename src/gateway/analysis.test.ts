@@ -4,6 +4,7 @@ import type { ExchangeFeatures } from '../core/features.js';
 import { Analysis } from './analysis.js';
 import type { FinishedRequest } from './record.js';
 import { recordExchange } from './record.js';
+import { prepareSimulation } from '../traffic/simulate.js';
 
 const enc = new TextEncoder();
 
@@ -88,6 +89,45 @@ test('analysis worker: when it dies, a new one takes over and no exchange misses
     assert.equal(a.restarts, 1);
     assert.match(errors.join('\n'), /exited with code 70/);
     assert.deepEqual(rows.map((r) => r.id).sort(), Array.from({ length: 30 }, (_, i) => `gw_t_${i}`).sort());
+  } finally {
+    await a.close();
+  }
+});
+
+test('analysis worker: a policy reload that lowers the acting risk publishes standings it held back', { timeout: 60_000 }, async () => {
+  const sim = await prepareSimulation({ scenario: 'demo', seed: 1 });
+  const published = new Set<string>();
+  const a = new Analysis(
+    // Campaigns and lone accounts can never be flagged here: attackers stay suspicious.
+    { linkIntervalMs: 3_600_000, publishRisk: 1, logPrompts: false, params: { campaignConfidence: 1, aloneDistillationRisk: 1, minCampaignAccounts: 1_000_000 } },
+    { onRecorded: () => {}, onFailure: () => {}, onRisk: (u) => u.forEach((x) => published.add(x.accountId)), onWorkerError: (e) => assert.fail(e.message) },
+  );
+  try {
+    let n = 0;
+    for (const ex of sim.exchanges) {
+      const edge = { ts: ex.ts, client: ex.client ?? {}, account: ex.account ?? {}, ...(ex.org_id ? { org_id: ex.org_id } : {}) };
+      a.submit({
+        id: `gw_sim_${n++}`,
+        api: 'anthropic',
+        accountId: ex.account_id,
+        apiKeyId: 'key_' + ex.account_id,
+        body: enc.encode(JSON.stringify({ ...ex.request, model: ex.model, max_tokens: ex.request.max_tokens ?? 256 })),
+        response: null,
+        status: 200,
+        startedAt: Date.parse(ex.ts),
+        latencyMs: 100,
+        action: 'allow',
+        edgeHeader: JSON.stringify(edge),
+        ...(ex.client?.user_agent ? { userAgent: ex.client.user_agent } : {}),
+      });
+    }
+    await a.link();
+    assert.equal(published.size, 0, 'no suspicious account reaches a risk of 1');
+    a.setPublishRisk(0.5);
+    await a.link();
+    assert.ok(published.size > 0, 'suspicious accounts at or above 0.5 are published once the threshold is lowered');
+    const malicious = new Set(Object.entries(sim.truth.accounts).filter(([, t]) => t.operator).map(([id]) => id));
+    for (const id of published) assert.ok(malicious.has(id), `${id} is an attacker`);
   } finally {
     await a.close();
   }

@@ -44,7 +44,7 @@ export class Analysis {
   restarts = 0;
 
   constructor(
-    private readonly settings: AnalysisSettings,
+    private settings: AnalysisSettings,
     private readonly handlers: AnalysisHandlers,
   ) {
     this.worker = this.spawn();
@@ -139,6 +139,12 @@ export class Analysis {
     this.flush();
     const m = await this.ask({ type: 'verdict', query: ++this.query, accountId });
     return m.type === 'verdict' ? { verdict: m.verdict, observed: m.observed } : { verdict: null, observed: 0 };
+  }
+
+  /** From now on, standings from this risk on are published (a worker started later too). */
+  setPublishRisk(risk: number): void {
+    this.settings = { ...this.settings, publishRisk: risk };
+    this.post({ type: 'publish-risk', risk });
   }
 
   /** Runs linking now (tests, and operators who do not want to wait for the timer). */

@@ -29,8 +29,11 @@ export class OnlineDetector {
   private readonly timer: NodeJS.Timeout;
   private lastTs = 0;
   private pending: FlagEvent[] = [];
+  /** Below this risk an account's standing is not published; a policy reload moves it. */
+  publishRisk: number;
 
   constructor(private readonly opts: OnlineDetectorOptions) {
+    this.publishRisk = opts.publishRisk;
     // The engine's own event-time ticks would run linking inside observe(); a huge interval
     // leaves linking to the timer below.
     this.engine = new DetectionEngine({ params: { ...(opts.params ?? {}), linkIntervalMs: 1e15 }, onFlag: (e) => this.pending.push(e) });
@@ -56,7 +59,7 @@ export class OnlineDetector {
     }
     for (const v of this.engine.verdicts()) {
       if (v.flaggedAt !== null) continue;
-      if (v.risk >= this.opts.publishRisk) updates.push({ accountId: v.accountId, risk: v.risk, campaignId: v.campaignId });
+      if (v.risk >= this.publishRisk) updates.push({ accountId: v.accountId, risk: v.risk, campaignId: v.campaignId });
     }
     if (updates.length > 0) this.opts.publish(updates);
   }

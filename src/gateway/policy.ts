@@ -27,6 +27,11 @@ export const PolicySchema = z.object({
 });
 export type Policy = z.infer<typeof PolicySchema>;
 
+/** The lowest risk any rule acts on: standings below it need not be published. */
+export function lowestActingRisk(policy: Policy): number {
+  return Math.min(policy.flagRisk, policy.throttleRisk, policy.degradeRisk, policy.blockRisk);
+}
+
 /** What the gateway knows about one account when a request arrives. */
 export interface AccountStanding {
   risk: number;

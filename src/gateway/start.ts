@@ -14,6 +14,7 @@ import { Gateway } from './server.js';
 import { MemoryState, RedisState, type GatewayState } from './state.js';
 import type { Watermark } from './degrade.js';
 import type { DetectorParams } from '../detect/params.js';
+import { lowestActingRisk } from './policy.js';
 
 export interface StartOptions {
   config: GatewayConfig;
@@ -68,7 +69,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const analysis = new Analysis(
     {
       linkIntervalMs: config.linkIntervalMs,
-      publishRisk: config.policy.flagRisk,
+      publishRisk: lowestActingRisk(config.policy),
       logPrompts: config.logPrompts,
       ...(config.ipHashKey ? { ipHashKey: config.ipHashKey } : {}),
       ...(opts.detectorParams ? { params: opts.detectorParams } : {}),
@@ -111,6 +112,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const r = loadConfigFile(opts.configPath, opts.configOverrides);
     if (!r.ok) return logger.error({ err: r.error }, 'config not reloaded');
     gateway!.reload(r.config);
+    analysis.setPublishRisk(lowestActingRisk(r.config.policy));
     logger.info('config reloaded');
   };
   if (opts.configPath) {
