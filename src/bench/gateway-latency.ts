@@ -2,9 +2,10 @@
  * Gateway benchmark: the latency the gateway adds (p50, p99) at a fixed request rate, and
  * its throughput under a closed loop, side by side with a direct connection to the stub
  * upstream, with nginx as a plain reverse proxy, and with a bare Node proxy (the floor for
- * anything written on Node), all in one run on loopback.
+ * anything written on Node), all in one run on loopback. The gateway logs every exchange
+ * into a DuckDB store, as deployed; `--no-store` leaves the store out to show its share.
  *
- *   npm run bench:gateway -- [--rate 2000] [--seconds 5] [--warmup 2] [--concurrency 64]
+ *   npm run bench:gateway -- [--rate 2000] [--seconds 5] [--warmup 2] [--concurrency 64] [--no-store]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ const RATE = arg('rate', 2000);
 const SECONDS = arg('seconds', 5);
 const CONCURRENCY = arg('concurrency', 64);
 const WARMUP = arg('warmup', 2);
+const WITH_STORE = !process.argv.includes('--no-store');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const STUB = `
@@ -193,7 +195,7 @@ http {
     await waitFor(bare, 'ready', 'the bare Node proxy');
 
     const gwPort = await freePort();
-    writeFileSync(join(dir, 'gateway.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, spoolDir: join(dir, 'spool') }));
+    writeFileSync(join(dir, 'gateway.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, spoolDir: join(dir, 'spool'), ...(WITH_STORE ? { storePath: join(dir, 'gateway.duckdb') } : {}) }));
     const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
     const gw = spawn(process.execPath, [main, 'gateway', '--config', join(dir, 'gateway.json'), '--listen', `127.0.0.1:${gwPort}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -210,7 +212,7 @@ http {
     results.gateway = await measure(`http://127.0.0.1:${gwPort}`);
 
     const f = (n: number) => n.toFixed(3);
-    process.stdout.write(`Fixed rate ${RATE} req/s for ${SECONDS} s after ${WARMUP} s of warm-up (latency), closed loop of ${CONCURRENCY} for ${SECONDS} s (throughput)\n`);
+    process.stdout.write(`Fixed rate ${RATE} req/s for ${SECONDS} s after ${WARMUP} s of warm-up (latency), closed loop of ${CONCURRENCY} for ${SECONDS} s (throughput); gateway ${WITH_STORE ? 'logging into a DuckDB store' : 'without a store'}\n`);
     process.stdout.write('target    p50 ms   p99 ms   achieved req/s   errors   throughput req/s\n');
     for (const [name, r] of Object.entries(results)) {
       process.stdout.write(`${name.padEnd(9)} ${f(r.p50).padStart(6)} ${f(r.p99).padStart(8)} ${r.rate.toFixed(0).padStart(16)} ${String(r.errors).padStart(8)} ${r.throughput.toFixed(0).padStart(18)}\n`);

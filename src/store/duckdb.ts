@@ -225,6 +225,9 @@ function describeValue(v: unknown): string {
 }
 
 /** Appends one value, checked against its column, so that a bad value names its field. */
+const STAGE_YIELD_MASK = 127;
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 function appendChecked(app: DuckDBAppender, kind: Kind, v: unknown): boolean {
   if (v === null || v === undefined) {
     if (kind.endsWith('?')) {
@@ -416,6 +419,9 @@ class DuckDbStore implements Store {
           }
         }
         app.endRow();
+        // Appending is synchronous: a live gateway's requests must not wait behind a whole
+        // batch (about 6 µs a row), so the event loop gets a turn every few hundred rows.
+        if ((r & STAGE_YIELD_MASK) === STAGE_YIELD_MASK) await yieldToEventLoop();
       }
       app.flushSync();
       failed = false;
