@@ -60,6 +60,7 @@ test('exchanges are logged to the store, and none is lost while the store is dow
   assert.ok(gw.log.spooled >= 20, `spooled ${gw.log.spooled}`);
   const metrics = await (await request(gw.url + '/metrics')).body.text();
   assert.match(metrics, /distillwatch_gateway_log_spooled [1-9]/);
+  assert.match(metrics, /nodejs_eventloop_lag_p99_seconds [0-9]/, 'the event loop, where added latency comes from, is watched');
   switchable.down = false;
   await gw.log.flush();
   const rows = (await allRows(duck)).filter((r) => r.model === 'm-spool');

@@ -1,5 +1,5 @@
 /** Prometheus metrics of one gateway replica, on its own registry (tests run several). */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -16,5 +16,11 @@ export class GatewayMetrics {
   readonly spooled = new Gauge({ name: 'distillwatch_gateway_log_spooled', help: 'Exchanges spooled to disk waiting for the store', registers: [this.registry] });
   readonly redisUp = new Gauge({ name: 'distillwatch_gateway_redis_up', help: '1 when the shared state (Redis) is reachable, 0 when serving on local state; absent when single-node', registers: [this.registry] });
   readonly streamsCut = new Counter({ name: 'distillwatch_gateway_streams_cut_total', help: 'In-flight streams ended because their account was blocked', registers: [this.registry] });
+  constructor() {
+    // The process's own figures (CPU, memory, GC, event-loop delay): a slow event loop is
+    // what turns into added latency, so it is watched beside it, sampled every millisecond
+    // (the figures include that millisecond).
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1 });
+  }
   readonly clientAborts = new Counter({ name: 'distillwatch_gateway_client_aborts_total', help: 'Requests the client abandoned before the response ended', registers: [this.registry] });
 }
