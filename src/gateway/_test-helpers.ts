@@ -63,7 +63,7 @@ async function openaiAnswer(body: any, res: ServerResponse, stub: StubUpstream):
     res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }));
     res.write(chunk({}, 'tool_calls'));
   } else {
-    const pieces = model === 'slow-stream' ? Array.from({ length: 100 }, (_, i) => `word${i} `) : ['Hello', ' from', ' the', ' stub'];
+    const pieces = streamPieces(model);
     res.write(chunk({ role: 'assistant', content: '' }));
     if (model === 'thinker') for (const r of ['step one,', ' step two']) res.write(chunk({ reasoning_content: r }));
     for (const p of pieces) {
@@ -75,6 +75,13 @@ async function openaiAnswer(body: any, res: ServerResponse, stub: StubUpstream):
   }
   res.end('data: [DONE]\n\n');
   void stub;
+}
+
+/** How a stub stream cuts its answer: by words, or (`split-words`) across words. */
+function streamPieces(model: string): string[] {
+  if (model === 'slow-stream') return Array.from({ length: 100 }, (_, i) => `word${i} `);
+  if (model === 'split-words') return ['Hel', 'lo fr', 'om the st', 'ub'];
+  return ['Hello', ' from', ' the', ' stub'];
 }
 
 async function anthropicAnswer(body: any, res: ServerResponse): Promise<void> {
@@ -98,7 +105,7 @@ async function anthropicAnswer(body: any, res: ServerResponse): Promise<void> {
     res.write(ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '"Paris"}' } }));
     res.write(ev('content_block_stop', { index: 0 }));
   } else {
-    const pieces = model === 'slow-stream' ? Array.from({ length: 100 }, (_, i) => `word${i} `) : ['Hello', ' from', ' the', ' stub'];
+    const pieces = streamPieces(model);
     let index = 0;
     if (model === 'thinker') {
       res.write(ev('content_block_start', { index, content_block: { type: 'thinking', thinking: '', signature: '' } }));
@@ -122,7 +129,8 @@ async function anthropicAnswer(body: any, res: ServerResponse): Promise<void> {
 /**
  * A stub model API. The model name picks the behaviour: `fail-500`, `fail-429`, `hang`
  * (never answers), `slow-stream` (a long stream, 30 ms between pieces), `thinker` (streams
- * its reasoning before the answer, asked or not); anything else answers.
+ * its reasoning before the answer, asked or not), `split-words` (streams pieces that cut
+ * words in two); anything else answers.
  */
 export async function startStubUpstream(): Promise<StubUpstream> {
   const stub: StubUpstream = { url: '', port: 0, aborted: 0, requests: 0, close: async () => {} };

@@ -110,3 +110,24 @@ test('degraded anthropic account gets a stream without the thinking blocks, renu
     await gw.state.setOverride('acct_bob', null);
   }
 });
+
+/** A watermark that marks whole words (each reversed): a word marked in two halves would show. */
+const reverseWords = (account: string, text: string) => (account === 'acct_bob' ? text.replace(/\S+/g, (w) => [...w].reverse().join('')) : text);
+
+test('degraded anthropic account gets its answer watermarked, streamed (words cut across deltas) or not', async () => {
+  const marked = await startTestGateway(testConfig(stub.url), { watermark: reverseWords });
+  try {
+    const c = new Anthropic({ apiKey: 'sk-bob-0002', baseURL: marked.url, maxRetries: 0 });
+    const text = (m: Anthropic.Message) => m.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+    const streamed = (model: string) => c.messages.stream({ model, max_tokens: 100, messages }).finalMessage();
+    assert.equal(text(await streamed('split-words')), 'Hello from the stub', 'not degraded: as the model wrote it');
+    await marked.state.setOverride('acct_bob', 'degrade');
+    assert.equal(text(await c.messages.create({ model: 'm1', max_tokens: 100, messages })), 'olleH morf eht buts');
+    assert.equal(text(await streamed('split-words')), 'olleH morf eht buts');
+    const thinker = await streamed('thinker');
+    assert.deepEqual(thinker.content.map((b) => b.type), ['text'], 'reasoning withheld and text marked together');
+    assert.equal(text(thinker), 'olleH morf eht buts');
+  } finally {
+    await marked.close();
+  }
+});

@@ -2,6 +2,7 @@
 import { fromAnthropic } from '../ingest/anthropic.js';
 import type { Dialect, GatewayErrorCode, StreamAccumulator } from './dialect.js';
 import type { SseEvent } from './sse.js';
+import { WordHolder } from './word-holder.js';
 
 const ERROR_TYPE: Record<GatewayErrorCode, string> = {
   unauthorized: 'authentication_error',
@@ -114,6 +115,30 @@ export const anthropicDialect: Dialect = {
       if (to === ev.index) return e;
       ev.index = to;
       return { event: e.event, data: JSON.stringify(ev) };
+    };
+  },
+  streamWatermarker(mark) {
+    const words = new WordHolder();
+    return (e) => {
+      if (e.event !== 'content_block_delta' && e.event !== 'content_block_stop') return [e];
+      let ev: { index?: unknown; delta?: { type?: unknown; text?: unknown } };
+      try {
+        ev = JSON.parse(e.data) as typeof ev;
+      } catch {
+        return [e];
+      }
+      if (typeof ev.index !== 'number') return [e];
+      if (e.event === 'content_block_delta') {
+        if (ev.delta?.type !== 'text_delta' || typeof ev.delta.text !== 'string') return [e];
+        const piece = words.push(ev.index, ev.delta.text);
+        ev.delta.text = piece.length > 0 ? mark(piece) : piece;
+        return [{ event: e.event, data: JSON.stringify(ev) }];
+      }
+      // The block ends: its held word goes first, in a delta of its own.
+      const rest = words.end(ev.index);
+      if (rest.length === 0) return [e];
+      const delta = { type: 'content_block_delta', index: ev.index, delta: { type: 'text_delta', text: mark(rest) } };
+      return [{ event: 'content_block_delta', data: JSON.stringify(delta) }, e];
     };
   },
   degradeResponse(body, opts) {

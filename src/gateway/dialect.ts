@@ -55,5 +55,11 @@ export interface Dialect {
    * event as it is to be sent on, or null to withhold it.
    */
   streamDegrader(opts: DegradeOptions): (e: SseEvent) => SseEvent | null;
+  /**
+   * A filter, one per response, that hands the text of a stream to `mark` in pieces of
+   * whole words (tool calls and reasoning untouched); it may hold back an unfinished word
+   * and send it with the end of its text.
+   */
+  streamWatermarker(mark: (text: string) => string): (e: SseEvent) => SseEvent[];
   toExchange(logLine: Record<string, unknown>): Result<Exchange[], string>;
 }

@@ -109,3 +109,25 @@ test('degraded openai account gets a stream without reasoning deltas', async () 
     await gw.state.setOverride('acct_alice', null);
   }
 });
+
+/** A watermark that marks whole words (each reversed): a word marked in two halves would show. */
+const reverseWords = (account: string, text: string) => (account === 'acct_alice' ? text.replace(/\S+/g, (w) => [...w].reverse().join('')) : text);
+
+test('degraded openai account gets its answer watermarked, streamed (words cut across chunks) or not', async () => {
+  const marked = await startTestGateway(testConfig(stub.url), { watermark: reverseWords });
+  try {
+    const c = new OpenAI({ apiKey: 'sk-alice-0001', baseURL: marked.url + '/v1', maxRetries: 0 });
+    const streamed = async (model: string) => {
+      let content = '';
+      for await (const ch of await c.chat.completions.create({ model, messages: user, stream: true })) content += ch.choices[0]?.delta?.content ?? '';
+      return content;
+    };
+    assert.equal(await streamed('split-words'), 'Hello from the stub', 'not degraded: as the model wrote it');
+    await marked.state.setOverride('acct_alice', 'degrade');
+    assert.equal((await c.chat.completions.create({ model: 'm', messages: user })).choices[0]?.message.content, 'olleH morf eht buts');
+    assert.equal(await streamed('split-words'), 'olleH morf eht buts');
+    assert.equal(await streamed('thinker'), 'olleH morf eht buts');
+  } finally {
+    await marked.close();
+  }
+});

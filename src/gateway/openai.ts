@@ -2,6 +2,7 @@
 import { fromOpenAI } from '../ingest/openai.js';
 import type { Dialect, GatewayErrorCode, StreamAccumulator } from './dialect.js';
 import type { SseEvent } from './sse.js';
+import { WordHolder } from './word-holder.js';
 
 const ERROR_TYPE: Record<GatewayErrorCode, [type: string, code: string]> = {
   unauthorized: ['invalid_request_error', 'invalid_api_key'],
@@ -122,6 +123,46 @@ export const openaiDialect: Dialect = {
       // A chunk that carried only reasoning is withheld whole: even empty, it would show when the model thinks.
       const empty = chunk.usage == null && chunk.choices.every((ch) => (ch.delta === undefined || Object.keys(ch.delta).length === 0) && ch.finish_reason == null);
       return empty ? null : { event: e.event, data: JSON.stringify(chunk) };
+    };
+  },
+  streamWatermarker(mark) {
+    const words = new WordHolder();
+    const marked = (t: string) => (t.length > 0 ? mark(t) : t);
+    // The last chunk's identity, for a chunk that carries text held when no finish came.
+    let last: { id?: unknown; created?: unknown; model?: unknown } = {};
+    return (e) => {
+      if (e.data === '[DONE]') {
+        const rest = words.endAll();
+        if (rest.length === 0) return [e];
+        const choices = rest.map(([index, text]) => ({ index, delta: { content: marked(text) }, finish_reason: null }));
+        return [{ event: e.event, data: JSON.stringify({ id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices }) }, e];
+      }
+      let chunk: { id?: unknown; created?: unknown; model?: unknown; choices?: { index?: unknown; delta?: Record<string, unknown>; finish_reason?: unknown }[] };
+      try {
+        chunk = JSON.parse(e.data) as typeof chunk;
+      } catch {
+        return [e];
+      }
+      if (!Array.isArray(chunk.choices)) return [e];
+      last = chunk;
+      let changed = false;
+      for (const ch of chunk.choices) {
+        if (!ch) continue;
+        const slot = typeof ch.index === 'number' ? ch.index : 0;
+        if (ch.delta && typeof ch.delta.content === 'string') {
+          ch.delta.content = marked(words.push(slot, ch.delta.content));
+          changed = true;
+        }
+        if (ch.finish_reason != null) {
+          const rest = words.end(slot);
+          if (rest.length > 0) {
+            const before = typeof ch.delta?.content === 'string' ? ch.delta.content : '';
+            ch.delta = { ...(ch.delta ?? {}), content: before + marked(rest) };
+            changed = true;
+          }
+        }
+      }
+      return changed ? [{ event: e.event, data: JSON.stringify(chunk) }] : [e];
     };
   },
   degradeResponse(body, opts) {

@@ -21,7 +21,7 @@ import type { Analysis } from './analysis.js';
 import type { FinishedRequest } from './record.js';
 import type { GatewayMetrics } from './metrics.js';
 import { SseReader } from './sse.js';
-import { applyDegrade, type Watermark } from './degrade.js';
+import { applyDegrade, streamDegrade, type Watermark } from './degrade.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -351,7 +351,7 @@ export class Gateway {
         const reader = streaming ? new SseReader() : null;
         if (streaming) acc = dialect.accumulator();
         // A degraded stream is re-framed event by event; any other passes as it came.
-        const filter = streaming && degrade && status === 200 ? dialect.streamDegrader(this.config.policy.degrade) : null;
+        const filter = streaming && degrade && status === 200 ? streamDegrade(dialect, this.config.policy.degrade, accountId, this.deps.watermark) : null;
         for await (const chunk of up.body as AsyncIterable<Buffer>) {
           let out: Buffer | string = chunk;
           if (reader && acc) {
@@ -359,10 +359,7 @@ export class Gateway {
             if (filter) out = '';
             for (const e of events) {
               acc.add(e);
-              if (filter) {
-                const kept = filter(e);
-                if (kept) out += sseFrame(kept);
-              }
+              if (filter) for (const kept of filter(e)) out += sseFrame(kept);
             }
           } else if (responseBytes < MAX_LOGGED_RESPONSE) responseChunks.push(chunk);
           responseBytes += chunk.length;
