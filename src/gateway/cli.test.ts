@@ -53,6 +53,15 @@ test('a reloaded config keeps the flags given on the command line', async () => 
   assert.equal(await ask(url, 'sk-bob-0002'), 200, 'the new key works after the reload');
   assert.equal(await ask(url, 'sk-alice-0001'), 200, 'and the upstream from the flag still answers');
 
+  // A setting read only at start: the reload says so and keeps the one in force.
+  out = '';
+  writeFileSync(config, JSON.stringify({ keys: { 'sk-alice-0001': 'acct_alice' }, spoolDir: join(dir, 'other-spool'), replicaId: 'gw9' }));
+  for (let i = 0; i < 100 && !out.includes('config reloaded'); i++) await sleep(25);
+  assert.match(out, /only change on a restart/);
+  assert.match(out, /spoolDir/);
+  assert.match(out, /replicaId/);
+  assert.equal(await ask(url, 'sk-bob-0002'), 401, 'the rest of the new config is in force');
+
   child.kill('SIGTERM');
   const code = await new Promise<number | null>((r) => child!.once('exit', r));
   assert.equal(code, 0);

@@ -64,6 +64,26 @@ export function loadConfigFile(path: string, overrides: Record<string, unknown> 
   return parseConfig({ ...(value as Record<string, unknown>), ...overrides });
 }
 
+/**
+ * Settings read once, when the gateway starts (connections, files, worker threads, record
+ * ids): a reload cannot change them.
+ */
+export const RESTART_ONLY = ['listen', 'upstream', 'replicaId', 'redisUrl', 'storePath', 'spoolDir', 'logPrompts', 'ipHashKey', 'linkIntervalMs', 'flightRecheckMs'] as const;
+
+/**
+ * The config a reload puts in force: `next`, but with what only a restart can change kept
+ * as it is, and those settings named so that the operator is told.
+ */
+export function reloadedConfig(current: GatewayConfig, next: GatewayConfig): { config: GatewayConfig; needRestart: string[] } {
+  const config = { ...next };
+  const needRestart: string[] = [];
+  for (const k of RESTART_ONLY) {
+    if (JSON.stringify(current[k]) !== JSON.stringify(next[k])) needRestart.push(k);
+    (config as Record<string, unknown>)[k] = current[k];
+  }
+  return { config, needRestart };
+}
+
 /** The admin token from DISTILLWATCH_ADMIN_TOKEN or the file DISTILLWATCH_ADMIN_TOKEN_FILE names. */
 export function adminTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | null {
   if (env.DISTILLWATCH_ADMIN_TOKEN) return env.DISTILLWATCH_ADMIN_TOKEN;

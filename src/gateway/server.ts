@@ -87,14 +87,14 @@ function tokenMatches(given: string, expected: string): boolean {
 export class Gateway {
   private readonly server: Server;
   private readonly pool: Pool;
-  private config: GatewayConfig;
+  private current: GatewayConfig;
   private readonly flights = new Map<string, Set<Flight>>();
   private readonly watch: NodeJS.Timeout;
   private seq = 0;
   private readonly idPrefix = randomBytes(4).toString('hex');
 
   constructor(private readonly deps: GatewayDeps) {
-    this.config = deps.config;
+    this.current = deps.config;
     const up = new URL(deps.config.upstream);
     this.pool = new Pool(up.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
     this.server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
@@ -113,9 +113,14 @@ export class Gateway {
     this.watch.unref();
   }
 
-  /** Swaps in a new config (policy, keys); the upstream and listen address stay. */
+  /** The config in force. */
+  get config(): GatewayConfig {
+    return this.current;
+  }
+
+  /** Swaps in a new config (policy, keys); see `reloadedConfig` for what only a restart changes. */
   reload(config: GatewayConfig): void {
-    this.config = config;
+    this.current = config;
   }
 
   async listen(port = this.config.listen.port, host = this.config.listen.host): Promise<number> {

@@ -6,7 +6,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { openDuckDbStore } from '../store/duckdb.js';
 import type { Store } from '../store/store.js';
-import { loadConfigFile, type GatewayConfig } from './config.js';
+import { loadConfigFile, reloadedConfig, type GatewayConfig } from './config.js';
 import { ExchangeLog } from './exchange-log.js';
 import { GatewayMetrics } from './metrics.js';
 import { Analysis } from './analysis.js';
@@ -41,6 +41,9 @@ export interface RunningGateway {
   metrics: GatewayMetrics;
   close(): Promise<void>;
 }
+
+/** How long the config file must be left alone after a change before it is read again. */
+const RELOAD_SETTLE_MS = 100;
 
 export async function startGateway(opts: StartOptions): Promise<RunningGateway> {
   const config = opts.config;
@@ -107,17 +110,28 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const port = await gateway.listen();
 
   let watcher: FSWatcher | null = null;
+  let settling: NodeJS.Timeout | null = null;
   const reload = () => {
     if (!opts.configPath) return;
     const r = loadConfigFile(opts.configPath, opts.configOverrides);
     if (!r.ok) return logger.error({ err: r.error }, 'config not reloaded');
-    gateway!.reload(r.config);
-    analysis.setPublishRisk(lowestActingRisk(r.config.policy));
-    logger.info('config reloaded');
+    const { config: next, needRestart } = reloadedConfig(gateway!.config, r.config);
+    gateway!.reload(next);
+    analysis.setPublishRisk(lowestActingRisk(next.policy));
+    if (needRestart.length > 0) logger.warn({ settings: needRestart }, 'config reloaded, but these settings only change on a restart');
+    else logger.info('config reloaded');
   };
   if (opts.configPath) {
     process.on('SIGHUP', reload);
-    watcher = watch(opts.configPath, () => reload());
+    // A file being written fires several events, the first while it is still empty or
+    // half written: read it once the events have settled.
+    watcher = watch(opts.configPath, () => {
+      if (settling) clearTimeout(settling);
+      settling = setTimeout(() => {
+        settling = null;
+        reload();
+      }, RELOAD_SETTLE_MS);
+    });
   }
   const g = gateway;
   return {
@@ -130,6 +144,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     metrics,
     async close() {
       watcher?.close();
+      if (settling) clearTimeout(settling);
       if (opts.configPath) process.off('SIGHUP', reload);
       await g.close();
       await analysis.close();

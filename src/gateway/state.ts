@@ -48,10 +48,6 @@ export class MemoryState implements GatewayState {
   onChange(listener: (accountId: string) => void): void {
     this.listeners.push(listener);
   }
-  /** Drops what is known of an account's standing (the shared state changed it). */
-  forget(id: string): void {
-    this.accounts.delete(id);
-  }
   private changed(id: string): void {
     for (const l of this.listeners) l(id);
   }
