@@ -230,6 +230,32 @@ describe('DetectionEngine', () => {
     }
   });
 
+  it('names a replacement pool as ban evasion when the fresh pool takes over from a quiet one', () => {
+    const first = campaignPool('old', 10, T0, 30, { ipBase: 0 });
+    const fresh = campaignPool('new', 10, T0 + 40 * HOUR, 6, { ipBase: 100, payment: (i) => `pm-fresh-${i}` });
+    const [c] = run([...first, ...fresh]).campaignList();
+    assert.ok(c);
+    assert.equal(c.replacementAccounts, 10);
+    assert.ok(c.score.tactics.includes('ban_evasion'), c.score.tactics.join(','));
+  });
+
+  it('does not call a campaign that keeps its first pool and adds accounts ban evasion', () => {
+    const first = campaignPool('old', 10, T0, 60, { ipBase: 0 });
+    const more = campaignPool('new', 10, T0 + 40 * HOUR, 20, { ipBase: 100, payment: (i) => `pm-more-${i}` });
+    const [c] = run([...first, ...more]).campaignList();
+    assert.ok(c);
+    assert.equal(c.replacementAccounts, 0);
+    assert.ok(!c.score.tactics.includes('ban_evasion'));
+  });
+
+  it('lists the networks and clients a campaign\'s members share, most shared first', () => {
+    const [c] = run(campaignPool('bot', 12, T0, 48, { ipBase: 0 })).campaignList();
+    assert.ok(c);
+    assert.deepEqual(c.asns.map(([asn]) => asn).sort(), [64600, 64601, 64602, 64603, 64604, 64605]);
+    for (const [, holders] of c.asns) assert.equal(holders, 12);
+    assert.deepEqual(c.userAgents, [['sdk/1.0', 12]]);
+  });
+
   it('says when it would have flagged, never before the evidence existed', () => {
     const pool = campaignPool('bot', 8, T0 + 10 * DAY, 24, { ipBase: 0 });
     const engine = run(pool);

@@ -27,6 +27,18 @@ export interface CampaignState {
   signature: Set<string>;
 }
 
+/** A flagged campaign as reported: its state rescored on its current members, with their networks and clients. */
+export interface CampaignView extends CampaignState {
+  /** ASNs and user agents used by at least two members, with how many members use each, most shared first. */
+  asns: [number, number][];
+  userAgents: [string, number][];
+  /**
+   * Members that first appeared after the campaign was flagged and were tied to it by its
+   * harness while most earlier members had gone quiet: a replacement pool.
+   */
+  replacementAccounts: number;
+}
+
 export interface AccountVerdict {
   accountId: string;
   risk: number;
@@ -151,6 +163,7 @@ export class DetectionEngine {
       if (matched.size >= 2 && [...matched].some((k) => kindOf(k) !== 'template')) {
         const marks = [...matched].map((k) => kindOf(k)).join(' and ');
         this.flag(s, f.ts, cid, `reuses the ${marks} of campaign ${cid} from its first exchanges`);
+        this.harnessTied.add(s.id);
         this.harnessMatches.delete(s.id);
         return;
       }
@@ -166,6 +179,8 @@ export class DetectionEngine {
     this.onFlag?.({ accountId: s.id, at, campaignId, reason });
   }
   private readonly flagReasons = new Map<string, string>();
+  /** Accounts flagged because they reused a flagged campaign's harness. */
+  private readonly harnessTied = new Set<string>();
 
   private rescore(): void {
     for (const s of this.accounts.values()) {
@@ -410,8 +425,8 @@ export class DetectionEngine {
   }
 
   /** Flagged campaigns, rescored on their current members, largest first. */
-  campaignList(): CampaignState[] {
-    const out: CampaignState[] = [];
+  campaignList(): CampaignView[] {
+    const out: CampaignView[] = [];
     const headHour = Math.floor(this.lastTs / HOUR);
     const byCampaign = new Map<string, string[]>();
     for (const s of this.accounts.values()) {
@@ -426,10 +441,34 @@ export class DetectionEngine {
       const indicators = new Map<string, number>();
       for (const a of ids) for (const k of this.keys.get(a) ?? []) indicators.set(k, (indicators.get(k) ?? 0) + 1);
       for (const [k, n] of indicators) if (n < 2) indicators.delete(k);
-      const score = scoreCampaign({ accounts: ids, indicators }, this.membersOf(ids), this.params, { headHour, modelFirstSeen: this.modelFirstSeen });
-      out.push({ ...c, score, indicators });
+      const members = this.membersOf(ids);
+      const score = scoreCampaign({ accounts: ids, indicators }, members, this.params, { headHour, modelFirstSeen: this.modelFirstSeen });
+      const replacementAccounts = this.replacementPool(members, c.firstFlaggedAt);
+      if (replacementAccounts > 0 && !score.tactics.includes('ban_evasion')) score.tactics.push('ban_evasion');
+      out.push({
+        ...c,
+        score,
+        indicators,
+        asns: sharedValues(members, (s) => s.asns.items),
+        userAgents: sharedValues(members, (s) => s.userAgents.items),
+        replacementAccounts,
+      });
     }
     return out.sort((a, b) => b.score.exchanges - a.score.exchanges);
+  }
+
+  /**
+   * How many members form a pool that took over after the flag: first seen after it, tied by
+   * the campaign's harness, while at least half of the earlier members had stopped by then.
+   * 0 when there is no such pool (a campaign that merely grows is not evading a ban).
+   */
+  private replacementPool(members: readonly Member[], flaggedAt: number): number {
+    const late = members.filter((m) => this.harnessTied.has(m.state.id) && m.state.firstTs >= flaggedAt);
+    if (late.length < this.params.minCampaignAccounts) return 0;
+    const takeover = Math.min(...late.map((m) => m.state.firstTs));
+    const early = members.filter((m) => m.state.firstTs < flaggedAt);
+    const quiet = early.filter((m) => m.state.lastTs < takeover).length;
+    return early.length > 0 && quiet >= early.length / 2 ? late.length : 0;
   }
 
   membersOfCampaign(id: string): string[] {
@@ -439,6 +478,16 @@ export class DetectionEngine {
   accountCount(): number {
     return this.accounts.size;
   }
+}
+
+/** Values (ASNs, clients) that at least two members use, with how many use each, most shared first; at most 20. */
+function sharedValues<T extends string | number>(members: readonly Member[], valuesOf: (s: AccountState) => Iterable<T>): [T, number][] {
+  const counts = new Map<T, number>();
+  for (const m of members) for (const v of valuesOf(m.state)) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts]
+    .filter(([, n]) => n >= 2)
+    .sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])))
+    .slice(0, 20);
 }
 
 /** Asks for what a distiller wants (the reasoning, or grades), not just a lot of anything. */

@@ -48,6 +48,8 @@ describe('scan', () => {
     for (const c of rep.campaigns) {
       for (const k of ['id', 'confidence', 'accounts', 'exchanges', 'first_seen', 'last_seen', 'capabilities', 'tactics', 'indicators', 'explanation'] as const) assert.ok(k in c, `campaign has ${k}`);
       for (const k of ['ips', 'asns', 'payment_fingerprints', 'templates'] as const) assert.ok(Array.isArray(c.indicators[k]));
+      // Every simulated exchange carries its ASN: a campaign's networks must be listed for sharing.
+      assert.ok(c.indicators.asns.length > 0 && c.indicators.asns.every((a) => Number.isInteger(a)), `${c.id} lists its ASNs`);
     }
     for (const a of rep.accounts) {
       assert.ok(['distillation', 'suspicious', 'benign'].includes(a.verdict));

@@ -2,15 +2,23 @@
  * From the engine's state to report.json (the contract in EXCHANGE.md, plus extra fields).
  */
 import type { AccountReport, CampaignReport, Indicators, ScanReport } from '../core/report.js';
-import type { CampaignState, DetectionEngine } from '../detect/engine.js';
+import type { CampaignView, DetectionEngine } from '../detect/engine.js';
 import { describe as describeFinding } from '../detect/findings.js';
 import { kindOf } from '../link/indicators.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const MAX_INDICATORS = 20;
 
-function indicatorsOf(c: CampaignState): Indicators {
-  const out: Indicators = { ips: [], asns: [], payment_fingerprints: [], templates: [], user_agents: [], harnesses: [], subnets: [] };
+function indicatorsOf(c: CampaignView): Indicators {
+  const out: Indicators = {
+    ips: [],
+    asns: c.asns.map(([asn]) => asn),
+    payment_fingerprints: [],
+    templates: [],
+    user_agents: c.userAgents.map(([ua]) => ua),
+    harnesses: [],
+    subnets: [],
+  };
   // Most-shared first: the indicators worth blocking or sharing with other providers.
   const ranked = [...c.indicators].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   for (const [key] of ranked) {
@@ -27,7 +35,7 @@ function indicatorsOf(c: CampaignState): Indicators {
   return out;
 }
 
-function explain(c: CampaignState, accounts: number): string {
+function explain(c: CampaignView, accounts: number): string {
   const s = c.score;
   const top = [...s.findings].sort((a, b) => b.weight * b.strength - a.weight * a.strength).slice(0, 4);
   const caps = Object.entries(s.capabilities)
@@ -43,6 +51,7 @@ function explain(c: CampaignState, accounts: number): string {
     `${accounts} accounts linked by shared ${links || 'indicators'} made ${s.exchanges} exchanges ` +
     `between ${iso(s.firstSeen).slice(0, 16)}Z and ${iso(s.lastSeen).slice(0, 16)}Z, targeting ${caps || 'mixed capabilities'}. ` +
     `Evidence: ${top.map((f) => f.detail).join('; ')}. ` +
+    (c.replacementAccounts > 0 ? `${c.replacementAccounts} accounts that first appeared after the flag, as most earlier members went quiet, reuse its harness (a replacement pool). ` : '') +
     `First flagged at ${iso(c.firstFlaggedAt)} with confidence ${s.confidence.toFixed(2)}.`
   );
 }

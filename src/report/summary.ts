@@ -28,6 +28,7 @@ export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color
     const ind = c.indicators;
     const top = [
       ind.ips.length ? `IPs ${ind.ips.slice(0, 3).join(', ')}${ind.ips.length > 3 ? ', …' : ''}` : '',
+      ind.asns.length ? `ASNs ${ind.asns.slice(0, 3).join(', ')}${ind.asns.length > 3 ? ', …' : ''}` : '',
       ind.payment_fingerprints.length ? `payment ${ind.payment_fingerprints.slice(0, 3).join(', ')}` : '',
       ind.harnesses.length ? `harness ${ind.harnesses.slice(0, 2).join(', ')}` : '',
       ind.templates.length ? `templates ${ind.templates.slice(0, 2).join(', ')}` : '',
