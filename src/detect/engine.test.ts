@@ -54,7 +54,13 @@ function feat(p: Partial<ExchangeFeatures> & { account_id: string; ts: number })
 }
 
 /** A scripted pool: new accounts, one harness with an injected system prompt, a wrapper, round the clock. */
-function campaignPool(prefix: string, accounts: number, from: number, hours: number, opts: { ipBase: number; payment?: (i: number) => string }): ExchangeFeatures[] {
+function campaignPool(
+  prefix: string,
+  accounts: number,
+  from: number,
+  hours: number,
+  opts: { ipBase: number; payment?: (i: number) => string; harness?: string; system?: string },
+): ExchangeFeatures[] {
   const out: ExchangeFeatures[] = [];
   for (let h = 0; h < hours; h++) {
     for (let i = 0; i < accounts; i++) {
@@ -71,8 +77,8 @@ function campaignPool(prefix: string, accounts: number, from: number, hours: num
             tier: 'edu',
             verified: false,
             payment_fp: opts.payment ? opts.payment(i) : `pm-${prefix}${i}`,
-            system_sig: 'sys-injected',
-            harness_sig: 'h-harvester',
+            system_sig: opts.system ?? 'sys-injected',
+            harness_sig: opts.harness ?? 'h-harvester',
             template_prefix: 'tp-solve',
             template_suffix: 'ts-steps',
             capability: k % 2 ? 'coding' : 'reasoning',
@@ -150,6 +156,37 @@ function enterprise(accounts: number, days: number): ExchangeFeatures[] {
   return out;
 }
 
+/**
+ * An evaluation run from an account made for it: new, unverified research tier, a public
+ * math benchmark with the standard chain-of-thought suffix, 1,000 items at machine pace, `runs` times.
+ */
+function freshEvalRun(runs: number): ExchangeFeatures[] {
+  const out: ExchangeFeatures[] = [];
+  for (let r = 0; r < runs; r++) {
+    for (let i = 0; i < 1000; i++) {
+      out.push(
+        feat({
+          account_id: 'researcher',
+          ts: T0 + r * 2 * DAY + i * 1_500 + ((i * 7919) % 700),
+          ip: '192.0.2.200',
+          subnet: '192.0.2.0/24',
+          tier: 'research',
+          verified: false,
+          account_created_at: T0 - 6 * HOUR,
+          harness_sig: 'h-eval',
+          template_prefix: 'tp-q',
+          template_suffix: 'ts-lets-think',
+          prompt_hash: `gsm-${i}`,
+          capability: 'reasoning',
+          elicitation: 1,
+          max_tokens: 1024,
+        }),
+      );
+    }
+  }
+  return out;
+}
+
 /** A SaaS product: one account, huge volume, one template around real user content, diurnal. */
 function saas(days: number): ExchangeFeatures[] {
   const out: ExchangeFeatures[] = [];
@@ -210,6 +247,13 @@ describe('DetectionEngine', () => {
     assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 0);
   });
 
+  it('leaves an evaluation run from a brand-new research account benign', () => {
+    for (const runs of [1, 3]) {
+      const v = run(freshEvalRun(runs)).verdictOf('researcher')!;
+      assert.equal(v.verdict, 'benign', `${runs} run(s): ${v.reasons.join('; ')}`);
+    }
+  });
+
   it('leaves one very busy SaaS account on one template benign', () => {
     const engine = run(saas(4));
     assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 0);
@@ -254,6 +298,17 @@ describe('DetectionEngine', () => {
     assert.deepEqual(c.asns.map(([asn]) => asn).sort(), [64600, 64601, 64602, 64603, 64604, 64605]);
     for (const [, holders] of c.asns) assert.equal(holders, 12);
     assert.deepEqual(c.userAgents, [['sdk/1.0', 12]]);
+  });
+
+  it('keeps two operators that share only a public template as two campaigns', () => {
+    const a = campaignPool('opa', 10, T0, 36, { ipBase: 0, harness: 'h-a', system: 'sys-a' });
+    const b = campaignPool('opb', 10, T0, 36, { ipBase: 100, harness: 'h-b', system: 'sys-b' });
+    const engine = run([...a, ...b]);
+    const ca = engine.verdictOf('opa0')?.campaignId;
+    const cb = engine.verdictOf('opb0')?.campaignId;
+    assert.ok(ca && cb, 'both flagged as campaigns');
+    assert.notEqual(ca, cb);
+    assert.equal(engine.campaignList().length, 2);
   });
 
   it('says when it would have flagged, never before the evidence existed', () => {

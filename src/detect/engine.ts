@@ -235,7 +235,7 @@ export class DetectionEngine {
       const s = this.accounts.get(id)!;
       if (s.flaggedAt !== null) continue;
       const sc = this.scoreOf(id);
-      if (sc.risk >= p.aloneDistillationRisk && sc.families.size >= p.aloneDistillationFamilies && harvests(sc) && fraudLifecycle(sc)) {
+      if (sc.risk >= p.aloneDistillationRisk && sc.families.size >= p.aloneDistillationFamilies && harvests(sc) && fraudLifecycle(sc) && sustained(s, p)) {
         this.flag(s, at, null, `account alone: ${sc.families.size} kinds of evidence, risk ${sc.risk.toFixed(2)}`);
       }
     }
@@ -256,6 +256,7 @@ export class DetectionEngine {
       index: this.index,
       genericAccounts: p.genericIndicatorAccounts,
       resolution: p.louvainResolution,
+      minCoreAccounts: p.minCampaignAccounts,
     });
     this.linkedVersion = this.linkInputVersion;
     return this.lastCommunities;
@@ -361,9 +362,11 @@ export class DetectionEngine {
         if (outside > Math.max(2, 0.1 * members)) continue;
         c.signature.add(key);
         const other = this.signatures.get(key);
-        // Two flagged groups with the same specific harness are one operation that linking cut in two.
-        if (other && other !== c.id) merges.push([other, c.id]);
-        else this.signatures.set(key, c.id);
+        // Two flagged groups with the same specific client (harness or injected prompt) are one
+        // operation that linking cut in two. A template alone is not: operators copy public ones.
+        if (other && other !== c.id) {
+          if (kindOf(key) !== 'template') merges.push([other, c.id]);
+        } else this.signatures.set(key, c.id);
       }
     }
     if (merges.length === 0) return;
@@ -409,7 +412,7 @@ export class DetectionEngine {
     for (const f of topFindings(sc.findings, 5)) reasons.push(describeFinding(f));
     let verdict: Verdict = 'benign';
     if (s.flaggedAt !== null) verdict = 'distillation';
-    else if (sc.risk >= this.params.suspiciousRisk && sc.families.size >= 2 && harvests(sc) && fraudLifecycle(sc)) verdict = 'suspicious';
+    else if (sc.risk >= this.params.suspiciousRisk && sc.families.size >= 2 && harvests(sc) && fraudLifecycle(sc) && sustained(s, this.params)) verdict = 'suspicious';
     const risk = s.flaggedAt !== null ? Math.max(sc.risk, this.campaigns.get(s.campaignId ?? '')?.score.confidence ?? 0) : sc.risk;
     return { accountId: s.id, risk, verdict, campaignId: s.campaignId, flaggedAt: s.flaggedAt, reasons, exchanges: s.n };
   }
@@ -501,6 +504,16 @@ function harvests(sc: AccountScore): boolean {
  */
 function fraudLifecycle(sc: AccountScore): boolean {
   return sc.findings.some((f) => (f.family === 'lifecycle' && f.code !== 'throughput_vs_tier' && f.strength >= 0.5) || (f.family === 'infrastructure' && f.strength >= 0.5));
+}
+
+/**
+ * Harvests over time rather than in one bounded run: active across `aloneMinSpanHours` and
+ * still sending mostly new items. An evaluation run sends a public benchmark once, in hours,
+ * or a few times over the same items; a harvester keeps asking new questions for days. Only
+ * an account judged alone needs this: a campaign's coordination says it already.
+ */
+function sustained(s: AccountState, p: DetectorParams): boolean {
+  return s.lastTs - s.firstTs >= p.aloneMinSpanHours * HOUR && s.prompts.size >= p.aloneMinDistinctShare * s.n;
 }
 
 function topFindings(findings: readonly Finding[], n: number): Finding[] {

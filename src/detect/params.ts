@@ -21,6 +21,13 @@ export const DetectorParamsSchema = z.strictObject({
   aloneDistillationRisk: z.number().min(0).max(1).default(0.9),
   aloneDistillationFamilies: z.number().int().min(1).max(4).default(3),
   suspiciousRisk: z.number().min(0).max(1).default(0.6),
+  /**
+   * An account alone is judged only once it has harvested for this long (event time between
+   * its first and last exchange): a bounded evaluation run is over within hours. @default 36
+   */
+  aloneMinSpanHours: z.number().nonnegative().default(36),
+  /** ...and while at least this share of its prompts are distinct (re-runs of one benchmark are not). @default 0.6 */
+  aloneMinDistinctShare: z.number().min(0).max(1).default(0.6),
   /** Accounts a linked group needs to be a campaign. @default 3 */
   minCampaignAccounts: z.number().int().min(2).default(3),
   /** Campaign confidence from which its members are acted on. @default 0.75 */

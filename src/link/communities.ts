@@ -27,6 +27,12 @@ export interface LinkInput {
   /** An indicator held by more accounts than this is generic: it only joins suspects. */
   genericAccounts: number;
   resolution: number;
+  /**
+   * Accounts that client ties (harness, system prompt, payment) must hold together before
+   * they count as one operation's core, which a shared template or IP cannot merge with
+   * another core. @default 3
+   */
+  minCoreAccounts?: number;
 }
 
 export interface Community {
@@ -120,8 +126,14 @@ export function findCommunities(input: LinkInput): Community[] {
 /**
  * Louvain groups by affinity, and a weak tie (one shared subnet) can hang a benign group on
  * a campaign. What is reported must be held together by strong ties: a shared harness,
- * template, system prompt or payment method, or an IP shared by suspects. Union-find over
+ * system prompt or payment method, or a template or IP shared by suspects. Union-find over
  * those ties splits a community into the groups that really are one operation.
+ *
+ * In two stages, because a template or an IP can be common to several operations (a public
+ * elicitation template, a proxy provider's exit): first the client ties (harness, system
+ * prompt, payment) make cores; then a template or IP joins its holders only when they do
+ * not belong to two different cores. Two groups that each run their own client and meet
+ * only on a public template are two operators, not one.
  */
 function splitByStrongTies(com: Community, input: LinkInput, genericKeys: ReadonlySet<string>): Community[] {
   const idx = new Map<string, number>();
@@ -131,20 +143,38 @@ function splitByStrongTies(com: Community, input: LinkInput, genericKeys: Readon
     while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
     return i;
   };
+  const holdersInside = (key: string, suspectsOnly: boolean): number[] => {
+    const out: number[] = [];
+    for (const h of input.index.holders(key)) {
+      const i = idx.get(h);
+      if (i !== undefined && (!suspectsOnly || input.suspects.has(h))) out.push(i);
+    }
+    return out;
+  };
+  const weak: string[] = [];
   for (const key of com.indicators.keys()) {
     if (genericKeys.has(key)) continue;
     const kind = kindOf(key);
     // Templates and IPs tie suspects only: honest users send items of the same public problem
     // banks and share NATs; a client fingerprint, injected prompt or payment method ties anyone.
-    const strong = STRONG_KINDS.has(kind) && kind !== 'template';
-    if (!strong && kind !== 'ip' && kind !== 'template') continue;
-    let first = -1;
-    for (const h of input.index.holders(key)) {
-      const i = idx.get(h);
-      if (i === undefined || (!strong && !input.suspects.has(h))) continue;
-      if (first < 0) first = i;
-      else parent[find(i)] = find(first);
+    if (kind === 'template' || kind === 'ip') {
+      weak.push(key);
+      continue;
     }
+    if (!STRONG_KINDS.has(kind)) continue;
+    const held = holdersInside(key, false);
+    for (let j = 1; j < held.length; j++) parent[find(held[j]!)] = find(held[0]!);
+  }
+  // Cores: groups of at least `minCore` accounts held together by client ties alone.
+  const size = new Map<number, number>();
+  for (let i = 0; i < parent.length; i++) size.set(find(i), (size.get(find(i)) ?? 0) + 1);
+  const core = parent.map((_, i) => ((size.get(find(i)) ?? 0) >= (input.minCoreAccounts ?? 3) ? find(i) : -1));
+  for (const key of weak) {
+    const held = holdersInside(key, true);
+    const cores = new Set<number>();
+    for (const i of held) if (core[i]! >= 0) cores.add(core[i]!);
+    if (cores.size > 1) continue;
+    for (let j = 1; j < held.length; j++) parent[find(held[j]!)] = find(held[0]!);
   }
   const groups = new Map<number, string[]>();
   com.accounts.forEach((a, i) => {

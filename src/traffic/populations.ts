@@ -100,8 +100,12 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
   }
 }
 
-/** A SaaS product: one account, heavy, one template and system prompt around real end-user text. */
-export function* saasApp(ctx: SimContext, rng: Rng, perDay: number): Actor {
+/**
+ * A SaaS product: one account, heavy, one template and system prompt around real end-user
+ * text. A support desk, or a homework tutor whose template asks for every step of the
+ * solution: reasoning elicitation at 100%, from an honest customer.
+ */
+export function* saasApp(ctx: SimContext, rng: Rng, perDay: number, product: 'support' | 'tutor' = 'support'): Actor {
   const acct = newAccount(ctx, rng, { createdAt: agedCreation(ctx, rng), tier: rng.chance(0.5) ? 'enterprise' : 'standard', verified: true });
   register(ctx, acct.id, { population: 'saas', malicious: false });
   const system = customSystemPrompt(rng);
@@ -109,7 +113,10 @@ export function* saasApp(ctx: SimContext, rng: Rng, perDay: number): Actor {
   const ips = Array.from({ length: 3 }, () => ipIn(net, rng));
   const ua = rng.pick(USER_AGENTS.slice(0, 10));
   const stream = pickStream(rng);
-  const wrap = (t: string): string => `Customer message:\n"""\n${t}\n"""\nWrite a helpful reply in under 150 words.`;
+  const tutor = product === 'tutor';
+  const wrap = tutor
+    ? (t: string): string => `A student asks:\n${t}\n\nExplain the solution step by step so that the student can follow every step, then give the final answer.`
+    : (t: string): string => `Customer message:\n"""\n${t}\n"""\nWrite a helpful reply in under 150 words.`;
   const tz = rng.int(-6, 2);
   let ts = ctx.start;
   while (ts < ctx.end) {
@@ -118,10 +125,24 @@ export function* saasApp(ctx: SimContext, rng: Rng, perDay: number): Actor {
     const load = h >= 7 && h < 23 ? 1 : 0.15;
     ts += Math.round(rng.exponential(DAY / (perDay * load * 1.3)));
     if (ts >= ctx.end) return;
-    const p = ctx.prompts.random(rng.chance(0.8) ? 'chat' : 'instructions', rng);
-    yield buildExchange(ctx.ids, rng, ts, acct, { ip: rng.pick(ips), network: net, userAgent: ua, country: acct.country, stream }, { model: ctx.models.current, system, maxTokens: 512, temperature: 0.3, outputTokens: 180 }, { history: [], text: wrap(p.text) });
+    const p = tutor ? ctx.prompts.random(rng.weighted(TUTOR_MIX), rng) : ctx.prompts.random(rng.chance(0.8) ? 'chat' : 'instructions', rng);
+    yield buildExchange(
+      ctx.ids,
+      rng,
+      ts,
+      acct,
+      { ip: rng.pick(ips), network: net, userAgent: ua, country: acct.country, stream },
+      { model: ctx.models.current, system, maxTokens: tutor ? 1024 : 512, temperature: 0.3, outputTokens: tutor ? 450 : 180 },
+      { history: [], text: wrap(p.text) },
+    );
   }
 }
+
+const TUTOR_MIX: readonly (readonly [PromptCategory, number])[] = [
+  ['math', 6],
+  ['coding', 3],
+  ['chat', 1],
+];
 
 /** An enterprise: many accounts of one org behind one egress IP, one payment method, office hours. */
 export function enterprise(ctx: SimContext, rng: Rng, employees: number): Actor[] {
@@ -209,7 +230,11 @@ function* student(ctx: SimContext, rng: Rng, acct: AccountProfile, c: { campus: 
 
 /** An evaluation run: a researcher sends a public benchmark once or a few times, automated, bounded. */
 export function* evalRun(ctx: SimContext, rng: Rng): Actor {
-  const acct = newAccount(ctx, rng, { createdAt: agedCreation(ctx, rng), tier: rng.pick(['research', 'standard', 'enterprise']), verified: true });
+  const tier = rng.pick(['research', 'standard', 'enterprise']);
+  // Some researchers sign up for the run itself: a new account at full throughput on its first day.
+  const fresh = rng.chance(0.4);
+  const firstStart = ctx.start + rng.next() * (ctx.end - ctx.start) * 0.8;
+  const acct = newAccount(ctx, rng, { createdAt: fresh ? firstStart - rng.next() * 2 * DAY : agedCreation(ctx, rng), tier, verified: fresh ? rng.chance(0.5) : true });
   register(ctx, acct.id, { population: 'eval_run', malicious: false });
   const net = rng.pick(byKind(['cloud', 'university']));
   const ip = ipIn(net, rng);
@@ -221,7 +246,7 @@ export function* evalRun(ctx: SimContext, rng: Rng): Actor {
   const runs = rng.int(1, 3);
   const temperature = rng.pick([0, 0, 0.2, null]);
   // Runs start in order and never overlap: an actor yields its exchanges in time order.
-  const starts = Array.from({ length: runs }, () => ctx.start + rng.next() * (ctx.end - ctx.start) * 0.8).sort((a, b) => a - b);
+  const starts = [firstStart, ...Array.from({ length: runs - 1 }, () => firstStart + rng.next() * (ctx.end - firstStart))].sort((a, b) => a - b);
   let ts = ctx.start;
   for (let r = 0; r < runs; r++) {
     ts = Math.max(ts, starts[r]!);

@@ -36,7 +36,7 @@ export interface ScenarioSpec {
 }
 
 const SMALL_BENIGN: BenignMix = { ordinary: 1500, saas: 2, saasPerDay: 2500, enterprises: 2, employees: 40, classes: 2, students: 60, evalRuns: 3, codingAgents: 25, releaseMovers: 1, moverPerDay: 1500 };
-const LITE_BENIGN: BenignMix = { ordinary: 600, saas: 1, saasPerDay: 2000, enterprises: 1, employees: 30, classes: 1, students: 50, evalRuns: 2, codingAgents: 10, releaseMovers: 1, moverPerDay: 1000 };
+const LITE_BENIGN: BenignMix = { ordinary: 600, saas: 2, saasPerDay: 1500, enterprises: 1, employees: 30, classes: 1, students: 50, evalRuns: 2, codingAgents: 10, releaseMovers: 1, moverPerDay: 1000 };
 
 const ALL_ATTACKS: AttackSpec[] = [
   { playbook: 'hydra', accounts: 240, perDay: 30 },
@@ -66,7 +66,7 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
     start: '2026-04-22T00:00:00Z',
     days: 3,
     releaseAfterHours: 36,
-    benign: { ordinary: 350, saas: 1, saasPerDay: 1500, enterprises: 1, employees: 25, classes: 1, students: 40, evalRuns: 1, codingAgents: 8, releaseMovers: 1, moverPerDay: 800 },
+    benign: { ordinary: 350, saas: 2, saasPerDay: 1000, enterprises: 1, employees: 25, classes: 1, students: 40, evalRuns: 2, codingAgents: 8, releaseMovers: 1, moverPerDay: 800 },
     attacks: [
       { playbook: 'hydra', accounts: 80, perDay: 25 },
       { playbook: 'synchronized', accounts: 20, perDay: 100 },

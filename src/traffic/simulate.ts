@@ -120,7 +120,7 @@ export async function prepareSimulation(o: SimulateOptions): Promise<Simulation>
   const actors: Actor[] = [];
   const b = spec.benign;
   for (let i = 0; i < n(b.ordinary); i++) actors.push(ordinaryUser(ctx, rng()));
-  for (let i = 0; i < n(b.saas); i++) actors.push(saasApp(ctx, rng(), b.saasPerDay));
+  for (let i = 0; i < n(b.saas); i++) actors.push(saasApp(ctx, rng(), b.saasPerDay, i % 2 === 1 ? 'tutor' : 'support'));
   for (let i = 0; i < n(b.enterprises); i++) actors.push(...enterprise(ctx, rng(), b.employees));
   for (let i = 0; i < n(b.classes); i++) actors.push(...universityClass(ctx, rng(), b.students));
   for (let i = 0; i < n(b.evalRuns); i++) actors.push(evalRun(ctx, rng()));
