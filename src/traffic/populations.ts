@@ -45,6 +45,15 @@ const CHAT_MIX: readonly (readonly [PromptCategory, number])[] = [
   ['tools', 2],
 ];
 
+/** Developers trying out function calling and code: the same public tool definitions a sweep sends. */
+const DEVELOPER_MIX: readonly (readonly [PromptCategory, number])[] = [
+  ['chat', 30],
+  ['coding', 35],
+  ['tools', 25],
+  ['math', 5],
+  ['instructions', 5],
+];
+
 /** Ordinary people: diverse prompts, conversations, their own daytime, days off. */
 export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
   const brandNew = rng.chance(0.06);
@@ -58,7 +67,10 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
   if (vpn && rng.chance(0.3)) acct.country = rng.pick(COUNTRIES_NOT_SERVED);
   register(ctx, acct.id, { population: 'ordinary', malicious: false });
   const tz = rng.int(-8, 9);
-  const home: Network = vpn ? rng.pick(byKind(['datacenter', 'cloud'])) : rng.pick(byKind(['residential']));
+  // Developers call from their laptops or from a rented server they test on.
+  const developer = rng.chance(0.12);
+  const home: Network = vpn || (developer && rng.chance(0.4)) ? rng.pick(byKind(['datacenter', 'cloud'])) : rng.pick(byKind(['residential']));
+  const mix = developer ? DEVELOPER_MIX : CHAT_MIX;
   const ips = [ipIn(home, rng)];
   const mobile = rng.pick(byKind(['mobile']));
   const ua = rng.weighted<string>([
@@ -83,7 +95,7 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
       let ts = Math.max(s0, t);
       if (ts >= ctx.end) return;
       const conv = ctx.ids.conversation();
-      const cat = rng.weighted(CHAT_MIX);
+      const cat = rng.weighted(mix);
       const p = ctx.prompts.random(cat, rng);
       const turns = 1 + Math.min(7, Math.floor(rng.exponential(1.2)));
       const first = explains && rng.chance(0.35) ? rng.pick(HUMAN_EXPLAIN)(p.text) : p.text;
@@ -109,7 +121,8 @@ export function* saasApp(ctx: SimContext, rng: Rng, perDay: number, product: 'su
   const acct = newAccount(ctx, rng, { createdAt: agedCreation(ctx, rng), tier: rng.chance(0.5) ? 'enterprise' : 'standard', verified: true });
   register(ctx, acct.id, { population: 'saas', malicious: false });
   const system = customSystemPrompt(rng);
-  const net = rng.pick(byKind(['cloud']));
+  // Products run on cloud platforms and on rented servers alike.
+  const net = rng.pick(byKind(['cloud', 'datacenter']));
   const ips = Array.from({ length: 3 }, () => ipIn(net, rng));
   const ua = rng.pick(USER_AGENTS.slice(0, 10));
   const stream = pickStream(rng);
@@ -236,7 +249,7 @@ export function* evalRun(ctx: SimContext, rng: Rng): Actor {
   const firstStart = ctx.start + rng.next() * (ctx.end - ctx.start) * 0.8;
   const acct = newAccount(ctx, rng, { createdAt: fresh ? firstStart - rng.next() * 2 * DAY : agedCreation(ctx, rng), tier, verified: fresh ? rng.chance(0.5) : true });
   register(ctx, acct.id, { population: 'eval_run', malicious: false });
-  const net = rng.pick(byKind(['cloud', 'university']));
+  const net = rng.pick(byKind(['cloud', 'university', 'datacenter']));
   const ip = ipIn(net, rng);
   const ua = rng.pick(USER_AGENTS.slice(0, 9));
   const stream = pickStream(rng);
@@ -266,7 +279,7 @@ export function* codingAgent(ctx: SimContext, rng: Rng): Actor {
   const product = rng.pick(AGENT_PRODUCTS);
   const acct = newAccount(ctx, rng, { createdAt: agedCreation(ctx, rng), tier: rng.pick(['standard', 'enterprise', 'startup']) });
   register(ctx, acct.id, { population: 'coding_agent', malicious: false });
-  const net = rng.pick(byKind(['residential', 'corporate', 'cloud']));
+  const net = rng.pick(byKind(['residential', 'corporate', 'cloud', 'datacenter']));
   const ip = ipIn(net, rng);
   const tz = rng.int(-8, 9);
   const tools = product.tools.map((name) => ({ name, description: `${name} tool` }));

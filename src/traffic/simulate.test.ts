@@ -41,7 +41,10 @@ describe('simulator', () => {
     for (const p of ['hydra', 'synchronized', 'capability_sweep', 'model_pivot', 'entry_point_farming', 'adaptive', 'ban_evasion', 'relay']) assert.ok(playbooks.has(p), p);
   });
 
-  it('has no field value that only attackers use', async () => {
+  it('has no client, parameter or account value that (almost) only attackers use', async () => {
+    // Each one would be a shortcut a detector could learn from this simulator and that real
+    // attackers do not offer. Tool definitions are left out on purpose: they come with the
+    // prompt bank's items (as the prompt text does), not from a harness.
     const { exchanges, truth } = await collect('small', 3, 0.5);
     const fields: Record<string, (e: Exchange) => unknown> = {
       user_agent: (e) => e.client?.user_agent,
@@ -49,22 +52,29 @@ describe('simulator', () => {
       temperature: (e) => e.request.temperature ?? 'none',
       model: (e) => e.model,
       tier: (e) => e.account?.tier,
+      verified: (e) => e.account?.verified,
+      email_tld: (e) => e.account?.email_domain?.split('.').pop(),
       country: (e) => e.client?.country,
       asn: (e) => e.client?.asn,
-      tools: (e) => (e.request.tools ?? []).map((t) => t.name).sort().join(','),
       thinking: (e) => e.request.thinking?.budget_tokens ?? 'none',
       stream: (e) => e.request.stream ?? 'none',
+      has_system: (e) => e.request.system !== undefined,
+      has_conversation_id: (e) => e.conversation_id !== undefined,
+      has_org: (e) => e.org_id !== undefined,
+      status: (e) => e.status,
     };
     for (const [field, get] of Object.entries(fields)) {
-      const users = new Map<string, { attackers: Set<string>; benign: number }>();
+      const users = new Map<string, { attackers: Set<string>; benign: Set<string> }>();
       for (const e of exchanges) {
         const v = String(get(e));
         let u = users.get(v);
-        if (!u) users.set(v, (u = { attackers: new Set(), benign: 0 }));
-        if (truth.accounts[e.account_id]!.malicious) u.attackers.add(e.account_id);
-        else u.benign++;
+        if (!u) users.set(v, (u = { attackers: new Set(), benign: new Set() }));
+        (truth.accounts[e.account_id]!.malicious ? u.attackers : u.benign).add(e.account_id);
       }
-      for (const [v, u] of users) assert.ok(!(u.benign === 0 && u.attackers.size >= 3), `${field}=${v} is used by ${u.attackers.size} attacker accounts and no honest one`);
+      for (const [v, u] of users) {
+        const nearlyOnly = u.attackers.size >= 3 && u.benign.size <= Math.max(2, u.attackers.size / 50);
+        assert.ok(!nearlyOnly, `${field}=${v} is used by ${u.attackers.size} attacker accounts and only ${u.benign.size} honest ones`);
+      }
     }
   });
 

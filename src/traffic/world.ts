@@ -190,7 +190,8 @@ export function buildExchange(ids: Ids, rng: Rng, ts: number, acct: AccountProfi
   };
   if (acct.orgId) ex.org_id = acct.orgId;
   if (acct.apiKeyId) ex.api_key_id = acct.apiKeyId;
-  if (req.conversationId) ex.conversation_id = req.conversationId;
+  // Every request gets a conversation id, as the provider's own logs give one: its absence must not mark a population.
+  ex.conversation_id = req.conversationId ?? ids.conversation();
   if (req.system) ex.request.system = req.system;
   if (req.tools?.length) ex.request.tools = req.tools.map((t) => ({ name: t.name, description: t.description ?? '', input_schema: t.input_schema ?? {} }));
   if (req.maxTokens !== null) ex.request.max_tokens = req.maxTokens;
