@@ -2,56 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExchangeFeatures } from '../core/features.js';
 import { DetectionEngine } from './engine.js';
+import { feat } from './_test-features.js';
 
 const T0 = Date.parse('2026-04-22T00:00:00Z');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-let seq = 0;
-function feat(p: Partial<ExchangeFeatures> & { account_id: string; ts: number }): ExchangeFeatures {
-  seq++;
-  return {
-    id: `e${seq}`,
-    org_id: null,
-    api_key_id: null,
-    model: 'm-1',
-    conversation_id: `c${seq}`,
-    ip: '198.51.100.1',
-    subnet: '198.51.100.0/24',
-    asn: 64500,
-    country: 'US',
-    user_agent: 'sdk/1.0',
-    tier: 'standard',
-    account_created_at: T0 - 400 * DAY,
-    payment_fp: null,
-    email_domain: 'example.com',
-    verified: true,
-    n_messages: 1,
-    n_user_turns: 1,
-    n_tool_results: 0,
-    n_tools: 0,
-    tools_sig: '',
-    system_sig: '',
-    harness_sig: 'h-default',
-    template_prefix: `p${seq}`,
-    template_suffix: `s${seq}`,
-    template_simhash: '0000000000000000',
-    prompt_hash: `q${seq}`,
-    prompt_chars: 200,
-    capability: 'general_chat',
-    elicitation: 0,
-    grading: false,
-    max_tokens: null,
-    thinking_budget: null,
-    stream: null,
-    input_tokens: 100,
-    output_tokens: 300,
-    reasoning_tokens: null,
-    status: 200,
-    prompt_preview: null,
-    ...p,
-  };
-}
 
 /** A scripted pool: new accounts, one harness with an injected system prompt, a wrapper, round the clock. */
 function campaignPool(

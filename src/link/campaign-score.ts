@@ -97,9 +97,11 @@ export function scoreCampaign(
   let newAccounts = 0;
   let rotating = 0;
   let involved = 0;
+  let singleTurn = 0;
   for (const m of members) {
     const s = m.state;
     exchanges += s.n;
+    singleTurn += s.singleTurn;
     elicitSum += s.elicitationSum;
     graded += s.graded;
     firstSeen = Math.min(firstSeen, s.firstTs);
@@ -123,6 +125,13 @@ export function scoreCampaign(
   push('campaign_grading', 'content', ramp(gradedShare, 0.03, 0.15), 0.45, `${pct(gradedShare)} of the group's prompts ask the model to grade or rank answers`);
   push('campaign_templates', 'content', ramp(templated / k, 0.2, 0.6), 0.3, `${templated} of ${k} accounts fill one wrapper from a problem bank`);
   push('campaign_automation', 'automation', ramp(automated / k, 0.2, 0.6), 0.4, `${automated} of ${k} accounts run around the clock or on a fixed cadence`);
+  // Scripted at the group's scale: people, even in a class or an office, ask follow-ups; a
+  // harness sends one question per request. Counted once the group has said enough, so that
+  // a few quiet hours of each member's traffic add up before any account has on its own.
+  if (exchanges >= 10 * k) {
+    const single = singleTurn / exchanges;
+    push('campaign_single_turn', 'automation', ramp(single, 0.85, 0.97), 0.25, `${pct(single)} of the group's ${exchanges} exchanges are single-turn with no tool results`);
+  }
   push('campaign_no_ramp_up', 'lifecycle', ramp(noRamp / k, 0.2, 0.6), 0.35, `${noRamp} of ${k} accounts ran at full throughput from their first day`);
   push('campaign_new_accounts', 'lifecycle', ramp(newAccounts / k, 0.5, 0.9) * ramp(involved / k, 0.3, 0.7), 0.2, `${newAccounts} of ${k} accounts were new at their first request`);
   push('campaign_ip_rotation', 'infrastructure', ramp(rotating / k, 0.2, 0.6), 0.35, `${rotating} of ${k} accounts rotate IPs across networks`);
