@@ -468,7 +468,9 @@ export class DetectionEngine {
   private replacementPool(members: readonly Member[], flaggedAt: number): number {
     const late = members.filter((m) => this.harnessTied.has(m.state.id) && m.state.firstTs >= flaggedAt);
     if (late.length < this.params.minCampaignAccounts) return 0;
-    const takeover = Math.min(...late.map((m) => m.state.firstTs));
+    // A loop, not Math.min(...): a pool can hold more accounts than a call takes arguments.
+    let takeover = Infinity;
+    for (const m of late) takeover = Math.min(takeover, m.state.firstTs);
     const early = members.filter((m) => m.state.firstTs < flaggedAt);
     const quiet = early.filter((m) => m.state.lastTs < takeover).length;
     return early.length > 0 && quiet >= early.length / 2 ? late.length : 0;
