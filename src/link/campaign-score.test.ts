@@ -4,7 +4,7 @@ import { AccountState } from '../detect/account-state.js';
 import { scoreAccount } from '../detect/account-score.js';
 import { DEFAULT_PARAMS } from '../detect/params.js';
 import { feat } from '../detect/_test-features.js';
-import { scoreCampaign, type Member } from './campaign-score.js';
+import { activityCorrelation, scoreCampaign, type Member } from './campaign-score.js';
 
 const T0 = Date.parse('2026-04-22T00:00:00Z');
 const MINUTE = 60_000;
@@ -37,5 +37,50 @@ describe('scoreCampaign', () => {
 
   it('waits until the group has said enough before judging its turns', () => {
     assert.ok(!findingsOf(group(12, 5, null)).includes('campaign_single_turn'));
+  });
+});
+
+describe('activityCorrelation', () => {
+  it('says nothing about a group seen for less than a day', () => {
+    // Two accounts seen in the same single hour: perfectly "correlated" series of zeros and one spike.
+    const members = ['a', 'b'].map((id) => {
+      const s = new AccountState(id);
+      for (let k = 0; k < 5; k++) s.observe(feat({ account_id: id, ts: T0 + k * MINUTE }));
+      return { state: s, score: scoreAccount(s, DEFAULT_PARAMS) };
+    });
+    assert.equal(activityCorrelation(members, Math.floor(T0 / 3_600_000)), 0);
+  });
+});
+
+describe('scoreCampaign coordination', () => {
+  const HOUR = 3_600_000;
+  const ctx = (at: number) => ({ headHour: Math.floor(at / HOUR), modelFirstSeen: new Map<string, number>() });
+
+  it('does not make a campaign of one heavy eliciting account and bystanders that share its SDK settings', () => {
+    const heavy = new AccountState('eval');
+    for (let i = 0; i < 600; i++) heavy.observe(feat({ account_id: 'eval', ts: T0 + 20 * HOUR + i * 1500, elicitation: 1, harness_sig: 'h-sdk-defaults', account_created_at: T0 + 19 * HOUR }));
+    const bystanders = ['u1', 'u2'].map((id) => {
+      const s = new AccountState(id);
+      for (let i = 0; i < 30; i++) s.observe(feat({ account_id: id, ts: T0 + i * 2 * HOUR, harness_sig: 'h-sdk-defaults', n_messages: i % 2 ? 3 : 1, n_user_turns: i % 2 ? 2 : 1 }));
+      return s;
+    });
+    const members = [heavy, ...bystanders].map((s) => ({ state: s, score: scoreAccount(s, DEFAULT_PARAMS) }));
+    const community = { accounts: members.map((m) => m.state.id), indicators: new Map([['harness:h-sdk-defaults', 3]]) };
+    const sc = scoreCampaign(community, members, DEFAULT_PARAMS, ctx(T0 + 60 * HOUR));
+    assert.ok(sc.confidence < DEFAULT_PARAMS.campaignConfidence, `confidence ${sc.confidence}: ${sc.findings.map((f) => f.code).join(',')}`);
+  });
+
+  it('does not call products that share only a public template and a daily rhythm coordinated', () => {
+    const products = ['p1', 'p2', 'p3', 'p4'].map((id, j) => {
+      const s = new AccountState(id);
+      for (let h = 0; h < 72; h++) {
+        const load = h % 24 >= 7 && h % 24 < 23 ? 30 : 3;
+        for (let k = 0; k < load; k++) s.observe(feat({ account_id: id, ts: T0 + h * HOUR + k * 100_000 + j, elicitation: 1, harness_sig: `h-${id}`, system_sig: `sys-${id}`, template_prefix: 'tp-public', template_suffix: 'ts-public' }));
+      }
+      return { state: s, score: scoreAccount(s, DEFAULT_PARAMS) };
+    });
+    const community = { accounts: products.map((m) => m.state.id), indicators: new Map([['template:tp-public', 4], ['template:ts-public', 4]]) };
+    const sc = scoreCampaign(community, products, DEFAULT_PARAMS, ctx(T0 + 72 * HOUR));
+    assert.ok(sc.confidence <= 0.5, `confidence ${sc.confidence}: ${sc.findings.map((f) => f.code).join(',')}`);
   });
 });

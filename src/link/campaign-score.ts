@@ -7,7 +7,7 @@
  */
 import { CAPABILITIES, type Capability } from '../core/features.js';
 import type { Tactic } from '../core/report.js';
-import type { AccountState } from '../detect/account-state.js';
+import { RECENT_HOURS, type AccountState } from '../detect/account-state.js';
 import type { AccountScore } from '../detect/account-score.js';
 import { combine, families, pct, ramp, type EvidenceFamily, type Finding } from '../detect/findings.js';
 import type { DetectorParams } from '../detect/params.js';
@@ -32,7 +32,10 @@ export interface CampaignScore {
   links: Record<string, number>;
 }
 
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** Hours of a group's history before the correlation of its members' activity is measured. */
+const MIN_CORRELATION_HOURS = 24;
 
 function strength(score: AccountScore, code: string): number {
   for (const f of score.findings) if (f.code === code) return f.strength;
@@ -41,7 +44,13 @@ function strength(score: AccountScore, code: string): number {
 
 /** Mean Pearson correlation of hourly activity over sampled pairs of members. */
 export function activityCorrelation(members: readonly Member[], headHour: number, maxMembers = 40): number {
-  const sample = members.slice(0, maxMembers).map((m) => m.state.recentSeries(headHour));
+  // Only the hours since the group began: before that every series is zero, and two
+  // accounts seen for one hour correlate perfectly. Less than a day of history says nothing.
+  let first = Infinity;
+  for (const m of members) first = Math.min(first, m.state.firstTs);
+  const span = Math.min(RECENT_HOURS, headHour - Math.floor(first / HOUR) + 1);
+  if (!(span >= MIN_CORRELATION_HOURS)) return 0;
+  const sample = members.slice(0, maxMembers).map((m) => m.state.recentSeries(headHour).subarray(RECENT_HOURS - span));
   const centred = sample
     .map((s) => {
       let mean = 0;
@@ -98,11 +107,17 @@ export function scoreCampaign(
   let rotating = 0;
   let involved = 0;
   let singleTurn = 0;
+  // Members that do it themselves: a group's share must not come from one heavy member
+  // among bystanders that share its SDK settings.
+  let eliciting = 0;
+  let scripted = 0;
   for (const m of members) {
     const s = m.state;
     exchanges += s.n;
     singleTurn += s.singleTurn;
     elicitSum += s.elicitationSum;
+    if (s.n > 0 && s.elicitationSum / s.n >= 0.15) eliciting++;
+    if (s.n > 0 && s.singleTurn / s.n >= 0.85) scripted++;
     graded += s.graded;
     firstSeen = Math.min(firstSeen, s.firstTs);
     lastSeen = Math.max(lastSeen, s.lastTs);
@@ -120,7 +135,7 @@ export function scoreCampaign(
 
   // Behaviour, summed over the group's exchanges so that quiet accounts add up.
   const elicit = elicitSum / Math.max(1, exchanges);
-  push('campaign_elicitation', 'content', ramp(elicit, 0.1, 0.4), 0.55, `${pct(elicit)} of the group's ${exchanges} prompts ask for the reasoning itself`);
+  push('campaign_elicitation', 'content', ramp(elicit, 0.1, 0.4) * ramp(eliciting / k, 0.3, 0.6), 0.55, `${pct(elicit)} of the group's ${exchanges} prompts ask for the reasoning itself (${eliciting} of ${k} accounts)`);
   const gradedShare = graded / Math.max(1, exchanges);
   push('campaign_grading', 'content', ramp(gradedShare, 0.03, 0.15), 0.45, `${pct(gradedShare)} of the group's prompts ask the model to grade or rank answers`);
   push('campaign_templates', 'content', ramp(templated / k, 0.2, 0.6), 0.3, `${templated} of ${k} accounts fill one wrapper from a problem bank`);
@@ -130,7 +145,7 @@ export function scoreCampaign(
   // a few quiet hours of each member's traffic add up before any account has on its own.
   if (exchanges >= 10 * k) {
     const single = singleTurn / exchanges;
-    push('campaign_single_turn', 'automation', ramp(single, 0.85, 0.97), 0.25, `${pct(single)} of the group's ${exchanges} exchanges are single-turn with no tool results`);
+    push('campaign_single_turn', 'automation', ramp(single, 0.85, 0.97) * ramp(scripted / k, 0.5, 0.8), 0.25, `${pct(single)} of the group's ${exchanges} exchanges are single-turn with no tool results (${scripted} of ${k} accounts)`);
   }
   push('campaign_no_ramp_up', 'lifecycle', ramp(noRamp / k, 0.2, 0.6), 0.35, `${noRamp} of ${k} accounts ran at full throughput from their first day`);
   push('campaign_new_accounts', 'lifecycle', ramp(newAccounts / k, 0.5, 0.9) * ramp(involved / k, 0.3, 0.7), 0.2, `${newAccounts} of ${k} accounts were new at their first request`);
@@ -143,10 +158,12 @@ export function scoreCampaign(
   for (const [key, holders] of community.indicators) {
     const kind: IndicatorKind = kindOf(key);
     links[kind] = (links[kind] ?? 0) + holders;
-    if ((kind === 'harness' || kind === 'system' || kind === 'template') && holders > harnessTies) harnessTies = holders;
+    // A client mark: the same software with the same settings or injected prompt. A shared
+    // template is not one: public templates are copied by operators and honest users alike.
+    if ((kind === 'harness' || kind === 'system') && holders > harnessTies) harnessTies = holders;
     if (kind === 'payment' && holders >= 2) sharedPaymentAccounts = Math.max(sharedPaymentAccounts, holders);
   }
-  push('shared_harness', 'coordination', ramp(harnessTies / k, 0.3, 0.8), 0.35, `${harnessTies} of ${k} accounts send requests from one harness (client, parameters, injected prompt or template)`);
+  push('shared_harness', 'coordination', ramp(harnessTies / k, 0.3, 0.8), 0.35, `${harnessTies} of ${k} accounts send requests from one harness (client, parameters or injected prompt)`);
   if (sharedPaymentAccounts >= 3 && orgs.size !== 1) {
     push('shared_payment', 'coordination', ramp(sharedPaymentAccounts / k, 0.1, 0.5), 0.35, `${sharedPaymentAccounts} accounts in ${orgs.size || 'no'} organisations pay with one payment method`);
   }
@@ -155,7 +172,16 @@ export function scoreCampaign(
 
   const fam = families(findings, 0.5);
   const behaviour = ['content', 'automation', 'lifecycle', 'infrastructure'].filter((f) => fam.has(f as EvidenceFamily)).length;
-  const coordinated = fam.has('coordination') || (links['ip'] ?? 0) + (links['payment'] ?? 0) >= k;
+  // Under common control: shared payment, addresses, creation burst, injected prompt or
+  // synchronized activity; or one client run by accounts that are active at the same time.
+  // One client alone is not enough: independent customers use the same SDK with the same
+  // settings, and evaluation runs of one public harness come one after another, not together.
+  // Activity that rises and falls together confirms a shared client but proves nothing alone:
+  // products with users in the same time zones share a daily rhythm.
+  const controlTies = (links['payment'] ?? 0) + (links['ip'] ?? 0) + (links['burst'] ?? 0) + (links['system'] ?? 0);
+  const sharedClient = ramp(harnessTies / k, 0.3, 0.8) >= 0.5;
+  const together = ramp(corr, 0.3, 0.7) >= 0.5 || maxConcurrent(members) / k >= 0.5;
+  const coordinated = controlTies >= k / 2 || sharedPaymentAccounts >= 3 || (sharedClient && together);
   // Coordination without harvesting behaviour is an organisation; behaviour without
   // coordination is one customer. A campaign needs both, and two kinds of behaviour.
   let confidence = combine(findings);
@@ -180,6 +206,21 @@ export function scoreCampaign(
     if (v >= 0.005) capabilities[c] = Math.round(v * 1000) / 1000;
   });
   return { confidence, findings, families: fam, tactics: [...tactics], capabilities, exchanges, firstSeen, lastSeen, links };
+}
+
+/** The most members whose activity (first to last exchange) spans one instant. */
+export function maxConcurrent(members: readonly Member[]): number {
+  const events: [number, number][] = [];
+  for (const m of members) events.push([m.state.firstTs, 1], [m.state.lastTs, -1]);
+  // Starts before ends at the same instant: two accounts that touch overlap.
+  events.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, d] of events) {
+    now += d;
+    if (now > most) most = now;
+  }
+  return most;
 }
 
 /** Moved a large share of its traffic to a model within 24 h of that model's first appearance. */
