@@ -172,12 +172,12 @@ export function scoreCampaign(
 
   const fam = families(findings, 0.5);
   const behaviour = ['content', 'automation', 'lifecycle', 'infrastructure'].filter((f) => fam.has(f as EvidenceFamily)).length;
-  // Under common control: shared payment, addresses, creation burst, injected prompt or
-  // synchronized activity; or one client run by accounts that are active at the same time.
-  // One client alone is not enough: independent customers use the same SDK with the same
-  // settings, and evaluation runs of one public harness come one after another, not together.
-  // Activity that rises and falls together confirms a shared client but proves nothing alone:
-  // products with users in the same time zones share a daily rhythm.
+  // Under common control: shared payment, addresses, creation burst or injected prompt; or
+  // one client run by accounts that are active together. One client alone is not enough:
+  // independent customers use the same SDK with the same settings, and evaluation runs of
+  // one public harness come one after another. Activity that rises and falls together
+  // confirms a shared client but proves nothing alone: products whose users live in the
+  // same time zones share a daily rhythm.
   const controlTies = (links['payment'] ?? 0) + (links['ip'] ?? 0) + (links['burst'] ?? 0) + (links['system'] ?? 0);
   const sharedClient = ramp(harnessTies / k, 0.3, 0.8) >= 0.5;
   const together = ramp(corr, 0.3, 0.7) >= 0.5 || maxConcurrent(members) / k >= 0.5;
