@@ -84,3 +84,35 @@ describe('scoreCampaign coordination', () => {
     assert.ok(sc.confidence <= 0.5, `confidence ${sc.confidence}: ${sc.findings.map((f) => f.code).join(',')}`);
   });
 });
+
+describe('scoreCampaign template ties', () => {
+  it('calls new, network-rotating accounts that each run their own client but fill one wrapper coordinated', () => {
+    const HOUR = 3_600_000;
+    const members = Array.from({ length: 6 }, (_, i) => {
+      const id = `h${i}`;
+      const s = new AccountState(id);
+      for (let k = 0; k < 60; k++) {
+        const net = (i * 7 + k) % 9;
+        s.observe(
+          feat({
+            account_id: id,
+            ts: T0 + k * 20 * MINUTE + i * 1000,
+            elicitation: 1,
+            harness_sig: `own-client-${i}`,
+            template_prefix: 'tp-operator',
+            template_suffix: `ts-${k}`,
+            prompt_hash: `item-${i}-${k}`,
+            account_created_at: T0 - 2 * HOUR,
+            ip: `203.0.113.${(k * 13 + i) % 250}`,
+            subnet: `203.0.${net}.0/24`,
+            asn: 64600 + net,
+          }),
+        );
+      }
+      return { state: s, score: scoreAccount(s, DEFAULT_PARAMS) };
+    });
+    const community = { accounts: members.map((m) => m.state.id), indicators: new Map([['template:tp-operator', 6]]) };
+    const sc = scoreCampaign(community, members, DEFAULT_PARAMS, { headHour: Math.floor((T0 + 20 * HOUR) / HOUR), modelFirstSeen: new Map() });
+    assert.ok(sc.confidence >= DEFAULT_PARAMS.campaignConfidence, `confidence ${sc.confidence}: ${sc.findings.map((f) => `${f.code}:${f.strength.toFixed(2)}`).join(',')}`);
+  });
+});

@@ -154,6 +154,7 @@ export function scoreCampaign(
   // Coordination: what ties the accounts together.
   const links: Record<string, number> = {};
   let harnessTies = 0;
+  let templateTies = 0;
   let sharedPaymentAccounts = 0;
   for (const [key, holders] of community.indicators) {
     const kind: IndicatorKind = kindOf(key);
@@ -161,6 +162,7 @@ export function scoreCampaign(
     // A client mark: the same software with the same settings or injected prompt. A shared
     // template is not one: public templates are copied by operators and honest users alike.
     if ((kind === 'harness' || kind === 'system') && holders > harnessTies) harnessTies = holders;
+    if (kind === 'template' && holders > templateTies) templateTies = holders;
     if (kind === 'payment' && holders >= 2) sharedPaymentAccounts = Math.max(sharedPaymentAccounts, holders);
   }
   push('shared_harness', 'coordination', ramp(harnessTies / k, 0.3, 0.8), 0.35, `${harnessTies} of ${k} accounts send requests from one harness (client, parameters or injected prompt)`);
@@ -177,11 +179,14 @@ export function scoreCampaign(
   // independent customers use the same SDK with the same settings, and evaluation runs of
   // one public harness come one after another. Activity that rises and falls together
   // confirms a shared client but proves nothing alone: products whose users live in the
-  // same time zones share a daily rhythm.
+  // same time zones share a daily rhythm. A shared template counts only for accounts that
+  // also live like fraudulent ones (new at full throughput, rotating networks): a hydra whose
+  // every account has its own client still fills the operator's one wrapper.
   const controlTies = (links['payment'] ?? 0) + (links['ip'] ?? 0) + (links['burst'] ?? 0) + (links['system'] ?? 0);
   const sharedClient = ramp(harnessTies / k, 0.3, 0.8) >= 0.5;
+  const sharedTemplate = ramp(templateTies / k, 0.3, 0.8) >= 0.5 && (fam.has('lifecycle') || fam.has('infrastructure'));
   const together = ramp(corr, 0.3, 0.7) >= 0.5 || maxConcurrent(members) / k >= 0.5;
-  const coordinated = controlTies >= k / 2 || sharedPaymentAccounts >= 3 || (sharedClient && together);
+  const coordinated = controlTies >= k / 2 || sharedPaymentAccounts >= 3 || ((sharedClient || sharedTemplate) && together);
   // Coordination without harvesting behaviour is an organisation; behaviour without
   // coordination is one customer. A campaign needs both, and two kinds of behaviour.
   let confidence = combine(findings);
