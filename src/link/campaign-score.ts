@@ -185,8 +185,9 @@ export function scoreCampaign(
   const controlTies = (links['payment'] ?? 0) + (links['ip'] ?? 0) + (links['burst'] ?? 0) + (links['system'] ?? 0);
   const sharedClient = ramp(harnessTies / k, 0.3, 0.8) >= 0.5;
   const sharedTemplate = ramp(templateTies / k, 0.3, 0.8) >= 0.5 && (fam.has('lifecycle') || fam.has('infrastructure'));
-  const together = ramp(corr, 0.3, 0.7) >= 0.5 || maxConcurrent(members) / k >= 0.5;
-  const coordinated = controlTies >= k / 2 || sharedPaymentAccounts >= 3 || ((sharedClient || sharedTemplate) && together);
+  // Evaluated only when needed: the concurrency sweep sorts every member, every linking run.
+  const together = (): boolean => ramp(corr, 0.3, 0.7) >= 0.5 || maxConcurrent(members) / k >= 0.5;
+  const coordinated = controlTies >= k / 2 || sharedPaymentAccounts >= 3 || ((sharedClient || sharedTemplate) && together());
   // Coordination without harvesting behaviour is an organisation; behaviour without
   // coordination is one customer. A campaign needs both, and two kinds of behaviour.
   let confidence = combine(findings);

@@ -151,6 +151,9 @@ function splitByStrongTies(com: Community, input: LinkInput, genericKeys: Readon
     }
     return out;
   };
+  const unite = (held: readonly number[]): void => {
+    for (let j = 1; j < held.length; j++) parent[find(held[j]!)] = find(held[0]!);
+  };
   const weak: string[] = [];
   for (const key of com.indicators.keys()) {
     if (genericKeys.has(key)) continue;
@@ -162,8 +165,7 @@ function splitByStrongTies(com: Community, input: LinkInput, genericKeys: Readon
       continue;
     }
     if (!STRONG_KINDS.has(kind)) continue;
-    const held = holdersInside(key, false);
-    for (let j = 1; j < held.length; j++) parent[find(held[j]!)] = find(held[0]!);
+    unite(holdersInside(key, false));
   }
   // Cores: groups of at least `minCore` accounts held together by client ties alone.
   const size = new Map<number, number>();
@@ -173,8 +175,7 @@ function splitByStrongTies(com: Community, input: LinkInput, genericKeys: Readon
     const held = holdersInside(key, true);
     const cores = new Set<number>();
     for (const i of held) if (core[i]! >= 0) cores.add(core[i]!);
-    if (cores.size > 1) continue;
-    for (let j = 1; j < held.length; j++) parent[find(held[j]!)] = find(held[0]!);
+    if (cores.size <= 1) unite(held);
   }
   const groups = new Map<number, string[]>();
   com.accounts.forEach((a, i) => {
