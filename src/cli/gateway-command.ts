@@ -1,28 +1,43 @@
 /** `distillwatch gateway`: builds the config from the file and flags, starts, stops on signals. */
 import { adminTokenFromEnv, loadConfigFile, parseConfig } from '../gateway/config.js';
+import { ListenError, parseListen } from '../gateway/listen.js';
 import { startGateway } from '../gateway/start.js';
 import { UserError } from './errors.js';
 
 export interface GatewayCommandOptions {
   config?: string;
   upstream?: string;
-  listen: string;
+  /** Absent unless given: only a flag the user wrote may override the file. */
+  listen?: string;
   redis?: string;
   db?: string;
 }
 
+function listenFlag(flag: string, text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  const r = parseListen(text);
+  if (!r.ok) throw new UserError(`${flag}: ${r.error}`);
+  return { listen: r.value };
+}
+
 export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void> {
-  const [host, port] = o.listen.split(':');
-  // The flags win over the file, at start and on every reload.
+  // The flags win over the file, at start and on every reload; a setting no flag names
+  // comes from the file, then from the config's defaults.
   const flags: Record<string, unknown> = {
     ...(o.upstream ? { upstream: o.upstream } : {}),
     ...(o.redis ? { redisUrl: o.redis } : {}),
     ...(o.db ? { storePath: o.db } : {}),
-    listen: { host: host || '127.0.0.1', port: Number(port ?? 8787) },
+    ...listenFlag('--listen', o.listen),
   };
   const r = o.config ? loadConfigFile(o.config, flags) : parseConfig(flags);
   if (!r.ok) throw new UserError(r.error);
-  const running = await startGateway({ config: r.config, adminToken: adminTokenFromEnv(), ...(o.config ? { configPath: o.config, configOverrides: flags } : {}) });
+  let running;
+  try {
+    running = await startGateway({ config: r.config, adminToken: adminTokenFromEnv(), ...(o.config ? { configPath: o.config, configOverrides: flags } : {}) });
+  } catch (e) {
+    if (e instanceof ListenError) throw new UserError(e.message);
+    throw e;
+  }
   process.stderr.write(`gateway listening on ${running.url}, forwarding to ${r.config.upstream}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

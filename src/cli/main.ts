@@ -53,7 +53,7 @@ program
   .description('Run the live gateway in front of the model API: score, log and enforce')
   .option('--config <file>', 'gateway config (JSON); reloaded on SIGHUP and on change')
   .option('--upstream <url>', 'model API to forward to')
-  .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8787')
+  .option('--listen <address>', 'address to listen on: PORT, HOST:PORT or [IPv6]:PORT (default: the config file\'s "listen", else 127.0.0.1:8787)')
   .option('--redis <url>', 'Redis URL shared by replicas (memory when absent)')
   .option('--db <file>', 'DuckDB store for the exchange log')
   .action(async (o) => {

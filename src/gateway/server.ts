@@ -21,6 +21,7 @@ import type { Analysis } from './analysis.js';
 import type { FinishedRequest } from './record.js';
 import type { GatewayMetrics } from './metrics.js';
 import { SseReader } from './sse.js';
+import { ListenError, type ListenAddress } from './listen.js';
 import { applyDegrade, streamDegrade, type Watermark } from './degrade.js';
 
 export interface GatewayDeps {
@@ -84,6 +85,17 @@ function tokenMatches(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+function listenOn(server: Server, address: ListenAddress): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (e: Error) => reject(new ListenError(address, e));
+    server.once('error', failed);
+    server.listen(address.port, address.host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
 export class Gateway {
   private readonly server: Server;
   private readonly pool: Pool;
@@ -123,8 +135,9 @@ export class Gateway {
     this.current = config;
   }
 
+  /** Opens the listener; rejects with a `ListenError` (port taken, no such address). */
   async listen(port = this.config.listen.port, host = this.config.listen.host): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(port, host, resolve));
+    await listenOn(this.server, { host, port });
     return (this.server.address() as AddressInfo).port;
   }
 

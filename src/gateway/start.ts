@@ -15,6 +15,7 @@ import { MemoryState, RedisState, type GatewayState } from './state.js';
 import type { Watermark } from './degrade.js';
 import type { DetectorParams } from '../detect/params.js';
 import { lowestActingRisk } from './policy.js';
+import { formatListen } from './listen.js';
 
 export interface StartOptions {
   config: GatewayConfig;
@@ -107,7 +108,18 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     ...(opts.trustEdgeHeader ? { trustEdgeHeader: true } : {}),
     ...(opts.watermark ? { watermark: opts.watermark } : {}),
   });
-  const port = await gateway.listen();
+  let port: number;
+  try {
+    port = await gateway.listen();
+  } catch (e) {
+    // Nothing was served: release what was opened so that the process can exit.
+    await gateway.close();
+    await analysis.close();
+    await log.close();
+    await state.close();
+    if (ownsStore) await store!.close();
+    throw e;
+  }
 
   let watcher: FSWatcher | null = null;
   let settling: NodeJS.Timeout | null = null;
@@ -137,7 +149,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   return {
     gateway: g,
     port,
-    url: `http://${config.listen.host}:${port}`,
+    url: `http://${formatListen({ host: config.listen.host, port })}`,
     state,
     log,
     analysis,

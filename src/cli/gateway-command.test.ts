@@ -1,0 +1,97 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { freePort, startStubUpstream, type StubUpstream } from '../gateway/_test-helpers.js';
+import { runCli } from './_test-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dw-gwcmd-'));
+let stub: StubUpstream;
+
+before(async () => {
+  stub = await startStubUpstream();
+});
+after(async () => {
+  await stub.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function ask(port: number, key = 'sk-alice-0001'): Promise<number> {
+  const r = await request(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] }),
+  });
+  await r.body.dump();
+  return r.statusCode;
+}
+
+function writeConfig(name: string, value: Record<string, unknown>): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify({ upstream: stub.url, keys: { 'sk-alice-0001': 'acct_alice' }, ...value }));
+  return path;
+}
+
+test('gateway listens where the config file says when no --listen is given', async () => {
+  const port = await freePort();
+  const config = writeConfig('listen.json', { listen: { host: '127.0.0.1', port } });
+  const cli = runCli(['gateway', '--config', config], { cwd: dir });
+  try {
+    await cli.waitFor(/gateway listening/);
+    assert.match(cli.output(), new RegExp(`listening on http://127\\.0\\.0\\.1:${port}`));
+    assert.equal(await ask(port), 200);
+  } finally {
+    assert.equal(await cli.stop(), 0);
+  }
+});
+
+test('--listen given explicitly wins over the config file', async () => {
+  const [filePort, flagPort] = [await freePort(), await freePort()];
+  const config = writeConfig('listen-flag.json', { listen: { host: '127.0.0.1', port: filePort } });
+  const cli = runCli(['gateway', '--config', config, '--listen', `127.0.0.1:${flagPort}`], { cwd: dir });
+  try {
+    await cli.waitFor(/gateway listening/);
+    assert.equal(await ask(flagPort), 200);
+  } finally {
+    await cli.stop();
+  }
+});
+
+test('--listen with a bare port listens on loopback at that port', async () => {
+  const port = await freePort();
+  const cli = runCli(['gateway', '--config', writeConfig('bare.json', {}), '--listen', String(port)], { cwd: dir });
+  try {
+    await cli.waitFor(/gateway listening/);
+    assert.match(cli.output(), new RegExp(`listening on http://127\\.0\\.0\\.1:${port},`));
+    assert.equal(await ask(port), 200);
+  } finally {
+    await cli.stop();
+  }
+});
+
+test('a listen address that cannot be read ends with a one-line error and exit code 2', async () => {
+  for (const bad of ['127.0.0.1:99999', 'localhost:', '::1:8787', 'eighty']) {
+    const cli = runCli(['gateway', '--upstream', stub.url, '--listen', bad], { cwd: dir });
+    const code = await cli.exited;
+    assert.equal(code, 2, `exit code for ${bad}: ${cli.output()}`);
+    assert.match(cli.output(), /^distillwatch: --listen: Invalid listen address ".*": .+\n$/, bad);
+  }
+});
+
+test('a port already in use ends with a one-line error and exit code 2, no stack trace', async () => {
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  const port = (taken.address() as { port: number }).port;
+  try {
+    const cli = runCli(['gateway', '--upstream', stub.url, '--listen', `127.0.0.1:${port}`], { cwd: dir });
+    const code = await cli.exited;
+    assert.equal(code, 2, cli.output());
+    assert.equal(cli.output().trim().split('\n').filter((l) => !l.startsWith('{')).join('\n'), `distillwatch: Cannot listen on 127.0.0.1:${port}: address already in use`);
+    assert.doesNotMatch(cli.output(), /\n\s+at /);
+  } finally {
+    await new Promise<void>((r) => taken.close(() => r()));
+  }
+});
