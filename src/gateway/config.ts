@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PolicySchema } from './policy.js';
 
-export const GatewayConfigSchema = z.object({
-  listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8787) }).default({ host: '127.0.0.1', port: 8787 }),
+/** Strict objects: a misspelt key is an error at start, not a setting silently ignored. */
+export const GatewayConfigSchema = z.strictObject({
+  listen: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8787) }).default({ host: '127.0.0.1', port: 8787 }),
   upstream: z.url(),
   /** API key -> account id. Keys absent from the map are refused unless `accountHeader` names the account. */
   keys: z.record(z.string(), z.string()).default({}),
@@ -36,11 +37,21 @@ export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; error: string };
 
 /** Parses a config object, naming the bad key in the error. */
-export function parseConfig(value: unknown): ConfigResult {
+export function parseConfig(value: unknown, source?: string): ConfigResult {
+  const where = source === undefined ? '' : ` "${source}"`;
   const r = GatewayConfigSchema.safeParse(value);
   if (r.success) return { ok: true, config: r.data };
-  const issue = r.error.issues[0];
-  return { ok: false, error: `Cannot read gateway config: "${issue?.path.join('.') ?? ''}" ${issue?.message ?? 'is invalid'}` };
+  return { ok: false, error: `Cannot read gateway config${where}: ${describeIssue(r.error.issues[0])}` };
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (issue === undefined) return 'it is invalid';
+  const at = issue.path.join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${at ? at + '.' : ''}${k}"`).join(', ');
+    return `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}`;
+  }
+  return `"${at}" ${issue.message}`;
 }
 
 /**
@@ -61,7 +72,7 @@ export function loadConfigFile(path: string, overrides: Record<string, unknown> 
     return { ok: false, error: `Cannot parse gateway config "${path}": ${(e as Error).message}` };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: `Cannot read gateway config "${path}": it must be a JSON object` };
-  return parseConfig({ ...(value as Record<string, unknown>), ...overrides });
+  return parseConfig({ ...(value as Record<string, unknown>), ...overrides }, path);
 }
 
 /**

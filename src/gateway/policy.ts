@@ -7,7 +7,7 @@ import { z } from 'zod';
 export const ActionSchema = z.enum(['allow', 'flag', 'throttle', 'degrade', 'block']);
 export type Action = z.infer<typeof ActionSchema>;
 
-export const PolicySchema = z.object({
+export const PolicySchema = z.strictObject({
   /** Accounts never acted on (known customers). */
   allowlist: z.array(z.string()).default([]),
   flagRisk: z.number().min(0).max(1).default(0.5),
@@ -17,10 +17,10 @@ export const PolicySchema = z.object({
   /** What happens to a member of a flagged campaign. */
   campaignAction: ActionSchema.default('block'),
   /** Token bucket for throttled accounts: requests per second and burst. */
-  throttle: z.object({ ratePerSec: z.number().positive().default(1), burst: z.number().positive().default(5) }).default({ ratePerSec: 1, burst: 5 }),
+  throttle: z.strictObject({ ratePerSec: z.number().positive().default(1), burst: z.number().positive().default(5) }).default({ ratePerSec: 1, burst: 5 }),
   /** Token bucket shared by all members of one campaign. */
-  campaignThrottle: z.object({ ratePerSec: z.number().positive().default(2), burst: z.number().positive().default(10) }).default({ ratePerSec: 2, burst: 10 }),
-  degrade: z.object({
+  campaignThrottle: z.strictObject({ ratePerSec: z.number().positive().default(2), burst: z.number().positive().default(10) }).default({ ratePerSec: 2, burst: 10 }),
+  degrade: z.strictObject({
     maxOutputTokens: z.number().int().positive().default(512),
     withholdReasoning: z.boolean().default(true),
   }).default({ maxOutputTokens: 512, withholdReasoning: true }),

@@ -3,6 +3,7 @@
  * online detection, metrics, logger and the server. Tests and the CLI both start it here.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { openDuckDbStore } from '../store/duckdb.js';
 import type { Store } from '../store/store.js';
@@ -135,9 +136,14 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   };
   if (opts.configPath) {
     process.on('SIGHUP', reload);
+    // The folder is watched, not the file: an editor's atomic save, `sed -i` and a
+    // Kubernetes ConfigMap update all replace the file by a rename, which ends a watch on
+    // the file itself. A ConfigMap swaps its `..data` link rather than the file's name.
     // A file being written fires several events, the first while it is still empty or
     // half written: read it once the events have settled.
-    watcher = watch(opts.configPath, () => {
+    const file = basename(opts.configPath);
+    watcher = watch(dirname(opts.configPath), (_event, name) => {
+      if (name !== null && name !== file && !name.startsWith('..')) return;
       if (settling) clearTimeout(settling);
       settling = setTimeout(() => {
         settling = null;
