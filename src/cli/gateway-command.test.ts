@@ -95,3 +95,24 @@ test('a port already in use ends with a one-line error and exit code 2, no stack
     await new Promise<void>((r) => taken.close(() => r()));
   }
 });
+
+test('gateway hash-key prints the sha256 form of the key on stdin, which the gateway then accepts', async () => {
+  const cli = runCli(['gateway', 'hash-key'], { cwd: dir, stdin: 'sk-carol-0004\n' });
+  assert.equal(await cli.exited, 0);
+  const entry = cli.output().trim();
+  assert.match(entry, /^sha256:[0-9a-f]{64}$/);
+  assert.doesNotMatch(cli.output(), /sk-carol/);
+  const port = await freePort();
+  const config = writeConfig('hashed.json', { keys: { [entry]: 'acct_carol' } });
+  const gw = runCli(['gateway', '--config', config, '--listen', String(port)], { cwd: dir });
+  try {
+    await gw.waitFor(/gateway listening/);
+    assert.equal(await ask(port, 'sk-carol-0004'), 200);
+    assert.equal(await ask(port, entry), 401);
+  } finally {
+    await gw.stop();
+  }
+  const empty = runCli(['gateway', 'hash-key'], { cwd: dir, stdin: '' });
+  assert.equal(await empty.exited, 2);
+  assert.match(empty.output(), /^distillwatch: Cannot hash the key: stdin is empty/);
+});

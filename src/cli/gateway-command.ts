@@ -2,6 +2,7 @@
 import { adminTokenFromEnv, loadConfigFile, parseConfig } from '../gateway/config.js';
 import { ListenError, parseListen } from '../gateway/listen.js';
 import { startGateway } from '../gateway/start.js';
+import { hashedKeyEntry } from '../gateway/keys.js';
 import { UserError } from './errors.js';
 
 export interface GatewayCommandOptions {
@@ -44,4 +45,18 @@ export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void>
     process.once('SIGTERM', resolve);
   });
   await running.close();
+}
+
+/**
+ * `distillwatch gateway hash-key`: the key comes on stdin, never as an argument that the
+ * shell history and the process list would keep. One final newline (from `echo`) is not
+ * part of the key.
+ */
+export async function runHashKeyCommand(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const key = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  if (key === '') throw new UserError('Cannot hash the key: stdin is empty (pipe the key in: printf %s "$KEY" | distillwatch gateway hash-key)');
+  if (/[\r\n]/.test(key)) throw new UserError('Cannot hash the key: stdin holds more than one line');
+  process.stdout.write(hashedKeyEntry(key) + '\n');
 }

@@ -48,7 +48,7 @@ program
 
 registerExtraCommands(program);
 
-program
+const gateway = program
   .command('gateway')
   .description('Run the live gateway in front of the model API: score, log and enforce')
   .option('--config <file>', 'gateway config (JSON); reloaded on SIGHUP and on change')
@@ -59,6 +59,14 @@ program
   .action(async (o) => {
     const { runGatewayCommand } = await import('./gateway-command.js');
     await runGatewayCommand(o);
+  });
+
+gateway
+  .command('hash-key')
+  .description('Read an API key on stdin, print the form to list in the config\'s "keys" (sha256:<hex>)')
+  .action(async () => {
+    const { runHashKeyCommand } = await import('./gateway-command.js');
+    await runHashKeyCommand();
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -1,5 +1,6 @@
 /** Who is calling: the account behind an API key, or the one the provider's edge names. */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { KeyTable } from './keys.js';
 
 export type Caller = { ok: true; accountId: string; apiKeyId: string } | { ok: false; reason: 'missing_key' | 'unknown_key' };
 
@@ -17,7 +18,7 @@ export function keyIdOf(key: string): string {
   return 'key_' + key.slice(-4);
 }
 
-export function resolveCaller(headers: IncomingHttpHeaders, keys: Readonly<Record<string, string>>, accountHeader: string | undefined): Caller {
+export function resolveCaller(headers: IncomingHttpHeaders, keys: KeyTable, accountHeader: string | undefined): Caller {
   if (accountHeader) {
     const a = headers[accountHeader];
     if (typeof a === 'string' && a) {
@@ -27,7 +28,7 @@ export function resolveCaller(headers: IncomingHttpHeaders, keys: Readonly<Recor
   }
   const key = apiKeyOf(headers);
   if (key === null) return { ok: false, reason: 'missing_key' };
-  const accountId = keys[key];
+  const accountId = keys.accountOf(key);
   if (accountId === undefined) return { ok: false, reason: 'unknown_key' };
   return { ok: true, accountId, apiKeyId: keyIdOf(key) };
 }

@@ -6,13 +6,26 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PolicySchema } from './policy.js';
+import { KeyTable } from './keys.js';
 
 /** Strict objects: a misspelt key is an error at start, not a setting silently ignored. */
 export const GatewayConfigSchema = z.strictObject({
   listen: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8787) }).default({ host: '127.0.0.1', port: 8787 }),
   upstream: z.url(),
-  /** API key -> account id. Keys absent from the map are refused unless `accountHeader` names the account. */
-  keys: z.record(z.string(), z.string()).default({}),
+  /**
+   * API key -> account id; a key is written plain or as `sha256:<hex>` of the key
+   * (`distillwatch gateway hash-key`). Keys absent from the map are refused unless the
+   * trusted edge names the account.
+   */
+  keys: z
+    .record(z.string(), z.string())
+    .default({})
+    .transform((entries, ctx) => {
+      const t = KeyTable.from(entries);
+      if (t.ok) return t.value;
+      ctx.addIssue({ code: 'custom', message: t.error });
+      return z.NEVER;
+    }),
   /** A header set by the provider's edge that carries the account id (trusted only behind that edge). */
   accountHeader: z.string().toLowerCase().optional(),
   upstreamTimeoutMs: z.number().int().positive().default(60_000),
