@@ -2,7 +2,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { KeyTable } from './keys.js';
 
-export type Caller = { ok: true; accountId: string; apiKeyId: string } | { ok: false; reason: 'missing_key' | 'unknown_key' };
+export type CallerRefusal = 'missing_key' | 'unknown_key' | 'key_mismatch';
+export type Caller = { ok: true; accountId: string; apiKeyId: string } | { ok: false; reason: CallerRefusal };
 
 /** The key as sent by either SDK: `Authorization: Bearer` (OpenAI) or `x-api-key` (Anthropic). */
 export function apiKeyOf(headers: IncomingHttpHeaders): string | null {
@@ -18,17 +19,30 @@ export function keyIdOf(key: string): string {
   return 'key_' + key.slice(-4);
 }
 
-export function resolveCaller(headers: IncomingHttpHeaders, keys: KeyTable, accountHeader: string | undefined): Caller {
-  if (accountHeader) {
-    const a = headers[accountHeader];
-    if (typeof a === 'string' && a) {
-      const key = apiKeyOf(headers);
-      return { ok: true, accountId: a, apiKeyId: key ? keyIdOf(key) : 'edge' };
-    }
-  }
+/**
+ * The caller of a request. `edgeAccount` is the account the trusted edge named, or
+ * undefined when the edge named none or the request did not come through the edge (a
+ * header from anyone else is only text a client typed, and is not read).
+ *
+ * The edge has authenticated the caller, so its account stands even for a key the
+ * gateway does not list; a key the gateway lists for another account is refused rather
+ * than guessed between.
+ */
+export function resolveCaller(headers: IncomingHttpHeaders, keys: KeyTable, edgeAccount: string | undefined): Caller {
   const key = apiKeyOf(headers);
+  const keyAccount = key === null ? undefined : keys.accountOf(key);
+  if (edgeAccount) {
+    if (keyAccount !== undefined && keyAccount !== edgeAccount) return { ok: false, reason: 'key_mismatch' };
+    return { ok: true, accountId: edgeAccount, apiKeyId: key ? keyIdOf(key) : 'edge' };
+  }
   if (key === null) return { ok: false, reason: 'missing_key' };
-  const accountId = keys.accountOf(key);
-  if (accountId === undefined) return { ok: false, reason: 'unknown_key' };
-  return { ok: true, accountId, apiKeyId: keyIdOf(key) };
+  if (keyAccount === undefined) return { ok: false, reason: 'unknown_key' };
+  return { ok: true, accountId: keyAccount, apiKeyId: keyIdOf(key) };
+}
+
+/** The account header's value when the request came from the trusted edge. */
+export function edgeAccountOf(headers: IncomingHttpHeaders, accountHeader: string | undefined, fromEdge: boolean): string | undefined {
+  if (!fromEdge || !accountHeader) return undefined;
+  const a = headers[accountHeader];
+  return typeof a === 'string' && a ? a : undefined;
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PolicySchema } from './policy.js';
 import { KeyTable } from './keys.js';
+import { TrustedEdge } from './edge.js';
 
 /** Strict objects: a misspelt key is an error at start, not a setting silently ignored. */
 export const GatewayConfigSchema = z.strictObject({
@@ -26,8 +27,28 @@ export const GatewayConfigSchema = z.strictObject({
       ctx.addIssue({ code: 'custom', message: t.error });
       return z.NEVER;
     }),
-  /** A header set by the provider's edge that carries the account id (trusted only behind that edge). */
+  /**
+   * A header set by the provider's edge that carries the account id. Read only on
+   * connections from `edge.trustedAddresses`; the edge must strip it from clients' requests.
+   */
   accountHeader: z.string().toLowerCase().optional(),
+  /**
+   * The provider's edge. Only connections from these addresses (CIDR) may name their account
+   * (`accountHeader`) or carry edge metadata (`x-distillwatch-edge`).
+   */
+  edge: z
+    .strictObject({
+      trustedAddresses: z
+        .array(z.string())
+        .min(1)
+        .transform((cidrs, ctx) => {
+          const t = TrustedEdge.from(cidrs);
+          if (t.ok) return t.value;
+          ctx.addIssue({ code: 'custom', message: t.error });
+          return z.NEVER;
+        }),
+    })
+    .optional(),
   upstreamTimeoutMs: z.number().int().positive().default(60_000),
   replicaId: z.string().default('gw1'),
   redisUrl: z.string().optional(),
@@ -44,6 +65,9 @@ export const GatewayConfigSchema = z.strictObject({
    */
   flightRecheckMs: z.number().int().positive().default(2_000),
   policy: PolicySchema.default(PolicySchema.parse({})),
+}).superRefine((c, ctx) => {
+  // Without the edge's addresses, the header would be believed from anyone.
+  if (c.accountHeader !== undefined && c.edge === undefined) ctx.addIssue({ code: 'custom', path: ['accountHeader'], message: 'needs "edge.trustedAddresses": the header is believed only from the provider\'s edge' });
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
 

@@ -22,7 +22,8 @@ before(async () => {
   for (const id of Object.keys(truth.accounts)) keys['sk-' + id] = id;
   stub = await startStubUpstream();
   // Linking every 50 ms of wall time while simulated days go by in seconds.
-  gw = await startTestGateway(testConfig(stub.url, { keys, linkIntervalMs: 50 }), { trustEdgeHeader: true });
+  // The test client stands for the edge: it is the one that sends edge metadata.
+  gw = await startTestGateway(testConfig(stub.url, { keys, linkIntervalMs: 50, edge: { trustedAddresses: ['127.0.0.1/32'] } }));
 });
 after(async () => {
   await gw.close();

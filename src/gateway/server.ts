@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { timingSafeEqual, createHash, randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
-import { resolveCaller } from './accounts.js';
+import { edgeAccountOf, resolveCaller, type CallerRefusal } from './accounts.js';
 import type { GatewayConfig } from './config.js';
 import { ERROR_STATUS, sseFrame, type Dialect, type GatewayErrorCode, type StreamAccumulator } from './dialect.js';
 import { openaiDialect } from './openai.js';
@@ -34,8 +34,6 @@ export interface GatewayDeps {
   metrics: GatewayMetrics;
   logger: Logger;
   adminToken: string | null;
-  /** Trust `x-distillwatch-edge` (JSON: ts, client, account, org_id) set by the provider's edge. */
-  trustEdgeHeader?: boolean;
   watermark?: Watermark;
 }
 
@@ -46,6 +44,12 @@ interface Flight {
   abort: AbortController;
   cut: GatewayErrorCode | null;
 }
+
+const UNAUTHORIZED: Record<CallerRefusal, string> = {
+  missing_key: 'No API key provided',
+  unknown_key: 'Incorrect API key provided',
+  key_mismatch: 'The API key does not belong to the account the edge names',
+};
 
 /** Most a request body may be; bigger is refused in the API's shape. */
 const MAX_BODY = 32 * 1024 * 1024;
@@ -281,10 +285,12 @@ export class Gateway {
   private async proxy(req: IncomingMessage, res: ServerResponse, dialect: Dialect): Promise<void> {
     const started = performance.now();
     const startedAt = Date.now();
-    const caller = resolveCaller(req.headers, this.config.keys, this.config.accountHeader);
+    const config = this.config;
+    const fromEdge = config.edge?.trustedAddresses.trusts(req.socket.remoteAddress) ?? false;
+    const caller = resolveCaller(req.headers, config.keys, edgeAccountOf(req.headers, config.accountHeader, fromEdge));
     if (!caller.ok) {
       req.resume();
-      return this.refuse(res, dialect, 'unauthorized', caller.reason === 'missing_key' ? 'No API key provided' : 'Incorrect API key provided');
+      return this.refuse(res, dialect, 'unauthorized', UNAUTHORIZED[caller.reason]);
     }
     const accountId = caller.accountId;
     const decision = await this.admit(accountId, dialect, res);
@@ -412,14 +418,14 @@ export class Gateway {
     if (clientGone && !complete) status = 499;
     this.deps.metrics.requests.inc({ api: dialect.name, status });
     this.deps.metrics.addedLatency.observe(overhead / 1000);
-    const finished = { accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latency: performance.now() - started, req, decision };
+    const finished = { accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latency: performance.now() - started, req, decision, fromEdge };
     // Off the request path: the client already has its response.
     this.record(dialect, finished);
   }
 
   private record(
     dialect: Dialect,
-    f: { accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latency: number; req: IncomingMessage; decision: Decision },
+    f: { accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latency: number; req: IncomingMessage; decision: Decision; fromEdge: boolean },
   ): void {
     const edgeHeader = f.req.headers['x-distillwatch-edge'];
     const ua = f.req.headers['user-agent'];
@@ -436,7 +442,7 @@ export class Gateway {
       action: f.decision.action,
       ...(ua ? { userAgent: ua } : {}),
       ...(f.req.socket.remoteAddress ? { remoteAddress: f.req.socket.remoteAddress } : {}),
-      ...(this.deps.trustEdgeHeader && typeof edgeHeader === 'string' ? { edgeHeader } : {}),
+      ...(f.fromEdge && typeof edgeHeader === 'string' ? { edgeHeader } : {}),
     };
     this.deps.analysis.submit(finished);
   }

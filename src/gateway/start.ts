@@ -24,7 +24,6 @@ export interface StartOptions {
   store?: Store | null;
   adminToken?: string | null;
   logger?: Logger;
-  trustEdgeHeader?: boolean;
   watermark?: Watermark;
   detectorParams?: Partial<DetectorParams>;
   /** Reloaded on SIGHUP and when the file changes. */
@@ -106,7 +105,6 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     metrics,
     logger,
     adminToken: opts.adminToken ?? null,
-    ...(opts.trustEdgeHeader ? { trustEdgeHeader: true } : {}),
     ...(opts.watermark ? { watermark: opts.watermark } : {}),
   });
   let port: number;
