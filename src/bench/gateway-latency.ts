@@ -195,7 +195,7 @@ http {
     await waitFor(bare, 'ready', 'the bare Node proxy');
 
     const gwPort = await freePort();
-    writeFileSync(join(dir, 'gateway.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, spoolDir: join(dir, 'spool'), ...(WITH_STORE ? { storePath: join(dir, 'gateway.duckdb') } : {}) }));
+    writeFileSync(join(dir, 'gateway.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, adminListen: { host: '127.0.0.1', port: 0 }, spoolDir: join(dir, 'spool'), ...(WITH_STORE ? { storePath: join(dir, 'gateway.duckdb') } : {}) }));
     const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
     const gw = spawn(process.execPath, [main, 'gateway', '--config', join(dir, 'gateway.json'), '--listen', `127.0.0.1:${gwPort}`], {
       stdio: ['ignore', 'pipe', 'pipe'],

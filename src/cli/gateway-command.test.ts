@@ -31,7 +31,7 @@ async function ask(port: number, key = 'sk-alice-0001'): Promise<number> {
 
 function writeConfig(name: string, value: Record<string, unknown>): string {
   const path = join(dir, name);
-  writeFileSync(path, JSON.stringify({ upstream: stub.url, keys: { 'sk-alice-0001': 'acct_alice' }, ...value }));
+  writeFileSync(path, JSON.stringify({ upstream: stub.url, keys: { 'sk-alice-0001': 'acct_alice' }, adminListen: { host: '127.0.0.1', port: 0 }, ...value }));
   return path;
 }
 
@@ -115,4 +115,28 @@ test('gateway hash-key prints the sha256 form of the key on stdin, which the gat
   const empty = runCli(['gateway', 'hash-key'], { cwd: dir, stdin: '' });
   assert.equal(await empty.exited, 2);
   assert.match(empty.output(), /^distillwatch: Cannot hash the key: stdin is empty/);
+});
+
+test('an admin token file that cannot be read ends with a one-line error and exit code 2', async () => {
+  const missing = join(dir, 'no-such-token');
+  const cli = runCli(['gateway', '--config', writeConfig('token.json', {}), '--listen', '127.0.0.1:0'], { cwd: dir, env: { DISTILLWATCH_ADMIN_TOKEN: '', DISTILLWATCH_ADMIN_TOKEN_FILE: missing } });
+  assert.equal(await cli.exited, 2, cli.output());
+  assert.equal(cli.output(), `distillwatch: Cannot read the admin token file "${missing}" (DISTILLWATCH_ADMIN_TOKEN_FILE): no such file\n`);
+});
+
+test('--admin-listen moves the metrics and admin routes; the clients\' port keeps only the API and /healthz', async () => {
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const cli = runCli(['gateway', '--config', writeConfig('admin.json', {}), '--listen', String(port), '--admin-listen', `127.0.0.1:${adminPort}`], { cwd: dir, env: { DISTILLWATCH_ADMIN_TOKEN: 'tok' } });
+  try {
+    await cli.waitFor(/gateway listening/);
+    assert.match(cli.output(), new RegExp(`metrics and admin on http://127\\.0\\.0\\.1:${adminPort}`));
+    const m = await request(`http://127.0.0.1:${adminPort}/metrics`, { headers: { authorization: 'Bearer tok' } });
+    assert.equal(m.statusCode, 200);
+    await m.body.dump();
+    const p = await request(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: 'Bearer tok' } });
+    assert.equal(p.statusCode, 404);
+    await p.body.dump();
+  } finally {
+    await cli.stop();
+  }
 });

@@ -10,15 +10,16 @@ export interface GatewayCommandOptions {
   upstream?: string;
   /** Absent unless given: only a flag the user wrote may override the file. */
   listen?: string;
+  adminListen?: string;
   redis?: string;
   db?: string;
 }
 
-function listenFlag(flag: string, text: string | undefined): Record<string, unknown> {
+function listenFlag(flag: string, key: 'listen' | 'adminListen', text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
   const r = parseListen(text);
   if (!r.ok) throw new UserError(`${flag}: ${r.error}`);
-  return { listen: r.value };
+  return { [key]: r.value };
 }
 
 export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void> {
@@ -28,18 +29,21 @@ export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void>
     ...(o.upstream ? { upstream: o.upstream } : {}),
     ...(o.redis ? { redisUrl: o.redis } : {}),
     ...(o.db ? { storePath: o.db } : {}),
-    ...listenFlag('--listen', o.listen),
+    ...listenFlag('--listen', 'listen', o.listen),
+    ...listenFlag('--admin-listen', 'adminListen', o.adminListen),
   };
+  const token = adminTokenFromEnv();
+  if (!token.ok) throw new UserError(token.error);
   const r = o.config ? loadConfigFile(o.config, flags) : parseConfig(flags);
   if (!r.ok) throw new UserError(r.error);
   let running;
   try {
-    running = await startGateway({ config: r.config, adminToken: adminTokenFromEnv(), ...(o.config ? { configPath: o.config, configOverrides: flags } : {}) });
+    running = await startGateway({ config: r.config, adminToken: token.token, ...(o.config ? { configPath: o.config, configOverrides: flags } : {}) });
   } catch (e) {
     if (e instanceof ListenError) throw new UserError(e.message);
     throw e;
   }
-  process.stderr.write(`gateway listening on ${running.url}, forwarding to ${r.config.upstream}\n`);
+  process.stderr.write(`gateway listening on ${running.url}, forwarding to ${r.config.upstream}; metrics and admin on ${running.adminUrl}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

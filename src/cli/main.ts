@@ -54,6 +54,7 @@ const gateway = program
   .option('--config <file>', 'gateway config (JSON); reloaded on SIGHUP and on change')
   .option('--upstream <url>', 'model API to forward to')
   .option('--listen <address>', 'address to listen on: PORT, HOST:PORT or [IPv6]:PORT (default: the config file\'s "listen", else 127.0.0.1:8787)')
+  .option('--admin-listen <address>', 'address of /metrics, /readyz and the admin routes (default: the config file\'s "adminListen", else 127.0.0.1:8788)')
   .option('--redis <url>', 'Redis URL shared by replicas (memory when absent)')
   .option('--db <file>', 'DuckDB store for the exchange log')
   .action(async (o) => {

@@ -178,7 +178,7 @@ process.once('exit', () => {
 export function testConfig(upstream: string, extra: Record<string, unknown> = {}): GatewayConfig {
   const spoolDir = mkdtempSync(join(tmpdir(), 'dw-spool-'));
   spoolDirs.push(spoolDir);
-  const r = parseConfig({ upstream, listen: { host: '127.0.0.1', port: 0 }, keys: TEST_KEYS, spoolDir, linkIntervalMs: 200, ...extra });
+  const r = parseConfig({ upstream, listen: { host: '127.0.0.1', port: 0 }, adminListen: { host: '127.0.0.1', port: 0 }, keys: TEST_KEYS, spoolDir, linkIntervalMs: 200, ...extra });
   if (!r.ok) throw new Error(r.error);
   return r.config;
 }

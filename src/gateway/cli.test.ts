@@ -37,7 +37,7 @@ test('a reloaded config keeps the flags given on the command line', async () => 
   // No upstream in the file: it comes from the flag, and must survive the reload.
   writeFileSync(config, JSON.stringify({ keys: { 'sk-alice-0001': 'acct_alice' }, spoolDir: join(dir, 'spool') }));
   const port = await freePort();
-  child = spawn(process.execPath, [CLI, 'gateway', '--config', config, '--upstream', stub.url, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, [CLI, 'gateway', '--config', config, '--upstream', stub.url, '--listen', `127.0.0.1:${port}`, '--admin-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));

@@ -12,6 +12,11 @@ import { TrustedEdge } from './edge.js';
 /** Strict objects: a misspelt key is an error at start, not a setting silently ignored. */
 export const GatewayConfigSchema = z.strictObject({
   listen: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8787) }).default({ host: '127.0.0.1', port: 8787 }),
+  /**
+   * Where `/metrics`, `/readyz` and the admin routes listen: loopback by default, apart
+   * from the clients' port, so that exposing the proxy exposes none of them.
+   */
+  adminListen: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8788) }).default({ host: '127.0.0.1', port: 8788 }),
   upstream: z.url(),
   /**
    * API key -> account id; a key is written plain or as `sha256:<hex>` of the key
@@ -116,7 +121,7 @@ export function loadConfigFile(path: string, overrides: Record<string, unknown> 
  * Settings read once, when the gateway starts (connections, files, worker threads, record
  * ids): a reload cannot change them.
  */
-export const RESTART_ONLY = ['listen', 'upstream', 'replicaId', 'redisUrl', 'storePath', 'spoolDir', 'logPrompts', 'ipHashKey', 'linkIntervalMs', 'flightRecheckMs'] as const;
+export const RESTART_ONLY = ['listen', 'adminListen', 'upstream', 'replicaId', 'redisUrl', 'storePath', 'spoolDir', 'logPrompts', 'ipHashKey', 'linkIntervalMs', 'flightRecheckMs'] as const;
 
 /**
  * The config a reload puts in force: `next`, but with what only a restart can change kept
@@ -132,9 +137,24 @@ export function reloadedConfig(current: GatewayConfig, next: GatewayConfig): { c
   return { config, needRestart };
 }
 
-/** The admin token from DISTILLWATCH_ADMIN_TOKEN or the file DISTILLWATCH_ADMIN_TOKEN_FILE names. */
-export function adminTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (env.DISTILLWATCH_ADMIN_TOKEN) return env.DISTILLWATCH_ADMIN_TOKEN;
-  if (env.DISTILLWATCH_ADMIN_TOKEN_FILE) return readFileSync(env.DISTILLWATCH_ADMIN_TOKEN_FILE, 'utf8').trim();
-  return null;
+/**
+ * The admin token from DISTILLWATCH_ADMIN_TOKEN or the file DISTILLWATCH_ADMIN_TOKEN_FILE
+ * names; null when neither is set. A file that cannot be read, or is empty, is an error:
+ * starting without the token the operator meant to set would lock them out in silence.
+ */
+export function adminTokenFromEnv(env: NodeJS.ProcessEnv = process.env): { ok: true; token: string | null } | { ok: false; error: string } {
+  if (env.DISTILLWATCH_ADMIN_TOKEN) return { ok: true, token: env.DISTILLWATCH_ADMIN_TOKEN };
+  const file = env.DISTILLWATCH_ADMIN_TOKEN_FILE;
+  if (!file) return { ok: true, token: null };
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : (e as Error).message;
+    return { ok: false, error: `Cannot read the admin token file "${file}" (DISTILLWATCH_ADMIN_TOKEN_FILE): ${why}` };
+  }
+  const token = text.trim();
+  if (token === '') return { ok: false, error: `Cannot read the admin token file "${file}" (DISTILLWATCH_ADMIN_TOKEN_FILE): it is empty` };
+  return { ok: true, token };
 }

@@ -30,7 +30,7 @@ test('a key listed by its sha256 in the config is accepted from both SDKs', asyn
   assert.equal(m.type, 'message');
   const bob = new OpenAI({ apiKey: 'sk-bob-0002', baseURL: gw.url + '/v1', maxRetries: 0 });
   await bob.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] });
-  const shown = await fetch(`${gw.url}/admin/accounts/acct_alice`, { headers: { authorization: 'Bearer admin-secret-token' } });
+  const shown = await fetch(`${gw.adminUrl}/admin/accounts/acct_alice`, { headers: { authorization: 'Bearer admin-secret-token' } });
   assert.equal(((await shown.json()) as { requests: number }).requests, 2, 'the hashed key is counted as acct_alice');
 });
 

@@ -58,7 +58,7 @@ test('exchanges are logged to the store, and none is lost while the store is dow
   await gw.log.flush();
   assert.equal((await allRows(duck)).length, before, 'nothing reaches a store that is down');
   assert.ok(gw.log.spooled >= 20, `spooled ${gw.log.spooled}`);
-  const metrics = await (await request(gw.url + '/metrics')).body.text();
+  const metrics = await (await request(gw.adminUrl + '/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body.text();
   assert.match(metrics, /distillwatch_gateway_log_spooled [1-9]/);
   assert.match(metrics, /nodejs_eventloop_lag_p99_seconds [0-9]/, 'the event loop, where added latency comes from, is watched');
   switchable.down = false;
@@ -95,14 +95,14 @@ test('client disconnect mid-stream cancels the upstream request and logs the exc
 });
 
 test('admin route needs the token, shows an account and blocks it on override', async () => {
-  const unauthorised = await request(gw.url + '/admin/accounts/acct_mallory');
+  const unauthorised = await request(gw.adminUrl + '/admin/accounts/acct_mallory');
   assert.equal(unauthorised.statusCode, 401);
   await unauthorised.body.dump();
-  const wrong = await request(gw.url + '/admin/accounts/acct_mallory', { headers: { authorization: 'Bearer nope' } });
+  const wrong = await request(gw.adminUrl + '/admin/accounts/acct_mallory', { headers: { authorization: 'Bearer nope' } });
   assert.equal(wrong.statusCode, 401);
   await wrong.body.dump();
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
-  const put = await request(gw.url + '/admin/accounts/acct_mallory', { method: 'PUT', headers: auth, body: JSON.stringify({ blocked: true }) });
+  const put = await request(gw.adminUrl + '/admin/accounts/acct_mallory', { method: 'PUT', headers: auth, body: JSON.stringify({ blocked: true }) });
   assert.equal(put.statusCode, 200);
   const shown = (await put.body.json()) as { decision: { action: string }; standing: { blocked: boolean } };
   assert.equal(shown.decision.action, 'block');
@@ -113,7 +113,7 @@ test('admin route needs the token, shows an account and blocks it on override', 
     assert.equal((e.error as { type?: string }).type, 'permission_error');
     return true;
   });
-  const bad = await request(gw.url + '/admin/accounts/acct_mallory', { method: 'PUT', headers: auth, body: JSON.stringify({ override: 'nuke' }) });
+  const bad = await request(gw.adminUrl + '/admin/accounts/acct_mallory', { method: 'PUT', headers: auth, body: JSON.stringify({ override: 'nuke' }) });
   assert.equal(bad.statusCode, 400);
   await bad.body.dump();
 });
@@ -125,7 +125,7 @@ test('an operator block ends the account\'s stream in flight with an API-shaped 
   const consumed = (async () => {
     for await (const _ of stream) {
       if (++pieces === 3) {
-        const r = await request(gw.url + '/admin/accounts/acct_alice', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ override: 'block' }) });
+        const r = await request(gw.adminUrl + '/admin/accounts/acct_alice', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ override: 'block' }) });
         await r.body.dump();
       }
     }
@@ -136,7 +136,7 @@ test('an operator block ends the account\'s stream in flight with an API-shaped 
     return true;
   });
   assert.ok(pieces < 100, `the stream was cut after ${pieces} pieces`);
-  const r = await request(gw.url + '/admin/accounts/acct_alice', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ override: null }) });
+  const r = await request(gw.adminUrl + '/admin/accounts/acct_alice', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ override: null }) });
   await r.body.dump();
 });
 
@@ -144,7 +144,7 @@ test('health and readiness routes answer', async () => {
   const h = await request(gw.url + '/healthz');
   assert.equal(h.statusCode, 200);
   await h.body.dump();
-  const r = await request(gw.url + '/readyz');
+  const r = await request(gw.adminUrl + '/readyz');
   assert.equal(r.statusCode, 200);
   assert.equal(((await r.body.json()) as { redis: string }).redis, 'not_configured');
 });

@@ -36,7 +36,7 @@ test('two replicas share counters through Redis', async () => {
 });
 
 test('a block made on one replica is enforced by the other', async () => {
-  const put = await request(a.url + '/admin/accounts/acct_mallory', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ blocked: true }) });
+  const put = await request(a.adminUrl + '/admin/accounts/acct_mallory', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ blocked: true }) });
   assert.equal(put.statusCode, 200);
   await put.body.dump();
   await assert.rejects(ask(b, 'sk-mallory-0003'), (e: unknown) => e instanceof OpenAI.PermissionDeniedError);
@@ -57,7 +57,7 @@ test('a block made on one replica cuts the account\'s stream in flight on the ot
       (async () => {
         for await (const _ of stream) {
           if (++pieces === 3) {
-            const put = await request(a.url + '/admin/accounts/acct_bob', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ override: 'block' }) });
+            const put = await request(a.adminUrl + '/admin/accounts/acct_bob', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ override: 'block' }) });
             await put.body.dump();
             blockedAt = performance.now();
           }
@@ -96,12 +96,12 @@ test('with Redis killed the gateway keeps serving and says so in /readyz and /me
   await redis.stop();
   await sleep(300);
   await ask(a, 'sk-alice-0001');
-  const ready = await request(a.url + '/readyz');
+  const ready = await request(a.adminUrl + '/readyz');
   assert.equal(ready.statusCode, 200);
   const body = (await ready.body.json()) as { redis: string; redis_failure: string };
   assert.equal(body.redis, 'down');
   assert.equal(body.redis_failure, 'open');
-  const metrics = await (await request(a.url + '/metrics')).body.text();
+  const metrics = await (await request(a.adminUrl + '/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body.text();
   assert.match(metrics, /distillwatch_gateway_redis_up 0/);
 });
 
@@ -113,7 +113,7 @@ test('fail-closed replica refuses requests in API shape while Redis is down', as
       assert.equal(e.status, 503);
       return true;
     });
-    const ready = await request(closed.url + '/readyz');
+    const ready = await request(closed.adminUrl + '/readyz');
     assert.equal(ready.statusCode, 503);
     await ready.body.dump();
   } finally {

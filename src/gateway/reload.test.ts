@@ -14,7 +14,7 @@ let stub: StubUpstream;
 let gw: RunningGateway;
 
 function config(keys: Record<string, string>): Record<string, unknown> {
-  return { upstream: stub.url, listen: { host: '127.0.0.1', port: 0 }, keys, spoolDir: join(dir, 'spool') };
+  return { upstream: stub.url, listen: { host: '127.0.0.1', port: 0 }, adminListen: { host: '127.0.0.1', port: 0 }, keys, spoolDir: join(dir, 'spool') };
 }
 
 /** Writes the file the way editors and `sed -i` do: a new file renamed over the old one. */

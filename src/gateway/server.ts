@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual, createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
 import { edgeAccountOf, resolveCaller, type CallerRefusal } from './accounts.js';
@@ -14,7 +14,7 @@ import type { GatewayConfig } from './config.js';
 import { ERROR_STATUS, sseFrame, type Dialect, type GatewayErrorCode, type StreamAccumulator } from './dialect.js';
 import { openaiDialect } from './openai.js';
 import { anthropicDialect } from './anthropic.js';
-import { ActionSchema, decide, type Decision } from './policy.js';
+import { decide, type Decision } from './policy.js';
 import type { GatewayState } from './state.js';
 import type { ExchangeLog } from './exchange-log.js';
 import type { Analysis } from './analysis.js';
@@ -22,6 +22,8 @@ import type { FinishedRequest } from './record.js';
 import type { GatewayMetrics } from './metrics.js';
 import { SseReader } from './sse.js';
 import { ListenError, type ListenAddress } from './listen.js';
+import { adminRoutes, dispatchAdmin, type AdminRoute } from './admin/routes.js';
+import type { AdminAnswer } from './admin/http.js';
 import { applyDegrade, streamDegrade, type Watermark } from './degrade.js';
 
 export interface GatewayDeps {
@@ -57,13 +59,13 @@ const MAX_BODY = 32 * 1024 * 1024;
 const MAX_LOGGED_RESPONSE = 4 * 1024 * 1024;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
+function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
+      if (size > max) {
         resolve(null);
         req.removeAllListeners('data');
         req.resume();
@@ -82,12 +84,14 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function tokenMatches(given: string, expected: string): boolean {
-  // Hash both so that the comparison is constant-time whatever the lengths.
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+function sendAnswer(res: ServerResponse, a: AdminAnswer): void {
+  if (a.kind === 'json') return sendJson(res, a.status, a.body, a.headers);
+  res.writeHead(a.status, { 'content-type': a.contentType });
+  res.end(a.text);
 }
+
+/** Most an operator request body may be: a few keys. */
+const MAX_ADMIN_BODY = 64 * 1024;
 
 function listenOn(server: Server, address: ListenAddress): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -102,6 +106,9 @@ function listenOn(server: Server, address: ListenAddress): Promise<void> {
 
 export class Gateway {
   private readonly server: Server;
+  /** Metrics, readiness and the operator routes, on their own (by default loopback) address. */
+  private readonly adminServer: Server;
+  private readonly adminRoutes: AdminRoute[];
   private readonly pool: Pool;
   private current: GatewayConfig;
   private readonly flights = new Map<string, Set<Flight>>();
@@ -116,6 +123,18 @@ export class Gateway {
     this.server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
       this.route(req, res).catch((e) => {
         deps.logger.error({ err: (e as Error).message }, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: { message: 'Internal gateway error', type: 'server_error' } });
+        else res.destroy();
+      });
+    });
+    this.adminRoutes = adminRoutes({
+      ...deps,
+      policy: () => this.config.policy,
+      cutAccount: (accountId) => this.cutAccount(accountId, 'blocked'),
+    });
+    this.adminServer = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+      this.adminRoute(req, res).catch((e) => {
+        deps.logger.error({ err: (e as Error).message }, 'admin request failed');
         if (!res.headersSent) sendJson(res, 500, { error: { message: 'Internal gateway error', type: 'server_error' } });
         else res.destroy();
       });
@@ -145,6 +164,12 @@ export class Gateway {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** Opens the operator listener (`adminListen`); rejects with a `ListenError`. */
+  async listenAdmin(port = this.config.adminListen.port, host = this.config.adminListen.host): Promise<number> {
+    await listenOn(this.adminServer, { host, port });
+    return (this.adminServer.address() as AddressInfo).port;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.watch);
     for (const set of this.flights.values()) for (const f of set) f.abort.abort();
@@ -153,6 +178,14 @@ export class Gateway {
     this.server.closeAllConnections();
     await closed;
     await this.pool.close();
+    await this.closeAdmin();
+  }
+
+  private async closeAdmin(): Promise<void> {
+    if (!this.adminServer.listening) return;
+    const closed = new Promise<void>((resolve) => this.adminServer.close(() => resolve()));
+    this.adminServer.closeAllConnections();
+    await closed;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -163,11 +196,25 @@ export class Gateway {
       if (path === '/v1/chat/completions') return this.proxy(req, res, openaiDialect);
       if (path === '/v1/messages') return this.proxy(req, res, anthropicDialect);
     }
+    // Liveness on both listeners: a probe of this one proves the port clients use answers.
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
-    if (req.method === 'GET' && path === '/readyz') return this.ready(res);
-    if (req.method === 'GET' && path === '/metrics') return this.metrics(res);
-    if (path.startsWith('/admin/accounts/')) return this.admin(req, res, decodeURIComponent(path.slice('/admin/accounts/'.length)));
+    req.resume();
     sendJson(res, 404, { error: { message: `No route for ${req.method} ${path}`, type: 'not_found_error' } });
+  }
+
+  private async adminRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (req.method === 'GET' && path === '/readyz') return this.ready(res);
+    const answer = await dispatchAdmin(this.adminRoutes, this.deps.adminToken, {
+      method: req.method ?? 'GET',
+      rawPath: path,
+      headers: req.headers,
+      body: () => readBody(req, MAX_ADMIN_BODY),
+    });
+    req.resume();
+    sendAnswer(res, answer ?? { kind: 'json', status: 404, body: { error: { message: `No route for ${req.method} ${path}`, type: 'not_found_error' } } });
   }
 
   private ready(res: ServerResponse): void {
@@ -175,59 +222,6 @@ export class Gateway {
     const redis = !sharedState ? 'not_configured' : state.available() ? 'up' : 'down';
     const ready = redis !== 'down' || config.redisFailure === 'open';
     sendJson(res, ready ? 200 : 503, { ready, redis, redis_failure: config.redisFailure, log_queue: this.deps.log.depth, analysis_backlog: this.deps.analysis.backlog });
-  }
-
-  private async metrics(res: ServerResponse): Promise<void> {
-    const m = this.deps.metrics;
-    m.queueDepth.set(this.deps.log.depth);
-    m.spooled.set(this.deps.log.spooled);
-    m.analysisBacklog.set(this.deps.analysis.backlog);
-    if (this.deps.sharedState) m.redisUp.set(this.deps.state.available() ? 1 : 0);
-    const text = await m.registry.metrics();
-    res.writeHead(200, { 'content-type': m.registry.contentType });
-    res.end(text);
-  }
-
-  private async admin(req: IncomingMessage, res: ServerResponse, accountId: string): Promise<void> {
-    const token = this.deps.adminToken;
-    const auth = req.headers.authorization ?? '';
-    if (token === null || !auth.startsWith('Bearer ') || !tokenMatches(auth.slice(7), token)) {
-      return sendJson(res, 401, { error: { message: 'Admin token required', type: 'authentication_error' } });
-    }
-    const { state } = this.deps;
-    if (req.method === 'PUT') {
-      const body = await readBody(req);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body?.toString('utf8') ?? '');
-      } catch {
-        return sendJson(res, 400, { error: { message: 'Cannot parse body: not JSON', type: 'invalid_request_error' } });
-      }
-      const p = parsed as Record<string, unknown>;
-      if (p.override !== undefined) {
-        const o = p.override === null ? { success: true as const, data: null } : ActionSchema.safeParse(p.override);
-        if (!o.success) return sendJson(res, 400, { error: { message: 'Cannot set override: "override" must be allow, flag, throttle, degrade, block or null', type: 'invalid_request_error' } });
-        await state.setOverride(accountId, o.data);
-      }
-      if (p.blocked !== undefined) {
-        if (typeof p.blocked !== 'boolean') return sendJson(res, 400, { error: { message: 'Cannot set block: "blocked" must be a boolean', type: 'invalid_request_error' } });
-        await state.setBlocked(accountId, p.blocked);
-      }
-      this.deps.logger.info({ account: accountId, override: p.override, blocked: p.blocked }, 'operator changed account');
-      const after = decide(this.config.policy, accountId, await state.standing(accountId));
-      if (after.action === 'block') this.cutAccount(accountId, 'blocked');
-    } else if (req.method !== 'GET') {
-      return sendJson(res, 405, { error: { message: `Cannot ${req.method} an account`, type: 'invalid_request_error' } });
-    }
-    const standing = await state.standing(accountId);
-    const { verdict } = await this.deps.analysis.verdictOf(accountId);
-    sendJson(res, 200, {
-      account_id: accountId,
-      standing,
-      decision: decide(this.config.policy, accountId, standing),
-      requests: await state.requestCount(accountId),
-      verdict: verdict && { risk: verdict.risk, verdict: verdict.verdict, campaign_id: verdict.campaignId, reasons: verdict.reasons, exchanges: verdict.exchanges },
-    });
   }
 
   private refuse(res: ServerResponse, dialect: Dialect, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}): void {

@@ -36,6 +36,9 @@ export interface RunningGateway {
   gateway: Gateway;
   port: number;
   url: string;
+  /** Where `/metrics`, `/readyz` and the admin routes answer. */
+  adminPort: number;
+  adminUrl: string;
   state: GatewayState;
   log: ExchangeLog;
   analysis: Analysis;
@@ -108,8 +111,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     ...(opts.watermark ? { watermark: opts.watermark } : {}),
   });
   let port: number;
+  let adminPort: number;
   try {
     port = await gateway.listen();
+    adminPort = await gateway.listenAdmin();
   } catch (e) {
     // Nothing was served: release what was opened so that the process can exit.
     await gateway.close();
@@ -154,6 +159,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     gateway: g,
     port,
     url: `http://${formatListen({ host: config.listen.host, port })}`,
+    adminPort,
+    adminUrl: `http://${formatListen({ host: config.adminListen.host, port: adminPort })}`,
     state,
     log,
     analysis,

@@ -1,0 +1,67 @@
+/** `GET|PUT /admin/accounts/:id`: an account's standing, verdict, and the operator's say on it. */
+import { z } from 'zod';
+import type { Logger } from 'pino';
+import type { Analysis } from '../analysis.js';
+import type { GatewayState } from '../state.js';
+import { ActionSchema, decide, type Policy } from '../policy.js';
+import { adminError, json, type AdminAnswer } from './http.js';
+
+export interface AccountRouteDeps {
+  state: GatewayState;
+  analysis: Pick<Analysis, 'verdictOf'>;
+  logger: Logger;
+  /** The policy in force now (it changes on reload). */
+  policy(): Policy;
+  /** Ends the account's requests in flight (a block takes effect at once). */
+  cutAccount(accountId: string): void;
+}
+
+/** What an operator may change: `{}` changes nothing, a key not listed here is an error. */
+export const AccountChangeSchema = z.strictObject({
+  override: ActionSchema.nullable().optional(),
+  blocked: z.boolean().optional(),
+});
+export type AccountChange = z.infer<typeof AccountChangeSchema>;
+
+/** Reads a PUT body: a JSON object of `AccountChangeSchema`, or the reason it is not one. */
+export function parseAccountChange(body: Buffer): { ok: true; change: AccountChange } | { ok: false; error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { ok: false, error: 'Cannot change the account: the body is not JSON' };
+  }
+  const r = AccountChangeSchema.safeParse(value);
+  if (r.success) return { ok: true, change: r.data };
+  const issue = r.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') return { ok: false, error: `Cannot change the account: unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')} (known: "override", "blocked")` };
+  if (issue.path.length === 0) return { ok: false, error: 'Cannot change the account: the body must be a JSON object such as {"blocked": true}' };
+  const key = String(issue.path[0]);
+  const expected = key === 'override' ? 'allow, flag, throttle, degrade, block or null' : 'true or false';
+  return { ok: false, error: `Cannot change the account: "${key}" must be ${expected}` };
+}
+
+export async function showAccount(deps: AccountRouteDeps, accountId: string): Promise<AdminAnswer> {
+  const standing = await deps.state.standing(accountId);
+  const { verdict } = await deps.analysis.verdictOf(accountId);
+  return json(200, {
+    account_id: accountId,
+    standing,
+    decision: decide(deps.policy(), accountId, standing),
+    requests: await deps.state.requestCount(accountId),
+    verdict: verdict && { risk: verdict.risk, verdict: verdict.verdict, campaign_id: verdict.campaignId, reasons: verdict.reasons, exchanges: verdict.exchanges },
+  });
+}
+
+export async function changeAccount(deps: AccountRouteDeps, accountId: string, body: Buffer | null): Promise<AdminAnswer> {
+  if (body === null) return adminError(413, 'request_too_large', 'Cannot change the account: the body is too large');
+  const p = parseAccountChange(body);
+  if (!p.ok) return adminError(400, 'invalid_request_error', p.error);
+  const { override, blocked } = p.change;
+  if (override !== undefined) await deps.state.setOverride(accountId, override);
+  if (blocked !== undefined) await deps.state.setBlocked(accountId, blocked);
+  deps.logger.info({ account: accountId, override, blocked }, 'operator changed account');
+  const after = decide(deps.policy(), accountId, await deps.state.standing(accountId));
+  if (after.action === 'block') deps.cutAccount(accountId);
+  return showAccount(deps, accountId);
+}
