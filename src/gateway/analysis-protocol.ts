@@ -3,7 +3,7 @@ import type { ExchangeFeatures } from '../core/features.js';
 import type { AccountVerdict } from '../detect/engine.js';
 import type { DetectorParams } from '../detect/params.js';
 import type { RiskUpdate } from './online.js';
-import type { ExchangeLogFields, FinishedRequest, RecordOptions } from './record.js';
+import type { ExchangeLogFields, HandedRequest, RecordOptions, RefusalLogFields } from './record.js';
 
 export interface AnalysisSettings extends RecordOptions {
   linkIntervalMs: number;
@@ -14,14 +14,14 @@ export interface AnalysisSettings extends RecordOptions {
 }
 
 export type ToWorker =
-  | { type: 'record'; batch: number; requests: FinishedRequest[] }
+  | { type: 'record'; batch: number; requests: HandedRequest[] }
   | { type: 'verdict'; query: number; accountId: string }
   | { type: 'link'; query: number }
   /** The policy was reloaded: publish standings from this risk on. */
   | { type: 'publish-risk'; risk: number };
 
 export type FromWorker =
-  | { type: 'recorded'; batch: number; rows: ExchangeFeatures[]; logs: ExchangeLogFields[]; failures: { id: string; account: string; error: string }[] }
+  | { type: 'recorded'; batch: number; rows: ExchangeFeatures[]; logs: ExchangeLogFields[]; refusals: RefusalLogFields[]; failures: { id: string; account: string; error: string }[] }
   | { type: 'verdict'; query: number; verdict: AccountVerdict | null; observed: number }
   | { type: 'linked'; query: number }
   | { type: 'risk'; updates: RiskUpdate[] };

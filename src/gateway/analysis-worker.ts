@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ExchangeFeatures } from '../core/features.js';
 import type { AnalysisSettings, FromWorker, ToWorker } from './analysis-protocol.js';
 import { OnlineDetector } from './online.js';
-import { recordExchange, type ExchangeLogFields } from './record.js';
+import { recordExchange, recordRefusal, type ExchangeLogFields, type RefusalLogFields } from './record.js';
 
 const port = parentPort;
 if (port === null) throw new Error('analysis-worker must run as a worker thread');
@@ -27,8 +27,14 @@ port.on('message', (m: ToWorker) => {
       if (settings.exitOnBatch === m.batch) process.exit(70);
       const rows: ExchangeFeatures[] = [];
       const logs: ExchangeLogFields[] = [];
+      const refusals: RefusalLogFields[] = [];
       const failures: { id: string; account: string; error: string }[] = [];
       for (const f of m.requests) {
+        if (f.refusal !== undefined) {
+          // Logged for the analyst; not observed: the model never answered it.
+          refusals.push(recordRefusal(f, settings));
+          continue;
+        }
         const r = recordExchange(f, settings);
         if (r === null) continue;
         if (!r.ok) {
@@ -39,7 +45,7 @@ port.on('message', (m: ToWorker) => {
         rows.push(r.value.features);
         logs.push(r.value.log);
       }
-      send({ type: 'recorded', batch: m.batch, rows, logs, failures });
+      send({ type: 'recorded', batch: m.batch, rows, logs, refusals, failures });
       return;
     }
     case 'verdict':

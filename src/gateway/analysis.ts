@@ -12,10 +12,12 @@ import type { ExchangeFeatures } from '../core/features.js';
 import type { AccountVerdict } from '../detect/engine.js';
 import type { AnalysisSettings, FromWorker, ToWorker } from './analysis-protocol.js';
 import type { RiskUpdate } from './online.js';
-import type { ExchangeLogFields, FinishedRequest } from './record.js';
+import type { ExchangeLogFields, HandedRequest, RefusalLogFields } from './record.js';
 
 export interface AnalysisHandlers {
   onRecorded(rows: ExchangeFeatures[], logs: ExchangeLogFields[]): void;
+  /** Refused requests: a log line each, never a stored row. */
+  onRefused?(logs: RefusalLogFields[]): void;
   onFailure(failure: { id: string; account: string; error: string }): void;
   onRisk(updates: RiskUpdate[]): void;
   onWorkerError(e: Error): void;
@@ -33,8 +35,8 @@ const BATCH_WAIT_MS = 2;
 
 export class Analysis {
   private worker: Worker;
-  private queued: FinishedRequest[] = [];
-  private readonly held = new Map<number, FinishedRequest[]>();
+  private queued: HandedRequest[] = [];
+  private readonly held = new Map<number, HandedRequest[]>();
   private readonly queries = new Map<number, (m: FromWorker) => void>();
   private batch = 0;
   private query = 0;
@@ -88,6 +90,7 @@ export class Analysis {
         this.held.delete(m.batch);
         for (const f of m.failures) this.handlers.onFailure(f);
         this.handlers.onRecorded(m.rows, m.logs);
+        if (m.refusals.length > 0) this.handlers.onRefused?.(m.refusals);
         if (this.held.size === 0 && this.queued.length === 0) for (const d of this.drained.splice(0)) d();
         return;
       case 'risk':
@@ -108,7 +111,7 @@ export class Analysis {
    * milliseconds or every `MAX_BATCH`: a message per request would cost the proxy's thread
    * more than the copy does.
    */
-  submit(f: FinishedRequest): void {
+  submit(f: HandedRequest): void {
     this.queued.push(f);
     if (this.queued.length >= MAX_BATCH) this.flush();
     else if (this.timer === null) this.timer = setTimeout(() => this.flush(), BATCH_WAIT_MS);

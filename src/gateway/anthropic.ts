@@ -11,7 +11,9 @@ const ERROR_TYPE: Record<GatewayErrorCode, string> = {
   upstream_timeout: 'timeout_error',
   upstream_unreachable: 'api_error',
   bad_request: 'invalid_request_error',
+  too_large: 'request_too_large',
   unavailable: 'overloaded_error',
+  internal: 'api_error',
 };
 
 type Block = Record<string, any>;

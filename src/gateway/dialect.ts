@@ -9,7 +9,7 @@ import type { SseEvent } from './sse.js';
 
 export type ApiName = 'openai' | 'anthropic';
 
-export type GatewayErrorCode = 'unauthorized' | 'blocked' | 'rate_limited' | 'upstream_timeout' | 'upstream_unreachable' | 'bad_request' | 'unavailable';
+export type GatewayErrorCode = 'unauthorized' | 'blocked' | 'rate_limited' | 'upstream_timeout' | 'upstream_unreachable' | 'bad_request' | 'too_large' | 'unavailable' | 'internal';
 
 export const ERROR_STATUS: Record<GatewayErrorCode, number> = {
   unauthorized: 401,
@@ -18,7 +18,9 @@ export const ERROR_STATUS: Record<GatewayErrorCode, number> = {
   upstream_timeout: 504,
   upstream_unreachable: 502,
   bad_request: 400,
+  too_large: 413,
   unavailable: 503,
+  internal: 500,
 };
 
 /** An SSE event written back as a frame. */

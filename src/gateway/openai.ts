@@ -11,7 +11,9 @@ const ERROR_TYPE: Record<GatewayErrorCode, [type: string, code: string]> = {
   upstream_timeout: ['server_error', 'upstream_timeout'],
   upstream_unreachable: ['server_error', 'upstream_unreachable'],
   bad_request: ['invalid_request_error', 'bad_request'],
+  too_large: ['invalid_request_error', 'request_too_large'],
   unavailable: ['server_error', 'service_unavailable'],
+  internal: ['server_error', 'internal_error'],
 };
 
 interface ToolCallParts {

@@ -30,6 +30,70 @@ export interface FinishedRequest {
   remoteAddress?: string;
   /** The provider edge's `x-distillwatch-edge` header, only when the gateway trusts it. */
   edgeHeader?: string;
+  refusal?: never;
+}
+
+/**
+ * Why the gateway answered a request itself, without the model: not an exchange, so it is
+ * logged but never stored nor fed to detection (which would count it as answered).
+ */
+export type Refusal = 'unauthorized' | 'blocked' | 'rate_limited' | 'unavailable' | 'malformed_body' | 'too_large';
+
+/** A request the gateway refused; what is known of it depends on how far it got. */
+export interface RefusedRequest {
+  id: string;
+  api: ApiName;
+  refusal: Refusal;
+  status: number;
+  /** Null when the caller was not identified. */
+  accountId: string | null;
+  apiKeyId: string | null;
+  /** The policy's action, when the request got as far as the policy. */
+  action: Action | null;
+  /** The request body when it was read (a blocked or throttled account's), else null. */
+  body: Uint8Array | null;
+  startedAt: number;
+  latencyMs: number;
+  userAgent?: string;
+  remoteAddress?: string;
+}
+
+/** What the proxy hands to the analysis worker. */
+export type HandedRequest = FinishedRequest | RefusedRequest;
+
+/**
+ * The log line of a refused request: who, why, and what was asked for (model, capability,
+ * prompt hash and template, never the text unless prompts are logged), so that an analyst
+ * can see what a blocked account kept trying.
+ */
+export interface RefusalLogFields {
+  id: string;
+  refused: Refusal;
+  api: ApiName;
+  status: number;
+  account: string | null;
+  key: string | null;
+  action: Action | null;
+  latency_ms: number;
+  model?: string;
+  capability?: string;
+  prompt_hash?: string;
+  template_prefix?: string;
+  prompt_chars?: number;
+  prompt?: string;
+}
+
+export function recordRefusal(f: RefusedRequest, opts: RecordOptions): RefusalLogFields {
+  const log: RefusalLogFields = { id: f.id, refused: f.refusal, api: f.api, status: f.status, account: f.accountId, key: f.apiKeyId, action: f.action, latency_ms: Math.round(f.latencyMs) };
+  if (f.body === null || f.accountId === null) return log;
+  // The same mapping as an answered request's, without a response, for its features only.
+  const { refusal: _, ...rest } = f;
+  const r = recordExchange({ ...rest, accountId: f.accountId, apiKeyId: f.apiKeyId ?? 'unknown', body: f.body, response: null, action: f.action ?? 'allow' }, opts);
+  if (r === null || !r.ok) return log;
+  const x = r.value.features;
+  Object.assign(log, { model: x.model, capability: x.capability, prompt_hash: x.prompt_hash, template_prefix: x.template_prefix, prompt_chars: x.prompt_chars });
+  if (r.value.log.prompt !== undefined) log.prompt = r.value.log.prompt;
+  return log;
 }
 
 /** What the provider's edge may tell the gateway about a request. */

@@ -9,16 +9,16 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
-import { edgeAccountOf, resolveCaller, type CallerRefusal } from './accounts.js';
+import { apiKeyOf, edgeAccountOf, keyIdOf, resolveCaller, type CallerRefusal } from './accounts.js';
 import type { GatewayConfig } from './config.js';
 import { ERROR_STATUS, sseFrame, type Dialect, type GatewayErrorCode, type StreamAccumulator } from './dialect.js';
 import { openaiDialect } from './openai.js';
 import { anthropicDialect } from './anthropic.js';
-import { decide, type Decision } from './policy.js';
+import { decide, type Action, type Decision } from './policy.js';
 import type { GatewayState } from './state.js';
 import type { ExchangeLog } from './exchange-log.js';
 import type { Analysis } from './analysis.js';
-import type { FinishedRequest } from './record.js';
+import type { FinishedRequest, RefusedRequest, Refusal } from './record.js';
 import type { GatewayMetrics } from './metrics.js';
 import { SseReader } from './sse.js';
 import { ListenError, type ListenAddress } from './listen.js';
@@ -53,11 +53,51 @@ const UNAUTHORIZED: Record<CallerRefusal, string> = {
   key_mismatch: 'The API key does not belong to the account the edge names',
 };
 
+/** What is known of a request from its first byte, for its answer and its record. */
+interface Arrival {
+  dialect: Dialect;
+  req: IncomingMessage;
+  res: ServerResponse;
+  started: number;
+  startedAt: number;
+}
+
+type RefusedWho = Pick<RefusedRequest, 'accountId' | 'apiKeyId' | 'action' | 'body'>;
+
+interface RefusalAnswer {
+  refusal: Refusal;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+const REFUSAL_ERROR: Record<Refusal, GatewayErrorCode> = {
+  unauthorized: 'unauthorized',
+  blocked: 'blocked',
+  rate_limited: 'rate_limited',
+  unavailable: 'unavailable',
+  malformed_body: 'bad_request',
+  too_large: 'too_large',
+};
+
+function expectsContinue(req: IncomingMessage): boolean {
+  return (req.headers.expect ?? '').toLowerCase() === '100-continue';
+}
+
+function parseObject(body: Buffer): Record<string, unknown> | null {
+  try {
+    const v = JSON.parse(body.toString('utf8')) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Most a request body may be; bigger is refused in the API's shape. */
 const MAX_BODY = 32 * 1024 * 1024;
+const TOO_LARGE: RefusalAnswer = { refusal: 'too_large', message: `The request body is larger than ${MAX_BODY / 1024 / 1024} MB` };
 /** Most of a response kept for the log; the client always gets all of it. */
 const MAX_LOGGED_RESPONSE = 4 * 1024 * 1024;
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
+const HOP_BY_HOP = new Set(['expect', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
 
 function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
@@ -120,13 +160,17 @@ export class Gateway {
     this.current = deps.config;
     const up = new URL(deps.config.upstream);
     this.pool = new Pool(up.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
-    this.server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       this.route(req, res).catch((e) => {
         deps.logger.error({ err: (e as Error).message }, 'request failed');
         if (!res.headersSent) sendJson(res, 500, { error: { message: 'Internal gateway error', type: 'server_error' } });
         else res.destroy();
       });
-    });
+    };
+    this.server = createServer({ keepAliveTimeout: 30_000 }, onRequest);
+    // `Expect: 100-continue` (curl sends it for bodies over 1 KB): the proxy decides when
+    // to invite the body, after the key and the policy.
+    this.server.on('checkContinue', onRequest);
     this.adminRoutes = adminRoutes({
       ...deps,
       policy: () => this.config.policy,
@@ -224,9 +268,32 @@ export class Gateway {
     sendJson(res, ready ? 200 : 503, { ready, redis, redis_failure: config.redisFailure, log_queue: this.deps.log.depth, analysis_backlog: this.deps.analysis.backlog });
   }
 
-  private refuse(res: ServerResponse, dialect: Dialect, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}): void {
-    this.deps.metrics.requests.inc({ api: dialect.name, status: ERROR_STATUS[code] });
-    sendJson(res, ERROR_STATUS[code], dialect.errorBody(code, message), headers);
+  /**
+   * Answers a request the gateway will not forward, in the API's shape, and hands its
+   * record to the analysis worker, which logs it and keeps it away from detection.
+   */
+  private refuse(a: Arrival, r: RefusalAnswer, who: RefusedWho): void {
+    const code = REFUSAL_ERROR[r.refusal];
+    const status = ERROR_STATUS[code];
+    this.deps.metrics.requests.inc({ api: a.dialect.name, status });
+    sendJson(a.res, status, a.dialect.errorBody(code, r.message), r.headers);
+    const ua = a.req.headers['user-agent'];
+    const refused: RefusedRequest = {
+      id: this.nextId(),
+      api: a.dialect.name,
+      refusal: r.refusal,
+      status,
+      ...who,
+      startedAt: a.startedAt,
+      latencyMs: performance.now() - a.started,
+      ...(ua ? { userAgent: ua } : {}),
+      ...(a.req.socket.remoteAddress ? { remoteAddress: a.req.socket.remoteAddress } : {}),
+    };
+    this.deps.analysis.submit(refused);
+  }
+
+  private nextId(): string {
+    return `gw_${this.config.replicaId}_${this.idPrefix}_${++this.seq}`;
   }
 
   /** Ends every in-flight request of an account: streams get an API-shaped error event. */
@@ -251,29 +318,39 @@ export class Gateway {
     for (const accountId of [...this.flights.keys()]) await this.recheckAccount(accountId);
   }
 
-  private async admit(accountId: string, dialect: Dialect, res: ServerResponse): Promise<Decision | null> {
+  private async admit(accountId: string): Promise<{ ok: true; decision: Decision } | ({ ok: false; action: Action | null } & RefusalAnswer)> {
     const { state, sharedState, metrics } = this.deps;
     const policy = this.config.policy;
     if (sharedState && !state.available() && this.config.redisFailure === 'closed') {
-      this.refuse(res, dialect, 'unavailable', 'The service is temporarily unavailable');
-      return null;
+      return { ok: false, action: null, refusal: 'unavailable', message: 'The service is temporarily unavailable' };
     }
     const standing = await state.standing(accountId);
     const decision = decide(policy, accountId, standing);
     metrics.actions.inc({ action: decision.action });
     if (decision.action === 'block') {
-      this.refuse(res, dialect, 'blocked', 'This account has been blocked for violating the usage policy');
-      return null;
+      return { ok: false, action: 'block', refusal: 'blocked', message: 'This account has been blocked for violating the usage policy' };
     }
     if (decision.action === 'throttle') {
       const mine = await state.take('acct:' + accountId, policy.throttle);
       const theirs = mine && standing.campaignId !== null ? await state.take('campaign:' + standing.campaignId, policy.campaignThrottle) : true;
       if (!mine || !theirs) {
-        this.refuse(res, dialect, 'rate_limited', 'Rate limit exceeded for this account', { 'retry-after': String(Math.ceil(1 / policy.throttle.ratePerSec)) });
-        return null;
+        return { ok: false, action: 'throttle', refusal: 'rate_limited', message: 'Rate limit exceeded for this account', headers: { 'retry-after': String(Math.ceil(1 / policy.throttle.ratePerSec)) } };
       }
     }
-    return decision;
+    return { ok: true, decision };
+  }
+
+  /**
+   * A refused request's body, read for its record (what a blocked account kept trying);
+   * null when its client waits for leave to send it (`Expect: 100-continue`), which a
+   * refusal does not give.
+   */
+  private async bodyForRecord(req: IncomingMessage): Promise<Buffer | null> {
+    if (expectsContinue(req)) {
+      req.resume();
+      return null;
+    }
+    return readBody(req);
   }
 
   private async proxy(req: IncomingMessage, res: ServerResponse, dialect: Dialect): Promise<void> {
@@ -282,27 +359,37 @@ export class Gateway {
     const config = this.config;
     const fromEdge = config.edge?.trustedAddresses.trusts(req.socket.remoteAddress) ?? false;
     const caller = resolveCaller(req.headers, config.keys, edgeAccountOf(req.headers, config.accountHeader, fromEdge));
+    const arrival: Arrival = { dialect, req, res, started, startedAt };
     if (!caller.ok) {
       req.resume();
-      return this.refuse(res, dialect, 'unauthorized', UNAUTHORIZED[caller.reason]);
+      const key = apiKeyOf(req.headers);
+      return this.refuse(arrival, { refusal: 'unauthorized', message: UNAUTHORIZED[caller.reason] }, { accountId: null, apiKeyId: key ? keyIdOf(key) : null, action: null, body: null });
     }
     const accountId = caller.accountId;
-    const decision = await this.admit(accountId, dialect, res);
-    if (decision === null) {
-      req.resume();
-      return;
+    const admitted = await this.admit(accountId);
+    if (!admitted.ok) {
+      const body = admitted.refusal === 'unavailable' ? (req.resume(), null) : await this.bodyForRecord(req);
+      return this.refuse(arrival, admitted, { accountId, apiKeyId: caller.apiKeyId, action: admitted.action, body });
     }
+    const decision = admitted.decision;
+    const who: RefusedWho = { accountId, apiKeyId: caller.apiKeyId, action: decision.action, body: null };
     this.deps.state.countRequest(accountId).catch(() => {});
-    let body = await readBody(req);
-    if (body === null) return this.refuse(res, dialect, 'bad_request', 'Request body too large');
-    const degrade = decision.action === 'degrade';
-    if (degrade) {
-      try {
-        body = Buffer.from(JSON.stringify(dialect.degradeRequest(JSON.parse(body.toString('utf8')), this.config.policy.degrade)));
-      } catch {
-        // Not JSON: the upstream answers with its own error, in the API's shape.
-      }
+    // A body declared too large is refused before it is sent (with Expect) or read.
+    if (Number(req.headers['content-length']) > MAX_BODY) {
+      req.resume();
+      return this.refuse(arrival, TOO_LARGE, who);
     }
+    // Node answers `Expect: 100-continue` itself only when nobody listens for it; the
+    // gateway listens, so that a refusal above is sent before the client uploads the body.
+    if (expectsContinue(req)) res.writeContinue();
+    let body = await readBody(req);
+    if (body === null) return this.refuse(arrival, TOO_LARGE, who);
+    // Checked here rather than left to the upstream: a body that is not a JSON object is
+    // not a request either API could answer, and it must leave a record of its own.
+    const request = parseObject(body);
+    if (request === null) return this.refuse(arrival, { refusal: 'malformed_body', message: 'The request body is not a JSON object' }, who);
+    const degrade = decision.action === 'degrade';
+    if (degrade) body = Buffer.from(JSON.stringify(dialect.degradeRequest(request, this.config.policy.degrade)));
 
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
@@ -399,6 +486,12 @@ export class Gateway {
         status = 504;
         if (!res.headersSent) sendJson(res, 504, dialect.errorBody('upstream_timeout', 'The upstream model API did not answer in time'));
         else res.end(dialect.streamError('upstream_timeout', 'The upstream model API stopped answering'));
+      } else if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_NOT_SUPPORTED') {
+        // The request never left: the gateway could not express it, the upstream is not to blame.
+        status = 500;
+        this.deps.logger.error({ code, err: (e as Error).message }, 'request could not be forwarded');
+        if (!res.headersSent) sendJson(res, 500, dialect.errorBody('internal', 'The gateway could not forward this request'));
+        else res.end(dialect.streamError('internal', 'The gateway could not forward this request'));
       } else {
         status = 502;
         this.deps.logger.warn({ code, err: (e as Error).message }, 'upstream request failed');
@@ -424,7 +517,7 @@ export class Gateway {
     const edgeHeader = f.req.headers['x-distillwatch-edge'];
     const ua = f.req.headers['user-agent'];
     const finished: FinishedRequest = {
-      id: `gw_${this.config.replicaId}_${this.idPrefix}_${++this.seq}`,
+      id: this.nextId(),
       api: dialect.name,
       accountId: f.accountId,
       apiKeyId: f.apiKeyId,

@@ -86,6 +86,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         for (const r of rows) log.enqueue(r);
         if (logger.isLevelEnabled('info')) for (const l of logs) logger.info(l, 'exchange');
       },
+      onRefused(logs) {
+        if (logger.isLevelEnabled('info')) for (const l of logs) logger.info(l, 'request refused');
+      },
       onFailure: (f) => logger.warn({ id: f.id, account: f.account, err: f.error }, 'exchange not mapped'),
       onRisk(updates) {
         for (const u of updates) {
