@@ -8,6 +8,8 @@ export interface CliRun {
   child: ChildProcess;
   /** Everything written so far to stdout and stderr. */
   output(): string;
+  /** The JSON log lines written so far to stdout (pino's). */
+  logLines(): { level: number; msg: string }[];
   /** Resolves once the output matches, rejects when the process exits first or time runs out. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves with the exit code (null when killed by a signal). */
@@ -25,12 +27,16 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
   running.add(child);
   child.stdin!.end(opts.stdin ?? '');
   let out = '';
+  let stdout = '';
   const listeners = new Set<() => void>();
   const onData = (c: Buffer) => {
     out += c.toString();
     for (const l of listeners) l();
   };
-  child.stdout!.on('data', onData);
+  child.stdout!.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    onData(c);
+  });
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((resolve) =>
     child.once('close', (code) => {
@@ -42,6 +48,11 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
   return {
     child,
     output: () => out,
+    logLines: () =>
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{') && l.endsWith('}'))
+        .map((l) => JSON.parse(l) as { level: number; msg: string }),
     exited,
     waitFor(pattern, timeoutMs = 20_000) {
       return new Promise<void>((resolve, reject) => {

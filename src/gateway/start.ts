@@ -49,6 +49,18 @@ export interface RunningGateway {
 /** How long the config file must be left alone after a change before it is read again. */
 const RELOAD_SETTLE_MS = 100;
 
+/**
+ * What a gateway started this way will not do, said once at start: each is a working
+ * set-up for some test or trial, and a surprise in production.
+ */
+export function startWarnings(config: GatewayConfig, adminToken: string | null, hasStore: boolean): string[] {
+  const out: string[] = [];
+  if (config.keys.size === 0 && config.accountHeader === undefined) out.push('no API keys in the config ("keys"): every request will be refused with 401');
+  if (adminToken === null) out.push('no admin token (DISTILLWATCH_ADMIN_TOKEN or DISTILLWATCH_ADMIN_TOKEN_FILE): /metrics and the admin routes will answer 401');
+  if (!hasStore) out.push('no store ("storePath" or --db): exchanges are analysed but not kept');
+  return out;
+}
+
 export async function startGateway(opts: StartOptions): Promise<RunningGateway> {
   const config = opts.config;
   // Logs carry ids, actions and timings; never keys, and prompt text only when enabled.
@@ -127,6 +139,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     if (ownsStore) await store!.close();
     throw e;
   }
+
+  for (const w of startWarnings(config, opts.adminToken ?? null, store !== null)) logger.warn(w);
 
   let watcher: FSWatcher | null = null;
   let settling: NodeJS.Timeout | null = null;
