@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -63,4 +63,42 @@ test('config edits are still seen after the file is replaced by a rename, again 
   replaceByRename(config({ 'sk-bob-0002': 'acct_bob' }));
   assert.equal(await until('sk-alice-0001', 401), 401, 'and the third');
   assert.equal(await status('sk-bob-0002'), 200);
+});
+
+test('config edits are seen when delivered the way a Kubernetes ConfigMap volume does (a ..data link swapped)', async () => {
+  const volume = join(dir, 'configmap');
+  const version = (n: number, keys: Record<string, string>) => {
+    mkdirSync(join(volume, `..v${n}`), { recursive: true });
+    writeFileSync(join(volume, `..v${n}`, 'gateway.json'), JSON.stringify(config(keys)));
+  };
+  version(1, { 'sk-alice-0001': 'acct_alice' });
+  symlinkSync(`..v1`, join(volume, '..data'));
+  symlinkSync(join('..data', 'gateway.json'), join(volume, 'gateway.json'));
+  const file = join(volume, 'gateway.json');
+  const r = loadConfigFile(file);
+  if (!r.ok) throw new Error(r.error);
+  const mapped = await startTestGateway(r.config, { configPath: file });
+  const ask = async (key: string) => {
+    const res = await request(mapped.url + '/v1/chat/completions', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await res.body.dump();
+    return res.statusCode;
+  };
+  try {
+    assert.equal(await ask('sk-bob-0002'), 401);
+    for (const [n, want] of [[2, 200], [3, 401]] as const) {
+      version(n, want === 200 ? { 'sk-bob-0002': 'acct_bob' } : { 'sk-alice-0001': 'acct_alice' });
+      // The kubelet's swap: a new link beside the old one, renamed over it.
+      symlinkSync(`..v${n}`, join(volume, '..data_tmp'));
+      renameSync(join(volume, '..data_tmp'), join(volume, '..data'));
+      let got = 0;
+      for (let i = 0; i < 200 && (got = await ask('sk-bob-0002')) !== want; i++) await sleep(50);
+      assert.equal(got, want, `version ${n}`);
+    }
+  } finally {
+    await mapped.close();
+  }
 });
