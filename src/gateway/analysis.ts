@@ -15,7 +15,8 @@ import type { RiskUpdate } from './online.js';
 import type { ExchangeLogFields, FinishedRequest } from './record.js';
 
 export interface AnalysisHandlers {
-  onRecorded(rows: ExchangeFeatures[], logs: ExchangeLogFields[]): void;
+  /** `requests` is the whole batch analysed, those that gave no row included. */
+  onRecorded(rows: ExchangeFeatures[], logs: ExchangeLogFields[], requests: readonly FinishedRequest[]): void;
   onFailure(failure: { id: string; account: string; error: string }): void;
   onRisk(updates: RiskUpdate[]): void;
   onWorkerError(e: Error): void;
@@ -84,12 +85,14 @@ export class Analysis {
 
   private receive(m: FromWorker): void {
     switch (m.type) {
-      case 'recorded':
+      case 'recorded': {
+        const requests = this.held.get(m.batch) ?? [];
         this.held.delete(m.batch);
         for (const f of m.failures) this.handlers.onFailure(f);
-        this.handlers.onRecorded(m.rows, m.logs);
+        this.handlers.onRecorded(m.rows, m.logs, requests);
         if (this.held.size === 0 && this.queued.length === 0) for (const d of this.drained.splice(0)) d();
         return;
+      }
       case 'risk':
         this.handlers.onRisk(m.updates);
         return;

@@ -17,6 +17,7 @@ import { anthropicDialect } from './anthropic.js';
 import { ActionSchema, decide, type Decision } from './policy.js';
 import type { GatewayState } from './state.js';
 import type { ExchangeLog } from './exchange-log.js';
+import type { WriteAheadLog } from './wal.js';
 import type { Analysis } from './analysis.js';
 import type { FinishedRequest } from './record.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -29,6 +30,8 @@ export interface GatewayDeps {
   /** True when `state` is shared (Redis): its outage is then reported and may fail closed. */
   sharedState: boolean;
   log: ExchangeLog;
+  /** Every finished request is written here first; null without a store. */
+  wal?: WriteAheadLog | null;
   analysis: Analysis;
   metrics: GatewayMetrics;
   logger: Logger;
@@ -154,10 +157,23 @@ export class Gateway {
   }
 
   private ready(res: ServerResponse): void {
-    const { sharedState, state, config } = this.deps;
+    const { sharedState, state } = this.deps;
+    // The config in force, reloads included.
+    const config = this.config;
     const redis = !sharedState ? 'not_configured' : state.available() ? 'up' : 'down';
-    const ready = redis !== 'down' || config.redisFailure === 'open';
-    sendJson(res, ready ? 200 : 503, { ready, redis, redis_failure: config.redisFailure, log_queue: this.deps.log.depth, analysis_backlog: this.deps.analysis.backlog });
+    const log = this.logWritable() ? 'ok' : 'failing';
+    const ready = (redis !== 'down' || config.redisFailure === 'open') && (log === 'ok' || config.logFailure === 'serve');
+    sendJson(res, ready ? 200 : 503, {
+      ready,
+      redis,
+      redis_failure: config.redisFailure,
+      log,
+      log_failure: config.logFailure,
+      log_queue: this.deps.log.depth,
+      analysis_backlog: this.deps.analysis.backlog,
+      exchanges_unlogged: this.deps.wal?.unlogged ?? 0,
+      exchanges_dropped: this.deps.log.dropped,
+    });
   }
 
   private async metrics(res: ServerResponse): Promise<void> {
@@ -166,6 +182,10 @@ export class Gateway {
     m.spooled.set(this.deps.log.spooled);
     m.analysisBacklog.set(this.deps.analysis.backlog);
     if (this.deps.sharedState) m.redisUp.set(this.deps.state.available() ? 1 : 0);
+    m.logWritable.set(this.logWritable() ? 1 : 0);
+    m.unlogged.set(this.deps.wal?.unlogged ?? 0);
+    m.dropped.set(this.deps.log.dropped);
+    m.walUnsettled.set(this.deps.wal?.unsettled ?? 0);
     const text = await m.registry.metrics();
     res.writeHead(200, { 'content-type': m.registry.contentType });
     res.end(text);
@@ -244,6 +264,10 @@ export class Gateway {
     const { state, sharedState, metrics } = this.deps;
     const policy = this.config.policy;
     if (sharedState && !state.available() && this.config.redisFailure === 'closed') {
+      this.refuse(res, dialect, 'unavailable', 'The service is temporarily unavailable');
+      return null;
+    }
+    if (this.config.logFailure === 'refuse' && !this.logWritable()) {
       this.refuse(res, dialect, 'unavailable', 'The service is temporarily unavailable');
       return null;
     }
@@ -425,6 +449,12 @@ export class Gateway {
       ...(f.req.socket.remoteAddress ? { remoteAddress: f.req.socket.remoteAddress } : {}),
       ...(this.deps.trustEdgeHeader && typeof edgeHeader === 'string' ? { edgeHeader } : {}),
     };
+    this.deps.wal?.append(finished);
     this.deps.analysis.submit(finished);
+  }
+
+  /** False while exchanges cannot reach the disk (full disk): the write-ahead log or the spool fails. */
+  private logWritable(): boolean {
+    return (this.deps.wal?.healthy ?? true) && this.deps.log.spoolWritable;
   }
 }

@@ -3,17 +3,20 @@
  * online detection, metrics, logger and the server. Tests and the CLI both start it here.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { openDuckDbStore } from '../store/duckdb.js';
 import type { Store } from '../store/store.js';
 import { loadConfigFile, reloadedConfig, type GatewayConfig } from './config.js';
 import { ExchangeLog } from './exchange-log.js';
+import { WriteAheadLog } from './wal.js';
 import { GatewayMetrics } from './metrics.js';
 import { Analysis } from './analysis.js';
 import { Gateway } from './server.js';
 import { MemoryState, RedisState, type GatewayState } from './state.js';
 import type { Watermark } from './degrade.js';
 import type { DetectorParams } from '../detect/params.js';
+import type { FinishedRequest } from './record.js';
 import { lowestActingRisk } from './policy.js';
 
 export interface StartOptions {
@@ -39,6 +42,8 @@ export interface RunningGateway {
   log: ExchangeLog;
   analysis: Analysis;
   metrics: GatewayMetrics;
+  /** The write-ahead log; null without a store. */
+  wal: WriteAheadLog | null;
   close(): Promise<void>;
 }
 
@@ -67,7 +72,35 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   }
   const store = opts.store !== undefined ? opts.store : config.storePath ? await openDuckDbStore(config.storePath) : null;
   const ownsStore = opts.store === undefined && store !== null;
-  const log = new ExchangeLog({ store, replicaId: config.replicaId, spoolDir: config.spoolDir, onError: (e) => logger.warn({ err: e.message }, 'store append failed: spooling') });
+  // Without a store nothing is kept, so nothing needs to survive a crash either.
+  let wal: WriteAheadLog | null = null;
+  let recovered: FinishedRequest[] = [];
+  if (store !== null) {
+    const key = `gateway:${config.replicaId}`;
+    const checkpoint = (await store.checkpoint({ key, path: key }))?.line ?? 0;
+    const opened = await WriteAheadLog.open(
+      {
+        dir: config.durability.walDir ?? join(config.spoolDir, 'wal'),
+        replicaId: config.replicaId,
+        commitIntervalMs: config.durability.commitIntervalMs,
+        onHealth: (healthy, e) => {
+          if (healthy) logger.info('write-ahead log writable again');
+          else logger.error({ err: e?.message, log_failure: gateway?.config.logFailure }, 'cannot write the write-ahead log: exchanges are kept in memory only');
+        },
+      },
+      checkpoint,
+    );
+    wal = opened.wal;
+    recovered = opened.recovery.records;
+    if (opened.recovery.setAside > 0) logger.warn({ lines: opened.recovery.setAside }, 'write-ahead log lines cut off by a crash set aside');
+  }
+  const log = new ExchangeLog({
+    store,
+    replicaId: config.replicaId,
+    spoolDir: config.spoolDir,
+    onError: (e) => logger.warn({ err: e.message }, 'exchange log: store or spool failed'),
+    ...(wal ? { onDurable: (ids: string[]) => wal!.settle(ids), position: () => wal!.lowWater } : {}),
+  });
   let gateway: Gateway | null = null;
   const analysis = new Analysis(
     {
@@ -78,8 +111,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       ...(opts.detectorParams ? { params: opts.detectorParams } : {}),
     },
     {
-      onRecorded(rows, logs) {
+      onRecorded(rows, logs, requests) {
         for (const r of rows) log.enqueue(r);
+        if (wal && rows.length < requests.length) {
+          // Requests that give no exchange (not JSON, unmappable) have nothing to wait for.
+          const kept = new Set(rows.map((r) => r.id));
+          wal.settle(requests.filter((f) => !kept.has(f.id)).map((f) => f.id));
+        }
         if (logger.isLevelEnabled('info')) for (const l of logs) logger.info(l, 'exchange');
       },
       onFailure: (f) => logger.warn({ id: f.id, account: f.account, err: f.error }, 'exchange not mapped'),
@@ -100,6 +138,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     state,
     sharedState: config.redisUrl !== undefined,
     log,
+    wal,
     analysis,
     metrics,
     logger,
@@ -107,6 +146,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     ...(opts.trustEdgeHeader ? { trustEdgeHeader: true } : {}),
     ...(opts.watermark ? { watermark: opts.watermark } : {}),
   });
+  // What a crash left in the write-ahead log goes through the normal path before new traffic.
+  for (const f of recovered) analysis.submit(f);
+  if (recovered.length > 0) logger.info({ exchanges: recovered.length }, 'write-ahead log replayed');
   const port = await gateway.listen();
 
   let watcher: FSWatcher | null = null;
@@ -142,6 +184,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     log,
     analysis,
     metrics,
+    wal,
     async close() {
       watcher?.close();
       if (settling) clearTimeout(settling);
@@ -149,6 +192,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       await g.close();
       await analysis.close();
       await log.close();
+      await wal?.close();
       await state.close();
       if (ownsStore) await store!.close();
     },
