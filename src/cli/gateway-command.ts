@@ -22,11 +22,14 @@ export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void>
   };
   const r = o.config ? loadConfigFile(o.config, flags) : parseConfig(flags);
   if (!r.ok) throw new UserError(r.error);
-  const running = await startGateway({ config: r.config, adminToken: adminTokenFromEnv(), ...(o.config ? { configPath: o.config, configOverrides: flags } : {}) });
-  process.stderr.write(`gateway listening on ${running.url}, forwarding to ${r.config.upstream}\n`);
-  await new Promise<void>((resolve) => {
+  // Listened for before anything starts: a signal that comes during start-up, or just after
+  // the line below is read, must stop the gateway cleanly too, not kill it.
+  const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  const running = await startGateway({ config: r.config, adminToken: adminTokenFromEnv(), ...(o.config ? { configPath: o.config, configOverrides: flags } : {}) });
+  process.stderr.write(`gateway listening on ${running.url}, forwarding to ${r.config.upstream}\n`);
+  await stopped;
   await running.close();
 }
