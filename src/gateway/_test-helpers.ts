@@ -209,7 +209,7 @@ export async function startRedis(): Promise<RedisServer> {
   if (which.status !== 0) throw new Error('Cannot start Redis: redis-server is not installed (.ci/run installs it)');
   const dir = mkdtempSync(join(tmpdir(), 'dw-redis-'));
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--enable-debug-command', 'local'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   const deadline = Date.now() + 5000;
