@@ -18,6 +18,7 @@ import { ActionSchema, decide, type Decision } from './policy.js';
 import type { GatewayState } from './state.js';
 import type { ExchangeLog } from './exchange-log.js';
 import type { WriteAheadLog } from './wal.js';
+import type { Store } from '../store/store.js';
 import type { Analysis } from './analysis.js';
 import type { FinishedRequest } from './record.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -30,6 +31,8 @@ export interface GatewayDeps {
   /** True when `state` is shared (Redis): its outage is then reported and may fail closed. */
   sharedState: boolean;
   log: ExchangeLog;
+  /** Where operator decisions are recorded (audited) before they take effect; null without a store. */
+  store?: Store | null;
   /** Every finished request is written here first; null without a store. */
   wal?: WriteAheadLog | null;
   analysis: Analysis;
@@ -207,18 +210,27 @@ export class Gateway {
         return sendJson(res, 400, { error: { message: 'Cannot parse body: not JSON', type: 'invalid_request_error' } });
       }
       const p = parsed as Record<string, unknown>;
-      if (p.override !== undefined) {
-        const o = p.override === null ? { success: true as const, data: null } : ActionSchema.safeParse(p.override);
-        if (!o.success) return sendJson(res, 400, { error: { message: 'Cannot set override: "override" must be allow, flag, throttle, degrade, block or null', type: 'invalid_request_error' } });
-        await state.setOverride(accountId, o.data);
+      const o = p.override === undefined || p.override === null ? { success: true as const, data: null } : ActionSchema.safeParse(p.override);
+      if (!o.success) return sendJson(res, 400, { error: { message: 'Cannot set override: "override" must be allow, flag, throttle, degrade, block or null', type: 'invalid_request_error' } });
+      if (p.blocked !== undefined && typeof p.blocked !== 'boolean') return sendJson(res, 400, { error: { message: 'Cannot set block: "blocked" must be a boolean', type: 'invalid_request_error' } });
+      const now = await state.standing(accountId);
+      const before = { override: now.override, blocked: now.blocked };
+      const after = { override: p.override !== undefined ? o.data : before.override, blocked: typeof p.blocked === 'boolean' ? p.blocked : before.blocked };
+      // The store is the decision's source of truth and its audit: recorded first, or not made.
+      const store = this.deps.store ?? null;
+      if (store !== null) {
+        try {
+          await store.recordDecision({ accountId, at: new Date().toISOString(), actor: 'admin', origin: this.config.replicaId, before, after });
+        } catch (e) {
+          this.deps.logger.error({ account: accountId, err: (e as Error).message }, 'cannot record the decision');
+          return sendJson(res, 503, { error: { message: 'Cannot record the decision: the store refused it; nothing was changed', type: 'server_error' } });
+        }
       }
-      if (p.blocked !== undefined) {
-        if (typeof p.blocked !== 'boolean') return sendJson(res, 400, { error: { message: 'Cannot set block: "blocked" must be a boolean', type: 'invalid_request_error' } });
-        await state.setBlocked(accountId, p.blocked);
-      }
+      if (p.override !== undefined) await state.setOverride(accountId, o.data);
+      if (p.blocked !== undefined) await state.setBlocked(accountId, after.blocked);
       this.deps.logger.info({ account: accountId, override: p.override, blocked: p.blocked }, 'operator changed account');
-      const after = decide(this.config.policy, accountId, await state.standing(accountId));
-      if (after.action === 'block') this.cutAccount(accountId, 'blocked');
+      const decided = decide(this.config.policy, accountId, await state.standing(accountId));
+      if (decided.action === 'block') this.cutAccount(accountId, 'blocked');
     } else if (req.method !== 'GET') {
       return sendJson(res, 405, { error: { message: `Cannot ${req.method} an account`, type: 'invalid_request_error' } });
     }

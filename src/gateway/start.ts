@@ -17,7 +17,8 @@ import { MemoryState, RedisState, type GatewayState } from './state.js';
 import type { Watermark } from './degrade.js';
 import type { DetectorParams } from '../detect/params.js';
 import type { FinishedRequest } from './record.js';
-import { lowestActingRisk } from './policy.js';
+import { ActionSchema, lowestActingRisk } from './policy.js';
+import type { SeedStanding } from './state.js';
 
 export interface StartOptions {
   config: GatewayConfig;
@@ -55,23 +56,36 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   // Logs carry ids, actions and timings; never keys, and prompt text only when enabled.
   const logger = opts.logger ?? pino({ level: process.env.DISTILLWATCH_LOG_LEVEL ?? 'info', base: { replica: config.replicaId } });
   const metrics = new GatewayMetrics();
+  let gateway: Gateway | null = null;
+  const store = opts.store !== undefined ? opts.store : config.storePath ? await openDuckDbStore(config.storePath) : null;
+  const ownsStore = opts.store === undefined && store !== null;
+  // Operator decisions live in the store; state (local and Redis) is their working copy.
+  const decisions = async (): Promise<SeedStanding[]> => {
+    if (store === null) return [];
+    return (await store.currentDecisions()).map((d) => {
+      const o = ActionSchema.safeParse(d.after.override);
+      return { accountId: d.accountId, override: o.success ? o.data : null, blocked: d.after.blocked, at: Date.parse(d.at) };
+    });
+  };
   let state: GatewayState;
   if (config.redisUrl) {
     const redis = new RedisState({
       url: config.redisUrl,
+      replicaId: config.replicaId,
       onAvailability: (up) => {
         metrics.redisUp.set(up ? 1 : 0);
         if (up) logger.info('redis reachable: shared state in use');
-        else logger.warn({ failure_mode: config.redisFailure }, 'redis unreachable: serving on local state');
+        else logger.warn({ failure_mode: gateway?.config.redisFailure ?? config.redisFailure }, 'redis unreachable: serving on local state');
       },
+      ...(store !== null ? { seed: decisions } : {}),
+      onResyncError: (e) => logger.warn({ err: e.message }, 'cannot resync redis after an outage: will try again'),
     });
     await redis.ready(2000).catch(() => logger.warn('redis not reachable at start'));
     state = redis;
   } else {
     state = new MemoryState();
   }
-  const store = opts.store !== undefined ? opts.store : config.storePath ? await openDuckDbStore(config.storePath) : null;
-  const ownsStore = opts.store === undefined && store !== null;
+  await state.restore(await decisions());
   // Without a store nothing is kept, so nothing needs to survive a crash either.
   let wal: WriteAheadLog | null = null;
   let recovered: FinishedRequest[] = [];
@@ -101,7 +115,6 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     onError: (e) => logger.warn({ err: e.message }, 'exchange log: store or spool failed'),
     ...(wal ? { onDurable: (ids: string[]) => wal!.settle(ids), position: () => wal!.lowWater } : {}),
   });
-  let gateway: Gateway | null = null;
   const analysis = new Analysis(
     {
       linkIntervalMs: config.linkIntervalMs,
@@ -139,6 +152,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     sharedState: config.redisUrl !== undefined,
     log,
     wal,
+    store,
     analysis,
     metrics,
     logger,

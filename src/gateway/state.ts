@@ -24,6 +24,11 @@ export interface GatewayState {
   requestCount(accountId: string): Promise<number>;
   /** False while the shared backend is unreachable (local fallback in use). */
   available(): boolean;
+  /**
+   * Puts back the operator's decisions kept in the store, at start: into local state, and
+   * (when shared) into Redis, where a newer decision made on another replica wins.
+   */
+  restore(decisions: readonly SeedStanding[]): Promise<void>;
   /** Told of every change to an account's standing, made here or, when shared, by any replica. */
   onChange(listener: (accountId: string) => void): void;
   close(): Promise<void>;
@@ -102,6 +107,14 @@ export class MemoryState implements GatewayState {
   available(): boolean {
     return true;
   }
+  async restore(decisions: readonly SeedStanding[]): Promise<void> {
+    for (const d of decisions) {
+      const s = this.get(d.accountId);
+      s.override = d.override;
+      s.blocked = d.blocked;
+      this.changed(d.accountId);
+    }
+  }
   async close(): Promise<void> {}
 }
 
@@ -118,6 +131,13 @@ if t >= 1 then t = t - 1; ok = 1 end
 redis.call('HSET', KEYS[1], 't', t, 'ts', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return ok`;
+
+// A decision from the store goes in unless Redis holds a newer one (made on another replica).
+const SEED_LUA = `
+local at = tonumber(redis.call('HGET', KEYS[1], 'decided_at')) or 0
+if at > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'override', ARGV[1], 'blocked', ARGV[2], 'decided_at', ARGV[3])
+return 1`;
 
 export interface RedisStateOptions {
   url: string;
@@ -142,21 +162,29 @@ export interface RedisStateOptions {
    * whenever Redis comes back or is found empty (restarted without its data).
    */
   seed?: () => Promise<SeedStanding[]>;
+  /** Names this replica's marker key, so that each replica finds out for itself that Redis was emptied. */
+  replicaId?: string;
   /** Told when a resync after an outage fails. */
   onResyncError?: (e: Error) => void;
 }
 
-/** An account's operator decisions as the store holds them. */
+/** An account's operator decisions as the store holds them, and when they were made. */
 export interface SeedStanding {
   accountId: string;
   override: Action | null;
   blocked: boolean;
+  /** ms since the epoch: between replicas, the newer decision wins. */
+  at: number;
 }
 
 /** Most standings kept locally; beyond, the copies are dropped and read again. */
 const MAX_CACHED = 100_000;
 
-type RedisWithTake = Redis & { dwTake(key: string, rate: number, burst: number, now: number): Promise<number> };
+type RedisWithTake = Redis & {
+  dwTake(key: string, rate: number, burst: number, now: number): Promise<number>;
+  dwSeed(key: string, override: string, blocked: string, at: number): Promise<number>;
+};
+type SeedingMulti = ReturnType<Redis['multi']> & { dwSeed(key: string, override: string, blocked: string, at: number): SeedingMulti };
 
 export class RedisState implements GatewayState {
   private readonly redis: RedisWithTake;
@@ -178,6 +206,7 @@ export class RedisState implements GatewayState {
   private readonly dirty = new Set<string>();
   private resyncing: Promise<void> | null = null;
   private readonly seed: (() => Promise<SeedStanding[]>) | undefined;
+  private readonly replicaId: string;
   private readonly onResyncError: ((e: Error) => void) | undefined;
 
   constructor(opts: RedisStateOptions) {
@@ -186,6 +215,7 @@ export class RedisState implements GatewayState {
     this.cacheMs = opts.cacheMs ?? 1000;
     this.onAvailability = opts.onAvailability;
     this.seed = opts.seed;
+    this.replicaId = opts.replicaId ?? 'gw';
     this.onResyncError = opts.onResyncError;
     const retryStrategy = (times: number) => Math.min(times * 100, 1000);
     // No offline queue and one retry: a request must not wait on a dead Redis.
@@ -198,6 +228,7 @@ export class RedisState implements GatewayState {
       retryStrategy,
     }) as RedisWithTake;
     this.redis.defineCommand('dwTake', { numberOfKeys: 1, lua: TAKE_LUA });
+    this.redis.defineCommand('dwSeed', { numberOfKeys: 1, lua: SEED_LUA });
     this.redis.on('ready', () => void this.check());
     this.redis.on('error', () => this.mark(false));
     this.redis.on('end', () => this.mark(false));
@@ -225,7 +256,7 @@ export class RedisState implements GatewayState {
   }
 
   private get seededKey(): string {
-    return this.prefix + 'seeded';
+    return this.prefix + 'seeded:' + this.replicaId;
   }
 
   /**
@@ -255,10 +286,12 @@ export class RedisState implements GatewayState {
       try {
         const ids = [...this.dirty];
         this.dirty.clear();
-        const multi = this.redis.multi();
+        const multi = this.redis.multi() as SeedingMulti;
         for (const id of ids) {
           const s = this.local.standingNow(id);
-          multi.hset(this.key('acct', id), { risk: String(s.risk), campaign: s.campaignId ?? '', override: s.override ?? '', blocked: s.blocked ? '1' : '0' });
+          multi.hset(this.key('acct', id), { risk: String(s.risk), campaign: s.campaignId ?? '' });
+          // With a store, the operator's decisions come from it (below); without one, from here.
+          if (!this.seed) multi.hset(this.key('acct', id), { override: s.override ?? '', blocked: s.blocked ? '1' : '0' });
         }
         let seeded: SeedStanding[] = [];
         try {
@@ -267,7 +300,7 @@ export class RedisState implements GatewayState {
           for (const id of ids) this.dirty.add(id);
           throw e;
         }
-        for (const d of seeded) multi.hset(this.key('acct', d.accountId), { override: d.override ?? '', blocked: d.blocked ? '1' : '0' });
+        for (const d of seeded) multi.dwSeed(this.key('acct', d.accountId), d.override ?? '', d.blocked ? '1' : '0', d.at);
         multi.set(this.seededKey, '1');
         for (const id of new Set([...ids, ...seeded.map((d) => d.accountId)])) multi.publish(this.channel, id);
         try {
@@ -374,11 +407,15 @@ export class RedisState implements GatewayState {
   }
   async setOverride(id: string, action: Action | null): Promise<void> {
     await this.local.setOverride(id, action);
-    await this.write(id, { override: action ?? '' });
+    await this.write(id, { override: action ?? '', decided_at: String(Date.now()) });
   }
   async setBlocked(id: string, blocked: boolean): Promise<void> {
     await this.local.setBlocked(id, blocked);
-    await this.write(id, { blocked: blocked ? '1' : '0' });
+    await this.write(id, { blocked: blocked ? '1' : '0', decided_at: String(Date.now()) });
+  }
+  async restore(decisions: readonly SeedStanding[]): Promise<void> {
+    // Redis gets them from `seed` on its next check, which any start makes.
+    await this.local.restore(decisions);
   }
   async countRequest(id: string): Promise<number> {
     const n = await this.local.countRequest(id);
