@@ -56,6 +56,7 @@ interface Flight {
 const MAX_BODY = 32 * 1024 * 1024;
 /** Most of a response kept for the log; the client always gets all of it. */
 const MAX_LOGGED_RESPONSE = 4 * 1024 * 1024;
+const SHUTDOWN_MESSAGE = 'The gateway is shutting down; retry the request';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
 
 function readBody(req: IncomingMessage): Promise<Buffer | null> {
@@ -97,6 +98,9 @@ export class Gateway {
   private readonly flights = new Map<string, Set<Flight>>();
   private readonly watch: NodeJS.Timeout;
   private seq = 0;
+  private drainStarted = false;
+  private active = 0;
+  private readonly idleWaiters: (() => void)[] = [];
   private readonly idPrefix = randomBytes(4).toString('hex');
 
   constructor(private readonly deps: GatewayDeps) {
@@ -134,23 +138,67 @@ export class Gateway {
     return (this.server.address() as AddressInfo).port;
   }
 
-  async close(): Promise<void> {
+  /** True from the start of a drain: /readyz answers 503 and new requests are turned away. */
+  get draining(): boolean {
+    return this.drainStarted;
+  }
+
+  /**
+   * Drains, then closes: /readyz reports not ready at once, no new connection is accepted,
+   * requests in flight get up to `deadlineMs` to finish; those still running then are ended
+   * with an API-shaped error (an error event on a stream) and recorded as cut by shutdown.
+   */
+  async close(deadlineMs = this.config.drainTimeoutMs): Promise<void> {
+    this.drainStarted = true;
     clearInterval(this.watch);
-    for (const set of this.flights.values()) for (const f of set) f.abort.abort();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
+    await Promise.race([this.idle(), deadline]);
+    clearTimeout(timer);
+    if (this.active > 0) {
+      for (const set of this.flights.values()) {
+        for (const f of set) {
+          if (f.cut) continue;
+          f.cut = 'unavailable';
+          this.deps.metrics.shutdownCuts.inc();
+          f.abort.abort();
+        }
+      }
+      // The cut requests write their error and their record; a request still reading its
+      // body has nothing to wait for.
+      await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
     // Idle keep-alive connections would hold close() open until they time out.
     this.server.closeAllConnections();
     await closed;
     await this.pool.close();
   }
 
+  private idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Counts a proxied request from its first byte to its record, for the drain. */
+  private async tracked(fn: () => Promise<void>): Promise<void> {
+    this.active++;
+    try {
+      await fn();
+    } finally {
+      if (--this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    // While draining, every answer closes its connection: the client's next request goes elsewhere.
+    if (this.drainStarted) res.shouldKeepAlive = false;
     if (req.method === 'POST') {
-      if (path === '/v1/chat/completions') return this.proxy(req, res, openaiDialect);
-      if (path === '/v1/messages') return this.proxy(req, res, anthropicDialect);
+      if (path === '/v1/chat/completions') return this.tracked(() => this.proxy(req, res, openaiDialect));
+      if (path === '/v1/messages') return this.tracked(() => this.proxy(req, res, anthropicDialect));
     }
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
     if (req.method === 'GET' && path === '/readyz') return this.ready(res);
@@ -165,9 +213,10 @@ export class Gateway {
     const config = this.config;
     const redis = !sharedState ? 'not_configured' : state.available() ? 'up' : 'down';
     const log = this.logWritable() ? 'ok' : 'failing';
-    const ready = (redis !== 'down' || config.redisFailure === 'open') && (log === 'ok' || config.logFailure === 'serve');
+    const ready = !this.drainStarted && (redis !== 'down' || config.redisFailure === 'open') && (log === 'ok' || config.logFailure === 'serve');
     sendJson(res, ready ? 200 : 503, {
       ready,
+      draining: this.drainStarted,
       redis,
       redis_failure: config.redisFailure,
       log,
@@ -310,6 +359,10 @@ export class Gateway {
       return this.refuse(res, dialect, 'unauthorized', caller.reason === 'missing_key' ? 'No API key provided' : 'Incorrect API key provided');
     }
     const accountId = caller.accountId;
+    if (this.drainStarted) {
+      req.resume();
+      return this.refuse(res, dialect, 'unavailable', SHUTDOWN_MESSAGE);
+    }
     const decision = await this.admit(accountId, dialect, res);
     if (decision === null) {
       req.resume();
@@ -413,9 +466,10 @@ export class Gateway {
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (flight.cut) {
-        status = 403;
-        if (!res.headersSent) sendJson(res, 403, dialect.errorBody(flight.cut, 'This account has been blocked for violating the usage policy'));
-        else if (!res.writableEnded) res.end(dialect.streamError(flight.cut, 'This account has been blocked for violating the usage policy'));
+        status = ERROR_STATUS[flight.cut];
+        const message = flight.cut === 'unavailable' ? SHUTDOWN_MESSAGE : 'This account has been blocked for violating the usage policy';
+        if (!res.headersSent) sendJson(res, status, dialect.errorBody(flight.cut, message));
+        else if (!res.writableEnded) res.end(dialect.streamError(flight.cut, message));
       } else if (clientGone) {
         this.deps.metrics.clientAborts.inc();
       } else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
@@ -435,14 +489,15 @@ export class Gateway {
     if (clientGone && !complete) status = 499;
     this.deps.metrics.requests.inc({ api: dialect.name, status });
     this.deps.metrics.addedLatency.observe(overhead / 1000);
-    const finished = { accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latency: performance.now() - started, req, decision };
+    const cut = flight.cut === null ? undefined : flight.cut === 'unavailable' ? ('shutdown' as const) : ('blocked' as const);
+    const finished = { accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latency: performance.now() - started, req, decision, ...(cut ? { cut } : {}) };
     // Off the request path: the client already has its response.
     this.record(dialect, finished);
   }
 
   private record(
     dialect: Dialect,
-    f: { accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latency: number; req: IncomingMessage; decision: Decision },
+    f: { accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latency: number; req: IncomingMessage; decision: Decision; cut?: 'blocked' | 'shutdown' },
   ): void {
     const edgeHeader = f.req.headers['x-distillwatch-edge'];
     const ua = f.req.headers['user-agent'];
@@ -457,6 +512,7 @@ export class Gateway {
       startedAt: f.startedAt,
       latencyMs: f.latency,
       action: f.decision.action,
+      ...(f.cut ? { cut: f.cut } : {}),
       ...(ua ? { userAgent: ua } : {}),
       ...(f.req.socket.remoteAddress ? { remoteAddress: f.req.socket.remoteAddress } : {}),
       ...(this.deps.trustEdgeHeader && typeof edgeHeader === 'string' ? { edgeHeader } : {}),
