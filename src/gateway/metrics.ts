@@ -27,5 +27,6 @@ export class GatewayMetrics {
   readonly dropped = new Gauge({ name: 'distillwatch_gateway_exchanges_dropped', help: 'Exchanges that neither the store, the spool nor the queue could take since start', registers: [this.registry] });
   readonly walUnsettled = new Gauge({ name: 'distillwatch_gateway_wal_unsettled', help: 'Exchanges in the write-ahead log not yet held by the store', registers: [this.registry] });
   readonly shutdownCuts = new Counter({ name: 'distillwatch_gateway_shutdown_cuts_total', help: 'Requests still in flight when the drain deadline passed, ended with an error', registers: [this.registry] });
+  readonly connectionsRefused = new Counter({ name: 'distillwatch_gateway_connections_refused_total', help: 'Connections closed at once because their client already held connections.maxPerClient', registers: [this.registry] });
   readonly clientAborts = new Counter({ name: 'distillwatch_gateway_client_aborts_total', help: 'Requests the client abandoned before the response ended', registers: [this.registry] });
 }

@@ -5,7 +5,7 @@
  * and detection happen after the response in the analysis worker, storage in batches.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { timingSafeEqual, createHash, randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
@@ -99,6 +99,7 @@ export class Gateway {
   private readonly watch: NodeJS.Timeout;
   private seq = 0;
   private drainStarted = false;
+  private readonly perClient = new Map<string, number>();
   private active = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly idPrefix = randomBytes(4).toString('hex');
@@ -107,13 +108,17 @@ export class Gateway {
     this.current = deps.config;
     const up = new URL(deps.config.upstream);
     this.pool = new Pool(up.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
-    this.server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    const headersTimeout = deps.config.connections.headersTimeoutMs;
+    // Node checks the headers timeout on a timer (30 s by default): checked often enough here
+    // that a slowloris is dropped close to the setting.
+    this.server = createServer({ keepAliveTimeout: 30_000, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, (req, res) => {
       this.route(req, res).catch((e) => {
         deps.logger.error({ err: (e as Error).message }, 'request failed');
         if (!res.headersSent) sendJson(res, 500, { error: { message: 'Internal gateway error', type: 'server_error' } });
         else res.destroy();
       });
     });
+    this.server.on('connection', (socket: Socket) => this.capConnections(socket));
     // A change of standing, made here or by another replica, is checked against the
     // account's streams in flight at once; the timer catches a change whose push was lost.
     deps.state.onChange((accountId) => {
@@ -121,6 +126,23 @@ export class Gateway {
     });
     this.watch = setInterval(() => void this.recheckFlights(), deps.config.flightRecheckMs);
     this.watch.unref();
+  }
+
+  /** Closes a client's connection beyond `connections.maxPerClient` at once (one client cannot hold every socket). */
+  private capConnections(socket: Socket): void {
+    const client = socket.remoteAddress ?? '';
+    const open = (this.perClient.get(client) ?? 0) + 1;
+    if (open > this.config.connections.maxPerClient) {
+      this.deps.metrics.connectionsRefused.inc();
+      socket.destroy();
+      return;
+    }
+    this.perClient.set(client, open);
+    socket.once('close', () => {
+      const n = (this.perClient.get(client) ?? 1) - 1;
+      if (n <= 0) this.perClient.delete(client);
+      else this.perClient.set(client, n);
+    });
   }
 
   /** The config in force. */
