@@ -78,6 +78,8 @@ export class WriteAheadLog {
   private readonly lsnOf = new Map<string, number>();
   private buffer: string[] = [];
   private bufferLast = 0;
+  /** When the oldest buffered record came in: the interval is counted from it. */
+  private bufferSince = 0;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
   private readonly commitIntervalMs: number;
@@ -180,6 +182,7 @@ export class WriteAheadLog {
     if (this.closed) return;
     const lsn = this.nextLsn++;
     this.track(lsn, f.id);
+    if (this.buffer.length === 0) this.bufferSince = performance.now();
     this.buffer.push(encode(lsn, f));
     this.bufferLast = lsn;
     if (this.timer === null && this.writing === null) this.timer = setTimeout(() => void this.commit(), this.commitIntervalMs);
@@ -223,8 +226,12 @@ export class WriteAheadLog {
     if (this.buffer.length === 0 || this.active === null) return Promise.resolve();
     this.writing = this.write().finally(() => {
       this.writing = null;
-      // What came in during the write goes in the next group, after the interval.
-      if (this.buffer.length > 0 && this.timer === null && !this.closed) this.timer = setTimeout(() => void this.commit(), this.commitIntervalMs);
+      // What came in during the write goes in the next group, once its oldest record has
+      // waited the interval: a slow fsync must not add a whole interval on top of itself.
+      if (this.buffer.length > 0 && this.timer === null && !this.closed) {
+        const wait = Math.max(0, this.commitIntervalMs - (performance.now() - this.bufferSince));
+        this.timer = setTimeout(() => void this.commit(), wait);
+      }
     });
     return this.writing;
   }
