@@ -142,6 +142,40 @@ test('with logFailure "refuse" a full disk answers 503 in the API\'s shape and /
   }
 });
 
+test('a restart on a full disk with a write-ahead log cut off mid-line starts, replays the whole records and serves', async () => {
+  const spoolDir = join(disk, 'restart');
+  const walDir = join(spoolDir, 'wal');
+  mkdirSync(walDir, { recursive: true });
+  const record = (lsn: number) => {
+    const body = Buffer.from(JSON.stringify({ model: 'm-walled', messages: [{ role: 'user', content: `before the crash ${lsn}` }] })).toString('base64');
+    const f = { id: `gw_walled_${lsn}`, api: 'openai', accountId: 'acct_alice', apiKeyId: 'key_a', body, response: null, status: 200, startedAt: Date.parse('2026-05-01T00:00:00Z') + lsn, latencyMs: 3, action: 'allow' };
+    return JSON.stringify({ lsn, f });
+  };
+  // What a kill -9 in the middle of a group write leaves: whole records, then part of one.
+  writeFileSync(join(walDir, 'wal-gw1-0000000000000001.log'), record(1) + '\n' + record(2) + '\n' + record(3).slice(0, 50));
+  const filler = fill(disk);
+  const duck = await openDuckDbStore(':memory:');
+  try {
+    const gw = await startTestGateway(testConfig(stub.url, { spoolDir }), { store: duck });
+    try {
+      const client = new OpenAI({ apiKey: 'sk-alice-0001', baseURL: gw.url + '/v1', maxRetries: 0 });
+      await client.chat.completions.create({ model: 'm-after', messages: [{ role: 'user', content: 'after the restart' }] });
+      await gw.analysis.drain();
+      await gw.log.flush();
+      const rows = await allRows(duck);
+      assert.deepEqual(rows.filter((r) => r.model === 'm-walled').map((r) => r.id).sort(), ['gw_walled_1', 'gw_walled_2']);
+      assert.equal(rows.filter((r) => r.model === 'm-after').length, 1);
+      await gw.wal!.commit();
+      assert.equal(((await (await request(gw.url + '/readyz')).body.json()) as { log: string }).log, 'failing');
+    } finally {
+      unlinkSync(filler);
+      await gw.close();
+    }
+  } finally {
+    await duck.close();
+  }
+});
+
 test('a spool whose last line was cut off by a crash is replayed without it, the line set aside', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dw-torn-'));
   const duck = await openDuckDbStore(':memory:');

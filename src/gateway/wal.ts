@@ -145,7 +145,9 @@ export class WriteAheadLog {
       out.push(r.f);
     }
     wal.segments.push(...segments);
-    await wal.startSegment();
+    // A disk too full for a new segment must not stop the start: the gateway serves, counts
+    // what it cannot log, and tries again at the next commit.
+    await wal.startSegment().catch((e: unknown) => wal.failed(0, e as Error));
     // Segments with nothing left to replay can go at once.
     wal.collect();
     return { wal, recovery: { records: out, setAside } };
@@ -223,7 +225,7 @@ export class WriteAheadLog {
       this.timer = null;
     }
     if (this.writing) return this.writing.then(() => this.commit());
-    if (this.buffer.length === 0 || this.active === null) return Promise.resolve();
+    if (this.buffer.length === 0) return Promise.resolve();
     this.writing = this.write().finally(() => {
       this.writing = null;
       // What came in during the write goes in the next group, once its oldest record has
@@ -236,11 +238,24 @@ export class WriteAheadLog {
     return this.writing;
   }
 
+  private failed(records: number, e: Error): void {
+    this.unlogged += records;
+    this.healthy = false;
+    this.opts.onHealth?.(false, e);
+  }
+
   private async write(): Promise<void> {
-    const active = this.active!;
     const lines = this.buffer;
     const last = this.bufferLast;
     this.buffer = [];
+    if (this.active === null) {
+      try {
+        await this.startSegment();
+      } catch (e) {
+        return this.failed(lines.length, e as Error);
+      }
+    }
+    const active = this.active!;
     const text = lines.join('');
     try {
       await active.fh.write(text);
@@ -253,23 +268,16 @@ export class WriteAheadLog {
         this.opts.onHealth?.(true);
       }
     } catch (e) {
-      this.unlogged += lines.length;
       // A write cut off by a full disk leaves part of a line: cut the file back to its last
       // whole line, so that the next group does not start in the middle of one.
       await active.fh.truncate(active.size).catch(() => undefined);
-      this.healthy = false;
-      this.opts.onHealth?.(false, e as Error);
-      return;
+      return this.failed(lines.length, e as Error);
     }
     if (active.size >= this.segmentBytes) {
-      try {
-        await active.fh.close();
-        await this.startSegment();
-        this.collect();
-      } catch (e) {
-        this.healthy = false;
-        this.opts.onHealth?.(false, e as Error);
-      }
+      this.active = null;
+      await active.fh.close().catch(() => undefined);
+      // The next segment is opened by the next write, which reports it if it cannot be.
+      this.collect();
     }
   }
 
