@@ -36,6 +36,12 @@ export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void>
   if (!token.ok) throw new UserError(token.error);
   const r = o.config ? loadConfigFile(o.config, flags) : parseConfig(flags);
   if (!r.ok) throw new UserError(r.error);
+  // Listened for before anything starts: a signal that comes during start-up, or just after
+  // the line below is read, must stop the gateway cleanly too, not kill it.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   let running;
   try {
     running = await startGateway({ config: r.config, adminToken: token.token, ...(o.config ? { configPath: o.config, configOverrides: flags } : {}) });
@@ -44,10 +50,7 @@ export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void>
     throw e;
   }
   process.stderr.write(`gateway listening on ${running.url}, forwarding to ${r.config.upstream}; metrics and admin on ${running.adminUrl}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopped;
   await running.close();
 }
 

@@ -204,12 +204,13 @@ export interface RedisServer {
 }
 
 /** Starts a throwaway redis-server on loopback. Throws (never skips) when it cannot. */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(opts: { port?: number } = {}): Promise<RedisServer> {
   const which = spawnSync('sh', ['-c', 'command -v redis-server']);
   if (which.status !== 0) throw new Error('Cannot start Redis: redis-server is not installed (.ci/run installs it)');
   const dir = mkdtempSync(join(tmpdir(), 'dw-redis-'));
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A given port restarts a Redis where replicas expect it, empty.
+  const port = opts.port ?? (await freePort());
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--enable-debug-command', 'local'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   const deadline = Date.now() + 5000;

@@ -15,7 +15,8 @@ import type { RiskUpdate } from './online.js';
 import type { ExchangeLogFields, HandedRequest, RefusalLogFields } from './record.js';
 
 export interface AnalysisHandlers {
-  onRecorded(rows: ExchangeFeatures[], logs: ExchangeLogFields[]): void;
+  /** `requests` is the whole batch analysed, those that gave no row (and refusals) included. */
+  onRecorded(rows: ExchangeFeatures[], logs: ExchangeLogFields[], requests: readonly HandedRequest[]): void;
   /** Refused requests: a log line each, never a stored row. */
   onRefused?(logs: RefusalLogFields[]): void;
   onFailure(failure: { id: string; account: string; error: string }): void;
@@ -86,13 +87,15 @@ export class Analysis {
 
   private receive(m: FromWorker): void {
     switch (m.type) {
-      case 'recorded':
+      case 'recorded': {
+        const requests = this.held.get(m.batch) ?? [];
         this.held.delete(m.batch);
         for (const f of m.failures) this.handlers.onFailure(f);
-        this.handlers.onRecorded(m.rows, m.logs);
+        this.handlers.onRecorded(m.rows, m.logs, requests);
         if (m.refusals.length > 0) this.handlers.onRefused?.(m.refusals);
         if (this.held.size === 0 && this.queued.length === 0) for (const d of this.drained.splice(0)) d();
         return;
+      }
       case 'risk':
         this.handlers.onRisk(m.updates);
         return;

@@ -70,6 +70,27 @@ export const GatewayConfigSchema = z.strictObject({
    */
   flightRecheckMs: z.number().int().positive().default(2_000),
   policy: PolicySchema.default(PolicySchema.parse({})),
+  /** The write-ahead log of finished exchanges (used when there is a store). */
+  durability: z
+    .strictObject({
+      /** @default "<spoolDir>/wal" */
+      walDir: z.string().optional(),
+      /** One write and fsync per this many ms: what a kill -9 can lose. */
+      commitIntervalMs: z.number().int().min(0).max(1000).default(5),
+    })
+    .prefault({}),
+  /** When exchanges cannot be written to disk (full disk): `serve` and count them, or `refuse` with 503. */
+  logFailure: z.enum(['serve', 'refuse']).default('serve'),
+  /** On SIGTERM, how long requests in flight may take to finish before they are cut. */
+  drainTimeoutMs: z.number().int().min(0).default(25_000),
+  connections: z
+    .strictObject({
+      /** Most time a client may take to send a request's headers (slowloris). */
+      headersTimeoutMs: z.number().int().positive().default(10_000),
+      /** Most connections open at once from one client address; beyond, new ones are closed. */
+      maxPerClient: z.number().int().positive().default(256),
+    })
+    .prefault({}),
 }).superRefine((c, ctx) => {
   // Without the edge's addresses, the header would be believed from anyone.
   if (c.accountHeader !== undefined && c.edge === undefined) ctx.addIssue({ code: 'custom', path: ['accountHeader'], message: 'needs "edge.trustedAddresses": the header is believed only from the provider\'s edge' });
@@ -121,7 +142,7 @@ export function loadConfigFile(path: string, overrides: Record<string, unknown> 
  * Settings read once, when the gateway starts (connections, files, worker threads, record
  * ids): a reload cannot change them.
  */
-export const RESTART_ONLY = ['listen', 'adminListen', 'upstream', 'replicaId', 'redisUrl', 'storePath', 'spoolDir', 'logPrompts', 'ipHashKey', 'linkIntervalMs', 'flightRecheckMs'] as const;
+export const RESTART_ONLY = ['listen', 'adminListen', 'upstream', 'replicaId', 'redisUrl', 'storePath', 'spoolDir', 'logPrompts', 'ipHashKey', 'linkIntervalMs', 'flightRecheckMs', 'durability', 'connections'] as const;
 
 /**
  * The config a reload puts in force: `next`, but with what only a restart can change kept

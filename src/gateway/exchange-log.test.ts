@@ -62,3 +62,22 @@ test('exchanges arriving one by one while the store writes are stored in whole b
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the checkpoint of gateway:<replica> goes on from the last run after a restart, never back to 0', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-log-'));
+  const store = await openDuckDbStore(':memory:');
+  const source = { key: 'gateway:r2', path: 'gateway:r2' };
+  try {
+    const first = new ExchangeLog({ store, replicaId: 'r2', spoolDir: join(dir, 'spool'), flushIntervalMs: 60_000 });
+    for (let i = 0; i < 5; i++) first.enqueue(row(100 + i));
+    await first.close();
+    assert.equal((await store.checkpoint(source))?.line, 5);
+    const second = new ExchangeLog({ store, replicaId: 'r2', spoolDir: join(dir, 'spool'), flushIntervalMs: 60_000 });
+    for (let i = 0; i < 3; i++) second.enqueue(row(200 + i));
+    await second.close();
+    assert.equal((await store.checkpoint(source))?.line, 8);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

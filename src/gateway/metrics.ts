@@ -22,5 +22,11 @@ export class GatewayMetrics {
     // (the figures include that millisecond).
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1 });
   }
+  readonly logWritable = new Gauge({ name: 'distillwatch_gateway_log_writable', help: '1 when exchanges reach the disk (write-ahead log and spool), 0 while a write fails (full disk)', registers: [this.registry] });
+  readonly unlogged = new Gauge({ name: 'distillwatch_gateway_exchanges_unlogged', help: 'Exchanges whose write-ahead log write failed since start: kept in memory, lost on a crash', registers: [this.registry] });
+  readonly dropped = new Gauge({ name: 'distillwatch_gateway_exchanges_dropped', help: 'Exchanges that neither the store, the spool nor the queue could take since start', registers: [this.registry] });
+  readonly walUnsettled = new Gauge({ name: 'distillwatch_gateway_wal_unsettled', help: 'Exchanges in the write-ahead log not yet held by the store', registers: [this.registry] });
+  readonly shutdownCuts = new Counter({ name: 'distillwatch_gateway_shutdown_cuts_total', help: 'Requests still in flight when the drain deadline passed, ended with an error', registers: [this.registry] });
+  readonly connectionsRefused = new Counter({ name: 'distillwatch_gateway_connections_refused_total', help: 'Connections closed at once because their client already held connections.maxPerClient', registers: [this.registry] });
   readonly clientAborts = new Counter({ name: 'distillwatch_gateway_client_aborts_total', help: 'Requests the client abandoned before the response ended', registers: [this.registry] });
 }

@@ -26,6 +26,8 @@ export interface FinishedRequest {
   startedAt: number;
   latencyMs: number;
   action: Action;
+  /** Ended by the gateway before the upstream finished: the account was blocked, or the drain's deadline passed. */
+  cut?: 'blocked' | 'shutdown';
   userAgent?: string;
   remoteAddress?: string;
   /** The provider edge's `x-distillwatch-edge` header, only when the gateway trusts it. */
@@ -117,6 +119,7 @@ export interface ExchangeLogFields {
   status: number;
   action: Action;
   latency_ms: number;
+  cut?: 'blocked' | 'shutdown';
   prompt?: string;
 }
 
@@ -183,6 +186,7 @@ export function recordExchange(f: FinishedRequest, opts: RecordOptions): Result<
     promptPreviewChars: opts.logPrompts ? 200 : 0,
   });
   const log: ExchangeLogFields = { id: f.id, account: f.accountId, api: f.api, status: f.status, action: f.action, latency_ms: Math.round(f.latencyMs) };
+  if (f.cut) log.cut = f.cut;
   if (opts.logPrompts && features.prompt_preview !== null) log.prompt = features.prompt_preview;
   return ok({ features, log });
 }

@@ -5,7 +5,7 @@
  * and detection happen after the response in the analysis worker, storage in batches.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
@@ -17,6 +17,8 @@ import { anthropicDialect } from './anthropic.js';
 import { decide, type Action, type Decision } from './policy.js';
 import type { GatewayState } from './state.js';
 import type { ExchangeLog } from './exchange-log.js';
+import type { WriteAheadLog } from './wal.js';
+import type { Store } from '../store/store.js';
 import type { Analysis } from './analysis.js';
 import type { FinishedRequest, RefusedRequest, Refusal } from './record.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -32,6 +34,10 @@ export interface GatewayDeps {
   /** True when `state` is shared (Redis): its outage is then reported and may fail closed. */
   sharedState: boolean;
   log: ExchangeLog;
+  /** Where operator decisions are recorded (audited) before they take effect; null without a store. */
+  store?: Store | null;
+  /** Every finished request is written here first; null without a store. */
+  wal?: WriteAheadLog | null;
   analysis: Analysis;
   metrics: GatewayMetrics;
   logger: Logger;
@@ -97,6 +103,7 @@ const MAX_BODY = 32 * 1024 * 1024;
 const TOO_LARGE: RefusalAnswer = { refusal: 'too_large', message: `The request body is larger than ${MAX_BODY / 1024 / 1024} MB` };
 /** Most of a response kept for the log; the client always gets all of it. */
 const MAX_LOGGED_RESPONSE = 4 * 1024 * 1024;
+const SHUTDOWN_MESSAGE = 'The gateway is shutting down; retry the request';
 const HOP_BY_HOP = new Set(['expect', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
 
 function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer | null> {
@@ -154,6 +161,10 @@ export class Gateway {
   private readonly flights = new Map<string, Set<Flight>>();
   private readonly watch: NodeJS.Timeout;
   private seq = 0;
+  private drainStarted = false;
+  private readonly perClient = new Map<string, number>();
+  private active = 0;
+  private readonly idleWaiters: (() => void)[] = [];
   private readonly idPrefix = randomBytes(4).toString('hex');
 
   constructor(private readonly deps: GatewayDeps) {
@@ -167,7 +178,11 @@ export class Gateway {
         else res.destroy();
       });
     };
-    this.server = createServer({ keepAliveTimeout: 30_000 }, onRequest);
+    const headersTimeout = deps.config.connections.headersTimeoutMs;
+    // Node checks the headers timeout on a timer (30 s by default): checked often enough here
+    // that a slowloris is dropped close to the setting.
+    this.server = createServer({ keepAliveTimeout: 30_000, headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) }, onRequest);
+    this.server.on('connection', (socket: Socket) => this.capConnections(socket));
     // `Expect: 100-continue` (curl sends it for bodies over 1 KB): the proxy decides when
     // to invite the body, after the key and the policy.
     this.server.on('checkContinue', onRequest);
@@ -175,6 +190,8 @@ export class Gateway {
       ...deps,
       policy: () => this.config.policy,
       cutAccount: (accountId) => this.cutAccount(accountId, 'blocked'),
+      replicaId: () => this.config.replicaId,
+      logWritable: () => this.logWritable(),
     });
     this.adminServer = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
       this.adminRoute(req, res).catch((e) => {
@@ -190,6 +207,23 @@ export class Gateway {
     });
     this.watch = setInterval(() => void this.recheckFlights(), deps.config.flightRecheckMs);
     this.watch.unref();
+  }
+
+  /** Closes a client's connection beyond `connections.maxPerClient` at once (one client cannot hold every socket). */
+  private capConnections(socket: Socket): void {
+    const client = socket.remoteAddress ?? '';
+    const open = (this.perClient.get(client) ?? 0) + 1;
+    if (open > this.config.connections.maxPerClient) {
+      this.deps.metrics.connectionsRefused.inc();
+      socket.destroy();
+      return;
+    }
+    this.perClient.set(client, open);
+    socket.once('close', () => {
+      const n = (this.perClient.get(client) ?? 1) - 1;
+      if (n <= 0) this.perClient.delete(client);
+      else this.perClient.set(client, n);
+    });
   }
 
   /** The config in force. */
@@ -214,10 +248,37 @@ export class Gateway {
     return (this.adminServer.address() as AddressInfo).port;
   }
 
-  async close(): Promise<void> {
+  /** True from the start of a drain: /readyz answers 503 and new requests are turned away. */
+  get draining(): boolean {
+    return this.drainStarted;
+  }
+
+  /**
+   * Drains, then closes: /readyz reports not ready at once, no new connection is accepted,
+   * requests in flight get up to `deadlineMs` to finish; those still running then are ended
+   * with an API-shaped error (an error event on a stream) and recorded as cut by shutdown.
+   */
+  async close(deadlineMs = this.config.drainTimeoutMs): Promise<void> {
+    this.drainStarted = true;
     clearInterval(this.watch);
-    for (const set of this.flights.values()) for (const f of set) f.abort.abort();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)));
+    await Promise.race([this.idle(), deadline]);
+    clearTimeout(timer);
+    if (this.active > 0) {
+      for (const set of this.flights.values()) {
+        for (const f of set) {
+          if (f.cut) continue;
+          f.cut = 'unavailable';
+          this.deps.metrics.shutdownCuts.inc();
+          f.abort.abort();
+        }
+      }
+      // The cut requests write their error and their record; a request still reading its
+      // body has nothing to wait for.
+      await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
     // Idle keep-alive connections would hold close() open until they time out.
     this.server.closeAllConnections();
     await closed;
@@ -232,13 +293,30 @@ export class Gateway {
     await closed;
   }
 
+  private idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Counts a proxied request from its first byte to its record, for the drain. */
+  private async tracked(fn: () => Promise<void>): Promise<void> {
+    this.active++;
+    try {
+      await fn();
+    } finally {
+      if (--this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    // While draining, every answer closes its connection: the client's next request goes elsewhere.
+    if (this.drainStarted) res.shouldKeepAlive = false;
     if (req.method === 'POST') {
-      if (path === '/v1/chat/completions') return this.proxy(req, res, openaiDialect);
-      if (path === '/v1/messages') return this.proxy(req, res, anthropicDialect);
+      if (path === '/v1/chat/completions') return this.tracked(() => this.proxy(req, res, openaiDialect));
+      if (path === '/v1/messages') return this.tracked(() => this.proxy(req, res, anthropicDialect));
     }
     // Liveness on both listeners: a probe of this one proves the port clients use answers.
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
@@ -262,10 +340,24 @@ export class Gateway {
   }
 
   private ready(res: ServerResponse): void {
-    const { sharedState, state, config } = this.deps;
+    const { sharedState, state } = this.deps;
+    // The config in force, reloads included.
+    const config = this.config;
     const redis = !sharedState ? 'not_configured' : state.available() ? 'up' : 'down';
-    const ready = redis !== 'down' || config.redisFailure === 'open';
-    sendJson(res, ready ? 200 : 503, { ready, redis, redis_failure: config.redisFailure, log_queue: this.deps.log.depth, analysis_backlog: this.deps.analysis.backlog });
+    const log = this.logWritable() ? 'ok' : 'failing';
+    const ready = !this.drainStarted && (redis !== 'down' || config.redisFailure === 'open') && (log === 'ok' || config.logFailure === 'serve');
+    sendJson(res, ready ? 200 : 503, {
+      ready,
+      draining: this.drainStarted,
+      redis,
+      redis_failure: config.redisFailure,
+      log,
+      log_failure: config.logFailure,
+      log_queue: this.deps.log.depth,
+      analysis_backlog: this.deps.analysis.backlog,
+      exchanges_unlogged: this.deps.wal?.unlogged ?? 0,
+      exchanges_dropped: this.deps.log.dropped,
+    });
   }
 
   /**
@@ -324,6 +416,9 @@ export class Gateway {
     if (sharedState && !state.available() && this.config.redisFailure === 'closed') {
       return { ok: false, action: null, refusal: 'unavailable', message: 'The service is temporarily unavailable' };
     }
+    if (this.config.logFailure === 'refuse' && !this.logWritable()) {
+      return { ok: false, action: null, refusal: 'unavailable', message: 'The service is temporarily unavailable' };
+    }
     const standing = await state.standing(accountId);
     const decision = decide(policy, accountId, standing);
     metrics.actions.inc({ action: decision.action });
@@ -366,6 +461,10 @@ export class Gateway {
       return this.refuse(arrival, { refusal: 'unauthorized', message: UNAUTHORIZED[caller.reason] }, { accountId: null, apiKeyId: key ? keyIdOf(key) : null, action: null, body: null });
     }
     const accountId = caller.accountId;
+    if (this.drainStarted) {
+      req.resume();
+      return this.refuse(arrival, { refusal: 'unavailable', message: SHUTDOWN_MESSAGE }, { accountId, apiKeyId: caller.apiKeyId, action: null, body: null });
+    }
     const admitted = await this.admit(accountId);
     if (!admitted.ok) {
       const body = admitted.refusal === 'unavailable' ? (req.resume(), null) : await this.bodyForRecord(req);
@@ -477,9 +576,10 @@ export class Gateway {
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (flight.cut) {
-        status = 403;
-        if (!res.headersSent) sendJson(res, 403, dialect.errorBody(flight.cut, 'This account has been blocked for violating the usage policy'));
-        else if (!res.writableEnded) res.end(dialect.streamError(flight.cut, 'This account has been blocked for violating the usage policy'));
+        status = ERROR_STATUS[flight.cut];
+        const message = flight.cut === 'unavailable' ? SHUTDOWN_MESSAGE : 'This account has been blocked for violating the usage policy';
+        if (!res.headersSent) sendJson(res, status, dialect.errorBody(flight.cut, message));
+        else if (!res.writableEnded) res.end(dialect.streamError(flight.cut, message));
       } else if (clientGone) {
         this.deps.metrics.clientAborts.inc();
       } else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
@@ -505,14 +605,15 @@ export class Gateway {
     if (clientGone && !complete) status = 499;
     this.deps.metrics.requests.inc({ api: dialect.name, status });
     this.deps.metrics.addedLatency.observe(overhead / 1000);
-    const finished = { accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latency: performance.now() - started, req, decision, fromEdge };
+    const cut = flight.cut === null ? undefined : flight.cut === 'unavailable' ? ('shutdown' as const) : ('blocked' as const);
+    const finished = { accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latency: performance.now() - started, req, decision, fromEdge, ...(cut ? { cut } : {}) };
     // Off the request path: the client already has its response.
     this.record(dialect, finished);
   }
 
   private record(
     dialect: Dialect,
-    f: { accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latency: number; req: IncomingMessage; decision: Decision; fromEdge: boolean },
+    f: { accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latency: number; req: IncomingMessage; decision: Decision; fromEdge: boolean; cut?: 'blocked' | 'shutdown' },
   ): void {
     const edgeHeader = f.req.headers['x-distillwatch-edge'];
     const ua = f.req.headers['user-agent'];
@@ -527,10 +628,17 @@ export class Gateway {
       startedAt: f.startedAt,
       latencyMs: f.latency,
       action: f.decision.action,
+      ...(f.cut ? { cut: f.cut } : {}),
       ...(ua ? { userAgent: ua } : {}),
       ...(f.req.socket.remoteAddress ? { remoteAddress: f.req.socket.remoteAddress } : {}),
       ...(f.fromEdge && typeof edgeHeader === 'string' ? { edgeHeader } : {}),
     };
+    this.deps.wal?.append(finished);
     this.deps.analysis.submit(finished);
+  }
+
+  /** False while exchanges cannot reach the disk (full disk): the write-ahead log or the spool fails. */
+  private logWritable(): boolean {
+    return (this.deps.wal?.healthy ?? true) && this.deps.log.spoolWritable;
   }
 }

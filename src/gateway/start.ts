@@ -3,20 +3,23 @@
  * online detection, metrics, logger and the server. Tests and the CLI both start it here.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { openDuckDbStore } from '../store/duckdb.js';
 import type { Store } from '../store/store.js';
 import { loadConfigFile, reloadedConfig, type GatewayConfig } from './config.js';
 import { ExchangeLog } from './exchange-log.js';
+import { WriteAheadLog } from './wal.js';
 import { GatewayMetrics } from './metrics.js';
 import { Analysis } from './analysis.js';
 import { Gateway } from './server.js';
 import { MemoryState, RedisState, type GatewayState } from './state.js';
 import type { Watermark } from './degrade.js';
 import type { DetectorParams } from '../detect/params.js';
-import { lowestActingRisk } from './policy.js';
 import { formatListen } from './listen.js';
+import type { FinishedRequest } from './record.js';
+import { ActionSchema, lowestActingRisk } from './policy.js';
+import type { SeedStanding } from './state.js';
 
 export interface StartOptions {
   config: GatewayConfig;
@@ -43,6 +46,8 @@ export interface RunningGateway {
   log: ExchangeLog;
   analysis: Analysis;
   metrics: GatewayMetrics;
+  /** The write-ahead log; null without a store. */
+  wal: WriteAheadLog | null;
   close(): Promise<void>;
 }
 
@@ -66,25 +71,65 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   // Logs carry ids, actions and timings; never keys, and prompt text only when enabled.
   const logger = opts.logger ?? pino({ level: process.env.DISTILLWATCH_LOG_LEVEL ?? 'info', base: { replica: config.replicaId } });
   const metrics = new GatewayMetrics();
+  let gateway: Gateway | null = null;
+  const store = opts.store !== undefined ? opts.store : config.storePath ? await openDuckDbStore(config.storePath) : null;
+  const ownsStore = opts.store === undefined && store !== null;
+  // Operator decisions live in the store; state (local and Redis) is their working copy.
+  const decisions = async (): Promise<SeedStanding[]> => {
+    if (store === null) return [];
+    return (await store.currentDecisions()).map((d) => {
+      const o = ActionSchema.safeParse(d.after.override);
+      return { accountId: d.accountId, override: o.success ? o.data : null, blocked: d.after.blocked, at: Date.parse(d.at) };
+    });
+  };
   let state: GatewayState;
   if (config.redisUrl) {
     const redis = new RedisState({
       url: config.redisUrl,
+      replicaId: config.replicaId,
       onAvailability: (up) => {
         metrics.redisUp.set(up ? 1 : 0);
         if (up) logger.info('redis reachable: shared state in use');
-        else logger.warn({ failure_mode: config.redisFailure }, 'redis unreachable: serving on local state');
+        else logger.warn({ failure_mode: gateway?.config.redisFailure ?? config.redisFailure }, 'redis unreachable: serving on local state');
       },
+      ...(store !== null ? { seed: decisions } : {}),
+      onResyncError: (e) => logger.warn({ err: e.message }, 'cannot resync redis after an outage: will try again'),
     });
     await redis.ready(2000).catch(() => logger.warn('redis not reachable at start'));
     state = redis;
   } else {
     state = new MemoryState();
   }
-  const store = opts.store !== undefined ? opts.store : config.storePath ? await openDuckDbStore(config.storePath) : null;
-  const ownsStore = opts.store === undefined && store !== null;
-  const log = new ExchangeLog({ store, replicaId: config.replicaId, spoolDir: config.spoolDir, onError: (e) => logger.warn({ err: e.message }, 'store append failed: spooling') });
-  let gateway: Gateway | null = null;
+  await state.restore(await decisions());
+  // Without a store nothing is kept, so nothing needs to survive a crash either.
+  let wal: WriteAheadLog | null = null;
+  let recovered: FinishedRequest[] = [];
+  if (store !== null) {
+    const key = `gateway:${config.replicaId}`;
+    const checkpoint = (await store.checkpoint({ key, path: key }))?.line ?? 0;
+    const opened = await WriteAheadLog.open(
+      {
+        dir: config.durability.walDir ?? join(config.spoolDir, 'wal'),
+        replicaId: config.replicaId,
+        commitIntervalMs: config.durability.commitIntervalMs,
+        onHealth: (healthy, e) => {
+          if (healthy) logger.info('write-ahead log writable again');
+          else logger.error({ err: e?.message, log_failure: gateway?.config.logFailure }, 'cannot write the write-ahead log: exchanges are kept in memory only');
+        },
+      },
+      checkpoint,
+    );
+    wal = opened.wal;
+    recovered = opened.recovery.records;
+    if (opened.recovery.setAside > 0) logger.warn({ lines: opened.recovery.setAside }, 'write-ahead log lines cut off by a crash set aside');
+  }
+  const log = new ExchangeLog({
+    store,
+    replicaId: config.replicaId,
+    spoolDir: config.spoolDir,
+    onError: (e) => logger.warn({ err: e.message }, 'exchange log: store or spool failed'),
+    ...(wal ? { onDurable: (ids: string[]) => wal!.settle(ids), position: () => wal!.lowWater } : {}),
+  });
   const analysis = new Analysis(
     {
       linkIntervalMs: config.linkIntervalMs,
@@ -94,8 +139,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       ...(opts.detectorParams ? { params: opts.detectorParams } : {}),
     },
     {
-      onRecorded(rows, logs) {
+      onRecorded(rows, logs, requests) {
         for (const r of rows) log.enqueue(r);
+        if (wal && rows.length < requests.length) {
+          // Requests that give no exchange (not JSON, unmappable) have nothing to wait for.
+          const kept = new Set(rows.map((r) => r.id));
+          wal.settle(requests.filter((f) => !kept.has(f.id)).map((f) => f.id));
+        }
         if (logger.isLevelEnabled('info')) for (const l of logs) logger.info(l, 'exchange');
       },
       onRefused(logs) {
@@ -119,12 +169,17 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     state,
     sharedState: config.redisUrl !== undefined,
     log,
+    wal,
+    store,
     analysis,
     metrics,
     logger,
     adminToken: opts.adminToken ?? null,
     ...(opts.watermark ? { watermark: opts.watermark } : {}),
   });
+  // What a crash left in the write-ahead log goes through the normal path before new traffic.
+  for (const f of recovered) analysis.submit(f);
+  if (recovered.length > 0) logger.info({ exchanges: recovered.length }, 'write-ahead log replayed');
   let port: number;
   let adminPort: number;
   try {
@@ -135,6 +190,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     await gateway.close();
     await analysis.close();
     await log.close();
+    await wal?.close();
     await state.close();
     if (ownsStore) await store!.close();
     throw e;
@@ -182,6 +238,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     log,
     analysis,
     metrics,
+    wal,
     async close() {
       watcher?.close();
       if (settling) clearTimeout(settling);
@@ -189,6 +246,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       await g.close();
       await analysis.close();
       await log.close();
+      await wal?.close();
       await state.close();
       if (ownsStore) await store!.close();
     },

@@ -24,6 +24,11 @@ export interface GatewayState {
   requestCount(accountId: string): Promise<number>;
   /** False while the shared backend is unreachable (local fallback in use). */
   available(): boolean;
+  /**
+   * Puts back the operator's decisions kept in the store, at start: into local state, and
+   * (when shared) into Redis, where a newer decision made on another replica wins.
+   */
+  restore(decisions: readonly SeedStanding[]): Promise<void>;
   /** Told of every change to an account's standing, made here or, when shared, by any replica. */
   onChange(listener: (accountId: string) => void): void;
   close(): Promise<void>;
@@ -102,6 +107,14 @@ export class MemoryState implements GatewayState {
   available(): boolean {
     return true;
   }
+  async restore(decisions: readonly SeedStanding[]): Promise<void> {
+    for (const d of decisions) {
+      const s = this.get(d.accountId);
+      s.override = d.override;
+      s.blocked = d.blocked;
+      this.changed(d.accountId);
+    }
+  }
   async close(): Promise<void> {}
 }
 
@@ -119,6 +132,13 @@ redis.call('HSET', KEYS[1], 't', t, 'ts', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
 return ok`;
 
+// A decision from the store goes in unless Redis holds a newer one (made on another replica).
+const SEED_LUA = `
+local at = tonumber(redis.call('HGET', KEYS[1], 'decided_at')) or 0
+if at > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'override', ARGV[1], 'blocked', ARGV[2], 'decided_at', ARGV[3])
+return 1`;
+
 export interface RedisStateOptions {
   url: string;
   prefix?: string;
@@ -131,12 +151,40 @@ export interface RedisStateOptions {
    * @default 1000
    */
   cacheMs?: number;
+  /**
+   * How often Redis is asked whether it answers. A command that times out (Redis stalled,
+   * not gone) marks it down without a reconnect to mark it up again: the probe does.
+   * @default 300
+   */
+  probeMs?: number;
+  /**
+   * The decisions that must be in Redis (the store's copy, its source of truth): written
+   * whenever Redis comes back or is found empty (restarted without its data).
+   */
+  seed?: () => Promise<SeedStanding[]>;
+  /** Names this replica's marker key, so that each replica finds out for itself that Redis was emptied. */
+  replicaId?: string;
+  /** Told when a resync after an outage fails. */
+  onResyncError?: (e: Error) => void;
+}
+
+/** An account's operator decisions as the store holds them, and when they were made. */
+export interface SeedStanding {
+  accountId: string;
+  override: Action | null;
+  blocked: boolean;
+  /** ms since the epoch: between replicas, the newer decision wins. */
+  at: number;
 }
 
 /** Most standings kept locally; beyond, the copies are dropped and read again. */
 const MAX_CACHED = 100_000;
 
-type RedisWithTake = Redis & { dwTake(key: string, rate: number, burst: number, now: number): Promise<number> };
+type RedisWithTake = Redis & {
+  dwTake(key: string, rate: number, burst: number, now: number): Promise<number>;
+  dwSeed(key: string, override: string, blocked: string, at: number): Promise<number>;
+};
+type SeedingMulti = ReturnType<Redis['multi']> & { dwSeed(key: string, override: string, blocked: string, at: number): SeedingMulti };
 
 export class RedisState implements GatewayState {
   private readonly redis: RedisWithTake;
@@ -151,12 +199,24 @@ export class RedisState implements GatewayState {
   private readonly cacheMs: number;
   private readonly cache = new Map<string, { standing: AccountStanding; at: number }>();
   private readonly listeners: ((accountId: string) => void)[] = [];
+  private readonly probe: NodeJS.Timeout;
+  private probing = false;
+  private readonly upWaiters: (() => void)[] = [];
+  /** Accounts changed here while Redis was away: written back when it returns. */
+  private readonly dirty = new Set<string>();
+  private resyncing: Promise<void> | null = null;
+  private readonly seed: (() => Promise<SeedStanding[]>) | undefined;
+  private readonly replicaId: string;
+  private readonly onResyncError: ((e: Error) => void) | undefined;
 
   constructor(opts: RedisStateOptions) {
     this.prefix = opts.prefix ?? 'dw:';
     this.channel = this.prefix + 'changed';
     this.cacheMs = opts.cacheMs ?? 1000;
     this.onAvailability = opts.onAvailability;
+    this.seed = opts.seed;
+    this.replicaId = opts.replicaId ?? 'gw';
+    this.onResyncError = opts.onResyncError;
     const retryStrategy = (times: number) => Math.min(times * 100, 1000);
     // No offline queue and one retry: a request must not wait on a dead Redis.
     this.redis = new Redis(opts.url, {
@@ -168,7 +228,8 @@ export class RedisState implements GatewayState {
       retryStrategy,
     }) as RedisWithTake;
     this.redis.defineCommand('dwTake', { numberOfKeys: 1, lua: TAKE_LUA });
-    this.redis.on('ready', () => this.mark(true));
+    this.redis.defineCommand('dwSeed', { numberOfKeys: 1, lua: SEED_LUA });
+    this.redis.on('ready', () => void this.check());
     this.redis.on('error', () => this.mark(false));
     this.redis.on('end', () => this.mark(false));
     this.redis.on('close', () => this.mark(false));
@@ -190,6 +251,73 @@ export class RedisState implements GatewayState {
         () => this.unsubscribed(),
       );
     });
+    this.probe = setInterval(() => void this.check(), opts.probeMs ?? 300);
+    this.probe.unref();
+  }
+
+  private get seededKey(): string {
+    return this.prefix + 'seeded:' + this.replicaId;
+  }
+
+  /**
+   * Asks Redis whether it answers and still holds what was written (a marker key set by the
+   * last resync). Up as soon as it answers; resynced when it comes back or was emptied.
+   */
+  private async check(): Promise<void> {
+    if (this.probing || this.redis.status !== 'ready') return;
+    this.probing = true;
+    try {
+      const seeded = await this.redis.exists(this.seededKey);
+      if (seeded === 0 || !this.up || this.dirty.size > 0) await this.resync();
+      this.mark(true);
+    } catch {
+      this.mark(false);
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  /**
+   * Puts back into Redis what it must hold: the changes made here while it was away, then
+   * the operator's decisions from the store (which win), then the marker.
+   */
+  private resync(): Promise<void> {
+    this.resyncing ??= (async () => {
+      try {
+        const ids = [...this.dirty];
+        this.dirty.clear();
+        const multi = this.redis.multi() as SeedingMulti;
+        for (const id of ids) {
+          const s = this.local.standingNow(id);
+          multi.hset(this.key('acct', id), { risk: String(s.risk), campaign: s.campaignId ?? '' });
+          // With a store, the operator's decisions come from it (below); without one, from here.
+          if (!this.seed) multi.hset(this.key('acct', id), { override: s.override ?? '', blocked: s.blocked ? '1' : '0' });
+        }
+        let seeded: SeedStanding[] = [];
+        try {
+          seeded = this.seed ? await this.seed() : [];
+        } catch (e) {
+          for (const id of ids) this.dirty.add(id);
+          throw e;
+        }
+        for (const d of seeded) multi.dwSeed(this.key('acct', d.accountId), d.override ?? '', d.blocked ? '1' : '0', d.at);
+        multi.set(this.seededKey, '1');
+        for (const id of new Set([...ids, ...seeded.map((d) => d.accountId)])) multi.publish(this.channel, id);
+        try {
+          await multi.exec();
+        } catch (e) {
+          for (const id of ids) this.dirty.add(id);
+          throw e;
+        }
+        this.cache.clear();
+      } catch (e) {
+        this.onResyncError?.(e as Error);
+        throw e;
+      } finally {
+        this.resyncing = null;
+      }
+    })();
+    return this.resyncing;
   }
 
   private unsubscribed(): void {
@@ -202,12 +330,12 @@ export class RedisState implements GatewayState {
     this.local.onChange(listener);
   }
 
-  /** Resolves once connected, or rejects after `ms`. */
+  /** Resolves once connected and resynced, or rejects after `ms`. */
   async ready(ms = 2000): Promise<void> {
     if (this.up) return;
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('Cannot connect to Redis: timed out')), ms);
-      this.redis.once('ready', () => {
+      this.upWaiters.push(() => {
         clearTimeout(t);
         resolve();
       });
@@ -217,6 +345,7 @@ export class RedisState implements GatewayState {
   private mark(up: boolean): void {
     if (this.up === up) return;
     this.up = up;
+    if (up) for (const w of this.upWaiters.splice(0)) w();
     this.onAvailability?.(up);
   }
 
@@ -267,7 +396,9 @@ export class RedisState implements GatewayState {
     this.cache.delete(id);
     await this.orLocal(async () => {
       await this.redis.multi().hset(this.key('acct', id), fields).publish(this.channel, id).exec();
-    }, async () => {});
+    }, async () => {
+      this.dirty.add(id);
+    });
   }
   // The local copy is written too, with its listeners: it serves while Redis is away.
   async setRisk(id: string, risk: number, campaignId: string | null): Promise<void> {
@@ -276,11 +407,15 @@ export class RedisState implements GatewayState {
   }
   async setOverride(id: string, action: Action | null): Promise<void> {
     await this.local.setOverride(id, action);
-    await this.write(id, { override: action ?? '' });
+    await this.write(id, { override: action ?? '', decided_at: String(Date.now()) });
   }
   async setBlocked(id: string, blocked: boolean): Promise<void> {
     await this.local.setBlocked(id, blocked);
-    await this.write(id, { blocked: blocked ? '1' : '0' });
+    await this.write(id, { blocked: blocked ? '1' : '0', decided_at: String(Date.now()) });
+  }
+  async restore(decisions: readonly SeedStanding[]): Promise<void> {
+    // Redis gets them from `seed` on its next check, which any start makes.
+    await this.local.restore(decisions);
   }
   async countRequest(id: string): Promise<number> {
     const n = await this.local.countRequest(id);
@@ -293,6 +428,7 @@ export class RedisState implements GatewayState {
     return this.up;
   }
   async close(): Promise<void> {
+    clearInterval(this.probe);
     this.sub.disconnect();
     this.redis.disconnect();
   }

@@ -347,6 +347,20 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
         assert.deepEqual(await s.latestReport(), second);
       }));
 
+    it('decisions are kept in order with who, when and before/after, the latest of each account current', () =>
+      using(open, async (s) => {
+        assert.deepEqual(await s.currentDecisions(), []);
+        const none = { override: null, blocked: false };
+        const first = { accountId: 'acct_d', at: '2026-05-01T10:00:00.000Z', actor: 'admin', origin: 'gw1', before: none, after: { override: null, blocked: true } };
+        const second = { accountId: 'acct_d', at: '2026-05-01T11:00:00.500Z', actor: 'admin', origin: 'gw2', before: first.after, after: { override: 'throttle', blocked: true } };
+        const other = { accountId: 'acct_e', at: '2026-05-01T10:30:00.000Z', actor: 'admin', origin: 'gw1', before: none, after: { override: 'allow', blocked: false } };
+        await s.recordDecision(first);
+        await s.recordDecision(other);
+        await s.recordDecision(second);
+        assert.deepEqual(await s.decisionHistory('acct_d'), [first, second]);
+        assert.deepEqual(await s.currentDecisions(), [second, other]);
+      }));
+
     it('a closed store refuses further calls', async () => {
       const s = await open();
       await s.close();

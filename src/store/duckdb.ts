@@ -24,7 +24,7 @@ import {
 import type { ExchangeFeatures } from '../core/features.js';
 import type { AccountReport, CampaignReport, ScanReport } from '../core/report.js';
 import { StoreError } from './errors.js';
-import type { AppendOutcome, BadRecord, IngestCheckpoint, SourceKey, Store, StoreCounts } from './store.js';
+import type { AppendOutcome, BadRecord, DecisionRecord, IngestCheckpoint, SourceKey, Store, StoreCounts } from './store.js';
 
 /** Bumped whenever the tables change shape; a store written by a newer schema is refused. */
 export const SCHEMA_VERSION = 1;
@@ -182,6 +182,18 @@ CREATE TABLE IF NOT EXISTS campaigns (
   links JSON NOT NULL,
   explanation VARCHAR NOT NULL
 );
+CREATE SEQUENCE IF NOT EXISTS account_decision_seq;
+CREATE TABLE IF NOT EXISTS account_decisions (
+  seq BIGINT PRIMARY KEY DEFAULT nextval('account_decision_seq'),
+  account_id VARCHAR NOT NULL,
+  decided_at TIMESTAMPTZ NOT NULL,
+  actor VARCHAR NOT NULL,
+  origin VARCHAR NOT NULL,
+  before_override VARCHAR,
+  before_blocked BOOLEAN NOT NULL,
+  after_override VARCHAR,
+  after_blocked BOOLEAN NOT NULL
+);
 CREATE TABLE IF NOT EXISTS account_verdicts (
   scan_id BIGINT NOT NULL,
   account_id VARCHAR NOT NULL,
@@ -213,6 +225,21 @@ const UPSERT_CHECKPOINT = `INSERT OR REPLACE INTO ingest_checkpoints (source_key
 // vectors). DuckDB keeps the order of a sorted subquery through a plain projection; replay
 // still checks it, since the engine's windows rely on it.
 const REPLAY_SQL = `SELECT to_json(struct_pack(${NAME_LIST}))::VARCHAR FROM (SELECT ${NAME_LIST} FROM exchanges ORDER BY ts, id)`;
+
+const DECISION_SELECT =
+  "SELECT account_id, strftime(decided_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ'), actor, origin, before_override, before_blocked, after_override, after_blocked FROM account_decisions";
+
+function decisionRow(row: unknown[]): DecisionRecord {
+  const text = (v: unknown) => (v === null ? null : String(v));
+  return {
+    accountId: String(row[0]),
+    at: String(row[1]),
+    actor: String(row[2]),
+    origin: String(row[3]),
+    before: { override: text(row[4]), blocked: row[5] === true },
+    after: { override: text(row[6]), blocked: row[7] === true },
+  };
+}
 
 // ---------------------------------------------------------------------------------------
 
@@ -604,6 +631,36 @@ class DuckDbStore implements Store {
       const r = await this.conn.runAndReadAll('SELECT report::VARCHAR FROM scan_reports ORDER BY id DESC LIMIT 1');
       const row = r.getRows()[0];
       return row ? (JSON.parse(String(row[0])) as ScanReport) : null;
+    });
+  }
+
+  recordDecision(d: DecisionRecord): Promise<void> {
+    return this.serial(async () => {
+      this.assertWritable();
+      const at = timestampTz(d.at);
+      if (at === null) throw new StoreError('invalid_value', `Cannot record the decision on "${d.accountId}": "at" is ${describeValue(d.at)}, expected an ISO 8601 time`);
+      try {
+        await this.conn.run(
+          'INSERT INTO account_decisions (account_id, decided_at, actor, origin, before_override, before_blocked, after_override, after_blocked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [d.accountId, at, d.actor, d.origin, d.before.override, d.before.blocked, d.after.override, d.after.blocked],
+        );
+      } catch (e) {
+        throw new StoreError('rejected', `Cannot record the decision on "${d.accountId}" in "${this.path}": ${dbMessage(e)}`, { cause: e });
+      }
+    });
+  }
+
+  currentDecisions(): Promise<DecisionRecord[]> {
+    return this.serial(async () => {
+      const r = await this.conn.runAndReadAll(`${DECISION_SELECT} WHERE seq IN (SELECT max(seq) FROM account_decisions GROUP BY account_id) ORDER BY account_id`);
+      return r.getRows().map(decisionRow);
+    });
+  }
+
+  decisionHistory(accountId: string): Promise<DecisionRecord[]> {
+    return this.serial(async () => {
+      const r = await this.conn.runAndReadAll(`${DECISION_SELECT} WHERE account_id = $1 ORDER BY seq`, [accountId]);
+      return r.getRows().map(decisionRow);
     });
   }
 

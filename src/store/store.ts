@@ -44,6 +44,26 @@ export interface StoreCounts {
   bad_records: number;
 }
 
+/** An account's operator decisions: what enforcement reads. */
+export interface AccountDecisions {
+  /** A policy action that wins over risk (allow, flag, throttle, degrade, block), or null. */
+  override: string | null;
+  blocked: boolean;
+}
+
+/** One audited change of an account's decisions: who, when, what, before and after. */
+export interface DecisionRecord {
+  accountId: string;
+  /** ISO 8601 time of the change. */
+  at: string;
+  /** Who made it, as the caller authenticated them (e.g. `admin`). */
+  actor: string;
+  /** Where it was made (the gateway replica). */
+  origin: string;
+  before: AccountDecisions;
+  after: AccountDecisions;
+}
+
 export interface Store {
   /** Where a previous ingest of this source stopped, or null when it never started. */
   checkpoint(source: SourceKey): Promise<IngestCheckpoint | null>;
@@ -61,5 +81,11 @@ export interface Store {
   saveReport(report: ScanReport): Promise<void>;
   /** The results of the latest saved scan, or null. */
   latestReport(): Promise<ScanReport | null>;
+  /** Appends one audited decision; the latest of each account is its current decision. */
+  recordDecision(d: DecisionRecord): Promise<void>;
+  /** The latest record of each account: its `after` is the account's current decisions. */
+  currentDecisions(): Promise<DecisionRecord[]>;
+  /** An account's decision history, oldest first. */
+  decisionHistory(accountId: string): Promise<DecisionRecord[]>;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Analysis } from '../analysis.js';
 import type { GatewayState } from '../state.js';
 import { ActionSchema, decide, type Policy } from '../policy.js';
+import type { Store } from '../../store/store.js';
 import { adminError, json, type AdminAnswer } from './http.js';
 
 export interface AccountRouteDeps {
@@ -14,6 +15,10 @@ export interface AccountRouteDeps {
   policy(): Policy;
   /** Ends the account's requests in flight (a block takes effect at once). */
   cutAccount(accountId: string): void;
+  /** Where decisions are recorded (audited) before they take effect; null without a store. */
+  store?: Pick<Store, 'recordDecision'> | null;
+  /** This replica's id, kept with each decision. */
+  replicaId(): string;
 }
 
 /** What an operator may change: `{}` changes nothing, a key not listed here is an error. */
@@ -58,10 +63,23 @@ export async function changeAccount(deps: AccountRouteDeps, accountId: string, b
   const p = parseAccountChange(body);
   if (!p.ok) return adminError(400, 'invalid_request_error', p.error);
   const { override, blocked } = p.change;
+  const now = await deps.state.standing(accountId);
+  const before = { override: now.override, blocked: now.blocked };
+  const after = { override: override !== undefined ? override : before.override, blocked: blocked ?? before.blocked };
+  // The store is the decision's source of truth and its audit: recorded first, or not made.
+  const store = deps.store ?? null;
+  if (store !== null) {
+    try {
+      await store.recordDecision({ accountId, at: new Date().toISOString(), actor: 'admin', origin: deps.replicaId(), before, after });
+    } catch (e) {
+      deps.logger.error({ account: accountId, err: (e as Error).message }, 'cannot record the decision');
+      return adminError(503, 'server_error', 'Cannot record the decision: the store refused it; nothing was changed');
+    }
+  }
   if (override !== undefined) await deps.state.setOverride(accountId, override);
   if (blocked !== undefined) await deps.state.setBlocked(accountId, blocked);
   deps.logger.info({ account: accountId, override, blocked }, 'operator changed account');
-  const after = decide(deps.policy(), accountId, await deps.state.standing(accountId));
-  if (after.action === 'block') deps.cutAccount(accountId);
+  const decided = decide(deps.policy(), accountId, await deps.state.standing(accountId));
+  if (decided.action === 'block') deps.cutAccount(accountId);
   return showAccount(deps, accountId);
 }

@@ -7,8 +7,11 @@ export interface MetricsRouteDeps {
   metrics: GatewayMetrics;
   state: GatewayState;
   sharedState: boolean;
-  log: { readonly depth: number; readonly spooled: number };
+  log: { readonly depth: number; readonly spooled: number; readonly dropped: number };
   analysis: { readonly backlog: number };
+  wal?: { readonly unlogged: number; readonly unsettled: number } | null;
+  /** False while exchanges cannot reach the disk (full disk). */
+  logWritable(): boolean;
 }
 
 export async function metricsText(deps: MetricsRouteDeps): Promise<AdminAnswer> {
@@ -17,5 +20,9 @@ export async function metricsText(deps: MetricsRouteDeps): Promise<AdminAnswer> 
   m.spooled.set(deps.log.spooled);
   m.analysisBacklog.set(deps.analysis.backlog);
   if (deps.sharedState) m.redisUp.set(deps.state.available() ? 1 : 0);
+  m.logWritable.set(deps.logWritable() ? 1 : 0);
+  m.unlogged.set(deps.wal?.unlogged ?? 0);
+  m.dropped.set(deps.log.dropped);
+  m.walUnsettled.set(deps.wal?.unsettled ?? 0);
   return { kind: 'text', status: 200, contentType: m.registry.contentType, text: await m.registry.metrics() };
 }

@@ -1,0 +1,315 @@
+/**
+ * The write-ahead log: every finished request is appended here, as it came off the wire,
+ * before it goes to the analysis worker, so that a crash (kill -9, power loss) loses at
+ * most the last commit interval of exchanges. Writes are grouped: one write and one fsync
+ * every `commitIntervalMs`, whatever the number of requests that finished meanwhile.
+ *
+ * Each record gets a log sequence number (lsn), increasing across restarts. A record is
+ * settled once the store (or the fsynced spool) holds its exchange, or once analysis found
+ * nothing to store; a segment whose records are all settled is deleted. On start, the
+ * records of the remaining segments past the store's checkpoint are handed back to be
+ * analysed and stored again; the store ignores ids it already has, so nothing is doubled.
+ */
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FinishedRequest } from './record.js';
+
+export interface WalOptions {
+  dir: string;
+  replicaId: string;
+  /**
+   * Most time a finished exchange waits before its group is written and fsynced: what a
+   * kill -9 can lose. 0 writes as soon as the previous write is done.
+   * @default 5
+   */
+  commitIntervalMs?: number;
+  /** A segment is closed and a new one started beyond this size. @default 16 MiB */
+  segmentBytes?: number;
+  /** Told of each failed write (full disk, I/O error) and of the first write that works again. */
+  onHealth?: (healthy: boolean, e?: Error) => void;
+}
+
+/** What `open` found on disk. */
+export interface WalRecovery {
+  /** Records past the checkpoint, in lsn order, to analyse and store again. */
+  records: FinishedRequest[];
+  /** Lines that could not be read (a write cut off by a crash), copied aside and skipped. */
+  setAside: number;
+}
+
+interface Segment {
+  path: string;
+  first: number;
+  last: number;
+}
+
+type Wire = Omit<FinishedRequest, 'body' | 'response'> & {
+  body: string;
+  response: { kind: 'assembled'; value: unknown } | { kind: 'bytes'; value: string } | null;
+};
+
+function encode(lsn: number, f: FinishedRequest): string {
+  const response = f.response?.kind === 'bytes' ? { kind: 'bytes' as const, value: Buffer.from(f.response.value).toString('base64') } : f.response;
+  const wire: Wire = { ...f, body: Buffer.from(f.body).toString('base64'), response };
+  return JSON.stringify({ lsn, f: wire }) + '\n';
+}
+
+function decode(line: string): { lsn: number; f: FinishedRequest } | null {
+  try {
+    const v = JSON.parse(line) as { lsn?: unknown; f?: Wire };
+    if (typeof v.lsn !== 'number' || !Number.isSafeInteger(v.lsn) || v.f === undefined || typeof v.f.id !== 'string' || typeof v.f.body !== 'string') return null;
+    const w = v.f;
+    const response = w.response?.kind === 'bytes' ? { kind: 'bytes' as const, value: Buffer.from(w.response.value, 'base64') } : w.response;
+    return { lsn: v.lsn, f: { ...w, body: Buffer.from(w.body, 'base64'), response } };
+  } catch {
+    return null;
+  }
+}
+
+const pad = (n: number) => String(n).padStart(16, '0');
+
+export class WriteAheadLog {
+  private readonly segments: Segment[] = [];
+  private active: { seg: Segment; fh: FileHandle; size: number } | null = null;
+  private nextLsn: number;
+  /** lsn -> id of records not yet settled; inserted in lsn order, so the first key is the oldest. */
+  private readonly pending = new Map<number, string>();
+  private readonly lsnOf = new Map<string, number>();
+  private buffer: string[] = [];
+  private bufferLast = 0;
+  /** When the oldest buffered record came in: the interval is counted from it. */
+  private bufferSince = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  private readonly commitIntervalMs: number;
+  private readonly segmentBytes: number;
+  private closed = false;
+  /** False from a failed write until one works again. */
+  healthy = true;
+  /** Records whose write failed: they go on in memory, but a crash would lose them. */
+  unlogged = 0;
+  /** Records written and fsynced. */
+  committed = 0;
+
+  private constructor(
+    private readonly opts: WalOptions,
+    nextLsn: number,
+  ) {
+    this.nextLsn = nextLsn;
+    this.commitIntervalMs = opts.commitIntervalMs ?? 5;
+    this.segmentBytes = opts.segmentBytes ?? 16 * 1024 * 1024;
+  }
+
+  /**
+   * Opens the log in `opts.dir`, reading what a previous run left. `checkpoint` is the
+   * highest lsn the store is known to hold with everything before it.
+   */
+  static async open(opts: WalOptions, checkpoint: number): Promise<{ wal: WriteAheadLog; recovery: WalRecovery }> {
+    mkdirSync(opts.dir, { recursive: true });
+    const prefix = `wal-${opts.replicaId}-`;
+    const names = readdirSync(opts.dir).filter((n) => n.startsWith(prefix) && n.endsWith('.log')).sort();
+    const records: { lsn: number; f: FinishedRequest }[] = [];
+    const segments: Segment[] = [];
+    let setAside = 0;
+    let maxLsn = checkpoint;
+    for (const name of names) {
+      const path = join(opts.dir, name);
+      const seg: Segment = { path, first: Number(name.slice(prefix.length, -4)), last: 0 };
+      const bad: string[] = [];
+      for (const line of readFileSync(path, 'utf8').split('\n')) {
+        if (line.length === 0) continue;
+        const r = decode(line);
+        if (r === null) {
+          bad.push(line);
+          continue;
+        }
+        seg.last = Math.max(seg.last, r.lsn);
+        maxLsn = Math.max(maxLsn, r.lsn);
+        if (r.lsn > checkpoint) records.push(r);
+      }
+      if (bad.length > 0) {
+        setAside += bad.length;
+        setAsideLines(join(opts.dir, `${name}.bad`), bad);
+      }
+      segments.push(seg);
+    }
+    const wal = new WriteAheadLog(opts, maxLsn + 1);
+    records.sort((a, b) => a.lsn - b.lsn);
+    const seen = new Set<string>();
+    const out: FinishedRequest[] = [];
+    for (const r of records) {
+      if (seen.has(r.f.id)) continue;
+      seen.add(r.f.id);
+      wal.track(r.lsn, r.f.id);
+      out.push(r.f);
+    }
+    wal.segments.push(...segments);
+    // A disk too full for a new segment must not stop the start: the gateway serves, counts
+    // what it cannot log, and tries again at the next commit.
+    await wal.startSegment().catch((e: unknown) => wal.failed(0, e as Error));
+    // Segments with nothing left to replay can go at once.
+    wal.collect();
+    return { wal, recovery: { records: out, setAside } };
+  }
+
+  /** The highest lsn at and below which every record is settled. */
+  get lowWater(): number {
+    for (const lsn of this.pending.keys()) return lsn - 1;
+    return this.nextLsn - 1;
+  }
+
+  /** Records appended and not yet settled. */
+  get unsettled(): number {
+    return this.pending.size;
+  }
+
+  private track(lsn: number, id: string): void {
+    this.pending.set(lsn, id);
+    this.lsnOf.set(id, lsn);
+  }
+
+  private async startSegment(): Promise<void> {
+    const seg: Segment = { path: join(this.opts.dir, `wal-${this.opts.replicaId}-${pad(this.nextLsn)}.log`), first: this.nextLsn, last: this.nextLsn - 1 };
+    const fh = await open(seg.path, 'a');
+    this.segments.push(seg);
+    this.active = { seg, fh, size: 0 };
+  }
+
+  /**
+   * Appends a finished request; it is on disk within `commitIntervalMs` plus one fsync.
+   * Never throws: a write that fails is counted and reported, and the request goes on.
+   */
+  append(f: FinishedRequest): void {
+    if (this.closed) return;
+    const lsn = this.nextLsn++;
+    this.track(lsn, f.id);
+    if (this.buffer.length === 0) this.bufferSince = performance.now();
+    this.buffer.push(encode(lsn, f));
+    this.bufferLast = lsn;
+    if (this.timer === null && this.writing === null) this.timer = setTimeout(() => void this.commit(), this.commitIntervalMs);
+  }
+
+  /** Marks exchanges as held by the store (or analysed with nothing to store). */
+  settle(ids: Iterable<string>): void {
+    let any = false;
+    for (const id of ids) {
+      const lsn = this.lsnOf.get(id);
+      if (lsn === undefined) continue;
+      this.lsnOf.delete(id);
+      this.pending.delete(lsn);
+      any = true;
+    }
+    if (any) this.collect();
+  }
+
+  /** Deletes the closed segments whose records are all settled. */
+  private collect(): void {
+    const low = this.lowWater;
+    for (let i = 0; i < this.segments.length; i++) {
+      const s = this.segments[i]!;
+      if (s === this.active?.seg || s.last > low) continue;
+      try {
+        unlinkSync(s.path);
+      } catch {
+        // Gone already, or the folder is read-only: replay skips its records by the checkpoint.
+      }
+      this.segments.splice(i--, 1);
+    }
+  }
+
+  /** Writes and fsyncs what is buffered now. */
+  commit(): Promise<void> {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.writing) return this.writing.then(() => this.commit());
+    if (this.buffer.length === 0) return Promise.resolve();
+    this.writing = this.write().finally(() => {
+      this.writing = null;
+      // What came in during the write goes in the next group, once its oldest record has
+      // waited the interval: a slow fsync must not add a whole interval on top of itself.
+      if (this.buffer.length > 0 && this.timer === null && !this.closed) {
+        const wait = Math.max(0, this.commitIntervalMs - (performance.now() - this.bufferSince));
+        this.timer = setTimeout(() => void this.commit(), wait);
+      }
+    });
+    return this.writing;
+  }
+
+  private failed(records: number, e: Error): void {
+    this.unlogged += records;
+    this.healthy = false;
+    this.opts.onHealth?.(false, e);
+  }
+
+  private async write(): Promise<void> {
+    const lines = this.buffer;
+    const last = this.bufferLast;
+    this.buffer = [];
+    if (this.active === null) {
+      try {
+        await this.startSegment();
+      } catch (e) {
+        return this.failed(lines.length, e as Error);
+      }
+    }
+    const active = this.active!;
+    const text = lines.join('');
+    try {
+      await active.fh.write(text);
+      await active.fh.datasync();
+      active.size += Buffer.byteLength(text);
+      active.seg.last = last;
+      this.committed += lines.length;
+      if (!this.healthy) {
+        this.healthy = true;
+        this.opts.onHealth?.(true);
+      }
+    } catch (e) {
+      // A write cut off by a full disk leaves part of a line: cut the file back to its last
+      // whole line, so that the next group does not start in the middle of one.
+      await active.fh.truncate(active.size).catch(() => undefined);
+      return this.failed(lines.length, e as Error);
+    }
+    if (active.size >= this.segmentBytes) {
+      this.active = null;
+      await active.fh.close().catch(() => undefined);
+      // The next segment is opened by the next write, which reports it if it cannot be.
+      this.collect();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.commit();
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.active) {
+      await this.active.fh.close().catch(() => undefined);
+      // A last segment with everything settled is not needed by the next start.
+      if (this.pending.size === 0 || this.active.seg.last <= this.lowWater) {
+        try {
+          unlinkSync(this.active.seg.path);
+        } catch {
+          // Left for the next start, which skips what the checkpoint covers.
+        }
+      }
+      this.active = null;
+    }
+  }
+}
+
+/** Copies unreadable lines to a file beside the log, for a human; never throws. */
+export function setAsideLines(path: string, lines: readonly string[]): void {
+  try {
+    const fd = openSync(path, 'a');
+    try {
+      writeSync(fd, lines.join('\n') + '\n');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // A full disk: the lines are skipped all the same, and counted.
+  }
+}
