@@ -44,9 +44,9 @@ before(async () => {
   gw = await startTestGateway(testConfig(stub.url), { store: switchable.asStore() });
 });
 after(async () => {
-  await gw.close();
-  await duck.close();
-  await stub.close();
+  await gw?.close();
+  await duck?.close();
+  await stub?.close();
 });
 
 test('exchanges are logged to the store, and none is lost while the store is down', async () => {

@@ -5,23 +5,26 @@ import OpenAI from 'openai';
 import { ADMIN_TOKEN, sleep, startRedis, startStubUpstream, startTestGateway, testConfig, type RedisServer, type StubUpstream } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';
 
+// Set by \`before\`; each may still be unset in \`after\` when \`before\` failed.
 let stub: StubUpstream;
 let redis: RedisServer;
 let a: RunningGateway;
 let b: RunningGateway;
 
 before(async () => {
-  stub = await startStubUpstream();
+  // Redis first: when it cannot start, nothing else is left open.
   redis = await startRedis();
+  stub = await startStubUpstream();
   const policy = { campaignAction: 'throttle', throttle: { ratePerSec: 0.001, burst: 3 }, campaignThrottle: { ratePerSec: 0.001, burst: 100 } };
   a = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'a', policy }));
   b = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'b', policy }));
 });
+// Whatever \`before\` managed to start is stopped, even when it failed half-way.
 after(async () => {
-  await a.close();
-  await b.close();
-  await redis.stop();
-  await stub.close();
+  await a?.close();
+  await b?.close();
+  await redis?.stop();
+  await stub?.close();
 });
 
 const ask = (gw: RunningGateway, key: string) =>

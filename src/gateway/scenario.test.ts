@@ -26,8 +26,8 @@ before(async () => {
   gw = await startTestGateway(testConfig(stub.url, { keys, linkIntervalMs: 50, edge: { trustedAddresses: ['127.0.0.1/32'] } }));
 });
 after(async () => {
-  await gw.close();
-  await stub.close();
+  await gw?.close();
+  await stub?.close();
 });
 
 test('simulated campaign is blocked mid-run while hard-negative customers all pass', { timeout: 120_000 }, async () => {
