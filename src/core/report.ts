@@ -59,9 +59,22 @@ export interface AccountReport {
   exchanges: number;
 }
 
+/** One input whose records are in the store the report was made from. */
+export interface InputSource {
+  /** The path as given (absolute for files), `-` for stdin, `gateway:<replica>` for a gateway's log. */
+  path: string;
+  /** Lines (for the gateway: batches) stored so far. */
+  lines: number;
+  /** Read to its end. */
+  complete: boolean;
+  /** Given to the scan that made this report, rather than to an earlier scan into the same store. */
+  this_scan: boolean;
+}
+
 export interface ScanReport {
   generated_at: string;
-  input: { exchanges: number; accounts: number; bad_records: number; files?: string[] };
+  /** What the report covers: everything in the store, which may hold earlier scans' inputs too. */
+  input: { exchanges: number; accounts: number; bad_records: number; files?: string[]; sources?: InputSource[] };
   campaigns: CampaignReport[];
   accounts: AccountReport[];
   engine?: { version: string; params: Record<string, unknown> };

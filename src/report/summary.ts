@@ -12,8 +12,13 @@ export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color
   lines.push(
     `  ${r.input.exchanges} exchanges from ${r.input.accounts} accounts, ${r.input.bad_records} bad records set aside`,
   );
+  const sources = r.input.sources ?? [];
+  const shown = sources.slice(0, 10).map((s) => `${s.path} (${s.lines} lines${s.complete ? '' : ', partly read'}${s.this_scan ? '' : ', earlier scan'})`);
+  if (sources.length > shown.length) shown.push(`and ${sources.length - shown.length} more (report.json lists them)`);
+  if (shown.length) lines.push(`  inputs: ${shown.join(', ')}`);
   lines.push(`  ${r.campaigns.length} campaigns, ${flagged} accounts flagged for action, ${suspicious} for review`);
   lines.push('');
+  if (r.campaigns.length === 0) lines.push('No campaigns found.');
   for (const c of r.campaigns) {
     lines.push(bold(`Campaign ${c.id}`) + `  confidence ${c.confidence.toFixed(2)}`);
     lines.push(`  accounts     ${c.accounts.length}   exchanges ${c.exchanges}`);
@@ -46,5 +51,6 @@ export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color
       for (const reason of a.reasons.slice(0, 3)) lines.push(`      - ${reason}`);
     }
   }
+  while (lines.at(-1) === '') lines.pop();
   return lines.join('\n');
 }
