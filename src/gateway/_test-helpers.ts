@@ -264,12 +264,13 @@ export const REDIS_MISSING = 'redis-server not found: install the Debian package
 /**
  * Starts a throwaway redis-server on loopback. Throws (never skips) when it cannot.
  * redis-server cannot listen on port 0 and tell which port it got, so it is given a port
- * that was free and started again on another when something took that one meanwhile.
+ * that was free and started again on another when something took that one meanwhile
+ * (`firstPort` is the first one tried, for the test of that).
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(firstPort?: number): Promise<RedisServer> {
   if (!onPath('redis-server')) throw new Error(REDIS_MISSING);
   for (let attempt = 1; ; attempt++) {
-    const r = await tryStartRedis(await freePort());
+    const r = await tryStartRedis(attempt === 1 && firstPort !== undefined ? firstPort : await freePort());
     if (r.ok) return r.server;
     if (!r.portTaken || attempt === 5) throw new Error(r.error);
   }
