@@ -191,3 +191,27 @@ describe('scan inputs and outputs', () => {
     assert.equal(readFileSync(quarantine, 'utf8').trim().split('\n').length, 1, 'the quarantine holds this scan\'s bad records only');
   });
 });
+
+describe('report', () => {
+  it('prints the latest scan saved in a store and writes its report.json; a missing store is one line, exit 2', () => {
+    const input = join(dir, 'for-report.jsonl');
+    writeFileSync(input, JSON.stringify({ id: 'ex_rep_1', ts: '2026-05-01T00:00:00Z', account_id: 'acct_rep', model: 'm', api: 'openai', request: { messages: [{ role: 'user', content: 'hi' }] }, response: { content: 'ok' }, status: 200 }) + '\n');
+    const db = join(dir, 'rep.duckdb');
+    const scanned = cli(['scan', input, '--out', join(dir, 'rep-scan.json'), '--db', db, '--no-progress']);
+    assert.equal(scanned.status, 0, scanned.stderr);
+    const out = join(dir, 'rep-again.json');
+    const r = cli(['report', '--db', db, '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /DistillWatch scan\n {2}1 exchanges from 1 accounts/);
+    assert.deepEqual(readReport(out), readReport(join(dir, 'rep-scan.json')));
+    const missing = cli(['report', '--db', join(dir, 'nope.duckdb')]);
+    assert.equal(missing.status, 2);
+    assert.equal(missing.stderr, `distillwatch: Cannot open the store "${join(dir, 'nope.duckdb')}": no such file\n`);
+  });
+
+  it('simulate --help lists the scenarios', () => {
+    const r = cli(['simulate', '--help']);
+    assert.match(r.stdout, /hydra-28m/);
+    assert.match(r.stdout, /benign-only/);
+  });
+});
