@@ -47,6 +47,8 @@ export interface CampaignReport {
   explanation: string;
   /** Link kinds that joined its accounts, with how many account pairs each joined. */
   links: Record<string, number>;
+  /** The indicators its members share, most shared first: kind (`ip`, `subnet`, `payment`, `harness`, `system`, `template`, `burst`), value, and how many members hold it. */
+  shared_indicators?: { kind: string; value: string; accounts: number }[];
 }
 
 export interface AccountReport {

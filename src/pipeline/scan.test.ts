@@ -58,6 +58,34 @@ describe('scan', () => {
     }
   });
 
+  it('labels each reason with its time and keeps them consistent with the campaign, with readable indicators', async () => {
+    // The demo's own seed: its synchronized cluster was once linked with a bystander.
+    const demo = join(dir, 'demo-7.jsonl');
+    await writeSimulation({ scenario: 'demo', seed: 7, out: demo, truthOut: join(dir, 'demo-7-truth.json') });
+    const out = join(dir, 'r-labels.json');
+    const r = cli(['scan', demo, '--out', out, '--db', join(dir, 'labels.duckdb'), '--no-progress']);
+    assert.equal(r.status, 0, r.stderr);
+    const rep = readReport(out);
+    const byId = new Map(rep.campaigns.map((c) => [c.id, c]));
+    let checked = 0;
+    for (const a of rep.accounts.filter((x) => x.campaign_id && x.verdict === 'distillation')) {
+      const c = byId.get(a.campaign_id!)!;
+      assert.match(a.reasons[0]!, /^when flagged \(\d{4}-\d\d-\d\dT\d\d:\d\dZ\): /, a.reasons[0]);
+      for (const reason of a.reasons.filter((x) => x.startsWith(`campaign ${c.id} now: `))) {
+        const prompts = /of the group's (\d+) prompts/.exec(reason);
+        if (prompts) assert.equal(Number(prompts[1]), c.exchanges, `${reason} vs the campaign's ${c.exchanges} exchanges`);
+        const accounts = /\(\d+ of (\d+) accounts\)/.exec(reason);
+        if (accounts) assert.equal(Number(accounts[1]), c.accounts.length, `${reason} vs the campaign's ${c.accounts.length} accounts`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 0, 'campaign reasons were checked');
+    for (const c of rep.campaigns) assert.match(c.explanation, /First flagged at \S+; confidence now \d\.\d\d\./);
+    assert.match(r.stdout, /Campaign cmp_\d+ {2}confidence now \d\.\d\d/);
+    assert.match(r.stdout, /(system prompt|client harness|prompt template) [0-9a-f]{8}, shared by \d+ accounts/);
+    assert.doesNotMatch(r.stdout, /indicators .*(system:)?[0-9a-f]{16}/, 'no raw 16-character hashes in the summary');
+  });
+
   it('ingests the same input again without counting anything twice', () => {
     const db = join(dir, 'b.duckdb');
     const first = cli(['scan', traffic, '--out', join(dir, 'r2.json'), '--db', db, '--no-progress', '--no-summary']);
