@@ -99,7 +99,7 @@ test('a throttled campaign member shares one token bucket across replicas', asyn
 test('with Redis killed the gateway keeps serving and says so in /readyz and /metrics', async () => {
   await redis.stop();
   await waitFor(async () => {
-    const r = await request(a.url + '/readyz');
+    const r = await request(a.adminUrl + '/readyz');
     return ((await r.body.json()) as { redis: string }).redis === 'down';
   }, 'the gateway to notice that Redis is down');
   await ask(a, 'sk-alice-0001');
