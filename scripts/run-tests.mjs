@@ -1,8 +1,13 @@
 // Runs every compiled test file with node's own test runner. Node 20 cannot take a
 // glob on the command line, so the files are listed here.
+//
+// A test run must end: each test has a time limit, a test file whose tests are over exits
+// even if something it started is still open, and the whole run is stopped after
+// DISTILLWATCH_TEST_RUN_MINUTES (default 45) with a line saying so.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { preflight } from './preflight.mjs';
 
 function find(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -19,5 +24,36 @@ if (files.length === 0) {
   console.error('No test files found under dist/: run "npm run build" first');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+
+preflight();
+
+// Node applies this limit to each test and to each test file as a whole: it must leave room
+// for the slowest file on a loaded machine (the detection benchmark file takes minutes).
+const args = ['--test', '--test-concurrency=2', '--test-timeout=900000'];
+// Node 20.14 and later: end a test file once its tests are over, whatever it left open.
+if (process.allowedNodeEnvironmentFlags.has('--test-force-exit')) args.push('--test-force-exit');
+const minutes = Number(process.env.DISTILLWATCH_TEST_RUN_MINUTES ?? 45);
+const child = spawn(process.execPath, [...args, ...files], { stdio: 'inherit', detached: true });
+const watchdog = setTimeout(() => {
+  process.stderr.write(`tests still running after ${minutes} minutes: stopped (DISTILLWATCH_TEST_RUN_MINUTES sets the limit)\n`);
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}, minutes * 60_000);
+// Ctrl-C stops the test files too: they run in their own process group.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    process.exit(130);
+  });
+}
+child.on('exit', (code) => {
+  clearTimeout(watchdog);
+  process.exit(code ?? 1);
+});

@@ -1,7 +1,7 @@
 /**
- * The commands beyond scan: simulate, demo, bench.
+ * The commands beyond scan: report, simulate, demo, bench.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { runScenario, type ScenarioResult } from '../bench/detection.js';
@@ -9,6 +9,8 @@ import { confusion, flagsFromReport, perGroup, type TruthLike } from '../bench/m
 import { formatResults, ttdChartSvg } from '../bench/render.js';
 import { SCENARIOS } from '../traffic/scenario.js';
 import { writeSimulation } from '../traffic/simulate.js';
+import { formatSummary } from '../report/summary.js';
+import { openDuckDbStore } from '../store/duckdb.js';
 import { UserError } from './errors.js';
 import { loadParams, runScan } from './scan-command.js';
 
@@ -27,9 +29,28 @@ function scenarioName(v: string): string {
 
 export function registerExtraCommands(program: Command): void {
   program
+    .command('report')
+    .description('Print the summary of the latest scan saved in a store, and write its report.json again')
+    .requiredOption('--db <file>', 'the store a scan wrote (DuckDB file)')
+    .option('-o, --out <file>', 'write the report here too')
+    .option('--max-accounts <n>', 'accounts listed in the summary', positiveNumber('--max-accounts'), 10)
+    .action(async (o) => {
+      if (!existsSync(o.db)) throw new UserError(`Cannot open the store "${o.db}": no such file`);
+      const store = await openDuckDbStore(o.db, { readOnly: true });
+      try {
+        const report = await store.latestReport();
+        if (!report) throw new UserError(`No report in the store "${o.db}": no scan has finished into it`);
+        if (o.out) writeFileSync(o.out, JSON.stringify(report, null, 2) + '\n');
+        process.stdout.write(formatSummary(report, { maxAccounts: o.maxAccounts, color: process.stdout.isTTY === true }) + '\n');
+      } finally {
+        await store.close();
+      }
+    });
+
+  program
     .command('simulate')
     .description('Write simulated traffic (canonical JSONL, gzip by .gz) and its ground truth')
-    .requiredOption('--scenario <name>', 'scenario name', scenarioName)
+    .requiredOption('--scenario <name>', `scenario name: ${Object.keys(SCENARIOS).join(', ')}`, scenarioName)
     .option('--out <file>', 'traffic file', 'traffic.jsonl.gz')
     .option('--truth <file>', 'ground-truth file', 'truth.json')
     .option('--seed <n>', 'random seed', positiveNumber('--seed'), 1)

@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { StoreError } from '../store/errors.js';
+import { InputError } from '../ingest/lines.js';
 import { UserError } from './errors.js';
 import { runScan } from './scan-command.js';
 import { registerExtraCommands } from './commands.js';
@@ -76,7 +77,7 @@ program.parseAsync(process.argv).catch((e: unknown) => {
     process.stderr.write(`distillwatch: ${e.message}\n`);
     process.exit(1);
   }
-  if (e instanceof UserError) {
+  if (e instanceof UserError || e instanceof InputError) {
     process.stderr.write(`distillwatch: ${e.message}\n`);
     process.exit(2);
   }

@@ -1,11 +1,11 @@
 /**
  * `distillwatch scan <logs...>`: ingest, detect, write report.json and print the summary.
  */
-import { readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseParams, type DetectorParams } from '../detect/params.js';
 import type { FormatOption } from '../ingest/detect.js';
-import { scan } from '../pipeline/scan.js';
+import { detect, ingest } from '../pipeline/scan.js';
 import { formatSummary } from '../report/summary.js';
 import { openDuckDbStore } from '../store/duckdb.js';
 import type { ScanReport } from '../core/report.js';
@@ -57,12 +57,46 @@ export function ipHashKey(file: string | undefined): string | undefined {
   return process.env['DISTILLWATCH_IP_HASH_KEY'] || undefined;
 }
 
+/** Every input exists and is a file or stdin: checked before anything is written. */
+function checkInputs(inputs: readonly string[]): void {
+  for (const i of inputs) {
+    if (i === '-') continue;
+    let st;
+    try {
+      st = statSync(i);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`Cannot read input "${i}": ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    }
+    if (st.isDirectory()) throw new UserError(`Cannot read input "${i}": it is a directory; give the files in it (e.g. "${join(i, '*.jsonl')}")`);
+  }
+}
+
+/**
+ * The folder of the report and of the quarantine is made when missing (like `mkdir -p`),
+ * before the scan starts, so that a long scan never fails at its end for want of a folder.
+ * The store's is not: a store is kept and reused, and a mistyped path should say so.
+ */
+function prepareOutput(flag: string, file: string): void {
+  try {
+    mkdirSync(dirname(resolve(file)), { recursive: true });
+  } catch (e) {
+    throw new UserError(`Cannot create the folder of ${flag} "${file}": ${(e as Error).message}`);
+  }
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UserError(`Cannot write ${flag} "${file}": it is a directory`);
+}
+
 export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<ScanReport> {
-  for (const i of inputs) if (i !== '-' && !existsSync(i)) throw new UserError(`Cannot read input "${i}": no such file`);
+  checkInputs(inputs);
   const params = loadParams(o.params);
+  const quarantinePath = o.quarantine ?? join(dirname(resolve(o.out)), 'quarantine.jsonl');
+  prepareOutput('--out', o.out);
+  prepareOutput('--quarantine', quarantinePath);
   if (o.fresh) {
+    // A fresh scan starts from nothing: its store, and the bad records set aside by earlier runs.
     rmSync(o.db, { force: true });
     rmSync(o.db + '.wal', { force: true });
+    rmSync(quarantinePath, { force: true });
   }
   const features: FeatureOptions = { promptPreviewChars: o.promptPreview };
   const key = ipHashKey(o.ipHashKeyFile);
@@ -71,32 +105,42 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
   const progress = progressReporter(o.progress && process.stderr.isTTY === true);
   try {
     const started = Date.now();
-    const { report, ingest } = await scan({
+    const summary = await ingest({
       inputs,
       store,
       format: o.format,
-      ...(params ? { params } : {}),
       features,
-      quarantinePath: o.quarantine ?? join(dirname(resolve(o.out)), 'quarantine.jsonl'),
+      quarantinePath,
       onProgress: progress.update,
       ...(o.batchSize ? { batchSize: o.batchSize } : {}),
       ...(o.workers !== undefined ? { featureWorkers: o.workers } : {}),
       ...(process.env['DISTILLWATCH_FAILPOINT_KILL_AFTER_BATCHES'] ? { killAfterBatches: Number(process.env['DISTILLWATCH_FAILPOINT_KILL_AFTER_BATCHES']) } : {}),
     });
+    const notes: string[] = [];
+    for (const i of summary.inputs) {
+      if (i.read === 0 && i.bad > 0) notes.push(`nothing could be read from "${i.file}": all ${i.bad} records were bad (first: ${i.firstBad})`);
+    }
+    const counts = await store.counts();
+    if (counts.exchanges === 0 && counts.bad_records > 0) {
+      progress.stop();
+      const first = summary.inputs.find((i) => i.firstBad)?.firstBad ?? (await store.badRecords(1))[0]?.reason ?? '';
+      throw new UserError(`No exchange could be read: all ${counts.bad_records} records were bad, set aside in "${quarantinePath}" and the store (first: ${first}); check the files and --format`);
+    }
+    const { report } = await detect({ store, ...(params ? { params } : {}), onProgress: progress.update, thisScan: summary.inputs.map((i) => i.source) });
     progress.stop();
-    if (!report) throw new Error('scan returned no report');
     writeFileSync(o.out, JSON.stringify(report, null, 2) + '\n');
     const secs = (Date.now() - started) / 1000;
-    const notes: string[] = [];
-    for (const r of ingest.resumed) notes.push(`resumed "${r.file}" at line ${r.fromLine}`);
-    for (const s of ingest.skipped) notes.push(`"${s}" was already ingested: not read again`);
-    if (ingest.duplicates) notes.push(`${ingest.duplicates} records already stored were ignored`);
-    if (ingest.bad) notes.push(`${ingest.bad} bad records set aside (see ${o.quarantine ?? 'quarantine.jsonl'})`);
+    for (const r of summary.resumed) notes.push(`resumed "${r.file}" at line ${r.fromLine}`);
+    for (const s of summary.skipped) notes.push(`"${s}" was already ingested: not read again`);
+    if (summary.duplicates) notes.push(`${summary.duplicates} records already stored were ignored`);
+    if (summary.bad) notes.push(`${summary.bad} bad records set aside (see ${quarantinePath})`);
+    const earlier = (report.input.sources ?? []).filter((s) => !s.this_scan).length;
+    if (earlier > 0) notes.push(`the report also covers ${earlier} input${earlier === 1 ? '' : 's'} of earlier scans into ${o.db} (listed in the summary; --fresh starts from an empty store)`);
     if (o.summary) {
-      process.stdout.write(formatSummary(report, { maxAccounts: o.maxAccounts, color: process.stdout.isTTY === true }) + '\n\n');
+      process.stdout.write(formatSummary(report, { maxAccounts: o.maxAccounts, color: process.stdout.isTTY === true }) + '\n');
     }
     for (const n of notes) process.stderr.write(`note: ${n}\n`);
-    process.stderr.write(`wrote ${o.out} (${ingest.read} records read in ${secs.toFixed(1)} s; store ${o.db})\n`);
+    process.stderr.write(`wrote ${o.out} (${summary.read} records read in ${secs.toFixed(1)} s; store ${o.db})\n`);
     return report;
   } finally {
     progress.stop();

@@ -47,6 +47,8 @@ export interface CampaignReport {
   explanation: string;
   /** Link kinds that joined its accounts, with how many account pairs each joined. */
   links: Record<string, number>;
+  /** The indicators its members share, most shared first: kind (`ip`, `subnet`, `payment`, `harness`, `system`, `template`, `burst`), value, and how many members hold it. */
+  shared_indicators?: { kind: string; value: string; accounts: number }[];
 }
 
 export interface AccountReport {
@@ -59,9 +61,22 @@ export interface AccountReport {
   exchanges: number;
 }
 
+/** One input whose records are in the store the report was made from. */
+export interface InputSource {
+  /** The path as given (absolute for files), `-` for stdin, `gateway:<replica>` for a gateway's log. */
+  path: string;
+  /** Lines (for the gateway: batches) stored so far. */
+  lines: number;
+  /** Read to its end. */
+  complete: boolean;
+  /** Given to the scan that made this report, rather than to an earlier scan into the same store. */
+  this_scan: boolean;
+}
+
 export interface ScanReport {
   generated_at: string;
-  input: { exchanges: number; accounts: number; bad_records: number; files?: string[] };
+  /** What the report covers: everything in the store, which may hold earlier scans' inputs too. */
+  input: { exchanges: number; accounts: number; bad_records: number; files?: string[]; sources?: InputSource[] };
   campaigns: CampaignReport[];
   accounts: AccountReport[];
   engine?: { version: string; params: Record<string, unknown> };

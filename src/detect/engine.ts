@@ -404,10 +404,11 @@ export class DetectionEngine {
     const sc = this.scoreOf(s.id);
     const reasons: string[] = [];
     const flagReason = this.flagReasons.get(s.id);
-    if (flagReason) reasons.push(flagReason);
+    // The flag's reason is as it stood then; the campaign's findings below are as they stand now.
+    if (flagReason) reasons.push(`when flagged (${s.flaggedAt === null ? '?' : new Date(s.flaggedAt).toISOString().slice(0, 16) + 'Z'}): ${flagReason}`);
     if (s.campaignId) {
       const c = this.campaigns.get(s.campaignId);
-      if (c) for (const f of topFindings(c.score.findings, 3)) reasons.push(`campaign ${c.id}: ${describeFinding(f)}`);
+      if (c) for (const f of topFindings(c.score.findings, 3)) reasons.push(`campaign ${c.id} now: ${describeFinding(f)}`);
     }
     for (const f of topFindings(sc.findings, 5)) reasons.push(describeFinding(f));
     let verdict: Verdict = 'benign';

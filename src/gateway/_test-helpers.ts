@@ -1,13 +1,13 @@
 /**
  * Test helpers: a stub model API on loopback that speaks both dialects, a gateway wired to
- * it, and a real redis-server on a free port (failing loudly when it cannot start).
+ * it, and a real redis-server (failing loudly, naming the package, when it cannot start).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { createServer as createNetServer } from 'node:net';
 import { pino } from 'pino';
 import { parseConfig, type GatewayConfig } from './config.js';
@@ -188,12 +188,67 @@ export function startTestGateway(config: GatewayConfig, opts: Partial<StartOptio
   return startGateway({ config, adminToken: ADMIN_TOKEN, logger: pino({ level: 'silent' }), store: null, ...opts });
 }
 
+/**
+ * A port that was free a moment ago. Another process can take it before it is used: only
+ * for programs that cannot bind port 0 themselves, and then with a retry (see startRedis).
+ */
 export async function freePort(): Promise<number> {
   const s = createNetServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const port = (s.address() as AddressInfo).port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
+}
+
+/** The program's path on PATH, or null (looked up without a shell, which PATH may lack). */
+export function onPath(program: string, path = process.env['PATH'] ?? ''): string | null {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, program), constants.X_OK);
+      return join(dir, program);
+    } catch {
+      // not in this folder
+    }
+  }
+  return null;
+}
+
+/**
+ * Waits until `cond` holds, checking again after each `pollMs`; fails naming `what` after
+ * `timeoutMs`. For conditions with no event to wait on; the limit is a safety net far
+ * beyond the expected wait, never a measure of speed.
+ */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000, pollMs = 10): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await cond())) {
+    if (performance.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}
+
+/** Resolves with everything read once `pattern` appears in the process's output; rejects if it exits first. */
+export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const done = (err: Error | null): void => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(out);
+    };
+    const onData = (c: Buffer): void => {
+      out += c.toString();
+      if (pattern.test(out)) done(null);
+    };
+    const onExit = (code: number | null): void => done(new Error(`The process exited (code ${code}) before printing ${pattern}: ${out.slice(-500)}`));
+    const timer = setTimeout(() => done(new Error(`Timed out after ${timeoutMs} ms waiting for ${pattern}: ${out.slice(-500)}`)), timeoutMs);
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
 }
 
 export interface RedisServer {
@@ -203,34 +258,59 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts a throwaway redis-server on loopback. Throws (never skips) when it cannot. */
-export async function startRedis(opts: { port?: number } = {}): Promise<RedisServer> {
-  const which = spawnSync('sh', ['-c', 'command -v redis-server']);
-  if (which.status !== 0) throw new Error('Cannot start Redis: redis-server is not installed (.ci/run installs it)');
-  const dir = mkdtempSync(join(tmpdir(), 'dw-redis-'));
-  // A given port restarts a Redis where replicas expect it, empty.
-  const port = opts.port ?? (await freePort());
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--enable-debug-command', 'local'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  const deadline = Date.now() + 5000;
-  while (!out.includes('Ready to accept connections')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`Cannot start Redis on port ${port}: ${out.slice(-500)}`);
-    }
-    await sleep(20);
+/** The line a test run prints, and the error a Redis test fails with, when there is no redis-server. */
+export const REDIS_MISSING = 'redis-server not found: install the Debian package redis-server';
+
+/**
+ * Starts a throwaway redis-server on loopback. Throws (never skips) when it cannot.
+ * redis-server cannot listen on port 0 and tell which port it got, so it is given a port
+ * that was free and started again on another when something took that one meanwhile
+ * (`firstPort` is the first one tried, for the test of that). `port` starts it on that port
+ * only: a Redis restarted, empty, where replicas expect it.
+ */
+export async function startRedis(opts: { port?: number; firstPort?: number } = {}): Promise<RedisServer> {
+  if (!onPath('redis-server')) throw new Error(REDIS_MISSING);
+  if (opts.port !== undefined) {
+    const r = await tryStartRedis(opts.port);
+    if (r.ok) return r.server;
+    throw new Error(r.error);
   }
+  for (let attempt = 1; ; attempt++) {
+    const r = await tryStartRedis(attempt === 1 && opts.firstPort !== undefined ? opts.firstPort : await freePort());
+    if (r.ok) return r.server;
+    if (!r.portTaken || attempt === 5) throw new Error(r.error);
+  }
+}
+
+type RedisStart = { ok: true; server: RedisServer } | { ok: false; portTaken: boolean; error: string };
+
+async function tryStartRedis(port: number): Promise<RedisStart> {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--enable-debug-command', 'local'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await waitForOutput(child, /Ready to accept connections/, 15_000);
+  } catch (e) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    const msg = (e as Error).message;
+    return { ok: false, portTaken: /Address already in use/.test(msg), error: `Cannot start Redis on port ${port}: ${msg}` };
+  }
+  // Its log is not needed any more, but the pipe must keep draining or redis-server blocks.
+  child.stdout!.resume();
+  child.stderr!.resume();
   return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    process: child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await new Promise((r) => child.once('exit', r));
-      }
-      rmSync(dir, { recursive: true, force: true });
+    ok: true,
+    server: {
+      url: `redis://127.0.0.1:${port}`,
+      port,
+      process: child,
+      async stop() {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGKILL');
+          await new Promise((r) => child.once('exit', r));
+        }
+        rmSync(dir, { recursive: true, force: true });
+      },
     },
   };
 }

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExchangeFeatures } from '../core/features.js';
 import { Analysis } from './analysis.js';
@@ -81,9 +81,15 @@ test('analysis worker: when it dies, a new one takes over and no exchange misses
     { onRecorded: (r) => rows.push(...r), onFailure: () => {}, onRisk: () => {}, onWorkerError: (e) => errors.push(e.message) },
   );
   try {
-    for (let i = 0; i < 30; i++) {
-      a.submit(finished(i));
-      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 20)); // three batches
+    // The batching timer is faked so that each ten requests make exactly one batch: three batches.
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      for (let i = 0; i < 30; i++) {
+        a.submit(finished(i));
+        if (i % 10 === 9) mock.timers.tick(60_000);
+      }
+    } finally {
+      mock.timers.reset();
     }
     await a.drain();
     assert.equal(a.restarts, 1);

@@ -14,8 +14,8 @@ before(async () => {
   client = new Anthropic({ apiKey: 'sk-bob-0002', baseURL: gw.url, maxRetries: 0 });
 });
 after(async () => {
-  await gw.close();
-  await stub.close();
+  await gw?.close();
+  await stub?.close();
 });
 
 const messages = [{ role: 'user' as const, content: 'Say hello' }];

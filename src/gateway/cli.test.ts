@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { freePort, sleep, startStubUpstream, type StubUpstream } from './_test-helpers.js';
+import { startStubUpstream, waitForOutput, type StubUpstream } from './_test-helpers.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'dw-gwcli-'));
@@ -36,27 +36,28 @@ test('a reloaded config keeps the flags given on the command line', async () => 
   const config = join(dir, 'gateway.json');
   // No upstream in the file: it comes from the flag, and must survive the reload.
   writeFileSync(config, JSON.stringify({ keys: { 'sk-alice-0001': 'acct_alice' }, spoolDir: join(dir, 'spool') }));
-  const port = await freePort();
-  child = spawn(process.execPath, [CLI, 'gateway', '--config', config, '--upstream', stub.url, '--listen', `127.0.0.1:${port}`, '--admin-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Port 0: the gateway binds a free port itself and says which in its first line.
+  child = spawn(process.execPath, [CLI, 'gateway', '--config', config, '--upstream', stub.url, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  for (let i = 0; i < 200 && !out.includes('gateway listening'); i++) await sleep(25);
-  assert.match(out, /gateway listening/);
-  const url = `http://127.0.0.1:${port}`;
+  const started = await waitForOutput(child, /gateway listening on http:\/\/127\.0\.0\.1:\d+/);
+  const url = /gateway listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(started)![1]!;
   assert.equal(await ask(url, 'sk-alice-0001'), 200);
   assert.equal(await ask(url, 'sk-bob-0002'), 401);
 
+  let reloaded = waitForOutput(child, /config (not )?reloaded/);
   writeFileSync(config, JSON.stringify({ keys: { 'sk-alice-0001': 'acct_alice', 'sk-bob-0002': 'acct_bob' }, spoolDir: join(dir, 'spool') }));
-  for (let i = 0; i < 100 && !out.includes('config reloaded') && !out.includes('config not reloaded'); i++) await sleep(25);
+  await reloaded;
   assert.doesNotMatch(out, /config not reloaded/);
   assert.equal(await ask(url, 'sk-bob-0002'), 200, 'the new key works after the reload');
   assert.equal(await ask(url, 'sk-alice-0001'), 200, 'and the upstream from the flag still answers');
 
   // A setting read only at start: the reload says so and keeps the one in force.
   out = '';
+  reloaded = waitForOutput(child, /config reloaded/);
   writeFileSync(config, JSON.stringify({ keys: { 'sk-alice-0001': 'acct_alice' }, spoolDir: join(dir, 'other-spool'), replicaId: 'gw9' }));
-  for (let i = 0; i < 100 && !out.includes('config reloaded'); i++) await sleep(25);
+  await reloaded;
   assert.match(out, /only change on a restart/);
   assert.match(out, /spoolDir/);
   assert.match(out, /replicaId/);

@@ -7,7 +7,7 @@ import { openDuckDbStore } from '../store/duckdb.js';
 import type { Store } from '../store/store.js';
 import { computeFeatures } from '../signals/features.js';
 import { ExchangeLog } from './exchange-log.js';
-import { sleep } from './_test-helpers.js';
+import { sleep, waitFor } from './_test-helpers.js';
 
 function row(n: number) {
   return computeFeatures({
@@ -46,9 +46,8 @@ test('exchanges arriving one by one while the store writes are stored in whole b
       log.enqueue(row(i));
       await sleep(1);
     }
-    // Wait for the writes in flight rather than a fixed time: on a loaded machine they take longer.
-    for (let waited = 0; sizes.length < 3 && waited < 5000; waited += 10) await sleep(10);
-    await sleep(50);
+    // Wait for the writes themselves rather than a time: on a loaded machine they take longer.
+    await waitFor(() => log.stored >= 60, 'three whole batches stored');
     assert.deepEqual(sizes, [20, 20, 20], 'each transaction costs the same whatever its size: no write of a few rows at a time');
     assert.equal(log.depth, 10, 'a part batch waits for the timer');
     await log.close();

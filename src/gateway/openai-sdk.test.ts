@@ -14,8 +14,8 @@ before(async () => {
   client = new OpenAI({ apiKey: 'sk-alice-0001', baseURL: gw.url + '/v1', maxRetries: 0 });
 });
 after(async () => {
-  await gw.close();
-  await stub.close();
+  await gw?.close();
+  await stub?.close();
 });
 
 const user = [{ role: 'user' as const, content: 'Say hello' }];

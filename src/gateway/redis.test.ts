@@ -2,26 +2,29 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import OpenAI from 'openai';
-import { ADMIN_TOKEN, sleep, startRedis, startStubUpstream, startTestGateway, testConfig, type RedisServer, type StubUpstream } from './_test-helpers.js';
+import { ADMIN_TOKEN, startRedis, waitFor, startStubUpstream, startTestGateway, testConfig, type RedisServer, type StubUpstream } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';
 
+// Set by \`before\`; each may still be unset in \`after\` when \`before\` failed.
 let stub: StubUpstream;
 let redis: RedisServer;
 let a: RunningGateway;
 let b: RunningGateway;
 
 before(async () => {
-  stub = await startStubUpstream();
+  // Redis first: when it cannot start, nothing else is left open.
   redis = await startRedis();
+  stub = await startStubUpstream();
   const policy = { campaignAction: 'throttle', throttle: { ratePerSec: 0.001, burst: 3 }, campaignThrottle: { ratePerSec: 0.001, burst: 100 } };
   a = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'a', policy }));
   b = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'b', policy }));
 });
+// Whatever \`before\` managed to start is stopped, even when it failed half-way.
 after(async () => {
-  await a.close();
-  await b.close();
-  await redis.stop();
-  await stub.close();
+  await a?.close();
+  await b?.close();
+  await redis?.stop();
+  await stub?.close();
 });
 
 const ask = (gw: RunningGateway, key: string) =>
@@ -30,7 +33,8 @@ const ask = (gw: RunningGateway, key: string) =>
 test('two replicas share counters through Redis', async () => {
   for (let i = 0; i < 3; i++) await ask(a, 'sk-alice-0001');
   for (let i = 0; i < 2; i++) await ask(b, 'sk-alice-0001');
-  await sleep(50);
+  // Counting happens beside the answer: wait until both replicas see all five requests.
+  await waitFor(async () => (await a.state.requestCount('acct_alice')) >= 5 && (await b.state.requestCount('acct_alice')) >= 5, 'the count of five requests');
   assert.equal(await a.state.requestCount('acct_alice'), 5);
   assert.equal(await b.state.requestCount('acct_alice'), 5);
 });
@@ -94,7 +98,10 @@ test('a throttled campaign member shares one token bucket across replicas', asyn
 
 test('with Redis killed the gateway keeps serving and says so in /readyz and /metrics', async () => {
   await redis.stop();
-  await sleep(300);
+  await waitFor(async () => {
+    const r = await request(a.adminUrl + '/readyz');
+    return ((await r.body.json()) as { redis: string }).redis === 'down';
+  }, 'the gateway to notice that Redis is down');
   await ask(a, 'sk-alice-0001');
   const ready = await request(a.adminUrl + '/readyz');
   assert.equal(ready.statusCode, 200);

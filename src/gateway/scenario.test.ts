@@ -26,11 +26,12 @@ before(async () => {
   gw = await startTestGateway(testConfig(stub.url, { keys, linkIntervalMs: 50, edge: { trustedAddresses: ['127.0.0.1/32'] } }));
 });
 after(async () => {
-  await gw.close();
-  await stub.close();
+  await gw?.close();
+  await stub?.close();
 });
 
-test('simulated campaign is blocked mid-run while hard-negative customers all pass', { timeout: 120_000 }, async () => {
+// The limit is a safety net, not a speed target: on a shared, loaded machine the run took over two minutes.
+test('simulated campaign is blocked mid-run while hard-negative customers all pass', { timeout: 600_000 }, async () => {
   const pool = new Pool(gw.url, { connections: 16 });
   const outcomes = new Map<string, number[]>();
   let next = 0;

@@ -7,7 +7,7 @@
  * flagged an account. The store does the sort, out of core.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { ScanReport } from '../core/report.js';
+import type { InputSource, ScanReport } from '../core/report.js';
 import { DetectionEngine } from '../detect/engine.js';
 import type { DetectorParams } from '../detect/params.js';
 import type { FormatOption } from '../ingest/detect.js';
@@ -17,7 +17,7 @@ import type { FeatureOptions } from '../signals/features.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
 import type { ExchangeFeatures } from '../core/features.js';
-import type { BadRecord, Store } from '../store/store.js';
+import type { BadRecord, SourceKey, Store } from '../store/store.js';
 
 export interface ScanProgress {
   phase: 'ingest' | 'detect';
@@ -62,12 +62,14 @@ export interface IngestSummary {
   bad: number;
   resumed: { file: string; fromLine: number }[];
   skipped: string[];
+  /** Each input of this run: its key in the store, and what was read from it this time. */
+  inputs: { file: string; source: SourceKey; read: number; bad: number; firstBad?: string }[];
 }
 
 /** Ingests inputs into the store. Each batch is committed with its checkpoint, so a killed run resumes. */
 export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   const batchSize = opts.batchSize ?? 20_000;
-  const summary: IngestSummary = { read: 0, inserted: 0, duplicates: 0, bad: 0, resumed: [], skipped: [] };
+  const summary: IngestSummary = { read: 0, inserted: 0, duplicates: 0, bad: 0, resumed: [], skipped: [], inputs: [] };
   let quarantine: WriteStream | null = null;
   let batches = 0;
   let inFlight: Promise<void> | null = null;
@@ -82,6 +84,8 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   try {
     for (const input of opts.inputs) {
       const source = await sourceKey(input);
+      const mine: IngestSummary['inputs'][number] = { file: input, source, read: 0, bad: 0 };
+      summary.inputs.push(mine);
       const cp = await opts.store.checkpoint(source);
       if (cp?.done) {
         summary.skipped.push(input);
@@ -117,11 +121,14 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
           if (item.kind === 'row') {
             rows.push(item.row);
             summary.read++;
+            mine.read++;
             lastLine = item.line;
           } else {
             bad.push(item.bad);
             setAside(item.bad);
             summary.bad++;
+            mine.bad++;
+            mine.firstBad ??= item.bad.reason;
             lastLine = item.bad.line;
           }
           if (rows.length + bad.length >= batchSize) await flush(false);
@@ -140,7 +147,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
 }
 
 /** Replays the store through a fresh engine and builds the report. */
-export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { files?: string[] }): Promise<{ report: ScanReport; engine: DetectionEngine }> {
+export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[] }): Promise<{ report: ScanReport; engine: DetectionEngine }> {
   const engine = new DetectionEngine(opts.params ? { params: opts.params } : {});
   const counts = await opts.store.counts();
   let done = 0;
@@ -150,7 +157,10 @@ export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onPro
     opts.onProgress?.({ phase: 'detect', done, bad: counts.bad_records, duplicates: 0, total: counts.exchanges });
   }
   engine.finish();
-  const report = buildReport(engine, { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, ...(opts.files ? { files: opts.files } : {}) });
+  // The replay covers the whole store, so the report names every input in it, not only this scan's.
+  const mine = new Set((opts.thisScan ?? []).map((s) => s.key));
+  const sources: InputSource[] = (await opts.store.sources()).map((cp) => ({ path: cp.source.path, lines: cp.line, complete: cp.done, this_scan: mine.has(cp.source.key) }));
+  const report = buildReport(engine, { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, files: sources.map((s) => s.path), sources });
   await opts.store.saveReport(report);
   return { report, engine };
 }
@@ -158,6 +168,6 @@ export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onPro
 export async function scan(opts: ScanOptions): Promise<{ report: ScanReport | null; ingest: IngestSummary }> {
   const summary = await ingest(opts);
   if (opts.ingestOnly) return { report: null, ingest: summary };
-  const { report } = await detect({ ...opts, files: [...opts.inputs] });
+  const { report } = await detect({ ...opts, thisScan: summary.inputs.map((i) => i.source) });
   return { report, ingest: summary };
 }

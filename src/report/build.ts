@@ -35,6 +35,14 @@ function indicatorsOf(c: CampaignView): Indicators {
   return out;
 }
 
+/** The indicators members share, most shared first, with how many members hold each. */
+function sharedIndicators(c: CampaignView): NonNullable<CampaignReport['shared_indicators']> {
+  return [...c.indicators]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, MAX_INDICATORS)
+    .map(([key, accounts]) => ({ kind: kindOf(key), value: key.slice(key.indexOf(':') + 1), accounts }));
+}
+
 function explain(c: CampaignView, accounts: number): string {
   const s = c.score;
   const top = [...s.findings].sort((a, b) => b.weight * b.strength - a.weight * a.strength).slice(0, 4);
@@ -52,12 +60,32 @@ function explain(c: CampaignView, accounts: number): string {
     `between ${iso(s.firstSeen).slice(0, 16)}Z and ${iso(s.lastSeen).slice(0, 16)}Z, targeting ${caps || 'mixed capabilities'}. ` +
     `Evidence: ${top.map((f) => f.detail).join('; ')}. ` +
     (c.replacementAccounts > 0 ? `${c.replacementAccounts} accounts that first appeared after the flag, as most earlier members went quiet, reuse its harness (a replacement pool). ` : '') +
-    `First flagged at ${iso(c.firstFlaggedAt)} with confidence ${s.confidence.toFixed(2)}.`
+    `First flagged at ${iso(c.firstFlaggedAt)}; confidence now ${s.confidence.toFixed(2)}.`
   );
 }
 
+/**
+ * An account's reasons with its campaign's findings as the report's campaign states them:
+ * the engine's verdict quotes the campaign's last linking run, whose group may have held a
+ * bystander that is no member, while the report scores the members at the end of the data.
+ */
+function currentReasons(reasons: readonly string[], c: CampaignView | undefined): string[] {
+  if (!c) return [...reasons];
+  const prefix = `campaign ${c.id} now: `;
+  const at = reasons.findIndex((r) => r.startsWith(prefix));
+  const rest = reasons.filter((r) => !r.startsWith(prefix));
+  const current = [...c.score.findings]
+    .sort((a, b) => b.weight * b.strength - a.weight * a.strength)
+    .slice(0, 3)
+    .map((f) => prefix + describeFinding(f));
+  const where = at < 0 ? Math.min(1, rest.length) : at;
+  return [...rest.slice(0, where), ...current, ...rest.slice(where)];
+}
+
 export function buildReport(engine: DetectionEngine, input: ScanReport['input'], now = new Date()): ScanReport {
-  const campaigns: CampaignReport[] = engine.campaignList().map((c) => {
+  const views = engine.campaignList();
+  const viewOf = new Map(views.map((c) => [c.id, c]));
+  const campaigns: CampaignReport[] = views.map((c) => {
     const members = engine.membersOfCampaign(c.id);
     return {
       id: c.id,
@@ -70,6 +98,7 @@ export function buildReport(engine: DetectionEngine, input: ScanReport['input'],
       capabilities: c.score.capabilities,
       tactics: c.score.tactics,
       indicators: indicatorsOf(c),
+      shared_indicators: sharedIndicators(c),
       explanation: explain(c, members.length),
       links: c.score.links,
       findings: c.score.findings.map(describeFinding),
@@ -80,7 +109,7 @@ export function buildReport(engine: DetectionEngine, input: ScanReport['input'],
       account_id: v.accountId,
       risk: Math.round(v.risk * 1000) / 1000,
       verdict: v.verdict,
-      reasons: v.reasons,
+      reasons: currentReasons(v.reasons, v.campaignId ? viewOf.get(v.campaignId) : undefined),
       exchanges: v.exchanges,
     };
     if (v.campaignId) a.campaign_id = v.campaignId;

@@ -3,6 +3,27 @@
  */
 import type { ScanReport } from '../core/report.js';
 
+const KIND_NAMES: Record<string, string> = { payment: 'payment method', harness: 'client harness', system: 'system prompt', template: 'prompt template' };
+
+/**
+ * The ties of common control a person can check, e.g. "system prompt 0ba9097f, shared by 20
+ * accounts": hashes cut to 8 characters (report.json keeps them whole), each with its reach.
+ */
+function readableControlTies(c: ScanReport['campaigns'][number]): string[] {
+  if (c.shared_indicators) {
+    return c.shared_indicators
+      .filter((i) => i.kind in KIND_NAMES)
+      .slice(0, 4)
+      .map((i) => `${KIND_NAMES[i.kind]} ${i.value.slice(0, 8)}, shared by ${i.accounts} accounts`);
+  }
+  const ind = c.indicators;
+  return [
+    ind.payment_fingerprints.length ? `payment ${ind.payment_fingerprints.slice(0, 3).join(', ')}` : '',
+    ind.harnesses.length ? `harness ${ind.harnesses.slice(0, 2).join(', ')}` : '',
+    ind.templates.length ? `templates ${ind.templates.slice(0, 2).join(', ')}` : '',
+  ];
+}
+
 export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color?: boolean } = {}): string {
   const bold = (s: string): string => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
   const lines: string[] = [];
@@ -12,10 +33,15 @@ export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color
   lines.push(
     `  ${r.input.exchanges} exchanges from ${r.input.accounts} accounts, ${r.input.bad_records} bad records set aside`,
   );
+  const sources = r.input.sources ?? [];
+  const shown = sources.slice(0, 10).map((s) => `${s.path} (${s.lines} lines${s.complete ? '' : ', partly read'}${s.this_scan ? '' : ', earlier scan'})`);
+  if (sources.length > shown.length) shown.push(`and ${sources.length - shown.length} more (report.json lists them)`);
+  if (shown.length) lines.push(`  inputs: ${shown.join(', ')}`);
   lines.push(`  ${r.campaigns.length} campaigns, ${flagged} accounts flagged for action, ${suspicious} for review`);
   lines.push('');
+  if (r.campaigns.length === 0) lines.push('No campaigns found.');
   for (const c of r.campaigns) {
-    lines.push(bold(`Campaign ${c.id}`) + `  confidence ${c.confidence.toFixed(2)}`);
+    lines.push(bold(`Campaign ${c.id}`) + `  confidence now ${c.confidence.toFixed(2)}`);
     lines.push(`  accounts     ${c.accounts.length}   exchanges ${c.exchanges}`);
     lines.push(`  active       ${c.first_seen} → ${c.last_seen}`);
     if (c.first_flagged_at) lines.push(`  flagged at   ${c.first_flagged_at}`);
@@ -29,9 +55,7 @@ export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color
     const top = [
       ind.ips.length ? `IPs ${ind.ips.slice(0, 3).join(', ')}${ind.ips.length > 3 ? ', …' : ''}` : '',
       ind.asns.length ? `ASNs ${ind.asns.slice(0, 3).join(', ')}${ind.asns.length > 3 ? ', …' : ''}` : '',
-      ind.payment_fingerprints.length ? `payment ${ind.payment_fingerprints.slice(0, 3).join(', ')}` : '',
-      ind.harnesses.length ? `harness ${ind.harnesses.slice(0, 2).join(', ')}` : '',
-      ind.templates.length ? `templates ${ind.templates.slice(0, 2).join(', ')}` : '',
+      ...readableControlTies(c),
     ].filter(Boolean);
     lines.push(`  indicators   ${top.join('; ') || '-'}`);
     lines.push(`  why          ${c.explanation}`);
@@ -46,5 +70,6 @@ export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color
       for (const reason of a.reasons.slice(0, 3)) lines.push(`      - ${reason}`);
     }
   }
+  while (lines.at(-1) === '') lines.pop();
   return lines.join('\n');
 }

@@ -236,6 +236,19 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
         assert.deepEqual(await s.checkpoint(other), at(5, false, other));
       }));
 
+    it('sources lists every input appended, with its latest checkpoint', () =>
+      using(open, async (s) => {
+        assert.deepEqual(await s.sources(), []);
+        await s.append([sampleFeatures(1)], [], at(7));
+        await s.append([sampleFeatures(2)], [], at(5, true, other));
+        await s.append([], [], at(9, true));
+        const got = await s.sources();
+        assert.deepEqual(
+          [...got].sort((a, b) => a.source.path.localeCompare(b.source.path)),
+          [at(9, true), at(5, true, other)],
+        );
+      }));
+
     it('replay returns every field as appended, in time order with ties broken by id', () =>
       using(open, async (s) => {
         const rows = Array.from({ length: 3000 }, (_, i) => sampleFeatures(i));

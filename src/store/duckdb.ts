@@ -626,6 +626,13 @@ class DuckDbStore implements Store {
     }
   }
 
+  sources(): Promise<IngestCheckpoint[]> {
+    return this.serial(async () => {
+      const r = await this.conn.runAndReadAll('SELECT source_key, path, line, done FROM ingest_checkpoints ORDER BY updated_at, path');
+      return r.getRows().map((row) => ({ source: { key: String(row[0]), path: String(row[1]) }, line: Number(row[2]), done: row[3] === true }));
+    });
+  }
+
   latestReport(): Promise<ScanReport | null> {
     return this.serial(async () => {
       const r = await this.conn.runAndReadAll('SELECT report::VARCHAR FROM scan_reports ORDER BY id DESC LIMIT 1');

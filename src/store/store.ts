@@ -75,6 +75,8 @@ export interface Store {
   append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
   /** Every stored exchange in event-time order (ties broken by id), in batches. */
   replay(batchSize?: number): AsyncIterable<ExchangeFeatures[]>;
+  /** Every input ever appended (a report covers them all), each with its latest checkpoint, least recently written first. */
+  sources(): Promise<IngestCheckpoint[]>;
   counts(): Promise<StoreCounts>;
   badRecords(limit?: number): Promise<BadRecord[]>;
   /** Saves the results of one scan (campaigns, account verdicts) as the latest results. */
