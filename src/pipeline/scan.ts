@@ -10,6 +10,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ScanReport } from '../core/report.js';
 import { DetectionEngine } from '../detect/engine.js';
 import type { DetectorParams } from '../detect/params.js';
+import { EventTimeTicker } from '../detect/ticker.js';
 import type { FormatOption } from '../ingest/detect.js';
 import { sourceKey } from '../ingest/source.js';
 import { buildReport } from '../report/build.js';
@@ -143,13 +144,14 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
 export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { files?: string[] }): Promise<{ report: ScanReport; engine: DetectionEngine }> {
   const engine = new DetectionEngine(opts.params ? { params: opts.params } : {});
   const counts = await opts.store.counts();
+  const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
   let done = 0;
   for await (const batch of opts.store.replay()) {
-    for (const f of batch) engine.observe(f);
+    for (const f of batch) ticker.observe(f);
     done += batch.length;
     opts.onProgress?.({ phase: 'detect', done, bad: counts.bad_records, duplicates: 0, total: counts.exchanges });
   }
-  engine.finish();
+  ticker.finish();
   const report = buildReport(engine, { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, ...(opts.files ? { files: opts.files } : {}) });
   await opts.store.saveReport(report);
   return { report, engine };
