@@ -97,7 +97,11 @@ describe('IncrementalLinker', () => {
     assert.equal(l.lastClustered, 2);
     l.communities();
     assert.equal(l.lastClustered, 0);
+    // A key only one account holds ties nothing and counts nowhere: a rotating account's next IP.
     l.addKey(accountId('b0'), indicatorKey('ip', '198.51.100.3'));
+    l.communities();
+    assert.equal(l.lastClustered, 0);
+    l.addKey(accountId('b1'), indicatorKey('ip', '198.51.100.3'));
     l.communities();
     assert.equal(l.lastClustered, 1);
   });

@@ -102,7 +102,26 @@ export class IncrementalLinker extends LinkState implements Linker {
   protected override keyAdded(account: AccountId, key: IndicatorKey): void {
     if (this.suspects.has(account)) this.suspectHolders.set(key, (this.suspectHolders.get(key) ?? 0) + 1);
     this.dirtyKeys.add(key);
-    this.dirtyAccounts.add(account);
+    // Whether the new holding changes the account's component is known once roles are
+    // updated: most new keys (a rotating account's next IP) tie nothing and count nowhere.
+    this.newHoldings.push(account, key);
+  }
+  /** Account, key, account, key...: holdings added since the last call. */
+  private readonly newHoldings: (AccountId | IndicatorKey)[] = [];
+
+  /**
+   * Does a new holding change its account's component? When the key ties the account in,
+   * or when another holder in the same component makes the key count as its evidence.
+   * (A change of the key's role is handled with the key.)
+   */
+  private holdingMatters(account: AccountId, key: IndicatorKey): boolean {
+    const role = this.roleOf(key);
+    if (joinsOn(role, account, this)) return true;
+    if (role.generic) return false;
+    const c = this.componentOf.get(account);
+    if (c === undefined) return false;
+    for (const h of this.index.holders(key)) if (h !== account && this.componentOf.get(h) === c) return true;
+    return false;
   }
 
   protected override suspectChanged(account: AccountId, suspect: boolean): void {
@@ -117,9 +136,15 @@ export class IncrementalLinker extends LinkState implements Linker {
 
   communities(): readonly Community[] {
     this.lastClustered = 0;
-    if (this.dirtyKeys.size === 0 && this.dirtyAccounts.size === 0) return this.cached;
+    if (this.dirtyKeys.size === 0 && this.dirtyAccounts.size === 0 && this.newHoldings.length === 0) return this.cached;
     for (const key of this.dirtyKeys) this.updateRole(key);
     this.dirtyKeys.clear();
+    for (let i = 0; i < this.newHoldings.length; i += 2) {
+      const account = this.newHoldings[i] as AccountId;
+      if (!this.dirtyAccounts.has(account) && this.holdingMatters(account, this.newHoldings[i + 1] as IndicatorKey)) this.dirtyAccounts.add(account);
+    }
+    this.newHoldings.length = 0;
+    if (this.dirtyAccounts.size === 0) return this.cached;
     // Every account of a touched component is re-reached from the seeds: a component may
     // have split (a suspect left) or merged with others (a new tie).
     const seeds: AccountId[] = [];
