@@ -5,7 +5,7 @@
  */
 import type { AccountState } from './account-state.js';
 import type { DetectorParams } from './params.js';
-import { combine, families, pct, ramp, type EvidenceFamily, type Finding } from './findings.js';
+import { combine, families, pct, ramp, type AccountFindingCode, type EvidenceFamily, type Finding } from './findings.js';
 
 const FARMED_TIERS = new Set(['edu', 'research', 'startup', 'education', 'academic', 'free_trial', 'trial']);
 const ENTERPRISE_TIERS = new Set(['enterprise', 'scale', 'business']);
@@ -19,7 +19,7 @@ export interface AccountScore {
 export function accountFindings(s: AccountState, p: DetectorParams): Finding[] {
   const out: Finding[] = [];
   const n = s.n;
-  const push = (code: string, family: EvidenceFamily, strength: number, weight: number, detail: string): void => {
+  const push = (code: AccountFindingCode, family: EvidenceFamily, strength: number, weight: number, detail: string): void => {
     if (strength > 0) out.push({ code, family, strength: Math.min(1, strength), weight, detail });
   };
 

@@ -4,6 +4,7 @@
  * hundreds of thousands of active accounts and the engine holds all of them.
  */
 import { CAPABILITIES, type Capability, type ExchangeFeatures } from '../core/features.js';
+import type { AccountId, CampaignId } from '../core/ids.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -127,10 +128,10 @@ export class AccountState {
   firstDay = 0;
   /** Set by the engine: when this account was first flagged and why. */
   flaggedAt: number | null = null;
-  campaignId: string | null = null;
+  campaignId: CampaignId | null = null;
   dirty = true;
 
-  constructor(readonly id: string) {}
+  constructor(readonly id: AccountId) {}
 
   observe(f: ExchangeFeatures): void {
     const ts = f.ts;

@@ -2,6 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExchangeFeatures } from '../core/features.js';
 import { DetectionEngine } from './engine.js';
+import { EventTimeTicker, replay } from './ticker.js';
+import type { LinkerKind } from '../link/linker.js';
 import { feat } from './_test-features.js';
 
 const T0 = Date.parse('2026-04-22T00:00:00Z');
@@ -168,11 +170,8 @@ function saas(days: number): ExchangeFeatures[] {
   return out;
 }
 
-function run(exchanges: ExchangeFeatures[], params = {}): DetectionEngine {
-  const engine = new DetectionEngine({ params });
-  for (const f of [...exchanges].sort((a, b) => a.ts - b.ts)) engine.observe(f);
-  engine.finish();
-  return engine;
+function run(exchanges: ExchangeFeatures[], params = {}, linker: LinkerKind = 'incremental'): DetectionEngine {
+  return replay(new DetectionEngine({ params, linker }), [...exchanges].sort((a, b) => a.ts - b.ts));
 }
 
 describe('DetectionEngine', () => {
@@ -270,6 +269,38 @@ describe('DetectionEngine', () => {
     const pool = campaignPool('bot', 8, T0 + 10 * DAY, 24, { ipBase: 0 });
     const engine = run(pool);
     for (const v of engine.verdicts()) if (v.flaggedAt !== null) assert.ok(v.flaggedAt > T0 + 10 * DAY);
+  });
+
+  it('holds at every tick the communities a from-scratch linking run finds, and flags the same', () => {
+    const traffic = [
+      ...campaignPool('opa', 10, T0, 36, { ipBase: 0, harness: 'h-a', system: 'sys-a' }),
+      ...campaignPool('opb', 10, T0 + 5 * HOUR, 30, { ipBase: 100, harness: 'h-b', system: 'sys-b' }),
+      ...campaignPool('new', 6, T0 + 40 * HOUR, 6, { ipBase: 50, harness: 'h-a', system: 'sys-a', payment: (i) => `pm-new-${i}` }),
+      ...relayPool(8, 3),
+      ...enterprise(10, 3),
+      ...saas(2),
+    ];
+    // The verifying linker throws on the first tick where the incremental communities differ.
+    const verified = run(traffic, {}, 'verify');
+    const full = run(traffic, {}, 'full');
+    assert.ok(verified.linkRuns > 50, `${verified.linkRuns} linking runs`);
+    const flags = (e: DetectionEngine) => e.verdicts().map((v) => `${v.accountId} ${v.verdict} ${v.campaignId} ${v.flaggedAt}`);
+    assert.deepEqual(flags(verified), flags(full));
+    assert.ok(flags(full).length >= 30, flags(full).join('\n'));
+  });
+
+  it('links an account the gateway asks a verdict about on every request', () => {
+    // Live, a verdict is asked after each exchange; that must not keep the account out of
+    // the suspects linking starts from.
+    const engine = new DetectionEngine();
+    const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
+    for (const f of campaignPool('bot', 12, T0, 36, { ipBase: 0 }).sort((a, b) => a.ts - b.ts)) {
+      ticker.observe(f);
+      engine.verdictOf(f.account_id);
+    }
+    ticker.finish();
+    assert.equal(engine.campaignList().length, 1);
+    assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 12);
   });
 
   it('rejects invalid parameters with the parameter named', () => {

@@ -6,9 +6,44 @@
 
 export type EvidenceFamily = 'content' | 'automation' | 'lifecycle' | 'infrastructure' | 'coordination';
 
-export interface Finding {
+/** Signals judged on one account's behaviour (account-score.ts). */
+export const ACCOUNT_FINDING_CODES = [
+  'elicitation_share',
+  'grading_share',
+  'templated_bank',
+  'scripted_single_turn',
+  'around_the_clock',
+  'regular_timing',
+  'no_ramp_up',
+  'farmed_entry_point',
+  'throughput_vs_tier',
+  'ip_rotation',
+  'client_rotation',
+] as const;
+
+/** Signals judged on a linked group as a whole (campaign-score.ts). */
+export const CAMPAIGN_FINDING_CODES = [
+  'campaign_elicitation',
+  'campaign_grading',
+  'campaign_templates',
+  'campaign_automation',
+  'campaign_single_turn',
+  'campaign_no_ramp_up',
+  'campaign_new_accounts',
+  'campaign_ip_rotation',
+  'shared_harness',
+  'shared_payment',
+  'synchronized_activity',
+] as const;
+
+export type AccountFindingCode = (typeof ACCOUNT_FINDING_CODES)[number];
+export type CampaignFindingCode = (typeof CAMPAIGN_FINDING_CODES)[number];
+/** A typo in a code is a compile error, not a signal that silently never matches. */
+export type FindingCode = AccountFindingCode | CampaignFindingCode;
+
+export interface Finding<C extends FindingCode = FindingCode> {
   /** Stable identifier of the signal, e.g. `elicitation_share`. */
-  code: string;
+  code: C;
   family: EvidenceFamily;
   /** 0..1: how far past its threshold the measure is. */
   strength: number;

@@ -1,20 +1,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { findCommunities } from './communities.js';
-import { IndicatorIndex } from './indicators.js';
+import { accountId, type AccountId } from '../core/ids.js';
+import { IndicatorIndex, type IndicatorKey } from './indicators.js';
 
 /** Builds a link input from account → indicator keys; every listed account is a suspect unless named in `honest`. */
-function input(held: Record<string, string[]>, honest: string[] = []) {
+function input(held: Record<string, IndicatorKey[]>, honest: string[] = []) {
   const index = new IndicatorIndex();
-  for (const [a, keys] of Object.entries(held)) for (const k of keys) index.add(k, a);
-  const suspects = new Set(Object.keys(held).filter((a) => !honest.includes(a)));
-  return { suspects, keysOf: (a: string) => held[a] ?? [], index, genericAccounts: 2000, resolution: 0.5 };
+  for (const [a, keys] of Object.entries(held)) for (const k of keys) index.add(k, accountId(a));
+  const suspects = new Set(Object.keys(held).filter((a) => !honest.includes(a)).map(accountId));
+  return { suspects, keysOf: (a: AccountId) => held[a] ?? [], index, genericAccounts: 2000, resolution: 0.5 };
 }
 
-const pool = (prefix: string, n: number, keys: (i: number) => string[]): Record<string, string[]> =>
+const pool = (prefix: string, n: number, keys: (i: number) => IndicatorKey[]): Record<string, IndicatorKey[]> =>
   Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, keys(i)]));
 
-const groupsOf = (held: Record<string, string[]>, honest: string[] = []): string[][] =>
+const groupsOf = (held: Record<string, IndicatorKey[]>, honest: string[] = []): string[][] =>
   findCommunities(input(held, honest))
     .map((c) => c.accounts)
     .filter((a) => a.length > 1)
@@ -29,7 +30,7 @@ describe('findCommunities', () => {
   it('keeps two operators apart when they meet only on a public template and a proxy exit', () => {
     // Both fill the same public templates and exit through the same proxies, so modularity
     // alone would call them one group.
-    const shared = ['template:public1', 'template:public2', 'template:public3', 'ip:198.51.100.9', 'ip:198.51.100.10'];
+    const shared: IndicatorKey[] = ['template:public1', 'template:public2', 'template:public3', 'ip:198.51.100.9', 'ip:198.51.100.10'];
     const held = {
       ...pool('a', 8, () => ['harness:ha', ...shared]),
       ...pool('b', 8, () => ['harness:hb', 'payment:pb', ...shared]),

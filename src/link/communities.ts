@@ -1,16 +1,20 @@
 /**
  * From shared indicators to groups of accounts under common control. The graph is
  * bipartite, accounts and the indicators they hold, so that a value shared by thousands of
- * accounts costs one node and a thousand edges rather than a million account pairs. Louvain
- * then cuts it into communities; the indicator nodes in a community are its evidence.
+ * accounts costs one node and a thousand edges rather than a million account pairs. Each
+ * connected component is cut by Louvain into communities; the indicator nodes in a
+ * community are its evidence.
+ *
+ * A component is clustered on its own, with nodes in sorted order and a freshly seeded
+ * RNG, so that its communities depend only on its contents: an incremental linker that
+ * re-clusters only the components that changed gets exactly what a from-scratch run gets.
  */
 import { UndirectedGraph } from 'graphology';
 import { createRequire } from 'node:module';
 import type { LouvainOptions } from 'graphology-communities-louvain';
 import type { AbstractGraph } from 'graphology-types';
-import { KIND_WEIGHT, kindOf, type IndicatorIndex, type IndicatorKind } from './indicators.js';
-
-const STRONG_KINDS: ReadonlySet<IndicatorKind> = new Set(['payment', 'harness', 'system', 'template']);
+import type { AccountId } from '../core/ids.js';
+import { KIND_WEIGHT, kindOf, STRONG_KINDS, type IndicatorIndex, type IndicatorKey } from './indicators.js';
 
 // The package is CommonJS with an ES-style default in its types; require gives the function.
 const louvain = createRequire(import.meta.url)('graphology-communities-louvain') as (
@@ -18,12 +22,7 @@ const louvain = createRequire(import.meta.url)('graphology-communities-louvain')
   options?: LouvainOptions,
 ) => Record<string, number>;
 
-export interface LinkInput {
-  /** Accounts that take part: the suspects. */
-  suspects: ReadonlySet<string>;
-  /** Indicator keys each account holds. */
-  keysOf: (account: string) => Iterable<string>;
-  index: IndicatorIndex;
+export interface LinkParams {
   /** An indicator held by more accounts than this is generic: it only joins suspects. */
   genericAccounts: number;
   resolution: number;
@@ -35,10 +34,107 @@ export interface LinkInput {
   minCoreAccounts?: number;
 }
 
+/** What the linking graph is built from: who holds what, and who is a suspect. */
+export interface LinkView {
+  suspects: ReadonlySet<AccountId>;
+  keysOf: (account: AccountId) => Iterable<IndicatorKey>;
+  holders: (key: IndicatorKey) => ReadonlySet<AccountId>;
+}
+
+export interface LinkInput extends LinkParams {
+  /** Accounts that take part: the suspects. */
+  suspects: ReadonlySet<AccountId>;
+  /** Indicator keys each account holds. */
+  keysOf: (account: AccountId) => Iterable<IndicatorKey>;
+  index: IndicatorIndex;
+}
+
 export interface Community {
-  accounts: string[];
+  /** Sorted. */
+  accounts: AccountId[];
   /** Indicator keys inside the community, with how many of its accounts hold each. */
-  indicators: Map<string, number>;
+  indicators: Map<IndicatorKey, number>;
+}
+
+/**
+ * What one indicator does in the graph. `generic`: a value most of whose users behave
+ * normally, or shared by very many; it never counts as a community's evidence. `joins`:
+ * which of its holders it ties together.
+ */
+export interface KeyRole {
+  generic: boolean;
+  joins: 'none' | 'suspects' | 'anyone';
+}
+
+export const INACTIVE: KeyRole = { generic: false, joins: 'none' };
+
+/**
+ * The role of a key from its holder counts. Only keys some suspect holds take part; a key
+ * held by one account ties nothing.
+ */
+export function keyRole(key: IndicatorKey, holders: number, suspectHolders: number, p: LinkParams): KeyRole {
+  if (suspectHolders === 0 || holders < 2) return INACTIVE;
+  // A value most of whose users behave normally (a popular client, a common phrasing, a
+  // shared NAT) says nothing about common control.
+  const generic = holders > p.genericAccounts || holders - suspectHolders > Math.max(5, 2 * suspectHolders);
+  // A generic value (a big NAT, a popular client) only joins suspects. Non-suspects join
+  // through a specific harness or payment method: a quiet account of a hydra is found
+  // through the loud ones it shares them with. A shared IP or subnet is not enough to pull
+  // in an account that behaves normally (NATs, proxies, campuses).
+  const anyone = !generic && STRONG_KINDS.has(kindOf(key));
+  const tied = anyone ? holders : suspectHolders;
+  return { generic, joins: tied >= 2 ? (anyone ? 'anyone' : 'suspects') : 'none' };
+}
+
+/** Does `account` hang on the node of a key with this role? */
+export const joinsOn = (role: KeyRole, account: AccountId, view: LinkView): boolean =>
+  role.joins === 'anyone' || (role.joins === 'suspects' && view.suspects.has(account));
+
+/** Accounts tied to a key's node. */
+function tiedBy(key: IndicatorKey, role: KeyRole, view: LinkView): AccountId[] {
+  const out: AccountId[] = [];
+  if (role.joins === 'none') return out;
+  for (const h of view.holders(key)) if (joinsOn(role, h, view)) out.push(h);
+  return out;
+}
+
+/**
+ * The connected components reached from `seeds` (accounts not in the graph are skipped),
+ * each as a sorted list of accounts. `visited` accounts are not entered again.
+ */
+export function componentsFrom(
+  seeds: Iterable<AccountId>,
+  view: LinkView,
+  roleOf: (key: IndicatorKey) => KeyRole,
+  visited = new Set<AccountId>(),
+): AccountId[][] {
+  const out: AccountId[][] = [];
+  const seenKeys = new Set<IndicatorKey>();
+  for (const seed of seeds) {
+    if (visited.has(seed)) continue;
+    const comp: AccountId[] = [];
+    const stack = [seed];
+    visited.add(seed);
+    while (stack.length > 0) {
+      const a = stack.pop()!;
+      let linked = false;
+      for (const key of view.keysOf(a)) {
+        const role = roleOf(key);
+        if (!joinsOn(role, a, view)) continue;
+        linked = true;
+        if (seenKeys.has(key)) continue;
+        seenKeys.add(key);
+        for (const h of view.holders(key)) {
+          if (visited.has(h) || !joinsOn(role, h, view)) continue;
+          visited.add(h);
+          stack.push(h);
+        }
+      }
+      if (linked) comp.push(a);
+    }
+    if (comp.length > 0) out.push(comp.sort());
+  }
+  return out;
 }
 
 /** Seeded so that the same input always gives the same communities. */
@@ -53,74 +149,80 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-export function findCommunities(input: LinkInput): Community[] {
+/** Communities of one connected component (`accounts` sorted), a function of its contents only. */
+export function clusterComponent(accounts: readonly AccountId[], view: LinkView, roleOf: (key: IndicatorKey) => KeyRole, p: LinkParams): Community[] {
   const g = new UndirectedGraph();
-  const acct = (a: string): string => 'a:' + a;
-
-  const genericKeys = new Set<string>();
-  const judged = new Map<string, boolean>();
-  const isGeneric = (key: string, holders: ReadonlySet<string>): boolean => {
-    let g = judged.get(key);
-    if (g !== undefined) return g;
-    if (holders.size > input.genericAccounts) g = true;
-    else {
-      let suspects = 0;
-      for (const h of holders) if (input.suspects.has(h)) suspects++;
-      // A value most of whose users behave normally (a popular client, a common phrasing, a
-      // shared NAT) says nothing about common control.
-      g = holders.size - suspects > Math.max(5, 2 * suspects);
-    }
-    judged.set(key, g);
-    return g;
-  };
-  // Each indicator once: its eligible holders all attach to one indicator node.
-  const keys = new Set<string>();
-  for (const a of input.suspects) for (const key of input.keysOf(a)) keys.add(key);
-  const eligible: string[] = [];
-  for (const key of keys) {
-    const holders = input.index.holders(key);
-    if (holders.size < 2) continue;
-    const generic = isGeneric(key, holders);
-    if (generic) genericKeys.add(key);
-    // A generic value (a big NAT, a popular client) only joins suspects. Non-suspects join
-    // through a specific harness or payment method: a quiet account of a hydra is found
-    // through the loud ones it shares them with. A shared IP or subnet is not enough to pull
-    // in an account that behaves normally (NATs, proxies, campuses).
-    const anyone = !generic && STRONG_KINDS.has(kindOf(key));
-    eligible.length = 0;
-    for (const h of holders) if (anyone || input.suspects.has(h)) eligible.push(h);
-    if (eligible.length < 2) continue;
+  const acct = (a: AccountId): string => 'a:' + a;
+  for (const a of accounts) g.addNode(acct(a));
+  const keys = new Set<IndicatorKey>();
+  for (const a of accounts) for (const key of view.keysOf(a)) if (joinsOn(roleOf(key), a, view)) keys.add(key);
+  for (const key of [...keys].sort()) {
+    const role = roleOf(key);
     const node = 'i:' + key;
     const weight = KIND_WEIGHT[kindOf(key)];
     g.addNode(node);
-    for (const h of eligible) {
-      const an = acct(h);
-      if (!g.hasNode(an)) g.addNode(an);
-      g.addEdge(an, node, { weight });
-    }
+    // Every holder tied by the key is in this component, by construction of the component.
+    for (const h of tiedBy(key, role, view).sort()) g.addEdge(acct(h), node, { weight });
   }
-  if (g.order === 0 || g.size === 0) return [];
-
-  const assignment = louvain(g, { getEdgeWeight: 'weight', resolution: input.resolution, rng: mulberry32(42) });
-  const byCommunity = new Map<number, Community>();
-  g.forEachNode((node) => {
-    const c = assignment[node]!;
-    let com = byCommunity.get(c);
-    if (!com) {
-      com = { accounts: [], indicators: new Map() };
-      byCommunity.set(c, com);
-    }
-    if (node.startsWith('a:')) com.accounts.push(node.slice(2));
-  });
-  // A community's indicators are what its accounts hold in common, whichever way Louvain
-  // happened to cut the edges to a hub shared by every member.
-  for (const com of byCommunity.values()) {
-    for (const a of com.accounts) for (const key of input.keysOf(a)) if (!genericKeys.has(key)) com.indicators.set(key, (com.indicators.get(key) ?? 0) + 1);
-    for (const [key, n] of com.indicators) if (n < 2) com.indicators.delete(key);
+  const assignment = louvain(g, { getEdgeWeight: 'weight', resolution: p.resolution, rng: mulberry32(42) });
+  const byCommunity = new Map<number, AccountId[]>();
+  for (const a of accounts) {
+    const c = assignment[acct(a)]!;
+    const list = byCommunity.get(c);
+    if (list) list.push(a);
+    else byCommunity.set(c, [a]);
   }
   const out: Community[] = [];
-  for (const com of byCommunity.values()) out.push(...splitByStrongTies(com, input, genericKeys));
+  // A community's indicators are what its accounts hold in common, whichever way Louvain
+  // happened to cut the edges to a hub shared by every member.
+  for (const members of byCommunity.values()) out.push(...splitByStrongTies({ accounts: members, indicators: indicatorsOf(members, view, roleOf) }, view, roleOf, p));
   return out;
+}
+
+/** Keys that at least two of `accounts` hold, generic ones left out, with how many hold each. */
+function indicatorsOf(accounts: readonly AccountId[], view: LinkView, roleOf: (key: IndicatorKey) => KeyRole): Map<IndicatorKey, number> {
+  const indicators = new Map<IndicatorKey, number>();
+  for (const a of accounts) for (const key of view.keysOf(a)) if (!roleOf(key).generic) indicators.set(key, (indicators.get(key) ?? 0) + 1);
+  for (const [key, n] of indicators) if (n < 2) indicators.delete(key);
+  return indicators;
+}
+
+/** Communities in one canonical order (by first account), whatever order components were clustered in. */
+export function canonicalOrder(communities: Community[]): Community[] {
+  return communities.sort((a, b) => (a.accounts[0]! < b.accounts[0]! ? -1 : a.accounts[0]! > b.accounts[0]! ? 1 : 0));
+}
+
+/** From scratch: every component of the suspects' graph, clustered. */
+export function findCommunities(input: LinkInput): Community[] {
+  const view: LinkView = { suspects: input.suspects, keysOf: input.keysOf, holders: (k) => input.index.holders(k) };
+  const roles = new Map<IndicatorKey, KeyRole>();
+  const roleOf = (key: IndicatorKey): KeyRole => {
+    let r = roles.get(key);
+    if (r === undefined) {
+      const holders = input.index.holders(key);
+      let suspects = 0;
+      for (const h of holders) if (input.suspects.has(h)) suspects++;
+      r = keyRole(key, holders.size, suspects, input);
+      roles.set(key, r);
+    }
+    return r;
+  };
+  const out: Community[] = [];
+  for (const comp of componentsFrom([...input.suspects].sort(), view, roleOf)) out.push(...clusterComponent(comp, view, roleOf, input));
+  return canonicalOrder(out);
+}
+
+/** The first difference between two lists of communities, null when they are the same. */
+export function communityDifference(a: readonly Community[], b: readonly Community[]): string | null {
+  if (a.length !== b.length) return `${a.length} communities against ${b.length}`;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.accounts.join(',') !== y.accounts.join(',')) return `community ${i}: accounts ${x.accounts.slice(0, 5).join(',')}… against ${y.accounts.slice(0, 5).join(',')}…`;
+    if (x.indicators.size !== y.indicators.size) return `community ${i}: ${x.indicators.size} indicators against ${y.indicators.size}`;
+    for (const [k, n] of x.indicators) if (y.indicators.get(k) !== n) return `community ${i}: indicator ${k} held ${n} against ${y.indicators.get(k) ?? 0}`;
+  }
+  return null;
 }
 
 /**
@@ -135,28 +237,27 @@ export function findCommunities(input: LinkInput): Community[] {
  * not belong to two different cores. Two groups that each run their own client and meet
  * only on a public template are two operators, not one.
  */
-function splitByStrongTies(com: Community, input: LinkInput, genericKeys: ReadonlySet<string>): Community[] {
-  const idx = new Map<string, number>();
+function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: IndicatorKey) => KeyRole, p: LinkParams): Community[] {
+  const idx = new Map<AccountId, number>();
   com.accounts.forEach((a, i) => idx.set(a, i));
   const parent = com.accounts.map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
     return i;
   };
-  const holdersInside = (key: string, suspectsOnly: boolean): number[] => {
+  const holdersInside = (key: IndicatorKey, suspectsOnly: boolean): number[] => {
     const out: number[] = [];
-    for (const h of input.index.holders(key)) {
+    for (const h of view.holders(key)) {
       const i = idx.get(h);
-      if (i !== undefined && (!suspectsOnly || input.suspects.has(h))) out.push(i);
+      if (i !== undefined && (!suspectsOnly || view.suspects.has(h))) out.push(i);
     }
     return out;
   };
   const unite = (held: readonly number[]): void => {
     for (let j = 1; j < held.length; j++) parent[find(held[j]!)] = find(held[0]!);
   };
-  const weak: string[] = [];
+  const weak: IndicatorKey[] = [];
   for (const key of com.indicators.keys()) {
-    if (genericKeys.has(key)) continue;
     const kind = kindOf(key);
     // Templates and IPs tie suspects only: honest users send items of the same public problem
     // banks and share NATs; a client fingerprint, injected prompt or payment method ties anyone.
@@ -170,24 +271,19 @@ function splitByStrongTies(com: Community, input: LinkInput, genericKeys: Readon
   // Cores: groups of at least `minCore` accounts held together by client ties alone.
   const size = new Map<number, number>();
   for (let i = 0; i < parent.length; i++) size.set(find(i), (size.get(find(i)) ?? 0) + 1);
-  const core = parent.map((_, i) => ((size.get(find(i)) ?? 0) >= (input.minCoreAccounts ?? 3) ? find(i) : -1));
+  const core = parent.map((_, i) => ((size.get(find(i)) ?? 0) >= (p.minCoreAccounts ?? 3) ? find(i) : -1));
   for (const key of weak) {
     const held = holdersInside(key, true);
     const cores = new Set<number>();
     for (const i of held) if (core[i]! >= 0) cores.add(core[i]!);
     if (cores.size <= 1) unite(held);
   }
-  const groups = new Map<number, string[]>();
+  const groups = new Map<number, AccountId[]>();
   com.accounts.forEach((a, i) => {
     const r = find(i);
     const g = groups.get(r);
     if (g) g.push(a);
     else groups.set(r, [a]);
   });
-  return [...groups.values()].map((accounts) => {
-    const indicators = new Map<string, number>();
-    for (const a of accounts) for (const key of input.keysOf(a)) if (!genericKeys.has(key)) indicators.set(key, (indicators.get(key) ?? 0) + 1);
-    for (const [key, n] of indicators) if (n < 2) indicators.delete(key);
-    return { accounts: accounts.sort(), indicators };
-  });
+  return [...groups.values()].map((accounts) => ({ accounts: accounts.sort(), indicators: indicatorsOf(accounts, view, roleOf) }));
 }

@@ -5,9 +5,16 @@
  * updated as exchanges arrive.
  */
 import type { ExchangeFeatures } from '../core/features.js';
+import type { AccountId } from '../core/ids.js';
 
 export const INDICATOR_KINDS = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst'] as const;
 export type IndicatorKind = (typeof INDICATOR_KINDS)[number];
+
+/** One shared value of one kind, e.g. `harness:9f3a…`; built only by `indicatorKey`. */
+export type IndicatorKey = `${IndicatorKind}:${string}`;
+
+/** @example indicatorKey('ip', '203.0.113.7') // 'ip:203.0.113.7' */
+export const indicatorKey = <K extends IndicatorKind>(kind: K, value: string): `${K}:${string}` => `${kind}:${value}`;
 
 /** Link weight per kind: how much sharing it says about common control. */
 export const KIND_WEIGHT: Record<IndicatorKind, number> = {
@@ -23,7 +30,10 @@ export const KIND_WEIGHT: Record<IndicatorKind, number> = {
 /** Kinds that say "same client software and habits", which survive a change of pool. */
 export const HARNESS_KINDS: ReadonlySet<IndicatorKind> = new Set(['harness', 'system', 'template']);
 
-export const kindOf = (key: string): IndicatorKind => key.slice(0, key.indexOf(':')) as IndicatorKind;
+/** Kinds that tie any holder, not only suspects (unless generic); see communities.ts. */
+export const STRONG_KINDS: ReadonlySet<IndicatorKind> = new Set(['payment', 'harness', 'system', 'template']);
+
+export const kindOf = (key: IndicatorKey): IndicatorKind => key.slice(0, key.indexOf(':')) as IndicatorKind;
 
 /** Uses of a harness value or template by one account before it counts as that account's habit. */
 export const HABIT_MIN_USES = 3;
@@ -34,15 +44,15 @@ const HOUR = 3_600_000;
  * Account creation bucket: accounts created in the same hour with the same tier and email
  * domain. Farmed pools are created in bursts through one entry point.
  */
-export function burstKey(f: ExchangeFeatures): string | null {
+export function burstKey(f: ExchangeFeatures): IndicatorKey | null {
   if (f.account_created_at === null) return null;
-  return `burst:${Math.floor(f.account_created_at / HOUR)}:${f.tier ?? ''}:${f.email_domain ?? ''}`;
+  return indicatorKey('burst', `${Math.floor(f.account_created_at / HOUR)}:${f.tier ?? ''}:${f.email_domain ?? ''}`);
 }
 
 export class IndicatorIndex {
-  readonly accounts = new Map<string, Set<string>>();
+  readonly accounts = new Map<IndicatorKey, Set<AccountId>>();
 
-  add(key: string, account: string): boolean {
+  add(key: IndicatorKey, account: AccountId): boolean {
     let s = this.accounts.get(key);
     if (!s) {
       s = new Set();
@@ -53,9 +63,9 @@ export class IndicatorIndex {
     return true;
   }
 
-  holders(key: string): ReadonlySet<string> {
+  holders(key: IndicatorKey): ReadonlySet<AccountId> {
     return this.accounts.get(key) ?? EMPTY;
   }
 }
 
-const EMPTY: ReadonlySet<string> = new Set();
+const EMPTY: ReadonlySet<AccountId> = new Set();

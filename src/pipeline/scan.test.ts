@@ -86,6 +86,18 @@ describe('scan', () => {
     assert.doesNotMatch(r.stdout, /indicators .*(system:)?[0-9a-f]{16}/, 'no raw 16-character hashes in the summary');
   });
 
+  it('holds at every linking run the communities a from-scratch run finds, on simulated traffic', () => {
+    // DISTILLWATCH_VERIFY_LINKING makes every linking run also cluster everything from
+    // scratch and stop with an error on the first difference.
+    const out = join(dir, 'r-verified.json');
+    const r = cli(['scan', traffic, '--out', out, '--db', join(dir, 'verify.duckdb'), '--no-progress'], { DISTILLWATCH_VERIFY_LINKING: '1' });
+    assert.equal(r.status, 0, r.stderr);
+    const plain = join(dir, 'r-plain.json');
+    assert.equal(cli(['scan', traffic, '--out', plain, '--db', join(dir, 'verify.duckdb'), '--no-progress']).status, 0);
+    assert.deepEqual(verdicts(readReport(out)), verdicts(readReport(plain)));
+    assert.ok(readReport(out).campaigns.length >= 1);
+  });
+
   it('ingests the same input again without counting anything twice', () => {
     const db = join(dir, 'b.duckdb');
     const first = cli(['scan', traffic, '--out', join(dir, 'r2.json'), '--db', db, '--no-progress', '--no-summary']);

@@ -10,6 +10,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import type { InputSource, ScanReport } from '../core/report.js';
 import { DetectionEngine } from '../detect/engine.js';
 import type { DetectorParams } from '../detect/params.js';
+import { EventTimeTicker } from '../detect/ticker.js';
 import type { FormatOption } from '../ingest/detect.js';
 import { sourceKey } from '../ingest/source.js';
 import { buildReport } from '../report/build.js';
@@ -150,13 +151,14 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
 export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[] }): Promise<{ report: ScanReport; engine: DetectionEngine }> {
   const engine = new DetectionEngine(opts.params ? { params: opts.params } : {});
   const counts = await opts.store.counts();
+  const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
   let done = 0;
   for await (const batch of opts.store.replay()) {
-    for (const f of batch) engine.observe(f);
+    for (const f of batch) ticker.observe(f);
     done += batch.length;
     opts.onProgress?.({ phase: 'detect', done, bad: counts.bad_records, duplicates: 0, total: counts.exchanges });
   }
-  engine.finish();
+  ticker.finish();
   // The replay covers the whole store, so the report names every input in it, not only this scan's.
   const mine = new Set((opts.thisScan ?? []).map((s) => s.key));
   const sources: InputSource[] = (await opts.store.sources()).map((cp) => ({ path: cp.source.path, lines: cp.line, complete: cp.done, this_scan: mine.has(cp.source.key) }));

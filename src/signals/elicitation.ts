@@ -23,6 +23,14 @@ const EXPLICIT: RegExp[] = [
   /\bintermediate (?:steps|reasoning|calculations)\b/,
 ];
 
+/** The explicit phrasings as one alternation: one walk of the text instead of one per phrasing. */
+const ANY_EXPLICIT = anyOf(EXPLICIT);
+
+/** One regex that matches where any of `res` does (same flags: none). */
+export function anyOf(res: readonly RegExp[]): RegExp {
+  return new RegExp(res.map((re) => `(?:${re.source})`).join('|'));
+}
+
 const REASONING_NOUN = /\b(?:reasoning|thinking|thought|thoughts|rationale|derivation|steps|logic|deliberation|inference)\b/;
 const DEMAND = /\b(?:show|explain|write out|spell out|lay out|detail|describe|expose|include|document|articulate|present|provide|give|narrate|verbalize|verbalise|outline)\b/;
 const COMPLETENESS = /\b(?:every|each|all|full|complete|entire|whole|exhaustive|thorough|detailed|explicit|before)\b/;
@@ -34,7 +42,7 @@ const COMPLETENESS = /\b(?:every|each|all|full|complete|entire|whole|exhaustive|
 export function elicitationScore(lowerText: string): number {
   // Only the wrapper matters, and it sits at the ends; scanning a 50 KB pasted file is waste.
   const text = lowerText.length > 4000 ? lowerText.slice(0, 2000) + ' ' + lowerText.slice(-2000) : lowerText;
-  for (const re of EXPLICIT) if (re.test(text)) return 1;
+  if (ANY_EXPLICIT.test(text)) return 1;
   if (REASONING_NOUN.test(text) && DEMAND.test(text) && COMPLETENESS.test(text)) return 0.6;
   return 0;
 }
@@ -49,8 +57,10 @@ const GRADING: RegExp[] = [
   /\bis (?:this|the following) (?:answer|solution|response) correct\b/,
 ];
 
+const ANY_GRADING = anyOf(GRADING);
+
 /** Does a prompt ask the model to grade, score or rank answers (use as a reward model)? */
 export function isGrading(lowerText: string): boolean {
   const text = lowerText.length > 6000 ? lowerText.slice(0, 3000) + ' ' + lowerText.slice(-3000) : lowerText;
-  return GRADING.some((re) => re.test(text));
+  return ANY_GRADING.test(text);
 }

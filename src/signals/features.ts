@@ -10,7 +10,7 @@ import { classifyCapability } from './capability.js';
 import { elicitationScore, isGrading } from './elicitation.js';
 import { sig64 } from './hash.js';
 import { templateSignature } from './template.js';
-import { maskVariableParts, normalise } from './text.js';
+import { maskLowered, maskVariableParts, normalisedSig64 } from './text.js';
 
 export interface FeatureOptions {
   /**
@@ -101,7 +101,9 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
   const harnessSig = sig64(
     [ua ?? '', systemSig, toolsSig, req.max_tokens ?? '', req.temperature ?? '', thinkingBudget ?? '', req.stream ?? ''].join('|'),
   );
-  const masked = maskVariableParts(text.length > 20000 ? text.slice(0, 10000) + ' ' + text.slice(-10000) : text);
+  // Lower-cased once: the content rules, the mask and the prompt hash all read `lower`. A
+  // long prompt's ends are lower-cased apart, since lower-casing can change a text's length.
+  const masked = maskLowered(text.length > 20000 ? (text.slice(0, 10000) + ' ' + text.slice(-10000)).toLowerCase() : lower);
   const tpl = templateSignature(masked);
   const grading = isGrading(lower);
   const rawIp = ex.client?.ip ?? null;
@@ -138,7 +140,7 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
     template_prefix: tpl.prefix,
     template_suffix: tpl.suffix,
     template_simhash: tpl.simhash,
-    prompt_hash: sig64(normalise(text)),
+    prompt_hash: normalisedSig64(lower),
     prompt_chars: text.length,
     capability: classifyCapability({ text: lower, toolNames, nToolResults: blocks.toolResults, hasImage: blocks.images > 0, grading }),
     elicitation: elicitationScore(lower),

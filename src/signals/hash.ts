@@ -4,14 +4,14 @@
  * several times the cost of hashing a short string here.
  */
 
-/** 32-bit FNV-1a over UTF-16 code units, with a seed to get independent hashes. */
-export function fnv1a32(s: string, seed = 0x811c9dc5): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // final avalanche (murmur3 fmix) so that nearby inputs differ in every bit
+export const FNV_SEED_A = 0x811c9dc5;
+export const FNV_SEED_B = 0x9747b28c;
+
+/** One UTF-16 code unit into a running FNV-1a state. */
+export const fnv1a32Step = (h: number, c: number): number => Math.imul(h ^ c, 0x01000193);
+
+/** Final avalanche (murmur3 fmix) so that nearby inputs differ in every bit. */
+export function fnv1a32Finish(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -20,8 +20,18 @@ export function fnv1a32(s: string, seed = 0x811c9dc5): number {
   return h >>> 0;
 }
 
+/** 32-bit FNV-1a over UTF-16 code units, with a seed to get independent hashes. */
+export function fnv1a32(s: string, seed = FNV_SEED_A): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return fnv1a32Finish(h);
+}
+
 const HEX = '0123456789abcdef';
-function hex8(n: number): string {
+export function hex8(n: number): string {
   return (
     HEX[(n >>> 28) & 15]! + HEX[(n >>> 24) & 15]! + HEX[(n >>> 20) & 15]! + HEX[(n >>> 16) & 15]! +
     HEX[(n >>> 12) & 15]! + HEX[(n >>> 8) & 15]! + HEX[(n >>> 4) & 15]! + HEX[n & 15]!
@@ -31,10 +41,10 @@ function hex8(n: number): string {
 /** 64-bit signature of a string as 16 hex characters ('' stays ''). */
 export function sig64(s: string): string {
   if (s.length === 0) return '';
-  return hex8(fnv1a32(s)) + hex8(fnv1a32(s, 0x9747b28c));
+  return hex8(fnv1a32(s)) + hex8(fnv1a32(s, FNV_SEED_B));
 }
 
 /** Pair of 32-bit hashes of a string, for SimHash bit voting. */
 export function hashPair(s: string): [number, number] {
-  return [fnv1a32(s), fnv1a32(s, 0x9747b28c)];
+  return [fnv1a32(s), fnv1a32(s, FNV_SEED_B)];
 }

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { classifyCapability } from './capability.js';
 import { elicitationScore, isGrading } from './elicitation.js';
 import { computeFeatures, subnetOf } from './features.js';
-import { fnv1a32 } from './hash.js';
+import { fnv1a32, sig64 } from './hash.js';
 import { hammingDistance, simhash64, templateSignature } from './template.js';
-import { maskVariableParts } from './text.js';
+import { maskVariableParts, normalise, normalisedSig64, words } from './text.js';
 import type { Exchange } from '../core/exchange.js';
 
 const cap = (text: string, extra: Partial<Parameters<typeof classifyCapability>[0]> = {}) =>
@@ -154,5 +154,42 @@ describe('simhash64', () => {
       const w = Array.from({ length: len }, (_, i) => `w${(i * 7919 + len * 31) % 97}`);
       assert.equal(simhash64(w), referenceSimhash(w), `${len} words`);
     }
+  });
+});
+
+describe('one walk of the prompt', () => {
+  // The plain forms the walked ones replace: every replacement run, words as strings, joined.
+  const CHAIN: [RegExp, string][] = [
+    [/```[\s\S]*?(```|$)/g, ' <code> '],
+    [/\bhttps?:\/\/\S+/g, ' <url> '],
+    [/\b[\w.+-]+@[\w-]+\.[\w.-]+\b/g, ' <email> '],
+    [/"[^"\n]{1,200}"|'[^'\n]{1,200}'|`[^`\n]{1,200}`/g, ' <q> '],
+    [/\b\d+(?:[.,]\d+)*\b/g, '#'],
+  ];
+  const plainMask = (t: string): string => CHAIN.reduce((s, [re, to]) => s.replace(re, to), t.toLowerCase()).replace(/\s+/g, ' ').trim();
+  const plainSignature = (masked: string) => {
+    const all = words(masked, 20000);
+    const w = all.length > 48 ? all.slice(0, 24).concat(all.slice(-24)) : all;
+    return { prefix: sig64('p:' + w.slice(0, 8).join(' ')), suffix: sig64('s:' + w.slice(-8).join(' ')), simhash: simhash64(w) };
+  };
+  const texts = [
+    '',
+    '   ',
+    'Solve: 12 + 7 = ?',
+    "Don't stop. It's \"quoted text\" and `code` with 3.14 and 1,000 items, see https://example.com/x?y=1 or mail a.b@example.org",
+    '```python\nprint(1)\n``` then explain every step <think> tags </think> <notatag <a1> #x',
+    'Ünïcödé wörds, 日本語のテキスト, emoji 😀 and 𝒳𝒴 letters, İstanbul\u00a0\u2028line\ufeff end\t\n',
+    Array.from({ length: 300 }, (_, i) => `w${i % 37} ${i % 5 ? 'alpha' : '42'}`).join(' '),
+    'x'.repeat(25000) + ' tail words here',
+  ];
+  it('masks, finds words and signs a template as the plain chain of replacements does', () => {
+    for (const t of texts) {
+      const masked = maskVariableParts(t);
+      assert.equal(masked, plainMask(t), JSON.stringify(t.slice(0, 40)));
+      assert.deepEqual(templateSignature(masked), plainSignature(masked), JSON.stringify(t.slice(0, 40)));
+    }
+  });
+  it('hashes the normalised prompt without building it', () => {
+    for (const t of texts) assert.equal(normalisedSig64(t.toLowerCase()), sig64(normalise(t)), JSON.stringify(t.slice(0, 40)));
   });
 });

@@ -3,14 +3,19 @@
  * bank, so the wrapper's ends repeat while the middle changes. Three views of the masked
  * prompt: its first words, its last words, and a SimHash of word shingles that stays
  * within a few bits for near-identical texts (paraphrases of one template collide often).
+ *
+ * The masked text is walked once: words are found by offset and hashed in place, and only
+ * the words the signatures read (both ends) are kept, as offsets, never as strings.
  */
-import { fnv1a32, sig64 } from './hash.js';
-import { words } from './text.js';
+import { fnv1a32, fnv1a32Finish, fnv1a32Step, FNV_SEED_A, FNV_SEED_B, hex8 } from './hash.js';
 
 const EDGE_WORDS = 8;
 const SHINGLE = 3;
 /** Words kept for the SimHash: a wrapper lives at the ends, and the hot path cannot afford whole documents. */
 const MAX_WORDS = 48;
+const HALF = MAX_WORDS / 2;
+/** Words of a prompt read at most (as `words(masked, 20000)` did). */
+const WORD_LIMIT = 20000;
 
 export interface TemplateSignature {
   prefix: string;
@@ -18,19 +23,151 @@ export interface TemplateSignature {
   simhash: string;
 }
 
+/** ASCII letters, digits and `_`: the common case of `[\p{L}\p{N}_]` and all of `\w`. */
+const WORD_ASCII = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  WORD_ASCII[c] = /[A-Za-z0-9_]/.test(ch) ? 1 : 0;
+}
+const WORD_UNICODE = /[\p{L}\p{N}_]/uy;
+
+/** Length in code units of the word character (code point) at `i`, 0 when it is not one. */
+function wordCharAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c < 128) return WORD_ASCII[c]!;
+  WORD_UNICODE.lastIndex = i;
+  if (!WORD_UNICODE.test(s)) return 0;
+  return WORD_UNICODE.lastIndex - i;
+}
+
+/** Word offsets kept from one prompt: the first HALF and a ring of the last HALF (reused buffers). */
+const HEAD_START = new Int32Array(HALF);
+const HEAD_END = new Int32Array(HALF);
+const TAIL_START = new Int32Array(HALF);
+const TAIL_END = new Int32Array(HALF);
+const W_START = new Int32Array(MAX_WORDS);
+const W_END = new Int32Array(MAX_WORDS);
+
+/**
+ * The words `/<\w+>|#|[\p{L}\p{N}_]+/gu` finds in `masked`, at most WORD_LIMIT, reduced to
+ * those the signatures read: all of them up to MAX_WORDS, else the first and last HALF.
+ * Offsets go to W_START / W_END; returns how many.
+ */
+function edgeWords(masked: string): number {
+  let n = 0;
+  const len = masked.length;
+  let i = 0;
+  while (i < len && n < WORD_LIMIT) {
+    const c = masked.charCodeAt(i);
+    let start = -1;
+    let end = -1;
+    if (c === 60 /* < */) {
+      let j = i + 1;
+      while (j < len && masked.charCodeAt(j) < 128 && WORD_ASCII[masked.charCodeAt(j)] === 1) j++;
+      if (j > i + 1 && masked.charCodeAt(j) === 62 /* > */) {
+        start = i;
+        end = j + 1;
+      }
+    } else if (c === 35 /* # */) {
+      start = i;
+      end = i + 1;
+    } else {
+      let w = wordCharAt(masked, i);
+      if (w > 0) {
+        start = i;
+        let j = i;
+        while (w > 0) {
+          j += w;
+          w = j < len ? wordCharAt(masked, j) : 0;
+        }
+        end = j;
+      }
+    }
+    if (start < 0) {
+      // Not a word: step one code point, as a unicode regex does.
+      i += c >= 0xd800 && c <= 0xdbff && i + 1 < len && (masked.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      continue;
+    }
+    if (n < HALF) {
+      HEAD_START[n] = start;
+      HEAD_END[n] = end;
+    }
+    TAIL_START[n % HALF] = start;
+    TAIL_END[n % HALF] = end;
+    n++;
+    i = end;
+  }
+  if (n <= MAX_WORDS) {
+    // Every word: the head ring holds the first HALF, the tail ring the rest in order.
+    for (let k = 0; k < n; k++) {
+      W_START[k] = k < HALF ? HEAD_START[k]! : TAIL_START[k % HALF]!;
+      W_END[k] = k < HALF ? HEAD_END[k]! : TAIL_END[k % HALF]!;
+    }
+    return n;
+  }
+  for (let k = 0; k < HALF; k++) {
+    W_START[k] = HEAD_START[k]!;
+    W_END[k] = HEAD_END[k]!;
+    const t = (n - HALF + k) % HALF;
+    W_START[HALF + k] = TAIL_START[t]!;
+    W_END[HALF + k] = TAIL_END[t]!;
+  }
+  return MAX_WORDS;
+}
+
+/** `sig64(tag + words.join(' '))` over the words from..to of `s`, without the joined string. */
+function edgeSig(tag: string, s: string, from: number, to: number): string {
+  let a = FNV_SEED_A;
+  let b = FNV_SEED_B;
+  for (let i = 0; i < tag.length; i++) {
+    a = fnv1a32Step(a, tag.charCodeAt(i));
+    b = fnv1a32Step(b, tag.charCodeAt(i));
+  }
+  for (let k = from; k < to; k++) {
+    if (k > from) {
+      a = fnv1a32Step(a, 32);
+      b = fnv1a32Step(b, 32);
+    }
+    for (let i = W_START[k]!; i < W_END[k]!; i++) {
+      const c = s.charCodeAt(i);
+      a = fnv1a32Step(a, c);
+      b = fnv1a32Step(b, c);
+    }
+  }
+  return hex8(fnv1a32Finish(a)) + hex8(fnv1a32Finish(b));
+}
+
 export function templateSignature(masked: string): TemplateSignature {
-  const all = words(masked, 20000);
-  // Long prompts: the wrapper is at the ends, so keep both ends rather than the head only.
-  const w = all.length > MAX_WORDS ? all.slice(0, MAX_WORDS / 2).concat(all.slice(-MAX_WORDS / 2)) : all;
-  const prefix = sig64('p:' + w.slice(0, EDGE_WORDS).join(' '));
-  const suffix = sig64('s:' + w.slice(-EDGE_WORDS).join(' '));
-  return { prefix, suffix, simhash: simhash64(w) };
+  const n = edgeWords(masked);
+  const prefix = edgeSig('p:', masked, 0, Math.min(n, EDGE_WORDS));
+  const suffix = edgeSig('s:', masked, Math.max(0, n - EDGE_WORDS), n);
+  for (let k = 0; k < n; k++) {
+    let a = FNV_SEED_A;
+    let b = FNV_SEED_B;
+    for (let i = W_START[k]!; i < W_END[k]!; i++) {
+      const c = masked.charCodeAt(i);
+      a = fnv1a32Step(a, c);
+      b = fnv1a32Step(b, c);
+    }
+    HASH_A[k] = fnv1a32Finish(a);
+    HASH_B[k] = fnv1a32Finish(b);
+  }
+  return { prefix, suffix, simhash: simhashOfHashes(n) };
 }
 
 /** 64-bit SimHash over word shingles, as 16 hex characters. */
 export function simhash64(w: readonly string[]): string {
   // Words past MAX_WORDS are not read (templateSignature never passes more).
   const len = Math.min(w.length, MAX_WORDS);
+  for (let i = 0; i < len; i++) {
+    HASH_A[i] = fnv1a32(w[i]!);
+    HASH_B[i] = fnv1a32(w[i]!, FNV_SEED_B);
+  }
+  return simhashOfHashes(len);
+}
+
+/** SimHash of the first `len` words whose hashes are in HASH_A / HASH_B. */
+function simhashOfHashes(len: number): string {
   const n = Math.max(1, len - SHINGLE + 1);
   // Per-bit vote counts kept bit-sliced: plane k holds bit k of all 32 counters, so adding
   // a shingle's hash is a ripple-carry of a few word operations instead of 32 increments.
@@ -39,12 +176,8 @@ export function simhash64(w: readonly string[]): string {
   const hi = PLANES_HI.fill(0);
   const ha = HASH_A;
   const hb = HASH_B;
-  for (let i = 0; i < len; i++) {
-    ha[i] = fnv1a32(w[i]!);
-    hb[i] = fnv1a32(w[i]!, 0x9747b28c);
-  }
   for (let i = 0; i < n; i++) {
-    // Hash each word once and mix three neighbours' hashes: no shingle strings on the hot path.
+    // Mix three neighbours' word hashes: no shingle strings on the hot path.
     let a = 0x9e3779b9;
     let b = 0x85ebca6b;
     for (let j = i; j < Math.min(i + SHINGLE, len); j++) {

@@ -7,12 +7,12 @@
  */
 import { CAPABILITIES, type Capability } from '../core/features.js';
 import type { Tactic } from '../core/report.js';
-import { RECENT_HOURS, type AccountState } from '../detect/account-state.js';
-import type { AccountScore } from '../detect/account-score.js';
-import { combine, families, pct, ramp, type EvidenceFamily, type Finding } from '../detect/findings.js';
-import type { DetectorParams } from '../detect/params.js';
-import type { Community } from './communities.js';
-import { kindOf, type IndicatorKind } from './indicators.js';
+import { RECENT_HOURS, type AccountState } from './account-state.js';
+import type { AccountScore } from './account-score.js';
+import { combine, families, pct, ramp, type AccountFindingCode, type CampaignFindingCode, type EvidenceFamily, type Finding } from './findings.js';
+import type { DetectorParams } from './params.js';
+import type { Community } from '../link/communities.js';
+import { kindOf, type IndicatorKind } from '../link/indicators.js';
 
 export interface Member {
   state: AccountState;
@@ -29,7 +29,7 @@ export interface CampaignScore {
   firstSeen: number;
   lastSeen: number;
   /** Link kinds inside the group, with how many account–indicator ties each gave. */
-  links: Record<string, number>;
+  links: Partial<Record<IndicatorKind, number>>;
 }
 
 const HOUR = 3_600_000;
@@ -37,7 +37,7 @@ const DAY = 24 * HOUR;
 /** Hours of a group's history before the correlation of its members' activity is measured. */
 const MIN_CORRELATION_HOURS = 24;
 
-function strength(score: AccountScore, code: string): number {
+function strength(score: AccountScore, code: AccountFindingCode): number {
   for (const f of score.findings) if (f.code === code) return f.strength;
   return 0;
 }
@@ -88,7 +88,7 @@ export function scoreCampaign(
   ctx: { headHour: number; modelFirstSeen: ReadonlyMap<string, number> },
 ): CampaignScore {
   const findings: Finding[] = [];
-  const push = (code: string, family: EvidenceFamily, s: number, weight: number, detail: string): void => {
+  const push = (code: CampaignFindingCode, family: EvidenceFamily, s: number, weight: number, detail: string): void => {
     if (s > 0) findings.push({ code, family, strength: Math.min(1, s), weight, detail });
   };
   const k = members.length;
@@ -152,7 +152,7 @@ export function scoreCampaign(
   push('campaign_ip_rotation', 'infrastructure', ramp(rotating / k, 0.2, 0.6), 0.35, `${rotating} of ${k} accounts rotate IPs across networks`);
 
   // Coordination: what ties the accounts together.
-  const links: Record<string, number> = {};
+  const links: Partial<Record<IndicatorKind, number>> = {};
   let harnessTies = 0;
   let templateTies = 0;
   let sharedPaymentAccounts = 0;

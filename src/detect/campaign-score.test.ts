@@ -1,9 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { AccountState } from '../detect/account-state.js';
-import { scoreAccount } from '../detect/account-score.js';
-import { DEFAULT_PARAMS } from '../detect/params.js';
-import { feat } from '../detect/_test-features.js';
+import { accountId } from '../core/ids.js';
+import type { IndicatorKey } from '../link/indicators.js';
+import { AccountState } from './account-state.js';
+import { scoreAccount } from './account-score.js';
+import { DEFAULT_PARAMS } from './params.js';
+import { feat } from './_test-features.js';
 import { activityCorrelation, scoreCampaign, type Member } from './campaign-score.js';
 
 const T0 = Date.parse('2026-04-22T00:00:00Z');
@@ -12,7 +14,7 @@ const MINUTE = 60_000;
 /** `accounts` accounts sharing one payment method, each sending `perAccount` requests; every `followUpEvery`-th one a follow-up. */
 function group(accounts: number, perAccount: number, followUpEvery: number | null): Member[] {
   return Array.from({ length: accounts }, (_, i) => {
-    const s = new AccountState(`a${i}`);
+    const s = new AccountState(accountId(`a${i}`));
     for (let k = 0; k < perAccount; k++) {
       const followUp = followUpEvery !== null && k % followUpEvery === 0;
       s.observe(feat({ account_id: s.id, ts: T0 + k * 7 * MINUTE + i * 1000, payment_fp: 'pm-shared', n_messages: followUp ? 3 : 1, n_user_turns: followUp ? 2 : 1 }));
@@ -22,7 +24,7 @@ function group(accounts: number, perAccount: number, followUpEvery: number | nul
 }
 
 function findingsOf(members: Member[]): string[] {
-  const community = { accounts: members.map((m) => m.state.id), indicators: new Map([['payment:pm-shared', members.length]]) };
+  const community = { accounts: members.map((m) => m.state.id), indicators: new Map<IndicatorKey, number>([['payment:pm-shared', members.length]]) };
   return scoreCampaign(community, members, DEFAULT_PARAMS, { headHour: Math.floor((T0 + 12 * 60 * MINUTE) / 3_600_000), modelFirstSeen: new Map() }).findings.map((f) => f.code);
 }
 
@@ -44,7 +46,7 @@ describe('activityCorrelation', () => {
   it('says nothing about a group seen for less than a day', () => {
     // Two accounts seen in the same single hour: perfectly "correlated" series of zeros and one spike.
     const members = ['a', 'b'].map((id) => {
-      const s = new AccountState(id);
+      const s = new AccountState(accountId(id));
       for (let k = 0; k < 5; k++) s.observe(feat({ account_id: id, ts: T0 + k * MINUTE }));
       return { state: s, score: scoreAccount(s, DEFAULT_PARAMS) };
     });
@@ -57,29 +59,29 @@ describe('scoreCampaign coordination', () => {
   const ctx = (at: number) => ({ headHour: Math.floor(at / HOUR), modelFirstSeen: new Map<string, number>() });
 
   it('does not make a campaign of one heavy eliciting account and bystanders that share its SDK settings', () => {
-    const heavy = new AccountState('eval');
+    const heavy = new AccountState(accountId('eval'));
     for (let i = 0; i < 600; i++) heavy.observe(feat({ account_id: 'eval', ts: T0 + 20 * HOUR + i * 1500, elicitation: 1, harness_sig: 'h-sdk-defaults', account_created_at: T0 + 19 * HOUR }));
     const bystanders = ['u1', 'u2'].map((id) => {
-      const s = new AccountState(id);
+      const s = new AccountState(accountId(id));
       for (let i = 0; i < 30; i++) s.observe(feat({ account_id: id, ts: T0 + i * 2 * HOUR, harness_sig: 'h-sdk-defaults', n_messages: i % 2 ? 3 : 1, n_user_turns: i % 2 ? 2 : 1 }));
       return s;
     });
     const members = [heavy, ...bystanders].map((s) => ({ state: s, score: scoreAccount(s, DEFAULT_PARAMS) }));
-    const community = { accounts: members.map((m) => m.state.id), indicators: new Map([['harness:h-sdk-defaults', 3]]) };
+    const community = { accounts: members.map((m) => m.state.id), indicators: new Map<IndicatorKey, number>([['harness:h-sdk-defaults', 3]]) };
     const sc = scoreCampaign(community, members, DEFAULT_PARAMS, ctx(T0 + 60 * HOUR));
     assert.ok(sc.confidence < DEFAULT_PARAMS.campaignConfidence, `confidence ${sc.confidence}: ${sc.findings.map((f) => f.code).join(',')}`);
   });
 
   it('does not call products that share only a public template and a daily rhythm coordinated', () => {
     const products = ['p1', 'p2', 'p3', 'p4'].map((id, j) => {
-      const s = new AccountState(id);
+      const s = new AccountState(accountId(id));
       for (let h = 0; h < 72; h++) {
         const load = h % 24 >= 7 && h % 24 < 23 ? 30 : 3;
         for (let k = 0; k < load; k++) s.observe(feat({ account_id: id, ts: T0 + h * HOUR + k * 100_000 + j, elicitation: 1, harness_sig: `h-${id}`, system_sig: `sys-${id}`, template_prefix: 'tp-public', template_suffix: 'ts-public' }));
       }
       return { state: s, score: scoreAccount(s, DEFAULT_PARAMS) };
     });
-    const community = { accounts: products.map((m) => m.state.id), indicators: new Map([['template:tp-public', 4], ['template:ts-public', 4]]) };
+    const community = { accounts: products.map((m) => m.state.id), indicators: new Map<IndicatorKey, number>([['template:tp-public', 4], ['template:ts-public', 4]]) };
     const sc = scoreCampaign(community, products, DEFAULT_PARAMS, ctx(T0 + 72 * HOUR));
     assert.ok(sc.confidence <= 0.5, `confidence ${sc.confidence}: ${sc.findings.map((f) => f.code).join(',')}`);
   });
@@ -90,7 +92,7 @@ describe('scoreCampaign template ties', () => {
     const HOUR = 3_600_000;
     const members = Array.from({ length: 6 }, (_, i) => {
       const id = `h${i}`;
-      const s = new AccountState(id);
+      const s = new AccountState(accountId(id));
       for (let k = 0; k < 60; k++) {
         const net = (i * 7 + k) % 9;
         s.observe(
@@ -111,7 +113,7 @@ describe('scoreCampaign template ties', () => {
       }
       return { state: s, score: scoreAccount(s, DEFAULT_PARAMS) };
     });
-    const community = { accounts: members.map((m) => m.state.id), indicators: new Map([['template:tp-operator', 6]]) };
+    const community = { accounts: members.map((m) => m.state.id), indicators: new Map<IndicatorKey, number>([['template:tp-operator', 6]]) };
     const sc = scoreCampaign(community, members, DEFAULT_PARAMS, { headHour: Math.floor((T0 + 20 * HOUR) / HOUR), modelFirstSeen: new Map() });
     assert.ok(sc.confidence >= DEFAULT_PARAMS.campaignConfidence, `confidence ${sc.confidence}: ${sc.findings.map((f) => `${f.code}:${f.strength.toFixed(2)}`).join(',')}`);
   });

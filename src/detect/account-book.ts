@@ -1,0 +1,72 @@
+/**
+ * The account book: every account's behaviour, its latest score, and which accounts changed
+ * since the last scoring. Scoring touches only those, so a linking run costs what changed,
+ * not every account the engine holds.
+ */
+import type { ExchangeFeatures } from '../core/features.js';
+import { accountId, type AccountId } from '../core/ids.js';
+import { AccountState } from './account-state.js';
+import { scoreAccount, type AccountScore } from './account-score.js';
+import type { DetectorParams } from './params.js';
+
+const UNSCORED: AccountScore = { risk: 0, findings: [], families: new Set() };
+
+export class AccountBook {
+  private readonly states = new Map<AccountId, AccountState>();
+  private readonly scores = new Map<AccountId, AccountScore>();
+  /** Accounts observed since they were last scored. */
+  private readonly changed = new Set<AccountState>();
+  /** Event time each model was first seen (for release pivots). */
+  readonly modelFirstSeen = new Map<string, number>();
+
+  constructor(private readonly params: DetectorParams) {}
+
+  observe(f: ExchangeFeatures): AccountState {
+    if (!this.modelFirstSeen.has(f.model)) this.modelFirstSeen.set(f.model, f.ts);
+    const id = accountId(f.account_id);
+    let s = this.states.get(id);
+    if (!s) {
+      s = new AccountState(id);
+      this.states.set(id, s);
+    }
+    s.observe(f);
+    this.changed.add(s);
+    return s;
+  }
+
+  /** Rescores every account observed since the last call; `each` sees each new score. */
+  rescore(each: (s: AccountState, score: AccountScore) => void): void {
+    for (const s of this.changed) each(s, this.scoreNow(s));
+    this.changed.clear();
+  }
+
+  private scoreNow(s: AccountState): AccountScore {
+    const score = scoreAccount(s, this.params);
+    this.scores.set(s.id, score);
+    s.dirty = false;
+    return score;
+  }
+
+  /**
+   * The account's score as of its last exchange (scored now if it changed since). It stays
+   * due for the next `rescore`, which is what moves it in or out of the suspects: the gateway
+   * asks for a verdict on every request, and an account it had asked about must not be left
+   * out of linking.
+   */
+  freshScore(s: AccountState): AccountScore {
+    return s.dirty ? this.scoreNow(s) : this.scoreOf(s.id);
+  }
+
+  get(id: AccountId): AccountState | undefined {
+    return this.states.get(id);
+  }
+  scoreOf(id: AccountId): AccountScore {
+    return this.scores.get(id) ?? UNSCORED;
+  }
+  values(): IterableIterator<AccountState> {
+    return this.states.values();
+  }
+  get size(): number {
+    return this.states.size;
+  }
+}
