@@ -8,7 +8,7 @@ import { readLineBatches, type ReadLinesOptions } from '../ingest/lines.js';
 import { RecordReader } from '../ingest/read.js';
 import type { FeatureOptions } from '../signals/features.js';
 import type { FeaturePool } from './feature-pool.js';
-import { featurize, type Ingested } from './featurize.js';
+import { featurize, featurizeRest, type Ingested } from './featurize.js';
 
 export interface IngestBatchOptions {
   format: FormatOption;
@@ -27,7 +27,7 @@ export async function* ingestBatches(path: string, opts: IngestBatchOptions): As
   const maxPending = pool ? pool.size * 2 : 0;
   for await (const lines of readLineBatches(path, lineOpts)) {
     const format = reader.knownFormat;
-    if (pool === null || format === null) {
+    if (pool === null || format === null || !reader.parallelSafe) {
       const items = featurize(reader, lines, opts.features);
       if (items.length > 0) yield items;
       continue;
@@ -45,4 +45,7 @@ export async function* ingestBatches(path: string, opts: IngestBatchOptions): As
     const items = await pending.shift()!;
     if (items.length > 0) yield items;
   }
+  // Traces still open at the end of the input (OpenTelemetry) and an unfinished document.
+  const rest = featurizeRest(reader, opts.features);
+  if (rest.length > 0) yield rest;
 }
