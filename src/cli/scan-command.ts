@@ -17,6 +17,7 @@ export interface ScanCommandOptions {
   out: string;
   db: string;
   format: FormatOption;
+  accountAttribute?: string;
   params?: string;
   fresh?: boolean;
   progress: boolean;
@@ -75,6 +76,7 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
       inputs,
       store,
       format: o.format,
+      ...(o.accountAttribute ? { otel: { accountAttribute: o.accountAttribute } } : {}),
       ...(params ? { params } : {}),
       features,
       quarantinePath: o.quarantine ?? join(dirname(resolve(o.out)), 'quarantine.jsonl'),

@@ -5,6 +5,7 @@
  */
 import type { FormatOption } from '../ingest/detect.js';
 import { readLineBatches, type ReadLinesOptions } from '../ingest/lines.js';
+import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { RecordReader } from '../ingest/read.js';
 import type { FeatureOptions } from '../signals/features.js';
 import type { FeaturePool } from './feature-pool.js';
@@ -12,6 +13,7 @@ import { featurize, featurizeRest, type Ingested } from './featurize.js';
 
 export interface IngestBatchOptions {
   format: FormatOption;
+  otel?: TraceAssemblerOptions;
   skipLines?: number;
   features?: FeatureOptions;
   /** Null computes everything on this thread. */
@@ -20,7 +22,7 @@ export interface IngestBatchOptions {
 
 export async function* ingestBatches(path: string, opts: IngestBatchOptions): AsyncGenerator<Ingested[]> {
   const lineOpts: ReadLinesOptions = opts.skipLines ? { skipLines: opts.skipLines } : {};
-  const reader = new RecordReader(path, opts.format);
+  const reader = new RecordReader(path, opts.format, opts.otel);
   const pool = opts.pool;
   // Batches in flight, oldest first: enough to keep every worker busy while one is consumed.
   const pending: Promise<Ingested[]>[] = [];
