@@ -26,6 +26,7 @@ export function detectFormat(value: unknown, override: FormatOption = 'auto'): F
   if (!isObj(value)) return null;
   if (
     Array.isArray(value.resourceSpans) ||
+    Array.isArray(value.resourceLogs) ||
     Array.isArray(value.scopeSpans) ||
     ((value.traceId !== undefined || value.spanId !== undefined) && value.attributes !== undefined)
   ) {
