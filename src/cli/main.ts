@@ -8,7 +8,7 @@ import { UserError } from './errors.js';
 import { runScan } from './scan-command.js';
 import { registerExtraCommands } from './commands.js';
 
-const FORMATS = ['auto', 'canonical', 'openai', 'anthropic', 'otel'] as const;
+const FORMATS = ['auto', 'canonical', 'openai', 'anthropic', 'otel', 'batch'] as const;
 
 function int(name: string) {
   return (v: string): number => {

@@ -12,6 +12,7 @@ import { fromCanonical } from './canonical.js';
 import { detectFormat, type Format, type FormatOption } from './detect.js';
 import { EXCERPT_CHARS, flatten, readLineBatches, type LineItem, type ReadLinesOptions } from './lines.js';
 import { fromOpenAI } from './openai.js';
+import { BatchJoiner, type BatchOutcome } from './batch.js';
 import { fromOtel } from './otel.js';
 import { TraceAssembler, type LineOutcome, type TraceAssemblerOptions } from './otel-trace.js';
 import { validateExchange } from './validate.js';
@@ -84,6 +85,7 @@ export const ADAPTERS: Readonly<Record<Format, Adapter>> = {
   openai: fromOpenAI,
   anthropic: fromAnthropic,
   otel: fromOtel,
+  batch: () => ({ ok: false, error: `a Batch API line becomes an exchange only joined with its pair: read the input and output files together with readExchanges` }),
 };
 
 /**
@@ -96,6 +98,7 @@ export class RecordReader {
   private readonly file: string;
   private readonly shown: string;
   private traces: TraceAssembler | null = null;
+  private batches: BatchJoiner | null = null;
   private doc: OpenDocument | null = null;
 
   constructor(path: string, format: FormatOption, private readonly otel: TraceAssemblerOptions = {}) {
@@ -110,7 +113,7 @@ export class RecordReader {
    * document is open.
    */
   get parallelSafe(): boolean {
-    return this.format !== null && this.format !== 'otel' && this.doc === null;
+    return this.format !== null && this.format !== 'otel' && this.format !== 'batch' && this.doc === null;
   }
 
   /** Ends the input: maps the traces still open and reports an unfinished document. */
@@ -121,6 +124,7 @@ export class RecordReader {
       out.push(this.bad(`Cannot parse line ${d.line} of ${this.shown}: a JSON document starting here is not finished at the end of the input`, d.line, d.parts.join('\n')));
     }
     if (this.traces !== null) this.pushSpans(this.traces.finish(), out);
+    if (this.batches !== null) this.pushBatch(this.batches.finish(), out);
   }
 
   /** The input's format: given, or detected from its first parseable record; null before. */
@@ -197,6 +201,13 @@ export class RecordReader {
       else out.push(this.bad(`Cannot parse line ${line} of ${this.shown}: ${r.error}`, line, text));
       return;
     }
+    if (format === 'batch') {
+      this.batches ??= new BatchJoiner();
+      const r = this.batches.add(value, line);
+      if (!r.ok) out.push(this.bad(`Cannot parse line ${line} of ${this.shown}: ${r.error}`, line, text));
+      else this.pushBatch(r.value, out);
+      return;
+    }
     if (format === 'otel') {
       this.traces ??= new TraceAssembler(this.otel);
       const r = this.traces.add(value, line);
@@ -223,6 +234,15 @@ export class RecordReader {
     for (const o of outcomes) {
       if (o.result.ok) out.push({ kind: 'exchange', line: safe, exchange: o.result.value });
       else out.push(this.bad(`Cannot parse line ${o.line} of ${this.shown}: ${o.result.error}`, o.line, JSON.stringify(o.span)));
+    }
+  }
+
+  /** Joined requests become exchanges (at the last line with nothing held, as for traces); the rest bad records. */
+  private pushBatch(outcomes: BatchOutcome[], out: ReadItem[]): void {
+    const safe = this.batches!.safeLine;
+    for (const o of outcomes) {
+      if (o.result.ok) out.push({ kind: 'exchange', line: safe, exchange: o.result.value });
+      else out.push(this.bad(`Cannot parse line ${o.line} of ${this.shown}: ${o.result.error}`, o.line, o.excerpt));
     }
   }
 
