@@ -9,7 +9,7 @@ import { UserError } from './errors.js';
 import { runScan } from './scan-command.js';
 import { registerExtraCommands } from './commands.js';
 
-const FORMATS = ['auto', 'canonical', 'openai', 'anthropic', 'otel'] as const;
+const FORMATS = ['auto', 'canonical', 'openai', 'anthropic', 'otel', 'batch'] as const;
 
 function int(name: string) {
   return (v: string): number => {
@@ -32,6 +32,7 @@ program
   .option('-o, --out <file>', 'report file', 'report.json')
   .option('--db <file>', 'embedded store (DuckDB file); data and results stay there for later queries', 'distillwatch.duckdb')
   .addOption(new Option('--format <format>', 'input format').choices(FORMATS).default('auto'))
+  .option('--account-attribute <name>', 'OpenTelemetry input: the span attribute that names the account, looked for before enduser.id and user.id')
   .option('--params <file>', 'detector parameters (JSON)')
   .option('--fresh', 'start from an empty store instead of adding to it')
   .option('--quarantine <file>', 'where bad records are set aside (JSONL); default: quarantine.jsonl beside the report')

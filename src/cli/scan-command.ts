@@ -17,6 +17,7 @@ export interface ScanCommandOptions {
   out: string;
   db: string;
   format: FormatOption;
+  accountAttribute?: string;
   params?: string;
   fresh?: boolean;
   progress: boolean;
@@ -109,6 +110,7 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
       inputs,
       store,
       format: o.format,
+      ...(o.accountAttribute ? { otel: { accountAttribute: o.accountAttribute } } : {}),
       features,
       quarantinePath,
       onProgress: progress.update,

@@ -10,6 +10,7 @@ describe('detectFormat', () => {
     assert.equal(detectFormat({ ts: 1, request: { model: 'm', messages: msgs }, response: { choices: [] } }), 'openai');
     assert.equal(detectFormat({ ts: 1, request: { model: 'm', messages: msgs }, response: { type: 'message', content: [] } }), 'anthropic');
     assert.equal(detectFormat({ resourceSpans: [] }), 'otel');
+    assert.equal(detectFormat({ resourceLogs: [] }), 'otel', 'an OTLP log export, which may come before the spans');
     assert.equal(detectFormat({ traceId: 'a', spanId: 'b', attributes: [] }), 'otel');
   });
 

@@ -4,8 +4,9 @@
  * that later turn out not to fit become bad records with the adapter's reason.
  */
 import { isObj, type Obj } from './_shared.js';
+import { isBatchRecord } from './batch.js';
 
-export const FORMATS = ['canonical', 'openai', 'anthropic', 'otel'] as const;
+export const FORMATS = ['canonical', 'openai', 'anthropic', 'otel', 'batch'] as const;
 export type Format = (typeof FORMATS)[number];
 /** A format, or `'auto'` to detect it from the input. */
 export type FormatOption = Format | 'auto';
@@ -26,11 +27,13 @@ export function detectFormat(value: unknown, override: FormatOption = 'auto'): F
   if (!isObj(value)) return null;
   if (
     Array.isArray(value.resourceSpans) ||
+    Array.isArray(value.resourceLogs) ||
     Array.isArray(value.scopeSpans) ||
     ((value.traceId !== undefined || value.spanId !== undefined) && value.attributes !== undefined)
   ) {
     return 'otel';
   }
+  if (isBatchRecord(value)) return 'batch';
   const req = isObj(value.request) ? value.request : undefined;
   const res = isObj(value.response) ? value.response : undefined;
   // The response is the surest sign: the two provider shapes differ most there.

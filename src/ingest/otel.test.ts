@@ -187,10 +187,16 @@ describe('fromOtel', () => {
     assert.equal(Object.keys(ex.otel.attributes).some((k) => k.startsWith('gen_ai.prompt.')), false);
   });
 
-  test('fromOtel skips embedding, tool and non-GenAI spans without error', () => {
-    const embed = { ...hiSpan, attributes: [str('gen_ai.operation.name', 'embeddings'), str('gen_ai.request.model', 'e-3')] };
-    const tool = { ...hiSpan, attributes: [str('gen_ai.operation.name', 'execute_tool'), str('gen_ai.tool.name', 'add')] };
-    assert.deepEqual(fromOtel(exportOf(embed, tool, httpSpan)), { ok: true, value: [] });
+  test('otelSpanOutcomes skips non-GenAI spans and names the GenAI spans that are not chats', () => {
+    const embed = { ...hiSpan, spanId: 'e1', attributes: [str('gen_ai.operation.name', 'embeddings'), str('gen_ai.request.model', 'e-3')] };
+    const tool = { ...hiSpan, spanId: 't1', attributes: [str('gen_ai.operation.name', 'execute_tool'), str('gen_ai.tool.name', 'add')] };
+    assert.deepEqual(otelSpanOutcomes(exportOf(embed, tool, httpSpan)), {
+      ok: true,
+      value: [
+        { ok: false, error: 'span "e1": a GenAI "embeddings" span, not a chat: not an exchange' },
+        { ok: false, error: 'span "t1": a GenAI "execute_tool" span, not a chat: not an exchange' },
+      ],
+    });
     assert.deepEqual(fromOtel(httpSpan), { ok: true, value: [] });
   });
 
@@ -198,7 +204,7 @@ describe('fromOtel', () => {
     const bare = { ...hiSpan, attributes: [str('gen_ai.operation.name', 'chat'), str('gen_ai.request.model', 'm'), str('enduser.id', 'a')] };
     const r = fromOtel(bare);
     assert.ok(!r.ok);
-    assert.match(r.error, /^"gen_ai\.input\.messages" is missing: .*content capture/);
+    assert.match(r.error, /^span "aaa19b7ec3c1b175": no prompt: .*content capture enabled, and are its log records in the same input/);
   });
 
   test('otelSpanOutcomes keeps the good spans of an export that has a bad one', () => {
@@ -213,13 +219,13 @@ describe('fromOtel', () => {
   });
 
   test('fromOtel names the field when the input is malformed', () => {
-    assert.deepEqual(fromOtel({ hello: 1 }), { ok: false, error: '"resourceSpans" is missing: not an OTLP trace export or span' });
+    assert.deepEqual(fromOtel({ hello: 1 }), { ok: false, error: '"resourceSpans" is missing: not an OTLP trace or log export, or a span' });
     const badJson = { ...hiSpan, attributes: [...hiSpan.attributes.slice(0, 2), str('gen_ai.input.messages', '[{"role":'), str('enduser.id', 'a')] };
-    assert.deepEqual(fromOtel(badJson), { ok: false, error: '"gen_ai.input.messages" is not valid JSON' });
+    assert.deepEqual(fromOtel(badJson), { ok: false, error: 'span "aaa19b7ec3c1b175": "gen_ai.input.messages" is not valid JSON' });
     const noAccount = fromOtel(hiSpan);
     assert.ok(!noAccount.ok);
-    assert.match(noAccount.error, /^no account id/);
+    assert.match(noAccount.error, /^span "aaa19b7ec3c1b175": no account id \(looked at "enduser.id", "user.id", "traceloop/);
     const noStart = fromOtel({ ...hiSpan, startTimeUnixNano: undefined, attributes: [...hiSpan.attributes, str('enduser.id', 'a')] });
-    assert.deepEqual(noStart, { ok: false, error: '"startTimeUnixNano" is missing' });
+    assert.deepEqual(noStart, { ok: false, error: 'span "aaa19b7ec3c1b175": "startTimeUnixNano" is missing' });
   });
 });

@@ -124,7 +124,9 @@ describe('readExchanges', () => {
     assert.equal(item.exchange.response?.reasoning, 'hm');
   });
 
-  test('readExchanges reads an OTel export, keeping good spans and reporting bad ones once per line', async () => {
+  const NO_PROMPT =
+    'no prompt: the span has no "gen_ai.input.messages", "gen_ai.prompt.N.*" or "llm.input_messages.N.*" attributes and no gen_ai.*.message log record or event joined to it (is message content capture enabled, and are its log records in the same input?)';
+  test('readExchanges reads an OTel export, keeping good spans and reporting each bad span on its own', async () => {
     const attr = (key: string, v: string): unknown => ({ key, value: { stringValue: v } });
     const span = (id: string, attrs: unknown[]): unknown => ({
       traceId: 'ab'.repeat(16),
@@ -145,11 +147,10 @@ describe('readExchanges', () => {
     const p = fixture(line(exp) + '\n' + line(span('0000000000000005', [...chat, attr('enduser.id', 'acct_8')])) + '\n');
     const items = await collect(p);
     assert.deepEqual(summary(items), [
-      [1, `exchange ${'ab'.repeat(16)}0000000000000001`],
-      [
-        1,
-        `Cannot parse line 1 of "${p}": span "0000000000000002": "gen_ai.input.messages" is missing: the span carries no prompt (is message content capture enabled?) (and 1 more bad span)`,
-      ],
+      // The spans share a trace, mapped at the end of the input.
+      [2, `exchange ${'ab'.repeat(16)}0000000000000001`],
+      [1, `Cannot parse line 1 of "${p}": span "0000000000000002": ${NO_PROMPT}`],
+      [1, `Cannot parse line 1 of "${p}": span "0000000000000003": ${NO_PROMPT}`],
       [2, `exchange ${'ab'.repeat(16)}0000000000000005`],
     ]);
   });
@@ -169,7 +170,7 @@ describe('readExchanges', () => {
   test('readExchanges reads with the format it is given instead of detecting one', async () => {
     const p = fixture(line(canonical(1)) + '\n');
     const items = summary(await collect(p, { format: 'otel' }));
-    assert.deepEqual(items, [[1, `Cannot parse line 1 of "${p}": "resourceSpans" is missing: not an OTLP trace export or span`]]);
+    assert.deepEqual(items, [[1, `Cannot parse line 1 of "${p}": "resourceSpans" is missing: not an OTLP trace or log export, or a span`]]);
   });
 
   test('readExchangeBatches yields the same items as readExchanges', async () => {

@@ -12,7 +12,9 @@ import { fromCanonical } from './canonical.js';
 import { detectFormat, type Format, type FormatOption } from './detect.js';
 import { EXCERPT_CHARS, flatten, readLineBatches, type LineItem, type ReadLinesOptions } from './lines.js';
 import { fromOpenAI } from './openai.js';
-import { fromOtel, otelSpanOutcomes, type SpanOutcome } from './otel.js';
+import { BatchJoiner, type BatchOutcome } from './batch.js';
+import { fromOtel } from './otel.js';
+import { TraceAssembler, type LineOutcome, type TraceAssemblerOptions } from './otel-trace.js';
 import { validateExchange } from './validate.js';
 
 export interface ReadExchangesOptions {
@@ -25,6 +27,8 @@ export interface ReadExchangesOptions {
   skipLines?: number;
   /** See `ReadLinesOptions.maxLineBytes`. @default 8388608 (8 MiB) */
   maxLineBytes?: number;
+  /** How OpenTelemetry input is assembled into traces; see `TraceAssemblerOptions`. */
+  otel?: TraceAssemblerOptions;
 }
 
 /** An exchange with the line it came from, or a bad record (whose `file` is `'stdin'` for `'-'`). */
@@ -51,12 +55,28 @@ export async function* readExchangeBatches(path: string, opts: ReadExchangesOpti
   const lineOpts: ReadLinesOptions = {};
   if (opts.skipLines !== undefined) lineOpts.skipLines = opts.skipLines;
   if (opts.maxLineBytes !== undefined) lineOpts.maxLineBytes = opts.maxLineBytes;
-  const reader = new RecordReader(path, opts.format ?? 'auto');
+  const reader = new RecordReader(path, opts.format ?? 'auto', opts.otel);
   for await (const lines of readLineBatches(path, lineOpts)) {
     const out: ReadItem[] = [];
     for (let i = 0; i < lines.length; i++) reader.read(lines[i]!, out);
     if (out.length > 0) yield out;
   }
+  const rest: ReadItem[] = [];
+  reader.finish(rest);
+  if (rest.length > 0) yield rest;
+}
+
+/** The most a multi-line JSON document may hold. */
+const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+
+/** A JSON document spread over several lines (pretty-printed), being gathered. */
+interface OpenDocument {
+  line: number;
+  parts: string[];
+  chars: number;
+  depth: number;
+  inString: boolean;
+  escaped: boolean;
 }
 
 /** The adapter of each format, for callers that parse records themselves. */
@@ -65,6 +85,7 @@ export const ADAPTERS: Readonly<Record<Format, Adapter>> = {
   openai: fromOpenAI,
   anthropic: fromAnthropic,
   otel: fromOtel,
+  batch: () => ({ ok: false, error: `a Batch API line becomes an exchange only joined with its pair: read the input and output files together with readExchanges` }),
 };
 
 /**
@@ -76,11 +97,34 @@ export class RecordReader {
   private format: Format | null;
   private readonly file: string;
   private readonly shown: string;
+  private traces: TraceAssembler | null = null;
+  private batches: BatchJoiner | null = null;
+  private doc: OpenDocument | null = null;
 
-  constructor(path: string, format: FormatOption) {
+  constructor(path: string, format: FormatOption, private readonly otel: TraceAssemblerOptions = {}) {
     this.file = path === '-' ? 'stdin' : path;
     this.shown = path === '-' ? 'stdin' : `"${path}"`;
     this.format = format === 'auto' ? null : format;
+  }
+
+  /**
+   * Whether later lines can be read by other readers in parallel: not for OpenTelemetry
+   * input, whose spans are assembled into traces across lines, nor while a multi-line
+   * document is open.
+   */
+  get parallelSafe(): boolean {
+    return this.format !== null && this.format !== 'otel' && this.format !== 'batch' && this.doc === null;
+  }
+
+  /** Ends the input: maps the traces still open and reports an unfinished document. */
+  finish(out: ReadItem[]): void {
+    if (this.doc !== null) {
+      const d = this.doc;
+      this.doc = null;
+      out.push(this.bad(`Cannot parse line ${d.line} of ${this.shown}: a JSON document starting here is not finished at the end of the input`, d.line, d.parts.join('\n')));
+    }
+    if (this.traces !== null) this.pushSpans(this.traces.finish(), out);
+    if (this.batches !== null) this.pushBatch(this.batches.finish(), out);
   }
 
   /** The input's format: given, or detected from its first parseable record; null before. */
@@ -94,11 +138,44 @@ export class RecordReader {
       out.push(this.bad(`Cannot read line ${line} of ${this.shown}: ${item.bad}`, line, item.excerpt));
       return;
     }
-    const text = item.text;
+    if (this.doc !== null) {
+      this.continueDocument(item.text, out);
+      return;
+    }
+    this.readText(item.text, line, out);
+  }
+
+  /** Gathers one more line of a multi-line document, reading it whole once it closes. */
+  private continueDocument(text: string, out: ReadItem[]): void {
+    const d = this.doc!;
+    d.parts.push(text);
+    d.chars += text.length + 1;
+    scanDepth(d, text);
+    if (d.depth > 0 && d.chars <= MAX_DOCUMENT_BYTES) return;
+    this.doc = null;
+    const whole = d.parts.join('\n');
+    if (d.depth > 0) {
+      out.push(this.bad(`Cannot parse line ${d.line} of ${this.shown}: a JSON document starting here is longer than the limit of 256 MiB`, d.line, whole));
+      return;
+    }
+    this.readText(whole, d.line, out);
+  }
+
+  private readText(text: string, line: number, out: ReadItem[]): void {
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (e) {
+      // A pretty-printed document (an OTLP export, say) starts with a line that opens an
+      // object or array and does not close it: gather lines until it closes.
+      if ((this.format === null || this.format === 'otel') && /[[{]\s*$/.test(text) && /^\s*[[{]/.test(text)) {
+        const d: OpenDocument = { line, parts: [text], chars: text.length, depth: 0, inString: false, escaped: false };
+        scanDepth(d, text);
+        if (d.depth > 0) {
+          this.doc = d;
+          return;
+        }
+      }
       out.push(this.bad(`Cannot parse line ${line} of ${this.shown}: ${jsonError(e)}`, line, text));
       return;
     }
@@ -124,8 +201,18 @@ export class RecordReader {
       else out.push(this.bad(`Cannot parse line ${line} of ${this.shown}: ${r.error}`, line, text));
       return;
     }
+    if (format === 'batch') {
+      this.batches ??= new BatchJoiner();
+      const r = this.batches.add(value, line);
+      if (!r.ok) out.push(this.bad(`Cannot parse line ${line} of ${this.shown}: ${r.error}`, line, text));
+      else this.pushBatch(r.value, out);
+      return;
+    }
     if (format === 'otel') {
-      this.readSpans(otelSpanOutcomes(value, text), line, text, out);
+      this.traces ??= new TraceAssembler(this.otel);
+      const r = this.traces.add(value, line);
+      if (!r.ok) out.push(this.bad(`Cannot parse line ${line} of ${this.shown}: ${r.error}`, line, text));
+      else this.pushSpans(r.value, out);
       return;
     }
     const r = ADAPTERS[format](value, text);
@@ -137,28 +224,44 @@ export class RecordReader {
   }
 
   /**
-   * The good spans of a line become exchanges; its bad spans become one bad record (one per
-   * line keeps "file and line" a unique key for whoever stores them).
+   * Each GenAI span that is an exchange is one; each one that is not is a bad record of its
+   * own, with the span as its excerpt. An exchange is reported at the last line whose
+   * records have all been mapped, so that a checkpoint taken after it never skips a span
+   * still held in an open trace.
    */
-  private readSpans(r: Result<SpanOutcome[], string>, line: number, text: string, out: ReadItem[]): void {
-    if (!r.ok) {
-      out.push(this.bad(`Cannot parse line ${line} of ${this.shown}: ${r.error}`, line, text));
-      return;
+  private pushSpans(outcomes: LineOutcome[], out: ReadItem[]): void {
+    const safe = this.traces!.safeLine;
+    for (const o of outcomes) {
+      if (o.result.ok) out.push({ kind: 'exchange', line: safe, exchange: o.result.value });
+      else out.push(this.bad(`Cannot parse line ${o.line} of ${this.shown}: ${o.result.error}`, o.line, JSON.stringify(o.span)));
     }
-    const errors: string[] = [];
-    for (const o of r.value) {
-      if (o === null) continue;
-      if (o.ok) out.push({ kind: 'exchange', line, exchange: o.value });
-      else errors.push(o.error);
-    }
-    if (errors.length > 0) {
-      const more = errors.length > 1 ? ` (and ${errors.length - 1} more bad span${errors.length > 2 ? 's' : ''})` : '';
-      out.push(this.bad(`Cannot parse line ${line} of ${this.shown}: ${errors[0]}${more}`, line, text));
+  }
+
+  /** Joined requests become exchanges (at the last line with nothing held, as for traces); the rest bad records. */
+  private pushBatch(outcomes: BatchOutcome[], out: ReadItem[]): void {
+    const safe = this.batches!.safeLine;
+    for (const o of outcomes) {
+      if (o.result.ok) out.push({ kind: 'exchange', line: safe, exchange: o.result.value });
+      else out.push(this.bad(`Cannot parse line ${o.line} of ${this.shown}: ${o.result.error}`, o.line, o.excerpt));
     }
   }
 
   private bad(reason: string, line: number, text: string): ReadItem {
     return { kind: 'bad', bad: { file: this.file, line, reason, excerpt: text.slice(0, EXCERPT_CHARS) } };
+  }
+}
+
+/** Follows brackets outside strings, so that a multi-line document is known to close. */
+function scanDepth(d: OpenDocument, text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (d.inString) {
+      if (d.escaped) d.escaped = false;
+      else if (c === 0x5c) d.escaped = true;
+      else if (c === 0x22) d.inString = false;
+    } else if (c === 0x22) d.inString = true;
+    else if (c === 0x7b || c === 0x5b) d.depth++;
+    else if (c === 0x7d || c === 0x5d) d.depth--;
   }
 }
 

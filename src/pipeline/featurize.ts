@@ -24,6 +24,13 @@ export function featurize(reader: RecordReader, lines: readonly LineItem[], feat
   return out;
 }
 
+/** The end of an input: what its reader still held (open traces, an unfinished document), as rows. */
+export function featurizeRest(reader: RecordReader, features: FeatureOptions | undefined): Ingested[] {
+  const read: ReadItem[] = [];
+  reader.finish(read);
+  return read.map((item) => (item.kind === 'exchange' ? { kind: 'row', line: item.line, row: computeFeatures(item.exchange, features) } : item));
+}
+
 /** What a feature worker is asked: a batch of lines of one input whose format is known. */
 export interface FeaturizeRequest {
   seq: number;

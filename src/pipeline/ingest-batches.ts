@@ -5,13 +5,15 @@
  */
 import type { FormatOption } from '../ingest/detect.js';
 import { readLineBatches, type ReadLinesOptions } from '../ingest/lines.js';
+import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { RecordReader } from '../ingest/read.js';
 import type { FeatureOptions } from '../signals/features.js';
 import type { FeaturePool } from './feature-pool.js';
-import { featurize, type Ingested } from './featurize.js';
+import { featurize, featurizeRest, type Ingested } from './featurize.js';
 
 export interface IngestBatchOptions {
   format: FormatOption;
+  otel?: TraceAssemblerOptions;
   skipLines?: number;
   features?: FeatureOptions;
   /** Null computes everything on this thread. */
@@ -20,14 +22,14 @@ export interface IngestBatchOptions {
 
 export async function* ingestBatches(path: string, opts: IngestBatchOptions): AsyncGenerator<Ingested[]> {
   const lineOpts: ReadLinesOptions = opts.skipLines ? { skipLines: opts.skipLines } : {};
-  const reader = new RecordReader(path, opts.format);
+  const reader = new RecordReader(path, opts.format, opts.otel);
   const pool = opts.pool;
   // Batches in flight, oldest first: enough to keep every worker busy while one is consumed.
   const pending: Promise<Ingested[]>[] = [];
   const maxPending = pool ? pool.size * 2 : 0;
   for await (const lines of readLineBatches(path, lineOpts)) {
     const format = reader.knownFormat;
-    if (pool === null || format === null) {
+    if (pool === null || format === null || !reader.parallelSafe) {
       const items = featurize(reader, lines, opts.features);
       if (items.length > 0) yield items;
       continue;
@@ -45,4 +47,7 @@ export async function* ingestBatches(path: string, opts: IngestBatchOptions): As
     const items = await pending.shift()!;
     if (items.length > 0) yield items;
   }
+  // Traces still open at the end of the input (OpenTelemetry) and an unfinished document.
+  const rest = featurizeRest(reader, opts.features);
+  if (rest.length > 0) yield rest;
 }

@@ -6,6 +6,7 @@
  * order) while the engine must see time in order to say honestly when it would have
  * flagged an account. The store does the sort, out of core.
  */
+import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { InputSource, ScanReport } from '../core/report.js';
 import { DetectionEngine } from '../detect/engine.js';
@@ -35,6 +36,8 @@ export interface ScanOptions {
   inputs: readonly string[];
   store: Store;
   format?: FormatOption;
+  /** How OpenTelemetry input is assembled (the account attribute, the trace window). */
+  otel?: TraceAssemblerOptions;
   params?: Partial<DetectorParams>;
   features?: FeatureOptions;
   /** Bad records are also appended here as JSONL, for a human to look at. */
@@ -117,7 +120,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         inFlight = committed;
         if (done) await committed;
       };
-      for await (const items of ingestBatches(input, { format: opts.format ?? 'auto', skipLines, pool, ...(opts.features ? { features: opts.features } : {}) })) {
+      for await (const items of ingestBatches(input, { format: opts.format ?? 'auto', skipLines, pool, ...(opts.otel ? { otel: opts.otel } : {}), ...(opts.features ? { features: opts.features } : {}) })) {
         for (const item of items) {
           if (item.kind === 'row') {
             rows.push(item.row);
