@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import { Redis } from 'ioredis';
 import { openDuckDbStore } from '../store/duckdb.js';
 import type { Store } from '../store/store.js';
-import { ADMIN_TOKEN, sleep, startRedis, startStubUpstream, startTestGateway, testConfig, type RedisServer, type StubUpstream } from './_test-helpers.js';
+import { ADMIN_TOKEN, sleep, startRedis, startStubUpstream, startTestGateway, testConfig, type RedisServer, type StubUpstream, waitFor } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';
 
 let stub: StubUpstream;
@@ -54,7 +54,10 @@ test('a block made while Redis is down is written back when it returns, even wit
   try {
     await ask(b, 'sk-mallory-0003');
     await redis.stop();
-    await sleep(300);
+    await waitFor(async () => {
+      const r = await request(a.adminUrl + '/readyz');
+      return ((await r.body.json()) as { redis: string }).redis === 'down';
+    }, 'replica a to see Redis down');
     // Made on a's local state only: Redis is not there to take it.
     assert.equal(await block(a, 'acct_mallory', true), 200);
     restarted = await startRedis({ port: redis.port });
