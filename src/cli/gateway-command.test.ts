@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { freePort, startStubUpstream, type StubUpstream } from '../gateway/_test-helpers.js';
+import { startStubUpstream, type StubUpstream } from '../gateway/_test-helpers.js';
 import { runCli } from './_test-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dw-gwcmd-'));
@@ -19,8 +19,19 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function ask(port: number, key = 'sk-alice-0001'): Promise<number> {
-  const r = await request(`http://127.0.0.1:${port}/v1/chat/completions`, {
+/**
+ * The address the gateway says it bound (`what`: "listening on" or "metrics and admin on").
+ * Every gateway here listens on port 0, so no other process can take its port first; the
+ * host (any of loopback's 127.0.0.0/8) tells which setting was used.
+ */
+function bound(output: string, what: string): string {
+  const m = new RegExp(`${what} (http://[\\d.]+:\\d+)`).exec(output);
+  assert.ok(m, `no "${what}" address in: ${output}`);
+  return m[1]!;
+}
+
+async function ask(base: string, key = 'sk-alice-0001'): Promise<number> {
+  const r = await request(`${base}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] }),
@@ -36,37 +47,40 @@ function writeConfig(name: string, value: Record<string, unknown>): string {
 }
 
 test('gateway listens where the config file says when no --listen is given', async () => {
-  const port = await freePort();
-  const config = writeConfig('listen.json', { listen: { host: '127.0.0.1', port } });
+  const config = writeConfig('listen.json', { listen: { host: '127.0.0.2', port: 0 } });
   const cli = runCli(['gateway', '--config', config], { cwd: dir });
   try {
     await cli.waitFor(/gateway listening/);
-    assert.match(cli.output(), new RegExp(`listening on http://127\\.0\\.0\\.1:${port}`));
-    assert.equal(await ask(port), 200);
+    const base = bound(cli.output(), 'listening on');
+    assert.match(base, /^http:\/\/127\.0\.0\.2:\d+$/);
+    assert.equal(await ask(base), 200);
   } finally {
     assert.equal(await cli.stop(), 0);
   }
 });
 
 test('--listen given explicitly wins over the config file', async () => {
-  const [filePort, flagPort] = [await freePort(), await freePort()];
-  const config = writeConfig('listen-flag.json', { listen: { host: '127.0.0.1', port: filePort } });
-  const cli = runCli(['gateway', '--config', config, '--listen', `127.0.0.1:${flagPort}`], { cwd: dir });
+  const config = writeConfig('listen-flag.json', { listen: { host: '127.0.0.2', port: 0 } });
+  const cli = runCli(['gateway', '--config', config, '--listen', '127.0.0.3:0'], { cwd: dir });
   try {
     await cli.waitFor(/gateway listening/);
-    assert.equal(await ask(flagPort), 200);
+    const base = bound(cli.output(), 'listening on');
+    assert.match(base, /^http:\/\/127\.0\.0\.3:\d+$/);
+    assert.equal(await ask(base), 200);
   } finally {
     await cli.stop();
   }
 });
 
 test('--listen with a bare port listens on loopback at that port', async () => {
-  const port = await freePort();
-  const cli = runCli(['gateway', '--config', writeConfig('bare.json', {}), '--listen', String(port)], { cwd: dir });
+  // Port 0: the system picks one, which the gateway reports; the host must be loopback.
+  const cli = runCli(['gateway', '--config', writeConfig('bare.json', { listen: { host: '127.0.0.2', port: 9 } }), '--listen', '0'], { cwd: dir });
   try {
     await cli.waitFor(/gateway listening/);
-    assert.match(cli.output(), new RegExp(`listening on http://127\\.0\\.0\\.1:${port},`));
-    assert.equal(await ask(port), 200);
+    const base = bound(cli.output(), 'listening on');
+    assert.match(base, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.notEqual(base, 'http://127.0.0.1:0');
+    assert.equal(await ask(base), 200);
   } finally {
     await cli.stop();
   }
@@ -102,13 +116,13 @@ test('gateway hash-key prints the sha256 form of the key on stdin, which the gat
   const entry = cli.output().trim();
   assert.match(entry, /^sha256:[0-9a-f]{64}$/);
   assert.doesNotMatch(cli.output(), /sk-carol/);
-  const port = await freePort();
   const config = writeConfig('hashed.json', { keys: { [entry]: 'acct_carol' } });
-  const gw = runCli(['gateway', '--config', config, '--listen', String(port)], { cwd: dir });
+  const gw = runCli(['gateway', '--config', config, '--listen', '127.0.0.1:0'], { cwd: dir });
   try {
     await gw.waitFor(/gateway listening/);
-    assert.equal(await ask(port, 'sk-carol-0004'), 200);
-    assert.equal(await ask(port, entry), 401);
+    const base = bound(gw.output(), 'listening on');
+    assert.equal(await ask(base, 'sk-carol-0004'), 200);
+    assert.equal(await ask(base, entry), 401);
   } finally {
     await gw.stop();
   }
@@ -125,15 +139,16 @@ test('an admin token file that cannot be read ends with a one-line error and exi
 });
 
 test('--admin-listen moves the metrics and admin routes; the clients\' port keeps only the API and /healthz', async () => {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  const cli = runCli(['gateway', '--config', writeConfig('admin.json', {}), '--listen', String(port), '--admin-listen', `127.0.0.1:${adminPort}`], { cwd: dir, env: { DISTILLWATCH_ADMIN_TOKEN: 'tok' } });
+  const cli = runCli(['gateway', '--config', writeConfig('admin.json', {}), '--listen', '0', '--admin-listen', '127.0.0.4:0'], { cwd: dir, env: { DISTILLWATCH_ADMIN_TOKEN: 'tok' } });
   try {
     await cli.waitFor(/gateway listening/);
-    assert.match(cli.output(), new RegExp(`metrics and admin on http://127\\.0\\.0\\.1:${adminPort}`));
-    const m = await request(`http://127.0.0.1:${adminPort}/metrics`, { headers: { authorization: 'Bearer tok' } });
+    const base = bound(cli.output(), 'listening on');
+    const admin = bound(cli.output(), 'metrics and admin on');
+    assert.match(admin, /^http:\/\/127\.0\.0\.4:\d+$/);
+    const m = await request(`${admin}/metrics`, { headers: { authorization: 'Bearer tok' } });
     assert.equal(m.statusCode, 200);
     await m.body.dump();
-    const p = await request(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: 'Bearer tok' } });
+    const p = await request(`${base}/metrics`, { headers: { authorization: 'Bearer tok' } });
     assert.equal(p.statusCode, 404);
     await p.body.dump();
   } finally {

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, startStubUpstream, type StubUpstream } from '../gateway/_test-helpers.js';
+import { startStubUpstream, type StubUpstream } from '../gateway/_test-helpers.js';
 import { runCli } from './_test-cli.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
@@ -64,10 +64,11 @@ test('the README\'s first gateway example works as written, and starts without a
     env[k] = v;
   }
   assert.deepEqual(words.slice(0, 2), ['npx', 'distillwatch']);
-  const port = await freePort();
-  const gw = runCli([...words.slice(2), '--listen', `127.0.0.1:${port}`, '--admin-listen', '127.0.0.1:0'], { cwd: dir, env: { DISTILLWATCH_ADMIN_TOKEN: '', DISTILLWATCH_ADMIN_TOKEN_FILE: '', ...env } });
+  const gw = runCli([...words.slice(2), '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { cwd: dir, env: { DISTILLWATCH_ADMIN_TOKEN: '', DISTILLWATCH_ADMIN_TOKEN_FILE: '', ...env } });
   try {
     await gw.waitFor(/gateway listening/);
+    // Port 0, so that no other process can take the port first; the gateway says which it got.
+    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(gw.output())![1]!;
     const curl = lines.find((l) => l.startsWith('curl '))!.replace('127.0.0.1:8787', `127.0.0.1:${port}`);
     const which = spawnSync('sh', ['-c', 'command -v curl']);
     assert.equal(which.status, 0, 'the README example needs curl: install the curl package');
@@ -83,9 +84,8 @@ test('the README\'s first gateway example works as written, and starts without a
 });
 
 test('a gateway started without keys, admin token or store says so, one line each', async () => {
-  const port = await freePort();
   writeFileSync(join(dir, 'bare.json'), JSON.stringify({ upstream: stub.url }));
-  const gw = runCli(['gateway', '--config', 'bare.json', '--listen', String(port), '--admin-listen', '127.0.0.1:0'], { cwd: dir, env: { DISTILLWATCH_ADMIN_TOKEN: '', DISTILLWATCH_ADMIN_TOKEN_FILE: '' } });
+  const gw = runCli(['gateway', '--config', 'bare.json', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { cwd: dir, env: { DISTILLWATCH_ADMIN_TOKEN: '', DISTILLWATCH_ADMIN_TOKEN_FILE: '' } });
   try {
     await gw.waitFor(/gateway listening/);
     await gw.waitFor(/no store/);
