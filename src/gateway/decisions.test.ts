@@ -83,9 +83,13 @@ test('a Redis restarted empty is seeded again from the store, so its blocks hold
     assert.ok(await refusedWithin(b, 'sk-mallory-0003', 5000), 'the block vanished with the Redis restart');
     // An empty Redis found without a reconnect (flushed) is seeded again too.
     const admin = new Redis(redis.url);
-    await admin.flushall();
-    admin.disconnect();
-    await sleep(1000);
+    try {
+      await admin.flushall();
+      // The replica with the store finds Redis empty and writes the block back.
+      await waitFor(async () => (await admin.hget('dw:acct:acct_mallory', 'blocked')) === '1', 'the block to be seeded again into the flushed Redis', 10_000, 50);
+    } finally {
+      admin.disconnect();
+    }
     await assert.rejects(ask(b, 'sk-mallory-0003'), (e: unknown) => e instanceof OpenAI.PermissionDeniedError);
   } finally {
     await a.close();
