@@ -1,23 +1,14 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { startStubUpstream, type StubUpstream } from '../gateway/_test-helpers.js';
+import { useStubUpstreamAndTempDir } from '../gateway/_test-helpers.js';
 import { runCli } from './_test-cli.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'dw-gwcmd-'));
-let stub: StubUpstream;
-
-before(async () => {
-  stub = await startStubUpstream();
-});
-after(async () => {
-  await stub.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = useStubUpstreamAndTempDir('dw-gwcmd-');
+const { dir } = fixture;
 
 /**
  * The address the gateway says it bound (`what`: "listening on" or "metrics and admin on").
@@ -42,7 +33,7 @@ async function ask(base: string, key = 'sk-alice-0001'): Promise<number> {
 
 function writeConfig(name: string, value: Record<string, unknown>): string {
   const path = join(dir, name);
-  writeFileSync(path, JSON.stringify({ upstream: stub.url, keys: { 'sk-alice-0001': 'acct_alice' }, adminListen: { host: '127.0.0.1', port: 0 }, ...value }));
+  writeFileSync(path, JSON.stringify({ upstream: fixture.stub.url, keys: { 'sk-alice-0001': 'acct_alice' }, adminListen: { host: '127.0.0.1', port: 0 }, ...value }));
   return path;
 }
 
@@ -88,7 +79,7 @@ test('--listen with a bare port listens on loopback at that port', async () => {
 
 test('a listen address that cannot be read ends with a one-line error and exit code 2', async () => {
   for (const bad of ['127.0.0.1:99999', 'localhost:', '::1:8787', 'eighty']) {
-    const cli = runCli(['gateway', '--upstream', stub.url, '--listen', bad], { cwd: dir });
+    const cli = runCli(['gateway', '--upstream', fixture.stub.url, '--listen', bad], { cwd: dir });
     const code = await cli.exited;
     assert.equal(code, 2, `exit code for ${bad}: ${cli.output()}`);
     assert.match(cli.output(), /^distillwatch: --listen: Invalid listen address ".*": .+\n$/, bad);
@@ -100,7 +91,7 @@ test('a port already in use ends with a one-line error and exit code 2, no stack
   await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
   const port = (taken.address() as { port: number }).port;
   try {
-    const cli = runCli(['gateway', '--upstream', stub.url, '--listen', `127.0.0.1:${port}`], { cwd: dir });
+    const cli = runCli(['gateway', '--upstream', fixture.stub.url, '--listen', `127.0.0.1:${port}`], { cwd: dir });
     const code = await cli.exited;
     assert.equal(code, 2, cli.output());
     assert.equal(cli.output().trim().split('\n').filter((l) => !l.startsWith('{')).join('\n'), `distillwatch: Cannot listen on 127.0.0.1:${port}: address already in use`);

@@ -3,27 +3,18 @@
  * Only the addresses change (the upstream is a stub, the ports are free ones), so that the
  * test can run beside others.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStubUpstream, type StubUpstream } from '../gateway/_test-helpers.js';
+import { useStubUpstreamAndTempDir } from '../gateway/_test-helpers.js';
 import { runCli } from './_test-cli.js';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'dw-readme-'));
-let stub: StubUpstream;
-
-before(async () => {
-  stub = await startStubUpstream();
-});
-after(async () => {
-  await stub.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = useStubUpstreamAndTempDir('dw-readme-');
+const { dir } = fixture;
 
 function run(cmd: string, args: string[]): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
@@ -54,7 +45,7 @@ test('the README\'s first gateway example works as written, and starts without a
   const end = lines.indexOf('EOF', heredoc);
   const config = JSON.parse(lines.slice(heredoc + 1, end).join('\n')) as { upstream: string };
   assert.equal(config.upstream, 'http://127.0.0.1:9000');
-  writeFileSync(join(dir, file), JSON.stringify({ ...config, upstream: stub.url }));
+  writeFileSync(join(dir, file), JSON.stringify({ ...config, upstream: fixture.stub.url }));
 
   const command = lines.find((l) => l.includes('npx distillwatch gateway'))!;
   const words = command.split(/\s+/);
@@ -84,7 +75,7 @@ test('the README\'s first gateway example works as written, and starts without a
 });
 
 test('a gateway started without keys, admin token or store says so, one line each', async () => {
-  writeFileSync(join(dir, 'bare.json'), JSON.stringify({ upstream: stub.url }));
+  writeFileSync(join(dir, 'bare.json'), JSON.stringify({ upstream: fixture.stub.url }));
   const gw = runCli(['gateway', '--config', 'bare.json', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { cwd: dir, env: { DISTILLWATCH_ADMIN_TOKEN: '', DISTILLWATCH_ADMIN_TOKEN_FILE: '' } });
   try {
     await gw.waitFor(/gateway listening/);

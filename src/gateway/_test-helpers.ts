@@ -9,6 +9,7 @@ import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createServer as createNetServer } from 'node:net';
+import { after, before } from 'node:test';
 import { pino } from 'pino';
 import { parseConfig, type GatewayConfig } from './config.js';
 import { startGateway, type RunningGateway, type StartOptions } from './start.js';
@@ -164,6 +165,29 @@ export async function startStubUpstream(): Promise<StubUpstream> {
     await new Promise<void>((r) => server.close(() => r()));
   };
   return stub;
+}
+
+/**
+ * A stub model API and a temporary folder shared by the tests of one file: the stub is
+ * started before them, both are removed after. `stub` may be read from a test on.
+ */
+export function useStubUpstreamAndTempDir(prefix: string): { readonly dir: string; readonly stub: StubUpstream } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let stub: StubUpstream | null = null;
+  before(async () => {
+    stub = await startStubUpstream();
+  });
+  after(async () => {
+    await stub?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    get stub(): StubUpstream {
+      if (stub === null) throw new Error('Cannot use the stub upstream: it starts before the first test');
+      return stub;
+    },
+  };
 }
 
 export const TEST_KEYS: Record<string, string> = { 'sk-alice-0001': 'acct_alice', 'sk-bob-0002': 'acct_bob', 'sk-mallory-0003': 'acct_mallory' };

@@ -1,29 +1,18 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDuckDbStore } from '../store/duckdb.js';
-import { startStubUpstream, TEST_KEYS, type StubUpstream } from './_test-helpers.js';
+import { TEST_KEYS, useStubUpstreamAndTempDir } from './_test-helpers.js';
 import { startGatewayProcess, startLoad, storedModels, tally, type Load } from './_process.js';
 
-let stub: StubUpstream;
-let dir: string;
-
-before(async () => {
-  stub = await startStubUpstream();
-  dir = mkdtempSync(join(tmpdir(), 'dw-crash-'));
-});
-after(async () => {
-  await stub.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = useStubUpstreamAndTempDir('dw-crash-');
+const { dir } = fixture;
 
 const CLIENTS = 32;
 
 test('kill -9 under 32-way load loses at most the commit window and doubles nothing after the restart', async () => {
   const storePath = join(dir, 'gw.duckdb');
-  const config = { upstream: stub.url, keys: TEST_KEYS, replicaId: 'k1', storePath, spoolDir: join(dir, 'spool'), durability: { commitIntervalMs: 5 } };
+  const config = { upstream: fixture.stub.url, keys: TEST_KEYS, replicaId: 'k1', storePath, spoolDir: join(dir, 'spool'), durability: { commitIntervalMs: 5 } };
   const gw = await startGatewayProcess(dir, config);
   let load!: Load;
   await new Promise<void>((resolve) => {

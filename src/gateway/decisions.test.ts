@@ -1,27 +1,16 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import OpenAI from 'openai';
 import { Redis } from 'ioredis';
 import { openDuckDbStore } from '../store/duckdb.js';
 import type { Store } from '../store/store.js';
-import { ADMIN_TOKEN, sleep, startRedis, startStubUpstream, startTestGateway, testConfig, type RedisServer, type StubUpstream, waitFor } from './_test-helpers.js';
+import { ADMIN_TOKEN, sleep, startRedis, startTestGateway, testConfig, type RedisServer, waitFor, useStubUpstreamAndTempDir } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';
 
-let stub: StubUpstream;
-let dir: string;
-
-before(async () => {
-  stub = await startStubUpstream();
-  dir = mkdtempSync(join(tmpdir(), 'dw-decisions-'));
-});
-after(async () => {
-  await stub.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = useStubUpstreamAndTempDir('dw-decisions-');
+const { dir } = fixture;
 
 const ask = (gw: RunningGateway, key: string) =>
   new OpenAI({ apiKey: key, baseURL: gw.url + '/v1', maxRetries: 0 }).chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] });
@@ -48,8 +37,8 @@ async function refusedWithin(gw: RunningGateway, key: string, ms: number): Promi
 
 test('a block made while Redis is down is written back when it returns, even without a store', async () => {
   const redis = await startRedis();
-  const a = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'a' }));
-  const b = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'b' }));
+  const a = await startTestGateway(testConfig(fixture.stub.url, { redisUrl: redis.url, replicaId: 'a' }));
+  const b = await startTestGateway(testConfig(fixture.stub.url, { redisUrl: redis.url, replicaId: 'b' }));
   let restarted: RedisServer | null = null;
   try {
     await ask(b, 'sk-mallory-0003');
@@ -72,8 +61,8 @@ test('a block made while Redis is down is written back when it returns, even wit
 test('a Redis restarted empty is seeded again from the store, so its blocks hold on every replica', async () => {
   const redis = await startRedis();
   const store = await openDuckDbStore(':memory:');
-  const a = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'a' }), { store });
-  const b = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'b' }));
+  const a = await startTestGateway(testConfig(fixture.stub.url, { redisUrl: redis.url, replicaId: 'a' }), { store });
+  const b = await startTestGateway(testConfig(fixture.stub.url, { redisUrl: redis.url, replicaId: 'b' }));
   let restarted: RedisServer | null = null;
   try {
     assert.equal(await block(a, 'acct_mallory', true), 200);
@@ -101,7 +90,7 @@ test('a Redis restarted empty is seeded again from the store, so its blocks hold
 
 test('operator decisions are kept in the store with who, when and before/after, and hold across a restart', async () => {
   const storePath = join(dir, 'decisions.duckdb');
-  const config = testConfig(stub.url, { storePath, replicaId: 'solo' });
+  const config = testConfig(fixture.stub.url, { storePath, replicaId: 'solo' });
   let gw = await startTestGateway(config, { store: undefined });
   try {
     assert.equal(await block(gw, 'acct_mallory', true), 200);

@@ -1,27 +1,16 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { openDuckDbStore } from '../store/duckdb.js';
 import type { ExchangeFeatures } from '../core/features.js';
-import { sleep, startStubUpstream, TEST_KEYS, type StubUpstream } from './_test-helpers.js';
+import { sleep, TEST_KEYS, useStubUpstreamAndTempDir } from './_test-helpers.js';
 import { startGatewayProcess } from './_process.js';
 
-let stub: StubUpstream;
-let dir: string;
-
-before(async () => {
-  stub = await startStubUpstream();
-  dir = mkdtempSync(join(tmpdir(), 'dw-drain-'));
-});
-after(async () => {
-  await stub.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fixture = useStubUpstreamAndTempDir('dw-drain-');
+const { dir } = fixture;
 
 /** Starts a 3-second stream (100 pieces, 30 ms apart) and resolves once its first piece is in. */
 async function slowStream(url: string, i: number): Promise<{ done: Promise<string> }> {
@@ -62,7 +51,7 @@ async function storedRows(path: string): Promise<ExchangeFeatures[]> {
 
 test('SIGTERM stops accepting at once and lets streams in flight finish whole', async () => {
   const storePath = join(dir, 'finish.duckdb');
-  const gw = await startGatewayProcess(dir, { upstream: stub.url, keys: TEST_KEYS, storePath, spoolDir: join(dir, 'spool-finish'), drainTimeoutMs: 20_000 });
+  const gw = await startGatewayProcess(dir, { upstream: fixture.stub.url, keys: TEST_KEYS, storePath, spoolDir: join(dir, 'spool-finish'), drainTimeoutMs: 20_000 });
   const streams = await Promise.all(Array.from({ length: 10 }, (_, i) => slowStream(gw.url, i)));
   gw.child.kill('SIGTERM');
   let refused = false;
@@ -86,7 +75,7 @@ test('SIGTERM stops accepting at once and lets streams in flight finish whole', 
 
 test('streams still running at the drain deadline end with an API-shaped error event and are recorded as cut', async () => {
   const storePath = join(dir, 'cut.duckdb');
-  const gw = await startGatewayProcess(dir, { upstream: stub.url, keys: TEST_KEYS, storePath, spoolDir: join(dir, 'spool-cut'), drainTimeoutMs: 300 });
+  const gw = await startGatewayProcess(dir, { upstream: fixture.stub.url, keys: TEST_KEYS, storePath, spoolDir: join(dir, 'spool-cut'), drainTimeoutMs: 300 });
   const streams = await Promise.all(Array.from({ length: 4 }, (_, i) => slowStream(gw.url, i)));
   gw.child.kill('SIGTERM');
   for (const s of streams) {

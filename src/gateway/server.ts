@@ -25,7 +25,7 @@ import type { GatewayMetrics } from './metrics.js';
 import { SseReader } from './sse.js';
 import { ListenError, type ListenAddress } from './listen.js';
 import { adminRoutes, dispatchAdmin, type AdminRoute } from './admin/routes.js';
-import type { AdminAnswer } from './admin/http.js';
+import { adminError, type AdminAnswer } from './admin/http.js';
 import { applyDegrade, streamDegrade, type Watermark } from './degrade.js';
 
 export interface GatewayDeps {
@@ -45,12 +45,15 @@ export interface GatewayDeps {
   watermark?: Watermark;
 }
 
+/** Why the gateway ended a request in flight, as its record says. */
+type Cut = NonNullable<FinishedRequest['cut']>;
+
 interface Flight {
   accountId: string;
   dialect: Dialect;
   res: ServerResponse;
   abort: AbortController;
-  cut: GatewayErrorCode | null;
+  cut: Cut | null;
 }
 
 const UNAUTHORIZED: Record<CallerRefusal, string> = {
@@ -104,6 +107,12 @@ const TOO_LARGE: RefusalAnswer = { refusal: 'too_large', message: `The request b
 /** Most of a response kept for the log; the client always gets all of it. */
 const MAX_LOGGED_RESPONSE = 4 * 1024 * 1024;
 const SHUTDOWN_MESSAGE = 'The gateway is shutting down; retry the request';
+const BLOCKED_MESSAGE = 'This account has been blocked for violating the usage policy';
+/** What the client of a request cut short is told. */
+const CUT_ERROR: Record<Cut, { code: GatewayErrorCode; message: string }> = {
+  shutdown: { code: 'unavailable', message: SHUTDOWN_MESSAGE },
+  blocked: { code: 'blocked', message: BLOCKED_MESSAGE },
+};
 const HOP_BY_HOP = new Set(['expect', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
 
 function readBody(req: IncomingMessage, max = MAX_BODY): Promise<Buffer | null> {
@@ -137,8 +146,38 @@ function sendAnswer(res: ServerResponse, a: AdminAnswer): void {
   res.end(a.text);
 }
 
+/** The path of a request, without its query. */
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function noRoute(req: IncomingMessage, path: string): AdminAnswer {
+  return adminError(404, 'not_found_error', `No route for ${req.method} ${path}`);
+}
+
+/** Serves `handle`, answering a bug in it with a bare 500 (the cause goes to the log only). */
+function serving(logger: Logger, what: string, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((e) => {
+      logger.error({ err: (e as Error).message }, what);
+      if (!res.headersSent) sendJson(res, 500, { error: { message: 'Internal gateway error', type: 'server_error' } });
+      else res.destroy();
+    });
+  };
+}
+
 /** Most an operator request body may be: a few keys. */
 const MAX_ADMIN_BODY = 64 * 1024;
+
+/** Marks a request in flight as cut and aborts its upstream call; false when it was cut already. */
+function cut(f: Flight, why: Cut): boolean {
+  if (f.cut) return false;
+  f.cut = why;
+  f.abort.abort();
+  return true;
+}
 
 function listenOn(server: Server, address: ListenAddress): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -171,13 +210,7 @@ export class Gateway {
     this.current = deps.config;
     const up = new URL(deps.config.upstream);
     this.pool = new Pool(up.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
-    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-      this.route(req, res).catch((e) => {
-        deps.logger.error({ err: (e as Error).message }, 'request failed');
-        if (!res.headersSent) sendJson(res, 500, { error: { message: 'Internal gateway error', type: 'server_error' } });
-        else res.destroy();
-      });
-    };
+    const onRequest = serving(deps.logger, 'request failed', (req, res) => this.route(req, res));
     const headersTimeout = deps.config.connections.headersTimeoutMs;
     // Node checks the headers timeout on a timer (30 s by default): checked often enough here
     // that a slowloris is dropped close to the setting.
@@ -189,17 +222,14 @@ export class Gateway {
     this.adminRoutes = adminRoutes({
       ...deps,
       policy: () => this.config.policy,
-      cutAccount: (accountId) => this.cutAccount(accountId, 'blocked'),
+      cutAccount: (accountId) => this.cutAccount(accountId),
       replicaId: () => this.config.replicaId,
       logWritable: () => this.logWritable(),
+      // The config in force, reloads included.
+      config: () => this.config,
+      draining: () => this.drainStarted,
     });
-    this.adminServer = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
-      this.adminRoute(req, res).catch((e) => {
-        deps.logger.error({ err: (e as Error).message }, 'admin request failed');
-        if (!res.headersSent) sendJson(res, 500, { error: { message: 'Internal gateway error', type: 'server_error' } });
-        else res.destroy();
-      });
-    });
+    this.adminServer = createServer({ keepAliveTimeout: 30_000 }, serving(deps.logger, 'admin request failed', (req, res) => this.adminRoute(req, res)));
     // A change of standing, made here or by another replica, is checked against the
     // account's streams in flight at once; the timer catches a change whose push was lost.
     deps.state.onChange((accountId) => {
@@ -268,12 +298,7 @@ export class Gateway {
     clearTimeout(timer);
     if (this.active > 0) {
       for (const set of this.flights.values()) {
-        for (const f of set) {
-          if (f.cut) continue;
-          f.cut = 'unavailable';
-          this.deps.metrics.shutdownCuts.inc();
-          f.abort.abort();
-        }
+        for (const f of set) if (cut(f, 'shutdown')) this.deps.metrics.shutdownCuts.inc();
       }
       // The cut requests write their error and their record; a request still reading its
       // body has nothing to wait for.
@@ -309,9 +334,7 @@ export class Gateway {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
+    const path = pathOf(req);
     // While draining, every answer closes its connection: the client's next request goes elsewhere.
     if (this.drainStarted) res.shouldKeepAlive = false;
     if (req.method === 'POST') {
@@ -321,14 +344,11 @@ export class Gateway {
     // Liveness on both listeners: a probe of this one proves the port clients use answers.
     if (req.method === 'GET' && path === '/healthz') return sendJson(res, 200, { ok: true });
     req.resume();
-    sendJson(res, 404, { error: { message: `No route for ${req.method} ${path}`, type: 'not_found_error' } });
+    sendAnswer(res, noRoute(req, path));
   }
 
   private async adminRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    if (req.method === 'GET' && path === '/readyz') return this.ready(res);
+    const path = pathOf(req);
     const answer = await dispatchAdmin(this.adminRoutes, this.deps.adminToken, {
       method: req.method ?? 'GET',
       rawPath: path,
@@ -336,28 +356,7 @@ export class Gateway {
       body: () => readBody(req, MAX_ADMIN_BODY),
     });
     req.resume();
-    sendAnswer(res, answer ?? { kind: 'json', status: 404, body: { error: { message: `No route for ${req.method} ${path}`, type: 'not_found_error' } } });
-  }
-
-  private ready(res: ServerResponse): void {
-    const { sharedState, state } = this.deps;
-    // The config in force, reloads included.
-    const config = this.config;
-    const redis = !sharedState ? 'not_configured' : state.available() ? 'up' : 'down';
-    const log = this.logWritable() ? 'ok' : 'failing';
-    const ready = !this.drainStarted && (redis !== 'down' || config.redisFailure === 'open') && (log === 'ok' || config.logFailure === 'serve');
-    sendJson(res, ready ? 200 : 503, {
-      ready,
-      draining: this.drainStarted,
-      redis,
-      redis_failure: config.redisFailure,
-      log,
-      log_failure: config.logFailure,
-      log_queue: this.deps.log.depth,
-      analysis_backlog: this.deps.analysis.backlog,
-      exchanges_unlogged: this.deps.wal?.unlogged ?? 0,
-      exchanges_dropped: this.deps.log.dropped,
-    });
+    sendAnswer(res, answer ?? noRoute(req, path));
   }
 
   /**
@@ -388,22 +387,17 @@ export class Gateway {
     return `gw_${this.config.replicaId}_${this.idPrefix}_${++this.seq}`;
   }
 
-  /** Ends every in-flight request of an account: streams get an API-shaped error event. */
-  cutAccount(accountId: string, code: GatewayErrorCode): number {
+  /** Ends every in-flight request of a blocked account: streams get an API-shaped error event. */
+  cutAccount(accountId: string): number {
     const set = this.flights.get(accountId);
     if (!set) return 0;
-    for (const f of set) {
-      if (f.cut) continue;
-      f.cut = code;
-      this.deps.metrics.streamsCut.inc();
-      f.abort.abort();
-    }
+    for (const f of set) if (cut(f, 'blocked')) this.deps.metrics.streamsCut.inc();
     return set.size;
   }
 
   private async recheckAccount(accountId: string): Promise<void> {
     const standing = await this.deps.state.standing(accountId);
-    if (decide(this.config.policy, accountId, standing).action === 'block') this.cutAccount(accountId, 'blocked');
+    if (decide(this.config.policy, accountId, standing).action === 'block') this.cutAccount(accountId);
   }
 
   private async recheckFlights(): Promise<void> {
@@ -423,7 +417,7 @@ export class Gateway {
     const decision = decide(policy, accountId, standing);
     metrics.actions.inc({ action: decision.action });
     if (decision.action === 'block') {
-      return { ok: false, action: 'block', refusal: 'blocked', message: 'This account has been blocked for violating the usage policy' };
+      return { ok: false, action: 'block', refusal: 'blocked', message: BLOCKED_MESSAGE };
     }
     if (decision.action === 'throttle') {
       const mine = await state.take('acct:' + accountId, policy.throttle);
@@ -576,10 +570,10 @@ export class Gateway {
     } catch (e) {
       const code = (e as { code?: string }).code;
       if (flight.cut) {
-        status = ERROR_STATUS[flight.cut];
-        const message = flight.cut === 'unavailable' ? SHUTDOWN_MESSAGE : 'This account has been blocked for violating the usage policy';
-        if (!res.headersSent) sendJson(res, status, dialect.errorBody(flight.cut, message));
-        else if (!res.writableEnded) res.end(dialect.streamError(flight.cut, message));
+        const { code: cutCode, message } = CUT_ERROR[flight.cut];
+        status = ERROR_STATUS[cutCode];
+        if (!res.headersSent) sendJson(res, status, dialect.errorBody(cutCode, message));
+        else if (!res.writableEnded) res.end(dialect.streamError(cutCode, message));
       } else if (clientGone) {
         this.deps.metrics.clientAborts.inc();
       } else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
@@ -605,15 +599,14 @@ export class Gateway {
     if (clientGone && !complete) status = 499;
     this.deps.metrics.requests.inc({ api: dialect.name, status });
     this.deps.metrics.addedLatency.observe(overhead / 1000);
-    const cut = flight.cut === null ? undefined : flight.cut === 'unavailable' ? ('shutdown' as const) : ('blocked' as const);
-    const finished = { accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latency: performance.now() - started, req, decision, fromEdge, ...(cut ? { cut } : {}) };
+    const finished = { accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latency: performance.now() - started, req, decision, fromEdge, ...(flight.cut ? { cut: flight.cut } : {}) };
     // Off the request path: the client already has its response.
     this.record(dialect, finished);
   }
 
   private record(
     dialect: Dialect,
-    f: { accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latency: number; req: IncomingMessage; decision: Decision; fromEdge: boolean; cut?: 'blocked' | 'shutdown' },
+    f: { accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latency: number; req: IncomingMessage; decision: Decision; fromEdge: boolean; cut?: Cut },
   ): void {
     const edgeHeader = f.req.headers['x-distillwatch-edge'];
     const ua = f.req.headers['user-agent'];

@@ -157,7 +157,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
           state.setRisk(u.accountId, u.risk, u.campaignId).catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'cannot publish risk'));
           if (u.flag) {
             logger.warn({ account: u.accountId, campaign: u.flag.campaignId, reason: u.flag.reason }, 'account flagged');
-            gateway?.cutAccount(u.accountId, 'blocked');
+            gateway?.cutAccount(u.accountId);
           }
         }
       },

@@ -7,8 +7,9 @@ import { hasAdminToken } from './auth.js';
 import { adminError, json, type AdminAnswer, type AdminRequest } from './http.js';
 import { changeAccount, showAccount, type AccountRouteDeps } from './accounts.js';
 import { metricsText, type MetricsRouteDeps } from './metrics.js';
+import { readiness, type ReadyRouteDeps } from './ready.js';
 
-export type AdminRouteDeps = AccountRouteDeps & MetricsRouteDeps;
+export type AdminRouteDeps = AccountRouteDeps & MetricsRouteDeps & ReadyRouteDeps;
 
 export interface AdminRoute {
   /** An exact path, or a prefix ending in `/` whose rest is the route's one parameter. */
@@ -22,6 +23,7 @@ export interface AdminRoute {
 export function adminRoutes(deps: AdminRouteDeps): AdminRoute[] {
   return [
     { path: '/healthz', methods: ['GET'], auth: false, handle: async () => json(200, { ok: true }) },
+    { path: '/readyz', methods: ['GET'], auth: false, handle: async () => readiness(deps) },
     { path: '/metrics', methods: ['GET'], auth: true, handle: () => metricsText(deps) },
     {
       path: '/admin/accounts/',
