@@ -1,7 +1,7 @@
 /**
  * `distillwatch scan <logs...>`: ingest, detect, write report.json and print the summary.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseParams, type DetectorParams } from '../detect/params.js';
 import type { FormatOption } from '../ingest/detect.js';
@@ -84,7 +84,7 @@ function prepareOutput(flag: string, file: string): void {
   } catch (e) {
     throw new UserError(`Cannot create the folder of ${flag} "${file}": ${(e as Error).message}`);
   }
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UserError(`Cannot write ${flag} "${file}": it is a directory`);
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new UserError(`Cannot write ${flag} "${file}": it is a directory`);
 }
 
 export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<ScanReport> {
@@ -124,11 +124,10 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
     }
     const counts = await store.counts();
     if (counts.exchanges === 0 && counts.bad_records > 0) {
-      progress.stop();
       const first = summary.inputs.find((i) => i.firstBad)?.firstBad ?? (await store.badRecords(1))[0]?.reason ?? '';
       throw new UserError(`No exchange could be read: all ${counts.bad_records} records were bad, set aside in "${quarantinePath}" and the store (first: ${first}); check the files and --format`);
     }
-    const { report } = await detect({ store, ...(params ? { params } : {}), onProgress: progress.update, thisScan: summary.inputs.map((i) => i.source) });
+    const { report } = await detect({ store, counts, ...(params ? { params } : {}), onProgress: progress.update, thisScan: summary.inputs.map((i) => i.source) });
     progress.stop();
     writeFileSync(o.out, JSON.stringify(report, null, 2) + '\n');
     const secs = (Date.now() - started) / 1000;

@@ -359,3 +359,38 @@ export function assembleRequestLog(env: Envelope, value: Obj, raw: string | unde
 export function put(obj: Obj, key: string, value: unknown): void {
   if (value !== undefined) obj[key] = value;
 }
+
+/**
+ * What a reader that joins records across lines (traces, batch pairs) still holds, counted
+ * per input line, so that it can tell the last line whose records have all been dealt with.
+ */
+export class HeldLines {
+  /** Held records per line, in line order: the first key is the oldest line still held. */
+  private readonly counts = new Map<number, number>();
+  private last = 0;
+
+  /** Notes the line just read. */
+  read(line: number): void {
+    this.last = line;
+  }
+
+  hold(line: number): void {
+    this.counts.set(line, (this.counts.get(line) ?? 0) + 1);
+  }
+
+  release(line: number): void {
+    const n = this.counts.get(line)! - 1;
+    if (n === 0) this.counts.delete(line);
+    else this.counts.set(line, n);
+  }
+
+  clear(): void {
+    this.counts.clear();
+  }
+
+  /** The last line whose records have all been dealt with: where a resumed read may start after. */
+  get safeLine(): number {
+    for (const first of this.counts.keys()) return first - 1;
+    return this.last;
+  }
+}

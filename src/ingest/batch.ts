@@ -8,15 +8,16 @@
  */
 import type { Exchange } from '../core/exchange.js';
 import { err, ok, type Result } from '../core/result.js';
-import { describe, fail, guard, idAt, isObj, objectAt, stringAt, timestampAt, type Obj } from './_shared.js';
+import { describe, fail, guard, HeldLines, idAt, isObj, objectAt, stringAt, timestampAt, type Obj } from './_shared.js';
 import { fromAnthropic } from './anthropic.js';
 import { fromOpenAI } from './openai.js';
 
-/** What became of one request: an exchange, or why not, with the line to report it at. */
+/** What became of one request: an exchange, or why not, with the line and the record to report it with. */
 export interface BatchOutcome {
   line: number;
   result: Result<Exchange, string>;
-  excerpt: string;
+  /** The line's record, shown as the excerpt when the request is not an exchange. */
+  record: Obj;
 }
 
 type Side = 'request' | 'result';
@@ -38,14 +39,12 @@ export function isBatchRecord(v: Obj): boolean {
  */
 export class BatchJoiner {
   private readonly held = new Map<string, Held>();
-  /** Held lines per line number, in line order: the first key is the oldest line still held. */
-  private readonly heldLines = new Map<number, number>();
-  private lastLine = 0;
+  private readonly heldLines = new HeldLines();
   /** The batch's creation time, when a batch object was given: Anthropic results carry none. */
   private batchTime: string | undefined;
 
   add(value: unknown, line: number): Result<BatchOutcome[], string> {
-    this.lastLine = line;
+    this.heldLines.read(line);
     return guard(() => {
       if (!isObj(value)) fail(`"record" must be an object, not ${describe(value)}`);
       if (value.object === 'batch' || value.type === 'message_batch') {
@@ -72,7 +71,7 @@ export class BatchJoiner {
     const out: BatchOutcome[] = [];
     for (const [id, h] of this.held) {
       const missing = h.side === 'request' ? 'no result line' : 'no request line';
-      out.push({ line: h.line, result: err(`custom_id "${id}": ${missing} with this "custom_id" in the input (give the input and output files together)`), excerpt: JSON.stringify(h.value) });
+      out.push({ line: h.line, result: err(`custom_id "${id}": ${missing} with this "custom_id" in the input (give the input and output files together)`), record: h.value });
     }
     this.held.clear();
     this.heldLines.clear();
@@ -81,28 +80,24 @@ export class BatchJoiner {
 
   /** The last line whose records have all been joined or set aside. */
   get safeLine(): number {
-    for (const first of this.heldLines.keys()) return first - 1;
-    return this.lastLine;
+    return this.heldLines.safeLine;
   }
 
   private hold(id: string, h: Held): void {
     this.held.set(id, h);
-    this.heldLines.set(h.line, (this.heldLines.get(h.line) ?? 0) + 1);
+    this.heldLines.hold(h.line);
   }
 
   private release(id: string, h: Held): void {
     this.held.delete(id);
-    const n = this.heldLines.get(h.line)! - 1;
-    if (n === 0) this.heldLines.delete(h.line);
-    else this.heldLines.set(h.line, n);
+    this.heldLines.release(h.line);
   }
 
   private join(id: string, req: Held, res: Held): BatchOutcome {
-    const excerpt = JSON.stringify(res.value);
     const r = guard(() => ok(isObj(req.value.params) || isObj(res.value.result) ? this.anthropic(id, req.value, res.value) : this.openai(id, req.value, res.value)));
     const result = r.ok ? r.value : r;
     // Reported at the result's line: that is where its status is.
-    return { line: res.line, result: result.ok ? result : err(`custom_id "${id}": ${result.error}`), excerpt };
+    return { line: res.line, result: result.ok ? result : err(`custom_id "${id}": ${result.error}`), record: res.value };
   }
 
   private openai(id: string, req: Obj, res: Obj): Result<Exchange, string> {

@@ -9,7 +9,7 @@
  * than `maxOpenTraces` are open (the quietest first), or at the end of the input.
  */
 import type { Result } from '../core/result.js';
-import { guard } from './_shared.js';
+import { guard, HeldLines } from './_shared.js';
 import { assembleTrace, collectOtel, type LogRef, type OtelMapOptions, type SpanRef, type TraceOutcome } from './otel.js';
 
 export interface TraceAssemblerOptions extends OtelMapOptions {
@@ -37,10 +37,9 @@ interface OpenTrace {
 
 export class TraceAssembler {
   private readonly traces = new Map<string, OpenTrace>();
-  /** Open traces per first line, in line order: the first key is the oldest line still held. */
-  private readonly heldLines = new Map<number, number>();
+  /** Open traces, counted at their first line. */
+  private readonly held = new HeldLines();
   private clock = 0;
-  private lastLine = 0;
   private readonly rootGrace: number;
   private readonly window: number;
   private readonly maxOpen: number;
@@ -56,7 +55,7 @@ export class TraceAssembler {
    * of the traces that closed. An error means the record is not OTLP data at all.
    */
   add(value: unknown, line: number): Result<LineOutcome[], string> {
-    this.lastLine = line;
+    this.held.read(line);
     const r = guard(() => ({ ok: true as const, value: collectOtel(value) }));
     if (!r.ok) return r;
     for (const ref of r.value.spans) {
@@ -78,8 +77,7 @@ export class TraceAssembler {
 
   /** The last line whose records have all been mapped: where a resumed read may start after. */
   get safeLine(): number {
-    for (const first of this.heldLines.keys()) return first - 1;
-    return this.lastLine;
+    return this.held.safeLine;
   }
 
   private open(traceId: unknown, line: number): OpenTrace {
@@ -89,7 +87,7 @@ export class TraceAssembler {
     let t = this.traces.get(id);
     if (t === undefined) {
       t = { spans: [], lines: [], logs: [], firstLine: line, rooted: false, touched: this.clock };
-      this.heldLines.set(line, (this.heldLines.get(line) ?? 0) + 1);
+      this.held.hold(line);
     } else {
       this.traces.delete(id);
     }
@@ -111,9 +109,7 @@ export class TraceAssembler {
   private close(id: string): LineOutcome[] {
     const t = this.traces.get(id)!;
     this.traces.delete(id);
-    const n = this.heldLines.get(t.firstLine)! - 1;
-    if (n === 0) this.heldLines.delete(t.firstLine);
-    else this.heldLines.set(t.firstLine, n);
+    this.held.release(t.firstLine);
     const lineOf = new Map(t.spans.map((s, i) => [s.span, t.lines[i]!]));
     return assembleTrace(t.spans, t.logs, this.opts).map((o) => ({ ...o, line: lineOf.get(o.span) ?? t.firstLine }));
   }

@@ -579,32 +579,38 @@ function eventMessages(events: readonly ContentEvent[]): LegacyMessage[] {
 
 /** OpenInference's flattened `llm.input_messages.N.message.*`, in the shape `addMessage` reads. */
 function openInferenceMessages(a: Obj, kind: 'input' | 'output'): LegacyMessage[] {
+  return unflatten(a, OPENINFERENCE_KEY, kind).map(([i, raw]) => {
+    const message: Obj = { role: raw.role ?? (kind === 'output' ? 'assistant' : 'user') };
+    if (raw.content !== undefined) message.content = raw.content;
+    else if (Array.isArray(raw.contents)) {
+      message.content = raw.contents.filter(isObj).map((c) => {
+        const mc = isObj(c.message_content) ? c.message_content : c;
+        return mc.type === 'image' ? { type: 'image', source: { type: 'url', url: isObj(mc.image) && isObj(mc.image.image) ? mc.image.image.url : undefined } } : { type: 'text', text: mc.text ?? '' };
+      });
+    }
+    if (Array.isArray(raw.tool_calls)) {
+      message.tool_calls = raw.tool_calls.filter(isObj).map((c) => (isObj(c.tool_call) ? c.tool_call : c));
+    }
+    put(message, 'tool_call_id', raw.tool_call_id);
+    return { message, field: `llm.${kind}_messages.${i}.message` };
+  });
+}
+
+/**
+ * Flattened `<prefix>.<kind>.N.<path>` attributes (the `pattern` captures the kind, N and
+ * the path) regrouped into one object per N, in index order.
+ */
+function unflatten(a: Obj, pattern: RegExp, kind: string): Array<[number, Obj]> {
   const byIndex = new Map<number, Obj>();
   for (const key of Object.keys(a)) {
-    const m = OPENINFERENCE_KEY.exec(key);
+    const m = pattern.exec(key);
     if (m === null || m[1] !== kind) continue;
     const i = Number(m[2]);
     let msg = byIndex.get(i);
     if (msg === undefined) byIndex.set(i, (msg = {}));
     setPath(msg, m[3]!.split('.'), a[key]);
   }
-  return [...byIndex.entries()]
-    .sort((x, y) => x[0] - y[0])
-    .map(([i, raw]) => {
-      const message: Obj = { role: raw.role ?? (kind === 'output' ? 'assistant' : 'user') };
-      if (raw.content !== undefined) message.content = raw.content;
-      else if (Array.isArray(raw.contents)) {
-        message.content = raw.contents.filter(isObj).map((c) => {
-          const mc = isObj(c.message_content) ? c.message_content : c;
-          return mc.type === 'image' ? { type: 'image', source: { type: 'url', url: isObj(mc.image) && isObj(mc.image.image) ? mc.image.image.url : undefined } } : { type: 'text', text: mc.text ?? '' };
-        });
-      }
-      if (Array.isArray(raw.tool_calls)) {
-        message.tool_calls = raw.tool_calls.filter(isObj).map((c) => (isObj(c.tool_call) ? c.tool_call : c));
-      }
-      put(message, 'tool_call_id', raw.tool_call_id);
-      return { message, field: `llm.${kind}_messages.${i}.message` };
-    });
+  return [...byIndex.entries()].sort((x, y) => x[0] - y[0]);
 }
 
 function setPath(root: Obj, path: string[], value: unknown): void {
@@ -732,28 +738,10 @@ interface LegacyMessage {
  * `gen_ai.prompt.0.content`, `gen_ai.prompt.1.tool_calls.0.name`, …
  */
 function legacyMessages(a: Obj, kind: 'prompt' | 'completion'): LegacyMessage[] {
-  const byIndex = new Map<number, Obj>();
-  for (const key of Object.keys(a)) {
-    const m = LEGACY_KEY.exec(key);
-    if (m === null || m[1] !== kind) continue;
-    const i = Number(m[2]);
-    let msg = byIndex.get(i);
-    if (msg === undefined) byIndex.set(i, (msg = {}));
-    const path = m[3]!.split('.');
-    let cur: Obj = msg;
-    for (let j = 0; j < path.length - 1; j++) {
-      const seg = path[j]!;
-      const next = cur[seg];
-      cur = isObj(next) || Array.isArray(next) ? (next as Obj) : (cur[seg] = /^\d+$/.test(path[j + 1]!) ? [] : {}) as Obj;
-    }
-    cur[path[path.length - 1]!] = a[key];
-  }
-  return [...byIndex.entries()]
-    .sort((x, y) => x[0] - y[0])
-    .map(([i, message]) => {
-      if (message.role === undefined) message.role = kind === 'completion' ? 'assistant' : 'user';
-      return { message, field: `gen_ai.${kind}.${i}` };
-    });
+  return unflatten(a, LEGACY_KEY, kind).map(([i, message]) => {
+    if (message.role === undefined) message.role = kind === 'completion' ? 'assistant' : 'user';
+    return { message, field: `gen_ai.${kind}.${i}` };
+  });
 }
 
 function outputOf(a: Obj, events: readonly ContentEvent[]): Obj | undefined {
@@ -803,14 +791,14 @@ function outputOf(a: Obj, events: readonly ContentEvent[]): Obj | undefined {
 
 function usageOf(a: Obj): Obj | undefined {
   const out: Obj = {};
-  const n = (field: string, ...keys: string[]): number | undefined => {
+  const n = (...keys: string[]): number | undefined => {
     for (const k of keys) if (a[k] !== undefined && a[k] !== null) return numberAt(a[k], k);
     return undefined;
   };
-  put(out, 'input_tokens', n('input_tokens', 'gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt'));
-  put(out, 'output_tokens', n('output_tokens', 'gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens', 'llm.token_count.completion'));
-  put(out, 'reasoning_tokens', n('reasoning_tokens', 'gen_ai.usage.reasoning_tokens', 'llm.token_count.completion_details.reasoning'));
-  put(out, 'cache_read_input_tokens', n('cache_read', 'gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens', 'llm.token_count.prompt_details.cache_read'));
-  put(out, 'cache_creation_input_tokens', n('cache_creation', 'gen_ai.usage.cache_creation.input_tokens', 'gen_ai.usage.cache_creation_input_tokens', 'llm.token_count.prompt_details.cache_write'));
+  put(out, 'input_tokens', n('gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt'));
+  put(out, 'output_tokens', n('gen_ai.usage.output_tokens', 'gen_ai.usage.completion_tokens', 'llm.token_count.completion'));
+  put(out, 'reasoning_tokens', n('gen_ai.usage.reasoning_tokens', 'llm.token_count.completion_details.reasoning'));
+  put(out, 'cache_read_input_tokens', n('gen_ai.usage.cache_read.input_tokens', 'gen_ai.usage.cache_read_input_tokens', 'llm.token_count.prompt_details.cache_read'));
+  put(out, 'cache_creation_input_tokens', n('gen_ai.usage.cache_creation.input_tokens', 'gen_ai.usage.cache_creation_input_tokens', 'llm.token_count.prompt_details.cache_write'));
   return Object.keys(out).length > 0 ? out : undefined;
 }

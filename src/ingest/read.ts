@@ -123,8 +123,8 @@ export class RecordReader {
       this.doc = null;
       out.push(this.bad(`Cannot parse line ${d.line} of ${this.shown}: a JSON document starting here is not finished at the end of the input`, d.line, d.parts.join('\n')));
     }
-    if (this.traces !== null) this.pushSpans(this.traces.finish(), out);
-    if (this.batches !== null) this.pushBatch(this.batches.finish(), out);
+    if (this.traces !== null) this.pushJoined(this.traces.finish(), this.traces.safeLine, spanExcerpt, out);
+    if (this.batches !== null) this.pushJoined(this.batches.finish(), this.batches.safeLine, recordExcerpt, out);
   }
 
   /** The input's format: given, or detected from its first parseable record; null before. */
@@ -205,14 +205,14 @@ export class RecordReader {
       this.batches ??= new BatchJoiner();
       const r = this.batches.add(value, line);
       if (!r.ok) out.push(this.bad(`Cannot parse line ${line} of ${this.shown}: ${r.error}`, line, text));
-      else this.pushBatch(r.value, out);
+      else this.pushJoined(r.value, this.batches.safeLine, recordExcerpt, out);
       return;
     }
     if (format === 'otel') {
       this.traces ??= new TraceAssembler(this.otel);
       const r = this.traces.add(value, line);
       if (!r.ok) out.push(this.bad(`Cannot parse line ${line} of ${this.shown}: ${r.error}`, line, text));
-      else this.pushSpans(r.value, out);
+      else this.pushJoined(r.value, this.traces.safeLine, spanExcerpt, out);
       return;
     }
     const r = ADAPTERS[format](value, text);
@@ -224,25 +224,16 @@ export class RecordReader {
   }
 
   /**
-   * Each GenAI span that is an exchange is one; each one that is not is a bad record of its
-   * own, with the span as its excerpt. An exchange is reported at the last line whose
-   * records have all been mapped, so that a checkpoint taken after it never skips a span
-   * still held in an open trace.
+   * Outcomes of records joined across lines (GenAI spans of a trace, batch request/result
+   * pairs): each exchange is one; each that is not is a bad record of its own, with its
+   * span or record as the excerpt. An exchange is reported at `safe`, the last line whose
+   * records have all been mapped, so that a checkpoint taken after it never skips a record
+   * still held.
    */
-  private pushSpans(outcomes: LineOutcome[], out: ReadItem[]): void {
-    const safe = this.traces!.safeLine;
+  private pushJoined<O extends JoinedOutcome>(outcomes: readonly O[], safe: number, excerpt: (o: O) => string, out: ReadItem[]): void {
     for (const o of outcomes) {
       if (o.result.ok) out.push({ kind: 'exchange', line: safe, exchange: o.result.value });
-      else out.push(this.bad(`Cannot parse line ${o.line} of ${this.shown}: ${o.result.error}`, o.line, JSON.stringify(o.span)));
-    }
-  }
-
-  /** Joined requests become exchanges (at the last line with nothing held, as for traces); the rest bad records. */
-  private pushBatch(outcomes: BatchOutcome[], out: ReadItem[]): void {
-    const safe = this.batches!.safeLine;
-    for (const o of outcomes) {
-      if (o.result.ok) out.push({ kind: 'exchange', line: safe, exchange: o.result.value });
-      else out.push(this.bad(`Cannot parse line ${o.line} of ${this.shown}: ${o.result.error}`, o.line, o.excerpt));
+      else out.push(this.bad(`Cannot parse line ${o.line} of ${this.shown}: ${o.result.error}`, o.line, excerpt(o)));
     }
   }
 
@@ -250,6 +241,15 @@ export class RecordReader {
     return { kind: 'bad', bad: { file: this.file, line, reason, excerpt: text.slice(0, EXCERPT_CHARS) } };
   }
 }
+
+/** An exchange, or why not, from records joined across lines, with the line to report it at. */
+interface JoinedOutcome {
+  line: number;
+  result: Result<Exchange, string>;
+}
+
+const spanExcerpt = (o: LineOutcome): string => JSON.stringify(o.span);
+const recordExcerpt = (o: BatchOutcome): string => JSON.stringify(o.record);
 
 /** Follows brackets outside strings, so that a multi-line document is known to close. */
 function scanDepth(d: OpenDocument, text: string): void {

@@ -19,7 +19,7 @@ import type { FeatureOptions } from '../signals/features.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
 import type { ExchangeFeatures } from '../core/features.js';
-import type { BadRecord, SourceKey, Store } from '../store/store.js';
+import type { BadRecord, SourceKey, Store, StoreCounts } from '../store/store.js';
 
 export interface ScanProgress {
   phase: 'ingest' | 'detect';
@@ -150,10 +150,10 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   return summary;
 }
 
-/** Replays the store through a fresh engine and builds the report. */
-export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[] }): Promise<{ report: ScanReport; engine: DetectionEngine }> {
+/** Replays the store through a fresh engine and builds the report. `counts` spares a count the caller already made. */
+export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[]; counts?: StoreCounts }): Promise<{ report: ScanReport; engine: DetectionEngine }> {
   const engine = new DetectionEngine(opts.params ? { params: opts.params } : {});
-  const counts = await opts.store.counts();
+  const counts = opts.counts ?? (await opts.store.counts());
   const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
   let done = 0;
   for await (const batch of opts.store.replay()) {
