@@ -66,7 +66,4 @@ export class AccountBook {
   values(): IterableIterator<AccountState> {
     return this.states.values();
   }
-  get size(): number {
-    return this.states.size;
-  }
 }

@@ -25,7 +25,6 @@ export class CampaignRegistry {
   readonly campaigns = new Map<CampaignId, CampaignState>();
   /** Accounts flagged as members, per campaign. */
   private readonly memberCounts = new Map<CampaignId, number>();
-  private readonly mergedFlagTime = new Map<CampaignId, number>();
   private seq = 0;
   /** signature key → campaign id, for tying new accounts to a known harness at once. */
   private readonly signatures = new Map<IndicatorKey, CampaignId>();
@@ -60,11 +59,12 @@ export class CampaignRegistry {
 
   /** Records a linking run's judgement of a flagged group. */
   record(id: CampaignId, at: number, score: CampaignScore, indicators: Map<IndicatorKey, number>, accounts: readonly AccountId[]): void {
-    this.absorb(id, accounts);
+    // A campaign new to this run that absorbs others keeps their earliest flag time.
+    const mergedFlagTime = this.absorb(id, accounts);
     const existing = this.campaigns.get(id);
     this.campaigns.set(id, {
       id,
-      firstFlaggedAt: Math.min(existing?.firstFlaggedAt ?? at, this.mergedFlagTime.get(id) ?? at),
+      firstFlaggedAt: Math.min(existing?.firstFlaggedAt ?? at, mergedFlagTime ?? at),
       score,
       indicators,
       signature: new Set(),
@@ -73,15 +73,16 @@ export class CampaignRegistry {
 
   /**
    * Linking runs see more as time goes on: two groups flagged apart early may turn out to be
-   * one operation. Their accounts then move to the surviving id, which keeps the earliest flag time.
+   * one operation. Their accounts then move to the surviving id, which keeps the earliest flag
+   * time; returns that time, or undefined when there was nothing to absorb.
    */
-  private absorb(id: CampaignId, accounts: readonly AccountId[]): void {
+  private absorb(id: CampaignId, accounts: readonly AccountId[]): number | undefined {
     const others = new Set<CampaignId>();
     for (const a of accounts) {
       const c = this.book.get(a)?.campaignId;
       if (c && c !== id) others.add(c);
     }
-    if (others.size === 0) return;
+    if (others.size === 0) return undefined;
     let earliest = this.campaigns.get(id)?.firstFlaggedAt ?? Infinity;
     for (const s of this.book.values()) {
       if (s.campaignId && others.has(s.campaignId)) {
@@ -96,7 +97,7 @@ export class CampaignRegistry {
     }
     const c = this.campaigns.get(id);
     if (c && earliest < c.firstFlaggedAt) c.firstFlaggedAt = earliest;
-    this.mergedFlagTime.set(id, earliest);
+    return earliest;
   }
 
   /** Harness marks that members share and few outsiders use: what a replacement pool keeps. */
@@ -129,8 +130,6 @@ export class CampaignRegistry {
       const [big, small] = (this.memberCounts.get(keep) ?? 0) >= (this.memberCounts.get(gone) ?? 0) ? [keep, gone] : [gone, keep];
       const moving = [...this.book.values()].filter((s) => s.campaignId === small).map((s) => s.id);
       this.absorb(big, moving);
-      const kept = this.campaigns.get(big);
-      if (kept) kept.firstFlaggedAt = Math.min(kept.firstFlaggedAt, this.mergedFlagTime.get(big) ?? Infinity);
     }
     this.refreshSignatures();
   }

@@ -21,8 +21,6 @@ import { describe as describeFinding, type Finding } from './findings.js';
 import { DEFAULT_PARAMS, DetectorParamsSchema, type DetectorParams } from './params.js';
 import type { Verdict } from '../core/report.js';
 
-export type { CampaignState } from './campaign-registry.js';
-
 const HOUR = 3_600_000;
 
 /** A flagged campaign as reported: its state rescored on its current members, with their networks and clients. */
@@ -284,10 +282,6 @@ export class DetectionEngine {
 
   membersOfCampaign(id: CampaignId): AccountId[] {
     return [...this.book.values()].filter((s) => s.campaignId === id).map((s) => s.id).sort();
-  }
-
-  accountCount(): number {
-    return this.book.size;
   }
 }
 

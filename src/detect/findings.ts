@@ -41,9 +41,9 @@ export type CampaignFindingCode = (typeof CAMPAIGN_FINDING_CODES)[number];
 /** A typo in a code is a compile error, not a signal that silently never matches. */
 export type FindingCode = AccountFindingCode | CampaignFindingCode;
 
-export interface Finding<C extends FindingCode = FindingCode> {
+export interface Finding {
   /** Stable identifier of the signal, e.g. `elicitation_share`. */
-  code: C;
+  code: FindingCode;
   family: EvidenceFamily;
   /** 0..1: how far past its threshold the measure is. */
   strength: number;

@@ -34,9 +34,8 @@ export class OnlineDetector {
 
   constructor(private readonly opts: OnlineDetectorOptions) {
     this.publishRisk = opts.publishRisk;
-    // The engine's own event-time ticks would run linking inside observe(); a huge interval
-    // leaves linking to the timer below.
-    this.engine = new DetectionEngine({ params: { ...(opts.params ?? {}), linkIntervalMs: 1e15 }, onFlag: (e) => this.pending.push(e) });
+    // The engine links only when ticked: the timer below ticks it on wall-clock time.
+    this.engine = new DetectionEngine({ params: opts.params ?? {}, onFlag: (e) => this.pending.push(e) });
     this.timer = setInterval(() => this.link(), opts.linkIntervalMs);
     this.timer.unref();
   }

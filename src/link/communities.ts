@@ -41,11 +41,8 @@ export interface LinkView {
   holders: (key: IndicatorKey) => ReadonlySet<AccountId>;
 }
 
-export interface LinkInput extends LinkParams {
-  /** Accounts that take part: the suspects. */
-  suspects: ReadonlySet<AccountId>;
-  /** Indicator keys each account holds. */
-  keysOf: (account: AccountId) => Iterable<IndicatorKey>;
+/** A from-scratch run's input: the view's suspects and keys, with the index that gives holders. */
+export interface LinkInput extends LinkParams, Pick<LinkView, 'suspects' | 'keysOf'> {
   index: IndicatorIndex;
 }
 

@@ -91,6 +91,8 @@ export class IncrementalLinker extends LinkState implements Linker {
   private readonly roles = new Map<IndicatorKey, KeyRole>();
   private readonly dirtyKeys = new Set<IndicatorKey>();
   private readonly dirtyAccounts = new Set<AccountId>();
+  /** Account, key, account, key...: holdings added since the last call. */
+  private readonly newHoldings: (AccountId | IndicatorKey)[] = [];
   /** Account → the component it is in; components by id, with their communities. */
   private readonly componentOf = new Map<AccountId, number>();
   private readonly components = new Map<number, { accounts: AccountId[]; communities: Community[] }>();
@@ -106,8 +108,6 @@ export class IncrementalLinker extends LinkState implements Linker {
     // updated: most new keys (a rotating account's next IP) tie nothing and count nowhere.
     this.newHoldings.push(account, key);
   }
-  /** Account, key, account, key...: holdings added since the last call. */
-  private readonly newHoldings: (AccountId | IndicatorKey)[] = [];
 
   /**
    * Does a new holding change its account's component? When the key ties the account in,

@@ -27,7 +27,7 @@ const EXPLICIT: RegExp[] = [
 const ANY_EXPLICIT = anyOf(EXPLICIT);
 
 /** One regex that matches where any of `res` does (same flags: none). */
-export function anyOf(res: readonly RegExp[]): RegExp {
+function anyOf(res: readonly RegExp[]): RegExp {
   return new RegExp(res.map((re) => `(?:${re.source})`).join('|'));
 }
 

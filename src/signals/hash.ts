@@ -23,10 +23,7 @@ export function fnv1a32Finish(h: number): number {
 /** 32-bit FNV-1a over UTF-16 code units, with a seed to get independent hashes. */
 export function fnv1a32(s: string, seed = FNV_SEED_A): number {
   let h = seed >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  for (let i = 0; i < s.length; i++) h = fnv1a32Step(h, s.charCodeAt(i));
   return fnv1a32Finish(h);
 }
 
@@ -42,9 +39,4 @@ export function hex8(n: number): string {
 export function sig64(s: string): string {
   if (s.length === 0) return '';
   return hex8(fnv1a32(s)) + hex8(fnv1a32(s, FNV_SEED_B));
-}
-
-/** Pair of 32-bit hashes of a string, for SimHash bit voting. */
-export function hashPair(s: string): [number, number] {
-  return [fnv1a32(s), fnv1a32(s, FNV_SEED_B)];
 }
