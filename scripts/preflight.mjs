@@ -6,7 +6,10 @@ import { delimiter, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 /** Programs the tests start, with the Debian package that provides each. */
-export const NEEDS = [{ program: 'redis-server', debian: 'redis-server', why: 'the gateway tests run a real Redis' }];
+export const NEEDS = [
+  { program: 'redis-server', debian: 'redis-server', why: 'the gateway tests run a real Redis' },
+  { program: 'curl', debian: 'curl', why: "the README's gateway example is run as written, with curl" },
+];
 
 /** The program's path on PATH, or null. Looked up here rather than with `sh -c command -v`, which needs a shell on PATH. */
 export function onPath(program, path = process.env.PATH ?? '') {
