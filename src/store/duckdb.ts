@@ -24,6 +24,8 @@ import {
 import type { ExchangeFeatures } from '../core/features.js';
 import type { AccountReport, CampaignReport, ScanReport } from '../core/report.js';
 import { StoreError } from './errors.js';
+import * as casework from './duckdb-casework.js';
+import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from './casework.js';
 import type { AppendOutcome, BadRecord, DecisionRecord, IngestCheckpoint, SourceKey, Store, StoreCounts } from './store.js';
 
 /** Bumped whenever the tables change shape; a store written by a newer schema is refused. */
@@ -671,6 +673,42 @@ class DuckDbStore implements Store {
     });
   }
 
+  // Casework (decisions, audit, investigation reads): the SQL lives in duckdb-casework.ts.
+  recordCaseDecision(d: NewCaseDecision, audit: NewAuditEntry): Promise<CaseDecision> {
+    return this.serial(async () => {
+      this.assertWritable();
+      try {
+        return await casework.insertCaseDecision(this.conn, d, audit);
+      } catch (e) {
+        throw new StoreError('rejected', `Cannot record the decision on ${d.target.kind} "${d.target.id}" in "${this.path}": ${dbMessage(e)}`, { cause: e });
+      }
+    });
+  }
+
+  caseDecisions() {
+    return this.serial(() => casework.selectCaseDecisions(this.conn));
+  }
+
+  auditLog(opts: { target?: DecisionTarget; limit: number; offset: number }) {
+    return this.serial(() => casework.selectAudit(this.conn, opts));
+  }
+
+  accountExchanges(accountId: string, opts: { limit: number; offset: number }) {
+    return this.serial(() => casework.selectAccountExchanges(this.conn, accountId, opts));
+  }
+
+  hourlyActivity(accountIds: readonly string[]) {
+    return this.serial(() => casework.selectHourlyActivity(this.conn, accountIds));
+  }
+
+  indicatorHolders(kind: SearchKind, value: string, limit: number) {
+    return this.serial(() => casework.selectIndicatorHolders(this.conn, kind, value, limit));
+  }
+
+  hasAccount(accountId: string) {
+    return this.serial(() => casework.accountExists(this.conn, accountId));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     // Let calls already queued finish before the connection goes.
@@ -712,6 +750,7 @@ async function prepareSchema(conn: DuckDBConnection, path: string, readOnly: boo
   await conn.run('BEGIN TRANSACTION');
   try {
     await conn.run(SCHEMA_DDL);
+    await conn.run(casework.CASEWORK_DDL);
     const v = await conn.runAndReadAll('SELECT count(*) FROM schema_version');
     if (Number(v.getRows()[0]![0]) === 0) await conn.run('INSERT INTO schema_version (version) VALUES ($1)', [SCHEMA_VERSION]);
     await conn.run('COMMIT');

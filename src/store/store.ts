@@ -5,6 +5,7 @@
  */
 import type { ExchangeFeatures } from '../core/features.js';
 import type { ScanReport } from '../core/report.js';
+import type { CaseworkStore } from './casework.js';
 
 /** A bad input record, set aside with where it came from and why. */
 export interface BadRecord {
@@ -64,7 +65,7 @@ export interface DecisionRecord {
   after: AccountDecisions;
 }
 
-export interface Store {
+export interface Store extends CaseworkStore {
   /** Where a previous ingest of this source stopped, or null when it never started. */
   checkpoint(source: SourceKey): Promise<IngestCheckpoint | null>;
   /**
