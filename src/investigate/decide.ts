@@ -41,8 +41,10 @@ function enforced(kind: DecisionVerdict['kind']): AccountDecisions | null {
 
 /** The indicators a campaign decision keeps (see NewCaseDecision.marks). */
 function marksOf(req: DecisionRequest, report: ScanReport | null): string[] {
-  if (req.target.kind !== 'campaign' || report === null) return [];
-  const c = report.campaigns.find((x) => x.id === req.target.id);
+  if (report === null) return [];
+  // An account's decision is about what ties it to its campaign, when it is in one.
+  const campaignId = req.target.kind === 'campaign' ? req.target.id : report.accounts.find((a) => a.account_id === req.target.id)?.campaign_id;
+  const c = report.campaigns.find((x) => x.id === campaignId);
   const shared = c?.shared_indicators ?? [];
   // A burst of sign-ups is no trait of anyone's client: it marks nothing for later.
   if (req.kind === 'dismiss') return shared.filter((s) => s.kind !== 'burst').map((s) => `${s.kind}:${s.value}`);

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { openDuckDbStore } from '../store/duckdb.js';
 import type { Store } from '../store/store.js';
 import type { ScanReport } from '../core/report.js';
-import { scan } from '../pipeline/scan.js';
+import { detect, scan } from '../pipeline/scan.js';
 import { writeSimulation } from '../traffic/simulate.js';
 import { startServer, type RunningServer } from './start.js';
 import type { TokenHolder } from '../gateway/admin/auth.js';
@@ -178,6 +178,24 @@ describe('the investigation API', () => {
     assert.equal(shown.json.decision.kind, 'dismiss');
     assert.equal((await get('/api/v1/campaigns?decision=dismiss')).json.total, 1);
     assert.equal((await get('/api/v1/decisions')).json.items.length, 1);
+  });
+
+  it('a rescan shows the dismissal beside the verdicts and does not raise the dismissed accounts again on the same indicators', async () => {
+    const c = report.campaigns[1]!;
+    const { report: again } = await detect({ store });
+    const rc = again.campaigns.find((x) => x.id === c.id)!;
+    assert.equal(rc.decision?.kind, 'dismiss');
+    assert.equal(rc.decision?.actor, 'ana');
+    const members = again.accounts.filter((a) => c.accounts.includes(a.account_id));
+    const raisedBefore = report.accounts.filter((a) => c.accounts.includes(a.account_id) && a.verdict !== 'benign');
+    assert.ok(raisedBefore.length > 0, 'the dismissed campaign had raised accounts');
+    for (const a of members) {
+      assert.equal(a.verdict, 'benign', a.account_id);
+      assert.equal(a.decision?.kind, 'dismiss');
+    }
+    assert.deepEqual(new Set(members.filter((a) => a.engine_verdict).map((a) => a.account_id)), new Set(raisedBefore.map((a) => a.account_id)), 'the engine\'s verdict is kept beside');
+    const latest = await store.latestReport();
+    assert.equal(latest?.campaigns.find((x) => x.id === c.id)?.decision?.kind, 'dismiss', 'the saved report carries it too');
   });
 
   it('a block made through the API stops the real gateway serving the account within a second', async () => {
