@@ -44,6 +44,8 @@ export interface GatewayDeps {
   logger: Logger;
   adminToken: string | null;
   watermark?: Watermark;
+  /** The investigation API (`/api/v1`), answered on the admin address when the gateway has a store. */
+  api?: ((req: IncomingMessage, res: ServerResponse) => void) | null;
 }
 
 /** Why the gateway ended a request in flight, as its record says. */
@@ -353,6 +355,7 @@ export class Gateway {
 
   private async adminRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = pathOf(req);
+    if (this.deps.api && (path === '/api/v1' || path.startsWith('/api/v1/'))) return this.deps.api(req, res);
     const answer = await dispatchAdmin(this.adminRoutes, this.deps.adminToken, {
       method: req.method ?? 'GET',
       rawPath: path,

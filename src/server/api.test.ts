@@ -13,7 +13,7 @@ import { detect, scan } from '../pipeline/scan.js';
 import { writeSimulation } from '../traffic/simulate.js';
 import { startServer, type RunningServer } from './start.js';
 import type { TokenHolder } from '../gateway/admin/auth.js';
-import { startRedis, startStubUpstream, startTestGateway, testConfig, type RedisServer, type StubUpstream } from '../gateway/_test-helpers.js';
+import { startRedis, startStubUpstream, startTestGateway, testConfig, waitFor, type RedisServer, type StubUpstream } from '../gateway/_test-helpers.js';
 
 const HOLDERS: TokenHolder[] = [
   { name: 'vera', role: 'viewer', token: 'viewer-token-0123456789' },
@@ -224,6 +224,36 @@ describe('the investigation API', () => {
       assert.equal(history.at(-1)?.actor, 'admin');
     } finally {
       await gw.close();
+    }
+  });
+});
+
+describe('the investigation API on a gateway with a store', () => {
+  it('answers on the admin address, and a block made through it refuses the account at once', async () => {
+    const gwStore = await openDuckDbStore(':memory:');
+    const gw = await startTestGateway(testConfig(stub.url, { replicaId: 'solo' }), { store: gwStore, tokenHolders: HOLDERS });
+    try {
+      const client = new OpenAI({ apiKey: 'sk-mallory-0003', baseURL: gw.url + '/v1', maxRetries: 0 });
+      const ask = () => client.chat.completions.create({ model: 'm1', messages: [{ role: 'user', content: 'hi' }] });
+      await ask();
+      await waitFor(() => gwStore.hasAccount('acct_mallory'), 'the exchange to reach the store');
+      const api = (method: string, path: string, headers: Record<string, string>, body?: unknown) =>
+        request(gw.adminUrl + path, { method: method as 'GET', headers: { ...headers, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) }).then(async (r) => ({ status: r.statusCode, json: (await r.body.json()) as any }));
+      assert.equal((await api('GET', '/api/v1/accounts/acct_mallory/exchanges', {})).status, 401);
+      const ex = await api('GET', '/api/v1/accounts/acct_mallory/exchanges', as('viewer'));
+      assert.equal(ex.status, 200);
+      assert.equal(ex.json.total, 1);
+      assert.equal((await api('POST', '/api/v1/decisions', as('viewer'), { target: { kind: 'account', id: 'acct_mallory' }, kind: 'block' })).status, 403);
+      const made = await api('POST', '/api/v1/decisions', as('analyst'), { target: { kind: 'account', id: 'acct_mallory' }, kind: 'block', note: 'seen enough' });
+      assert.equal(made.status, 200);
+      await assert.rejects(ask(), (e: unknown) => e instanceof OpenAI.PermissionDeniedError);
+      const audit = await api('GET', '/api/v1/audit', as('viewer'));
+      assert.equal(audit.json.items[0].action, 'decision.block');
+      assert.equal(audit.json.items[0].actor, 'ana');
+      assert.equal((await gwStore.decisionHistory('acct_mallory')).at(-1)?.origin, 'solo');
+    } finally {
+      await gw.close();
+      await gwStore.close();
     }
   });
 });
