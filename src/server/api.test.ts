@@ -149,6 +149,7 @@ describe('the investigation API', () => {
     const cases: [unknown, RegExp][] = [
       [{ ...body, reason: 'bored' }, /"reason"/],
       [{ target: { kind: 'campaign', id: c.id }, kind: 'snooze', until: 'tomorrow' }, /"until"/],
+      [{ target: { kind: 'campaign', id: c.id }, kind: 'snooze', until: '2020-01-01T00:00:00Z' }, /"until": must be in the future/],
       [{ target: { kind: 'planet', id: c.id }, kind: 'block' }, /"target.kind"/],
       [{ ...body, colour: 'red' }, /unknown key "colour"/],
       ['{not json', /body/],

@@ -155,7 +155,7 @@ export const DecisionRequestSchema = z
     z.strictObject({ target: Target, kind: z.literal('dismiss'), reason: z.enum(DISMISS_REASONS), note }),
     z.strictObject({ target: Target, kind: z.literal('allowlist'), note }),
     z.strictObject({ target: Target, kind: z.literal('block'), note }),
-    z.strictObject({ target: Target, kind: z.literal('snooze'), until: z.iso.datetime({ offset: true }), note }),
+    z.strictObject({ target: Target, kind: z.literal('snooze'), until: z.iso.datetime({ offset: true }).refine((v) => Date.parse(v) > Date.now(), 'must be in the future'), note }),
   ])
   .openapi('DecisionRequest');
 
