@@ -18,11 +18,9 @@ export function reviewQueue(report: ScanReport, decisions: CurrentDecisions, now
   for (const c of report.campaigns) {
     if (c.first_flagged_at && open('campaign', c.id)) items.push({ kind: 'campaign', id: c.id, flagged_at: c.first_flagged_at, confidence: c.confidence, accounts: c.accounts.length, campaign_id: c.id });
   }
-  const decidedCampaigns = new Set(report.campaigns.filter((c) => !open('campaign', c.id)).map((c) => c.id));
   for (const a of report.accounts) {
-    // A member of a campaign already decided is covered by that decision.
-    if (!a.first_flagged_at || (a.campaign_id && decidedCampaigns.has(a.campaign_id)) || !open('account', a.account_id)) continue;
-    if (a.campaign_id) continue; // reviewed with its campaign, which the queue lists
+    // A campaign's member is reviewed with its campaign, which the queue lists until decided.
+    if (!a.first_flagged_at || a.campaign_id || !open('account', a.account_id)) continue;
     items.push({ kind: 'account', id: a.account_id, flagged_at: a.first_flagged_at, confidence: a.risk, accounts: 1, campaign_id: null });
   }
   return items.sort((a, b) => a.flagged_at.localeCompare(b.flagged_at) || a.id.localeCompare(b.id));

@@ -13,7 +13,7 @@ import { detect, scan } from '../pipeline/scan.js';
 import { writeSimulation } from '../traffic/simulate.js';
 import { startServer, type RunningServer } from './start.js';
 import type { TokenHolder } from '../gateway/admin/auth.js';
-import { startRedis, startStubUpstream, startTestGateway, testConfig, waitFor, type RedisServer, type StubUpstream } from '../gateway/_test-helpers.js';
+import { ADMIN_TOKEN, startRedis, startStubUpstream, startTestGateway, testConfig, waitFor, type RedisServer, type StubUpstream } from '../gateway/_test-helpers.js';
 
 const HOLDERS: TokenHolder[] = [
   { name: 'vera', role: 'viewer', token: 'viewer-token-0123456789' },
@@ -252,6 +252,15 @@ describe('the investigation API on a gateway with a store', () => {
       assert.equal(audit.json.items[0].action, 'decision.block');
       assert.equal(audit.json.items[0].actor, 'ana');
       assert.equal((await gwStore.decisionHistory('acct_mallory')).at(-1)?.origin, 'solo');
+      // The gateway's own admin route is audited in the same log.
+      const put = await request(gw.adminUrl + '/admin/accounts/acct_bob', { method: 'PUT', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ override: 'throttle' }) });
+      assert.equal(put.statusCode, 200);
+      await put.body.dump();
+      const bob = await api('GET', '/api/v1/audit?target_kind=account&target_id=acct_bob', as('viewer'));
+      assert.deepEqual(
+        bob.json.items.map((e: any) => [e.actor, e.action, e.before, e.after]),
+        [['admin', 'account.change', { override: null, blocked: false }, { override: 'throttle', blocked: false }]],
+      );
     } finally {
       await gw.close();
       await gwStore.close();

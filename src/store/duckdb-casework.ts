@@ -73,7 +73,7 @@ export async function insertCaseDecision(conn: DuckDBConnection, d: NewCaseDecis
   }
 }
 
-async function insertAudit(conn: DuckDBConnection, a: NewAuditEntry): Promise<void> {
+export async function insertAudit(conn: DuckDBConnection, a: NewAuditEntry): Promise<void> {
   await conn.run(
     'INSERT INTO audit_log (made_at, actor, role, action, target_kind, target_id, why, before, after) VALUES ($1::TIMESTAMPTZ, $2, $3, $4, $5, $6, $7, $8::JSON, $9::JSON)',
     [a.at, a.actor, a.role, a.action, a.target.kind, a.target.id, a.why, JSON.stringify(a.before ?? null), JSON.stringify(a.after ?? null)],

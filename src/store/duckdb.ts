@@ -643,17 +643,23 @@ class DuckDbStore implements Store {
     });
   }
 
-  recordDecision(d: DecisionRecord): Promise<void> {
+  recordDecision(d: DecisionRecord, audit?: NewAuditEntry): Promise<void> {
     return this.serial(async () => {
       this.assertWritable();
       const at = timestampTz(d.at);
       if (at === null) throw new StoreError('invalid_value', `Cannot record the decision on "${d.accountId}": "at" is ${describeValue(d.at)}, expected an ISO 8601 time`);
+      if (audit) await this.conn.run('BEGIN TRANSACTION');
       try {
         await this.conn.run(
           'INSERT INTO account_decisions (account_id, decided_at, actor, origin, before_override, before_blocked, after_override, after_blocked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
           [d.accountId, at, d.actor, d.origin, d.before.override, d.before.blocked, d.after.override, d.after.blocked],
         );
+        if (audit) {
+          await casework.insertAudit(this.conn, audit);
+          await this.conn.run('COMMIT');
+        }
       } catch (e) {
+        if (audit) await this.rollback();
         throw new StoreError('rejected', `Cannot record the decision on "${d.accountId}" in "${this.path}": ${dbMessage(e)}`, { cause: e });
       }
     });
