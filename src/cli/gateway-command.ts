@@ -4,6 +4,7 @@ import { ListenError, parseListen } from '../gateway/listen.js';
 import { startGateway } from '../gateway/start.js';
 import { hashedKeyEntry } from '../gateway/keys.js';
 import { UserError } from './errors.js';
+import { tokensFromEnv } from '../server/tokens.js';
 
 export interface GatewayCommandOptions {
   config?: string;
@@ -34,6 +35,9 @@ export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void>
   };
   const token = adminTokenFromEnv();
   if (!token.ok) throw new UserError(token.error);
+  // The investigation API on the admin address takes the same tokens as `serve`.
+  const tokens = tokensFromEnv();
+  if (!tokens.ok) throw new UserError(tokens.error);
   const r = o.config ? loadConfigFile(o.config, flags) : parseConfig(flags);
   if (!r.ok) throw new UserError(r.error);
   // Listened for before anything starts: a signal that comes during start-up, or just after
@@ -44,7 +48,7 @@ export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void>
   });
   let running;
   try {
-    running = await startGateway({ config: r.config, adminToken: token.token, ...(o.config ? { configPath: o.config, configOverrides: flags } : {}) });
+    running = await startGateway({ config: r.config, adminToken: token.token, tokenHolders: tokens.holders, ...(o.config ? { configPath: o.config, configOverrides: flags } : {}) });
   } catch (e) {
     if (e instanceof ListenError) throw new UserError(e.message);
     throw e;

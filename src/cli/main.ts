@@ -50,6 +50,17 @@ program
 
 registerExtraCommands(program);
 
+program
+  .command('serve')
+  .description('Serve the investigation API over a store: campaigns, accounts, search, review queue, decisions and their audit')
+  .option('--db <file>', 'the store a scan wrote (DuckDB file)', 'distillwatch.duckdb')
+  .option('--listen <address>', 'address to listen on: PORT, HOST:PORT or [IPv6]:PORT', '127.0.0.1:8790')
+  .option('--redis <url>', "the gateways' Redis: decisions reach them through it at once")
+  .action(async (o) => {
+    const { runServeCommand } = await import('./serve-command.js');
+    await runServeCommand(o);
+  });
+
 const gateway = program
   .command('gateway')
   .description('Run the live gateway in front of the model API: score, log and enforce')

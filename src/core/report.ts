@@ -49,6 +49,21 @@ export interface CampaignReport {
   links: Record<string, number>;
   /** The indicators its members share, most shared first: kind (`ip`, `subnet`, `payment`, `harness`, `system`, `template`, `burst`), value, and how many members hold it. */
   shared_indicators?: { kind: string; value: string; accounts: number }[];
+  /** The analyst's decision in force on the campaign (see investigate/), when any. */
+  decision?: DecisionNote;
+  /** A campaign confirmed earlier whose harness marks (harness, system prompt, template) this one shares: a successor pool. */
+  successor_of?: { campaign_id: string; marks: string[] };
+}
+
+/** An analyst's decision as a report shows it beside the engine's verdict. */
+export interface DecisionNote {
+  kind: 'confirm' | 'dismiss' | 'allowlist' | 'block' | 'snooze';
+  at: string;
+  actor: string;
+  /** Whose decision it is: the account's own, or its campaign's. */
+  on: 'account' | 'campaign';
+  reason?: string;
+  until?: string;
 }
 
 export interface AccountReport {
@@ -59,6 +74,10 @@ export interface AccountReport {
   first_flagged_at?: string;
   reasons: string[];
   exchanges: number;
+  /** The analyst's decision in force on the account or its campaign, when any. */
+  decision?: DecisionNote;
+  /** The engine's verdict when a dismissal set it aside: it rested only on indicators an analyst had dismissed. */
+  engine_verdict?: Verdict;
 }
 
 /** One input whose records are in the store the report was made from. */

@@ -5,6 +5,7 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({ name: 'distillwatch_gateway_requests_total', help: 'Requests by API and response status', labelNames: ['api', 'status'] as const, registers: [this.registry] });
   readonly actions = new Counter({ name: 'distillwatch_gateway_actions_total', help: 'Policy actions taken', labelNames: ['action'] as const, registers: [this.registry] });
+  readonly shadowActions = new Counter({ name: 'distillwatch_gateway_shadow_actions_total', help: 'Actions the policy would have taken in shadow mode, not enforced', labelNames: ['action'] as const, registers: [this.registry] });
   readonly addedLatency = new Histogram({
     name: 'distillwatch_gateway_added_latency_seconds',
     help: 'Time the gateway adds: from request received to upstream dispatch, plus from upstream headers to client headers',

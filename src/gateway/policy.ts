@@ -8,6 +8,11 @@ export const ActionSchema = z.enum(['allow', 'flag', 'throttle', 'degrade', 'blo
 export type Action = z.infer<typeof ActionSchema>;
 
 export const PolicySchema = z.strictObject({
+  /**
+   * `shadow`: the policy is computed and tallied (what it would have done) but never
+   * enforced: every request goes through as allowed, and nothing in flight is cut.
+   */
+  mode: z.enum(['enforce', 'shadow']).default('enforce'),
   /** Accounts never acted on (known customers). */
   allowlist: z.array(z.string()).default([]),
   flagRisk: z.number().min(0).max(1).default(0.5),

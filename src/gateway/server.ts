@@ -15,6 +15,7 @@ import { ERROR_STATUS, sseFrame, type Dialect, type GatewayErrorCode, type Strea
 import { openaiDialect } from './openai.js';
 import { anthropicDialect } from './anthropic.js';
 import { decide, type Action, type Decision } from './policy.js';
+import { ShadowTally } from './shadow.js';
 import type { GatewayState } from './state.js';
 import type { ExchangeLog } from './exchange-log.js';
 import type { WriteAheadLog } from './wal.js';
@@ -43,6 +44,8 @@ export interface GatewayDeps {
   logger: Logger;
   adminToken: string | null;
   watermark?: Watermark;
+  /** The investigation API (`/api/v1`), answered on the admin address when the gateway has a store. */
+  api?: ((req: IncomingMessage, res: ServerResponse) => void) | null;
 }
 
 /** Why the gateway ended a request in flight, as its record says. */
@@ -198,6 +201,8 @@ export class Gateway {
   private readonly pool: Pool;
   private current: GatewayConfig;
   private readonly flights = new Map<string, Set<Flight>>();
+  /** What the policy would have done in shadow mode. */
+  private readonly shadow = new ShadowTally();
   private readonly watch: NodeJS.Timeout;
   private seq = 0;
   private drainStarted = false;
@@ -223,6 +228,7 @@ export class Gateway {
       ...deps,
       policy: () => this.config.policy,
       cutAccount: (accountId) => this.cutAccount(accountId),
+      shadow: () => ({ mode: this.config.policy.mode, ...this.shadow.view() }),
       replicaId: () => this.config.replicaId,
       logWritable: () => this.logWritable(),
       // The config in force, reloads included.
@@ -349,6 +355,7 @@ export class Gateway {
 
   private async adminRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = pathOf(req);
+    if (this.deps.api && (path === '/api/v1' || path.startsWith('/api/v1/'))) return this.deps.api(req, res);
     const answer = await dispatchAdmin(this.adminRoutes, this.deps.adminToken, {
       method: req.method ?? 'GET',
       rawPath: path,
@@ -387,8 +394,18 @@ export class Gateway {
     return `gw_${this.config.replicaId}_${this.idPrefix}_${++this.seq}`;
   }
 
+  /** Shadow mode: tallies what the policy decided and lets the request through. */
+  private shadowed(accountId: string, d: Decision): Decision {
+    if (d.action === 'allow') return d;
+    this.deps.metrics.shadowActions.inc({ action: d.action });
+    this.shadow.note(accountId, d.action);
+    return { action: 'allow', reason: `shadow mode: would have ${d.action} (${d.reason})` };
+  }
+
   /** Ends every in-flight request of a blocked account: streams get an API-shaped error event. */
   cutAccount(accountId: string): number {
+    // Shadow mode enforces nothing, a block included: the would-have is tallied at admission.
+    if (this.config.policy.mode === 'shadow') return 0;
     const set = this.flights.get(accountId);
     if (!set) return 0;
     for (const f of set) if (cut(f, 'blocked')) this.deps.metrics.streamsCut.inc();
@@ -414,7 +431,8 @@ export class Gateway {
       return { ok: false, action: null, refusal: 'unavailable', message: 'The service is temporarily unavailable' };
     }
     const standing = await state.standing(accountId);
-    const decision = decide(policy, accountId, standing);
+    const decided = decide(policy, accountId, standing);
+    const decision = policy.mode === 'shadow' ? this.shadowed(accountId, decided) : decided;
     metrics.actions.inc({ action: decision.action });
     if (decision.action === 'block') {
       return { ok: false, action: 'block', refusal: 'blocked', message: BLOCKED_MESSAGE };

@@ -20,6 +20,9 @@ import { formatListen } from './listen.js';
 import type { FinishedRequest } from './record.js';
 import { ActionSchema, lowestActingRisk } from './policy.js';
 import type { SeedStanding } from './state.js';
+import { getRequestListener } from '@hono/node-server';
+import { apiApp } from '../server/app.js';
+import type { TokenHolder } from './admin/auth.js';
 
 export interface StartOptions {
   config: GatewayConfig;
@@ -33,6 +36,8 @@ export interface StartOptions {
   configPath?: string;
   /** Laid over the file on every reload (the command line's flags). */
   configOverrides?: Record<string, unknown>;
+  /** Who may use the investigation API on the admin address; by default the admin token's holder. */
+  tokenHolders?: readonly TokenHolder[];
 }
 
 export interface RunningGateway {
@@ -175,6 +180,20 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     metrics,
     logger,
     adminToken: opts.adminToken ?? null,
+    // With a store, the investigation API answers on the admin address too: one process holds
+    // the store, and its decisions reach this replica's state (and through Redis, the others) at once.
+    api:
+      store !== null
+        ? getRequestListener(
+            apiApp({
+              store,
+              holders: opts.tokenHolders ?? (opts.adminToken ? [{ name: 'admin', role: 'admin', token: opts.adminToken }] : []),
+              enforcement: state,
+              logger,
+              origin: config.replicaId,
+            }).fetch,
+          )
+        : null,
     ...(opts.watermark ? { watermark: opts.watermark } : {}),
   });
   // What a crash left in the write-ahead log goes through the normal path before new traffic.

@@ -15,6 +15,7 @@ import { EventTimeTicker } from '../detect/ticker.js';
 import type { FormatOption } from '../ingest/detect.js';
 import { sourceKey } from '../ingest/source.js';
 import { buildReport } from '../report/build.js';
+import { withDecisions } from '../report/decisions.js';
 import type { FeatureOptions } from '../signals/features.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
@@ -165,7 +166,8 @@ export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onPro
   // The replay covers the whole store, so the report names every input in it, not only this scan's.
   const mine = new Set((opts.thisScan ?? []).map((s) => s.key));
   const sources: InputSource[] = (await opts.store.sources()).map((cp) => ({ path: cp.source.path, lines: cp.line, complete: cp.done, this_scan: mine.has(cp.source.key) }));
-  const report = buildReport(engine, { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, files: sources.map((s) => s.path), sources });
+  // The analysts' decisions beside the verdicts (report/decisions.ts).
+  const report = withDecisions(buildReport(engine, { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, files: sources.map((s) => s.path), sources }), await opts.store.caseDecisions());
   await opts.store.saveReport(report);
   return { report, engine };
 }

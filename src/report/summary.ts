@@ -1,7 +1,7 @@
 /**
  * The readable summary printed after a scan: campaigns first, then the riskiest accounts.
  */
-import type { ScanReport } from '../core/report.js';
+import type { DecisionNote, ScanReport } from '../core/report.js';
 
 const KIND_NAMES: Record<string, string> = { payment: 'payment method', harness: 'client harness', system: 'system prompt', template: 'prompt template' };
 
@@ -24,6 +24,11 @@ function readableControlTies(c: ScanReport['campaigns'][number]): string[] {
   ];
 }
 
+function describeDecision(d: DecisionNote): string {
+  const what = d.kind === 'dismiss' ? `dismissed (${d.reason})` : d.kind === 'snooze' ? `snoozed until ${d.until}` : `${d.kind === 'confirm' ? 'confirmed' : d.kind === 'allowlist' ? 'allowlisted' : 'blocked'}`;
+  return `${what} by ${d.actor} on ${d.at}${d.on === 'campaign' ? ' (campaign)' : ''}`;
+}
+
 export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color?: boolean } = {}): string {
   const bold = (s: string): string => (opts.color ? `\x1b[1m${s}\x1b[0m` : s);
   const lines: string[] = [];
@@ -42,6 +47,8 @@ export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color
   if (r.campaigns.length === 0) lines.push('No campaigns found.');
   for (const c of r.campaigns) {
     lines.push(bold(`Campaign ${c.id}`) + `  confidence now ${c.confidence.toFixed(2)}`);
+    if (c.decision) lines.push(`  decision     ${describeDecision(c.decision)}`);
+    if (c.successor_of) lines.push(`  successor of ${c.successor_of.campaign_id} (confirmed): shares ${c.successor_of.marks.length} of its harness marks`);
     lines.push(`  accounts     ${c.accounts.length}   exchanges ${c.exchanges}`);
     lines.push(`  active       ${c.first_seen} → ${c.last_seen}`);
     if (c.first_flagged_at) lines.push(`  flagged at   ${c.first_flagged_at}`);
@@ -66,7 +73,7 @@ export function formatSummary(r: ScanReport, opts: { maxAccounts?: number; color
   if (risky.length) {
     lines.push(bold('Riskiest accounts'));
     for (const a of risky) {
-      lines.push(`  ${a.account_id}  ${a.verdict}  risk ${a.risk.toFixed(2)}${a.campaign_id ? `  ${a.campaign_id}` : ''}`);
+      lines.push(`  ${a.account_id}  ${a.verdict}  risk ${a.risk.toFixed(2)}${a.campaign_id ? `  ${a.campaign_id}` : ''}${a.decision ? `  [${describeDecision(a.decision)}]` : ''}`);
       for (const reason of a.reasons.slice(0, 3)) lines.push(`      - ${reason}`);
     }
   }

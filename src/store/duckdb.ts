@@ -24,6 +24,8 @@ import {
 import type { ExchangeFeatures } from '../core/features.js';
 import type { AccountReport, CampaignReport, ScanReport } from '../core/report.js';
 import { StoreError } from './errors.js';
+import * as casework from './duckdb-casework.js';
+import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from './casework.js';
 import type { AppendOutcome, BadRecord, DecisionRecord, IngestCheckpoint, SourceKey, Store, StoreCounts } from './store.js';
 
 /** Bumped whenever the tables change shape; a store written by a newer schema is refused. */
@@ -641,17 +643,23 @@ class DuckDbStore implements Store {
     });
   }
 
-  recordDecision(d: DecisionRecord): Promise<void> {
+  recordDecision(d: DecisionRecord, audit?: NewAuditEntry): Promise<void> {
     return this.serial(async () => {
       this.assertWritable();
       const at = timestampTz(d.at);
       if (at === null) throw new StoreError('invalid_value', `Cannot record the decision on "${d.accountId}": "at" is ${describeValue(d.at)}, expected an ISO 8601 time`);
+      if (audit) await this.conn.run('BEGIN TRANSACTION');
       try {
         await this.conn.run(
           'INSERT INTO account_decisions (account_id, decided_at, actor, origin, before_override, before_blocked, after_override, after_blocked) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
           [d.accountId, at, d.actor, d.origin, d.before.override, d.before.blocked, d.after.override, d.after.blocked],
         );
+        if (audit) {
+          await casework.insertAudit(this.conn, audit);
+          await this.conn.run('COMMIT');
+        }
       } catch (e) {
+        if (audit) await this.rollback();
         throw new StoreError('rejected', `Cannot record the decision on "${d.accountId}" in "${this.path}": ${dbMessage(e)}`, { cause: e });
       }
     });
@@ -669,6 +677,42 @@ class DuckDbStore implements Store {
       const r = await this.conn.runAndReadAll(`${DECISION_SELECT} WHERE account_id = $1 ORDER BY seq`, [accountId]);
       return r.getRows().map(decisionRow);
     });
+  }
+
+  // Casework (decisions, audit, investigation reads): the SQL lives in duckdb-casework.ts.
+  recordCaseDecision(d: NewCaseDecision, audit: NewAuditEntry): Promise<CaseDecision> {
+    return this.serial(async () => {
+      this.assertWritable();
+      try {
+        return await casework.insertCaseDecision(this.conn, d, audit);
+      } catch (e) {
+        throw new StoreError('rejected', `Cannot record the decision on ${d.target.kind} "${d.target.id}" in "${this.path}": ${dbMessage(e)}`, { cause: e });
+      }
+    });
+  }
+
+  caseDecisions() {
+    return this.serial(() => casework.selectCaseDecisions(this.conn));
+  }
+
+  auditLog(opts: { target?: DecisionTarget; limit: number; offset: number }) {
+    return this.serial(() => casework.selectAudit(this.conn, opts));
+  }
+
+  accountExchanges(accountId: string, opts: { limit: number; offset: number }) {
+    return this.serial(() => casework.selectAccountExchanges(this.conn, accountId, opts));
+  }
+
+  hourlyActivity(accountIds: readonly string[]) {
+    return this.serial(() => casework.selectHourlyActivity(this.conn, accountIds));
+  }
+
+  indicatorHolders(kind: SearchKind, value: string, limit: number) {
+    return this.serial(() => casework.selectIndicatorHolders(this.conn, kind, value, limit));
+  }
+
+  hasAccount(accountId: string) {
+    return this.serial(() => casework.accountExists(this.conn, accountId));
   }
 
   async close(): Promise<void> {
@@ -712,6 +756,7 @@ async function prepareSchema(conn: DuckDBConnection, path: string, readOnly: boo
   await conn.run('BEGIN TRANSACTION');
   try {
     await conn.run(SCHEMA_DDL);
+    await conn.run(casework.CASEWORK_DDL);
     const v = await conn.runAndReadAll('SELECT count(*) FROM schema_version');
     if (Number(v.getRows()[0]![0]) === 0) await conn.run('INSERT INTO schema_version (version) VALUES ($1)', [SCHEMA_VERSION]);
     await conn.run('COMMIT');

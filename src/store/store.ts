@@ -5,6 +5,7 @@
  */
 import type { ExchangeFeatures } from '../core/features.js';
 import type { ScanReport } from '../core/report.js';
+import type { CaseworkStore, NewAuditEntry } from './casework.js';
 
 /** A bad input record, set aside with where it came from and why. */
 export interface BadRecord {
@@ -64,7 +65,7 @@ export interface DecisionRecord {
   after: AccountDecisions;
 }
 
-export interface Store {
+export interface Store extends CaseworkStore {
   /** Where a previous ingest of this source stopped, or null when it never started. */
   checkpoint(source: SourceKey): Promise<IngestCheckpoint | null>;
   /**
@@ -83,8 +84,11 @@ export interface Store {
   saveReport(report: ScanReport): Promise<void>;
   /** The results of the latest saved scan, or null. */
   latestReport(): Promise<ScanReport | null>;
-  /** Appends one audited decision; the latest of each account is its current decision. */
-  recordDecision(d: DecisionRecord): Promise<void>;
+  /**
+   * Appends one audited decision; the latest of each account is its current decision. With
+   * `audit`, the audit log's entry is written in the same transaction.
+   */
+  recordDecision(d: DecisionRecord, audit?: NewAuditEntry): Promise<void>;
   /** The latest record of each account: its `after` is the account's current decisions. */
   currentDecisions(): Promise<DecisionRecord[]>;
   /** An account's decision history, oldest first. */

@@ -70,7 +70,9 @@ export async function changeAccount(deps: AccountRouteDeps, accountId: string, b
   const store = deps.store ?? null;
   if (store !== null) {
     try {
-      await store.recordDecision({ accountId, at: new Date().toISOString(), actor: 'admin', origin: deps.replicaId(), before, after });
+      const at = new Date().toISOString();
+      const audit = { at, actor: 'admin', role: 'admin', action: 'account.change', target: { kind: 'account' as const, id: accountId }, why: '', before, after };
+      await store.recordDecision({ accountId, at, actor: 'admin', origin: deps.replicaId(), before, after }, audit);
     } catch (e) {
       deps.logger.error({ account: accountId, err: (e as Error).message }, 'cannot record the decision');
       return adminError(503, 'server_error', 'Cannot record the decision: the store refused it; nothing was changed');

@@ -8,8 +8,9 @@ import { adminError, json, type AdminAnswer, type AdminRequest } from './http.js
 import { changeAccount, showAccount, type AccountRouteDeps } from './accounts.js';
 import { metricsText, type MetricsRouteDeps } from './metrics.js';
 import { readiness, type ReadyRouteDeps } from './ready.js';
+import { shadowView, type ShadowRouteDeps } from './shadow.js';
 
-export type AdminRouteDeps = AccountRouteDeps & MetricsRouteDeps & ReadyRouteDeps;
+export type AdminRouteDeps = AccountRouteDeps & MetricsRouteDeps & ReadyRouteDeps & ShadowRouteDeps;
 
 export interface AdminRoute {
   /** An exact path, or a prefix ending in `/` whose rest is the route's one parameter. */
@@ -25,6 +26,7 @@ export function adminRoutes(deps: AdminRouteDeps): AdminRoute[] {
     { path: '/healthz', methods: ['GET'], auth: false, handle: async () => json(200, { ok: true }) },
     { path: '/readyz', methods: ['GET'], auth: false, handle: async () => readiness(deps) },
     { path: '/metrics', methods: ['GET'], auth: true, handle: () => metricsText(deps) },
+    { path: '/admin/shadow', methods: ['GET'], auth: true, handle: async () => shadowView(deps) },
     {
       path: '/admin/accounts/',
       methods: ['GET', 'PUT'],

@@ -1,0 +1,35 @@
+/** `distillwatch serve`: the investigation API over a store, until a signal stops it. */
+import { openDuckDbStore } from '../store/duckdb.js';
+import { parseListen } from '../gateway/listen.js';
+import { startServer } from '../server/start.js';
+import { tokensFromEnv } from '../server/tokens.js';
+import { UserError } from './errors.js';
+
+export interface ServeCommandOptions {
+  db: string;
+  listen: string;
+  redis?: string;
+}
+
+export async function runServeCommand(o: ServeCommandOptions): Promise<void> {
+  const listen = parseListen(o.listen);
+  if (!listen.ok) throw new UserError(`--listen: ${listen.error}`);
+  const tokens = tokensFromEnv();
+  if (!tokens.ok) throw new UserError(tokens.error);
+  const store = await openDuckDbStore(o.db);
+  let server;
+  try {
+    server = await startServer({ store, listen: listen.value, holders: tokens.holders, ...(o.redis ? { redisUrl: o.redis } : {}) });
+  } catch (e) {
+    await store.close();
+    const code = (e as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') throw new UserError(`Cannot listen on "${o.listen}": ${code === 'EADDRINUSE' ? 'the address is in use' : 'permission denied'}`);
+    throw e;
+  }
+  process.stdout.write(`distillwatch serve: API at ${server.url}/api/v1 (OpenAPI at ${server.url}/api/v1/openapi.json)\n`);
+  const stop = () => {
+    void server.close().then(() => store.close()).then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -1,0 +1,161 @@
+/**
+ * The DuckDB side of `CaseworkStore`: its tables and queries, given the store's connection.
+ * Kept apart from duckdb.ts, which is about ingest and scan results.
+ */
+import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import type {
+  AuditEntry,
+  CaseDecision,
+  DecisionTarget,
+  ExchangePreview,
+  HourlyActivity,
+  IndicatorHolder,
+  NewAuditEntry,
+  NewCaseDecision,
+  Page,
+  SearchKind,
+} from './casework.js';
+
+export const CASEWORK_DDL = `
+CREATE SEQUENCE IF NOT EXISTS case_decision_seq;
+CREATE TABLE IF NOT EXISTS case_decisions (
+  seq BIGINT PRIMARY KEY DEFAULT nextval('case_decision_seq'),
+  target_kind VARCHAR NOT NULL,
+  target_id VARCHAR NOT NULL,
+  kind VARCHAR NOT NULL,
+  decided_at TIMESTAMPTZ NOT NULL,
+  actor VARCHAR NOT NULL,
+  decision JSON NOT NULL
+);
+CREATE SEQUENCE IF NOT EXISTS audit_seq;
+CREATE TABLE IF NOT EXISTS audit_log (
+  seq BIGINT PRIMARY KEY DEFAULT nextval('audit_seq'),
+  made_at TIMESTAMPTZ NOT NULL,
+  actor VARCHAR NOT NULL,
+  role VARCHAR NOT NULL,
+  action VARCHAR NOT NULL,
+  target_kind VARCHAR NOT NULL,
+  target_id VARCHAR NOT NULL,
+  why VARCHAR NOT NULL,
+  before JSON,
+  after JSON
+);
+`;
+
+const ISO = (col: string) => `strftime(${col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`;
+const tsIso = (col: string) => `strftime(to_timestamp(${col} / 1000.0) AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`;
+
+/** The exchange columns each searchable indicator kind is matched against. */
+const SEARCH_COLUMNS: Record<SearchKind, readonly string[]> = {
+  ip: ['ip'],
+  subnet: ['subnet'],
+  asn: ['CAST(asn AS VARCHAR)'],
+  payment: ['payment_fp'],
+  user_agent: ['user_agent'],
+  harness: ['harness_sig'],
+  system: ['system_sig'],
+  template: ['template_prefix', 'template_suffix'],
+};
+
+export async function insertCaseDecision(conn: DuckDBConnection, d: NewCaseDecision, audit: NewAuditEntry): Promise<CaseDecision> {
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    const r = await conn.runAndReadAll(
+      'INSERT INTO case_decisions (target_kind, target_id, kind, decided_at, actor, decision) VALUES ($1, $2, $3, $4::TIMESTAMPTZ, $5, $6::JSON) RETURNING seq',
+      [d.target.kind, d.target.id, d.kind, d.at, d.actor, JSON.stringify(d)],
+    );
+    await insertAudit(conn, audit);
+    await conn.run('COMMIT');
+    return { ...d, seq: Number(r.getRows()[0]![0]) };
+  } catch (e) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function insertAudit(conn: DuckDBConnection, a: NewAuditEntry): Promise<void> {
+  await conn.run(
+    'INSERT INTO audit_log (made_at, actor, role, action, target_kind, target_id, why, before, after) VALUES ($1::TIMESTAMPTZ, $2, $3, $4, $5, $6, $7, $8::JSON, $9::JSON)',
+    [a.at, a.actor, a.role, a.action, a.target.kind, a.target.id, a.why, JSON.stringify(a.before ?? null), JSON.stringify(a.after ?? null)],
+  );
+}
+
+export async function selectCaseDecisions(conn: DuckDBConnection): Promise<CaseDecision[]> {
+  const r = await conn.runAndReadAll('SELECT seq, decision::VARCHAR FROM case_decisions ORDER BY seq');
+  return r.getRows().map((row) => ({ ...(JSON.parse(String(row[1])) as NewCaseDecision), seq: Number(row[0]) }));
+}
+
+export async function selectAudit(conn: DuckDBConnection, opts: { target?: DecisionTarget; limit: number; offset: number }): Promise<Page<AuditEntry>> {
+  const where = opts.target ? 'WHERE target_kind = $1 AND target_id = $2' : '';
+  const params = opts.target ? [opts.target.kind, opts.target.id] : [];
+  const total = await conn.runAndReadAll(`SELECT count(*) FROM audit_log ${where}`, params);
+  const n = params.length;
+  const r = await conn.runAndReadAll(
+    `SELECT seq, ${ISO('made_at')}, actor, role, action, target_kind, target_id, why, before::VARCHAR, after::VARCHAR FROM audit_log ${where} ORDER BY seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+    [...params, opts.limit, opts.offset],
+  );
+  return {
+    total: Number(total.getRows()[0]![0]),
+    items: r.getRows().map((row) => ({
+      seq: Number(row[0]),
+      at: String(row[1]),
+      actor: String(row[2]),
+      role: String(row[3]),
+      action: String(row[4]),
+      target: { kind: String(row[5]) as DecisionTarget['kind'], id: String(row[6]) },
+      why: String(row[7]),
+      before: row[8] === null ? null : JSON.parse(String(row[8])),
+      after: row[9] === null ? null : JSON.parse(String(row[9])),
+    })),
+  };
+}
+
+export async function selectAccountExchanges(conn: DuckDBConnection, accountId: string, opts: { limit: number; offset: number }): Promise<Page<ExchangePreview>> {
+  const total = await conn.runAndReadAll('SELECT count(*) FROM exchanges WHERE account_id = $1', [accountId]);
+  const r = await conn.runAndReadAll(
+    `SELECT id, ${tsIso('ts')}, model, capability, elicitation, ip, user_agent, status, output_tokens, prompt_preview
+     FROM exchanges WHERE account_id = $1 ORDER BY ts DESC, id LIMIT $2 OFFSET $3`,
+    [accountId, opts.limit, opts.offset],
+  );
+  const num = (v: unknown) => (v === null ? null : Number(v));
+  const str = (v: unknown) => (v === null ? null : String(v));
+  return {
+    total: Number(total.getRows()[0]![0]),
+    items: r.getRows().map((row) => ({
+      id: String(row[0]),
+      ts: String(row[1]),
+      model: String(row[2]),
+      capability: String(row[3]),
+      elicitation: Number(row[4]),
+      ip: str(row[5]),
+      user_agent: str(row[6]),
+      status: num(row[7]),
+      output_tokens: num(row[8]),
+      prompt_preview: str(row[9]),
+    })),
+  };
+}
+
+export async function selectHourlyActivity(conn: DuckDBConnection, accountIds: readonly string[]): Promise<HourlyActivity[]> {
+  if (accountIds.length === 0) return [];
+  const r = await conn.runAndReadAll(
+    `SELECT account_id, ${ISO("date_trunc('hour', to_timestamp(ts / 1000.0))")} AS hour, count(*)
+     FROM exchanges WHERE list_contains($1::VARCHAR[], account_id) GROUP BY account_id, hour ORDER BY hour, account_id`,
+    [listValue([...accountIds])],
+  );
+  return r.getRows().map((row) => ({ account_id: String(row[0]), hour: String(row[1]), exchanges: Number(row[2]) }));
+}
+
+export async function selectIndicatorHolders(conn: DuckDBConnection, kind: SearchKind, value: string, limit: number): Promise<IndicatorHolder[]> {
+  const match = SEARCH_COLUMNS[kind].map((c) => `${c} = $1`).join(' OR ');
+  const r = await conn.runAndReadAll(
+    `SELECT account_id, count(*) AS n, ${tsIso('min(ts)')}, ${tsIso('max(ts)')} FROM exchanges WHERE ${match} GROUP BY account_id ORDER BY n DESC, account_id LIMIT $2`,
+    [value, limit],
+  );
+  return r.getRows().map((row) => ({ account_id: String(row[0]), exchanges: Number(row[1]), first_seen: String(row[2]), last_seen: String(row[3]) }));
+}
+
+export async function accountExists(conn: DuckDBConnection, accountId: string): Promise<boolean> {
+  const r = await conn.runAndReadAll('SELECT 1 FROM exchanges WHERE account_id = $1 LIMIT 1', [accountId]);
+  return r.getRows().length > 0;
+}
