@@ -1,10 +1,11 @@
 /**
  * Answers that read like a model's, for tests and the benchmark's stub upstream: sentences
  * of ordinary explanatory prose around the words of the prompt, with the lexicon's words
- * where writers put them, sometimes a code block or a JSON object. Deterministic from the
- * prompt and a seed.
+ * where writers put them (either form of a pair, as writers vary), sometimes a code block or
+ * a JSON object. Deterministic from the prompt and a seed.
  */
 import { Rng } from '../traffic/rng.js';
+import { lookupForm } from './lexicon.js';
 
 const SENTENCES = [
   'The {n} is often the first thing to examine when the {n} behaves in an unexpected way.',
@@ -63,6 +64,15 @@ export function sampleAnswer(prompt: string, seed: number): string {
       const w = noun();
       return w[0]!.toUpperCase() + w.slice(1);
     }));
+  }
+  // Writers vary: now and then the other form of a pair ("frequently" for "often").
+  for (let i = 0; i < sentences.length; i++) {
+    sentences[i] = sentences[i]!.replace(/[A-Za-z]+/g, (w) => {
+      const f = lookupForm(w.toLowerCase());
+      if (!f || !rng.chance(0.3)) return w;
+      const other = f.pair.forms[1 - f.index]!;
+      return w[0] !== w[0]!.toLowerCase() ? other[0]!.toUpperCase() + other.slice(1) : other;
+    });
   }
   const cut = rng.int(2, n - 1);
   let text = sentences.slice(0, cut).join(' ') + '\n\n' + sentences.slice(cut).join(' ');

@@ -4,15 +4,35 @@
  * text, and a stream's pieces, marked in order by one `TextMarker`, give the same text as
  * the whole answer marked at once.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { WatermarkKey } from './keys.js';
 import type { LexiconPair } from './lexicon.js';
 import { WordScanner } from './scan.js';
 
+/** Most choices remembered per key; beyond, the memory starts again. */
+const MEMORY = 50_000;
+
+interface KeyState {
+  secret: KeyObject;
+  chosen: Map<string, 0 | 1>;
+}
+
+// One HMAC costs microseconds, mostly in setting up the key: the key object is made once
+// per key, and the choices a key made are remembered (the same contexts come back).
+const states = new WeakMap<WatermarkKey, KeyState>();
+
 /** The form of `pair` that `key` chooses after `context`: 0 or 1, each with probability 1/2 over keys. */
 export function keyedForm(key: WatermarkKey, pair: LexiconPair, context: string): 0 | 1 {
-  const mac = createHmac('sha256', key).update(`${pair.id}\u0000${context}`).digest();
-  return (mac[0]! & 1) as 0 | 1;
+  let st = states.get(key);
+  if (!st) states.set(key, (st = { secret: createSecretKey(key), chosen: new Map() }));
+  const input = `${pair.id}\u0000${context}`;
+  let form = st.chosen.get(input);
+  if (form === undefined) {
+    form = (createHmac('sha256', st.secret).update(input).digest()[0]! & 1) as 0 | 1;
+    if (st.chosen.size >= MEMORY) st.chosen.clear();
+    st.chosen.set(input, form);
+  }
+  return form;
 }
 
 /** Marks one text (a choice or a content block) read in pieces, in order. */
