@@ -60,15 +60,18 @@ async function prompts(): Promise<{ source: PromptSource; from: string }> {
   return { source: builtInPrompts(), from: 'the simulator\'s built-in prompts (set DISTILLWATCH_DATASETS for public prompt sets)' };
 }
 
-/** The teacher: a model API answering each prompt with `sampleAnswer`, streamed by words when asked. */
-async function startTeacher(): Promise<{ url: string; close(): Promise<void> }> {
+/** How the teacher answers a prompt. */
+type Teacher = (prompt: string) => string;
+
+/** The teacher as a model API: both dialects, streamed by words when asked. */
+async function startTeacher(answer: Teacher): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       const prompt = String(body.messages.at(-1).content);
-      const text = sampleAnswer(prompt, hash(prompt));
+      const text = answer(prompt);
       const anthropic = req.url?.startsWith('/v1/messages') ?? false;
       if (!body.stream) {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -149,6 +152,23 @@ function median(xs: number[]): number {
 async function main(): Promise<void> {
   const started = Date.now();
   const { source, from } = await prompts();
+  const out: string[] = [`Watermark transfer benchmark: ${N_PROMPTS} prompts from ${from}`, ''];
+  const templated: Teacher = (prompt) => sampleAnswer(prompt, hash(prompt));
+  out.push('== Teacher writing explanatory prose around the prompt\'s words (lexicon-rich, as model answers are) ==');
+  out.push(...(await transfer(source, templated)));
+  // Real human prose as the answers: the lexicon's words are as rare as people make them.
+  const prose = Array.from({ length: source.size('chat') }, (_, i) => source.item('chat', i).text).filter((t) => (t.match(/\S+/g) ?? []).length >= 60);
+  if (source.kind === 'datasets' && prose.length >= 100) {
+    out.push('', `== Teacher answering with human prose (${prose.length} chat prompts of 60 words or more, one per prompt by hash) ==`);
+    out.push(...(await transfer(source, (prompt) => prose[hash(prompt) % prose.length]!)));
+  } else {
+    out.push('', '(no human-prose teacher: it needs the public prompt sets, DISTILLWATCH_DATASETS)');
+  }
+  out.push('', `done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+async function transfer(source: PromptSource, answer: Teacher): Promise<string[]> {
   const rng = new Rng(2026);
   const items: Prompt[] = Array.from({ length: N_PROMPTS }, (_, i) => source.item((['chat', 'instructions', 'coding', 'math'] as const)[i % 4]!, Math.floor(i / 4) * 7 + rng.int(0, 6)));
   const dir = mkdtempSync(join(tmpdir(), 'dw-bench-wm-'));
@@ -158,7 +178,7 @@ async function main(): Promise<void> {
   const master = masterKeyFrom(secret);
   const campaignKey = deriveKey(master, { kind: 'campaign', campaignId: CAMPAIGN });
 
-  const teacher = await startTeacher();
+  const teacher = await startTeacher(answer);
   const keys: Record<string, string> = { 'sk-honest': 'acct_honest' };
   for (let i = 0; i < 4; i++) keys[`sk-harvest-${i}`] = `acct_harvest_${i}`;
   const config = parseConfig({ upstream: teacher.url, listen: { host: '127.0.0.1', port: 0 }, adminListen: { host: '127.0.0.1', port: 0 }, keys, spoolDir: join(dir, 'spool'), watermark: { keyFile, apply: 'flagged' }, policy: { campaignAction: 'flag' } });
@@ -178,7 +198,7 @@ async function main(): Promise<void> {
     await teacher.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  const teacherText = items.map((p) => sampleAnswer(p.text, hash(p.text)));
+  const teacherText = items.map((p) => answer(p.text));
   const wrongPlain = plain.filter((t, i) => t !== teacherText[i]).length;
   const markedOk = marked.filter((t, i) => t === new TextMarker(campaignKey).mark(teacherText[i]!)).length;
 
@@ -241,7 +261,6 @@ async function main(): Promise<void> {
   const calMarked = calib(markedOutputs);
 
   const pct = (x: number) => (100 * x).toFixed(x < 0.01 ? 2 : 1) + '%';
-  rows.push(`Watermark transfer benchmark: ${items.length} prompts from ${from}`);
   rows.push(`harvest through the gateway (OpenAI and Anthropic SDKs, streamed and not): ${markedOk}/${marked.length} answers marked exactly as the campaign key marks the teacher's text; the good-standing account's ${plain.length} answers unmarked (${wrongPlain} differ from the teacher's)`);
   rows.push('');
   rows.push('Cost and change of marking (one core):');
@@ -262,9 +281,7 @@ async function main(): Promise<void> {
   rows.push(`Calibration over ${N_KEYS} random keys (a key the student never saw is the null):`);
   rows.push(`  student on unmarked answers, 1000 outputs (${calPlain.scored} contexts): p <= 0.01 for ${pct(calPlain.a01)}, p <= 0.05 for ${pct(calPlain.a05)}, p <= 0.5 for ${pct(calPlain.a50)}`);
   rows.push(`  student on marked answers, 1000 outputs, other keys (${calMarked.scored} contexts): p <= 0.01 for ${pct(calMarked.a01)}, p <= 0.05 for ${pct(calMarked.a05)}, p <= 0.5 for ${pct(calMarked.a50)}`);
-  rows.push('');
-  rows.push(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  process.stdout.write(rows.join('\n') + '\n');
+  return rows;
 }
 
 main().catch((e: unknown) => {
