@@ -222,6 +222,19 @@ async function transfer(source: PromptSource, answer: Teacher): Promise<string[]
   const human = Array.from({ length: Math.min(source.size('chat'), 2000) }, (_, i) => source.item('chat', i).text).filter((t) => words(t) >= 20);
   const onAnswers = costOf(teacherText);
   const onHuman = costOf(human);
+  // Changes on human prose, for a reader to judge whether meaning is kept.
+  const examples: string[] = [];
+  for (const t of human) {
+    const before = t.split(/(\s+)/);
+    const after = new TextMarker(campaignKey).mark(t).split(/(\s+)/);
+    for (let i = 0; i < before.length && examples.length < 8; i++) {
+      if (before[i] === after[i]) continue;
+      const around = (ws: string[]) => ws.slice(Math.max(0, i - 6), i + 7).join('').replace(/\s+/g, ' ');
+      examples.push(`    "${around(before)}" -> "${around(after)}"`);
+      i += 40;
+    }
+    if (examples.length >= 8) break;
+  }
 
   // Students and their suspects.
   const rows: string[] = [];
@@ -267,6 +280,7 @@ async function transfer(source: PromptSource, answer: Teacher): Promise<string[]
   rows.push(`  teacher answers     ${onAnswers.words} words: ${onAnswers.nsPerWord.toFixed(0)} ns per word, lexicon words ${pct(onAnswers.lexiconShare)} of words, words changed ${pct(onAnswers.changedShare)}`);
   if (human.length > 0) rows.push(`  human prose (chat prompts of 20 words or more, ${human.length} texts) ${onHuman.words} words: ${onHuman.nsPerWord.toFixed(0)} ns per word, lexicon words ${pct(onHuman.lexiconShare)}, words changed ${pct(onHuman.changedShare)}`);
   else rows.push('  human prose: none (the built-in prompts are short; set DISTILLWATCH_DATASETS)');
+  if (examples.length > 0) rows.push('  changes in human prose, for meaning:', ...examples);
   rows.push('');
   rows.push(`Detection (p < 0.01 and the campaign's key named, Bonferroni over ${CAMPAIGNS_TRIED.length + 1} keys), ${ROUNDS} rounds of ${OUTPUT_TOKENS}-token outputs each; median p and median contexts scored:`);
   rows.push(`  ${'marked share of training text'.padEnd(30)}${SUSPECT_SIZES.map((m) => `${m} outputs`.padEnd(30)).join('')}`);
