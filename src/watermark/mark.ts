@@ -38,8 +38,7 @@ export function keyedForm(key: WatermarkKey, pair: LexiconPair, context: string)
 /** Marks one text (a choice or a content block) read in pieces, in order. */
 export class TextMarker {
   private readonly scanner = new WordScanner();
-  /** Words read and words whose form was changed, for the share of words changed. */
-  words = 0;
+  /** Words whose form was changed, for the share of words changed. */
   changed = 0;
 
   constructor(private readonly key: WatermarkKey) {}
