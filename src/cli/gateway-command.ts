@@ -2,6 +2,7 @@
 import { adminTokenFromEnv, loadConfigFile, parseConfig } from '../gateway/config.js';
 import { ListenError, parseListen } from '../gateway/listen.js';
 import { startGateway } from '../gateway/start.js';
+import { WatermarkKeyError } from '../gateway/watermark.js';
 import { hashedKeyEntry } from '../gateway/keys.js';
 import { UserError } from './errors.js';
 import { tokensFromEnv } from '../server/tokens.js';
@@ -50,7 +51,7 @@ export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void>
   try {
     running = await startGateway({ config: r.config, adminToken: token.token, tokenHolders: tokens.holders, ...(o.config ? { configPath: o.config, configOverrides: flags } : {}) });
   } catch (e) {
-    if (e instanceof ListenError) throw new UserError(e.message);
+    if (e instanceof ListenError || e instanceof WatermarkKeyError) throw new UserError(e.message);
     throw e;
   }
   process.stderr.write(`gateway listening on ${running.url}, forwarding to ${r.config.upstream}; metrics and admin on ${running.adminUrl}\n`);

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
+import type { Watermark } from './degrade.js';
 import { startStubUpstream, startTestGateway, testConfig, type StubUpstream } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';
 
@@ -112,7 +113,7 @@ test('degraded anthropic account gets a stream without the thinking blocks, renu
 });
 
 /** A watermark that marks whole words (each reversed): a word marked in two halves would show. */
-const reverseWords = (account: string, text: string) => (account === 'acct_bob' ? text.replace(/\S+/g, (w) => [...w].reverse().join('')) : text);
+const reverseWords: Watermark = (to) => (to.accountId === 'acct_bob' && to.action === 'degrade' ? (_slot, text) => text.replace(/\S+/g, (w) => [...w].reverse().join('')) : null);
 
 test('degraded anthropic account gets its answer watermarked, streamed (words cut across deltas) or not', async () => {
   const marked = await startTestGateway(testConfig(stub.url), { watermark: reverseWords });

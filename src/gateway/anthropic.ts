@@ -133,13 +133,13 @@ export const anthropicDialect: Dialect = {
       if (e.event === 'content_block_delta') {
         if (ev.delta?.type !== 'text_delta' || typeof ev.delta.text !== 'string') return [e];
         const piece = words.push(ev.index, ev.delta.text);
-        ev.delta.text = piece.length > 0 ? mark(piece) : piece;
+        ev.delta.text = piece.length > 0 ? mark(ev.index, piece) : piece;
         return [{ event: e.event, data: JSON.stringify(ev) }];
       }
       // The block ends: its held word goes first, in a delta of its own.
       const rest = words.end(ev.index);
       if (rest.length === 0) return [e];
-      const delta = { type: 'content_block_delta', index: ev.index, delta: { type: 'text_delta', text: mark(rest) } };
+      const delta = { type: 'content_block_delta', index: ev.index, delta: { type: 'text_delta', text: mark(ev.index, rest) } };
       return [{ event: 'content_block_delta', data: JSON.stringify(delta) }, e];
     };
   },

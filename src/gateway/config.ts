@@ -79,6 +79,13 @@ export const GatewayConfigSchema = z.strictObject({
       commitIntervalMs: z.number().int().min(0).max(1000).default(5),
     })
     .prefault({}),
+  /**
+   * The output watermark: answers marked with a key derived from the master key in
+   * `keyFile` (the account's campaign's key, so that a test names the campaign). `apply`:
+   * `flagged` marks members of flagged campaigns and degraded accounts, `suspicious` also
+   * any account the policy acts on, `all` every answer.
+   */
+  watermark: z.strictObject({ keyFile: z.string().min(1), apply: z.enum(['flagged', 'suspicious', 'all']).default('flagged') }).optional(),
   /** When exchanges cannot be written to disk (full disk): `serve` and count them, or `refuse` with 503. */
   logFailure: z.enum(['serve', 'refuse']).default('serve'),
   /** On SIGTERM, how long requests in flight may take to finish before they are cut. */
@@ -142,7 +149,7 @@ export function loadConfigFile(path: string, overrides: Record<string, unknown> 
  * Settings read once, when the gateway starts (connections, files, worker threads, record
  * ids): a reload cannot change them.
  */
-export const RESTART_ONLY = ['listen', 'adminListen', 'upstream', 'replicaId', 'redisUrl', 'storePath', 'spoolDir', 'logPrompts', 'ipHashKey', 'linkIntervalMs', 'flightRecheckMs', 'durability', 'connections'] as const;
+export const RESTART_ONLY = ['listen', 'adminListen', 'upstream', 'replicaId', 'redisUrl', 'storePath', 'spoolDir', 'logPrompts', 'ipHashKey', 'linkIntervalMs', 'flightRecheckMs', 'durability', 'connections', 'watermark'] as const;
 
 /**
  * The config a reload puts in force: `next`, but with what only a restart can change kept

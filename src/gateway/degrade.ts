@@ -2,28 +2,43 @@
  * Output countermeasures for accounts the policy degrades: less useful for training a copy,
  * barely noticed by an honest user. Request-side caps live in each dialect, and so do the
  * stream filters (reasoning withheld, text handed to the watermark word by word); here the
- * unstreamed response side and the pieces the stream filters share.
+ * unstreamed response side, the watermark hook, and the pieces the stream filters share.
  */
 import type { SseEvent } from './sse.js';
 import type { DegradeOptions, Dialect } from './dialect.js';
+import type { Action } from './policy.js';
+
+/** Who an answer goes to: what a watermark needs to choose whether, and with which key, to mark it. */
+export interface Recipient {
+  accountId: string;
+  /** The flagged campaign the account belongs to, if any. */
+  campaignId: string | null;
+  /** What the policy does to this request. */
+  action: Action;
+}
 
 /**
- * Marks response text for one account, so that a copy trained on it can be traced. A
- * streamed answer is never held whole: it is marked in pieces of whole words (each piece
- * ends at whitespace), so a watermark must mark words independently of the rest of the text.
+ * Marks one answer's text so that a copy trained on it can be traced: called with each
+ * text slot (an OpenAI choice, an Anthropic content block) and its text, in order. A
+ * streamed answer is never held whole: it comes in pieces of whole words (each piece ends
+ * at whitespace, but for a run of 200 characters without any), in order, so a marker that
+ * keys a word on the words before it keeps what it needs per slot.
  */
-export type Watermark = (accountId: string, text: string) => string;
+export type AnswerMarker = (slot: number, text: string) => string;
+
+/** The watermark hook: a marker for one answer, or null to leave it as it is. */
+export type Watermark = (to: Recipient) => AnswerMarker | null;
 
 /** A stream filter: each event in, the events to send on in its place (none withholds it). */
 export type StreamFilter = (e: SseEvent) => SseEvent[];
 
 /**
- * The filter a degraded stream goes through: reasoning withheld, then text marked. Null
- * when there is nothing to do, so that the stream passes as it came.
+ * The filter a stream goes through: reasoning withheld (when degraded), then text marked.
+ * Null when there is nothing to do, so that the stream passes as it came.
  */
-export function streamDegrade(dialect: Dialect, opts: DegradeOptions, accountId: string, watermark?: Watermark): StreamFilter | null {
-  const reasoning = opts.withholdReasoning ? dialect.streamDegrader(opts) : null;
-  const marker = watermark ? dialect.streamWatermarker((text) => watermark(accountId, text)) : null;
+export function streamDegrade(dialect: Dialect, degrade: DegradeOptions | null, mark: AnswerMarker | null): StreamFilter | null {
+  const reasoning = degrade?.withholdReasoning ? dialect.streamDegrader(degrade) : null;
+  const marker = mark ? dialect.streamWatermarker(mark) : null;
   if (!reasoning && !marker) return null;
   return (e) => {
     const kept = reasoning ? reasoning(e) : e;
@@ -32,15 +47,15 @@ export function streamDegrade(dialect: Dialect, opts: DegradeOptions, accountId:
   };
 }
 
-/** An unstreamed response degraded: reasoning withheld, the text marked whole. */
-export function applyDegrade(dialect: Dialect, body: Record<string, unknown>, opts: DegradeOptions, accountId: string, watermark?: Watermark): Record<string, unknown> {
-  const out = dialect.degradeResponse(body, opts);
-  if (!watermark) return out;
+/** An unstreamed response degraded (reasoning withheld) when `degrade` is given, the text marked whole when `mark` is. */
+export function applyDegrade(dialect: Dialect, body: Record<string, unknown>, degrade: DegradeOptions | null, mark: AnswerMarker | null): Record<string, unknown> {
+  const out = degrade ? dialect.degradeResponse(body, degrade) : body;
+  if (!mark) return out;
   if (Array.isArray(out.choices)) {
-    for (const ch of out.choices as any[]) if (typeof ch?.message?.content === 'string') ch.message.content = watermark(accountId, ch.message.content);
+    for (const [i, ch] of (out.choices as any[]).entries()) if (typeof ch?.message?.content === 'string') ch.message.content = mark(typeof ch.index === 'number' ? ch.index : i, ch.message.content);
   }
   if (Array.isArray(out.content)) {
-    for (const b of out.content as any[]) if (b?.type === 'text' && typeof b.text === 'string') b.text = watermark(accountId, b.text);
+    for (const [i, b] of (out.content as any[]).entries()) if (b?.type === 'text' && typeof b.text === 'string') b.text = mark(i, b.text);
   }
   return out;
 }

@@ -59,9 +59,10 @@ export interface Dialect {
   streamDegrader(opts: DegradeOptions): (e: SseEvent) => SseEvent | null;
   /**
    * A filter, one per response, that hands the text of a stream to `mark` in pieces of
-   * whole words (tool calls and reasoning untouched); it may hold back an unfinished word
-   * and send it with the end of its text.
+   * whole words, in order, with the slot (choice or content block) each belongs to (tool
+   * calls and reasoning untouched); it may hold back an unfinished word and send it with
+   * the end of its text.
    */
-  streamWatermarker(mark: (text: string) => string): (e: SseEvent) => SseEvent[];
+  streamWatermarker(mark: (slot: number, text: string) => string): (e: SseEvent) => SseEvent[];
   toExchange(logLine: Record<string, unknown>): Result<Exchange[], string>;
 }

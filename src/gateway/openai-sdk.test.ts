@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import type { Watermark } from './degrade.js';
 import { startStubUpstream, startTestGateway, testConfig, type StubUpstream } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';
 
@@ -111,7 +112,7 @@ test('degraded openai account gets a stream without reasoning deltas', async () 
 });
 
 /** A watermark that marks whole words (each reversed): a word marked in two halves would show. */
-const reverseWords = (account: string, text: string) => (account === 'acct_alice' ? text.replace(/\S+/g, (w) => [...w].reverse().join('')) : text);
+const reverseWords: Watermark = (to) => (to.accountId === 'acct_alice' && to.action === 'degrade' ? (_slot, text) => text.replace(/\S+/g, (w) => [...w].reverse().join('')) : null);
 
 test('degraded openai account gets its answer watermarked, streamed (words cut across chunks) or not', async () => {
   const marked = await startTestGateway(testConfig(stub.url), { watermark: reverseWords });

@@ -129,14 +129,14 @@ export const openaiDialect: Dialect = {
   },
   streamWatermarker(mark) {
     const words = new WordHolder();
-    const marked = (t: string) => (t.length > 0 ? mark(t) : t);
+    const marked = (slot: number, t: string) => (t.length > 0 ? mark(slot, t) : t);
     // The last chunk's identity, for a chunk that carries text held when no finish came.
     let last: { id?: unknown; created?: unknown; model?: unknown } = {};
     return (e) => {
       if (e.data === '[DONE]') {
         const rest = words.endAll();
         if (rest.length === 0) return [e];
-        const choices = rest.map(([index, text]) => ({ index, delta: { content: marked(text) }, finish_reason: null }));
+        const choices = rest.map(([index, text]) => ({ index, delta: { content: marked(index, text) }, finish_reason: null }));
         return [{ event: e.event, data: JSON.stringify({ id: last.id, object: 'chat.completion.chunk', created: last.created, model: last.model, choices }) }, e];
       }
       let chunk: { id?: unknown; created?: unknown; model?: unknown; choices?: { index?: unknown; delta?: Record<string, unknown>; finish_reason?: unknown }[] };
@@ -152,14 +152,14 @@ export const openaiDialect: Dialect = {
         if (!ch) continue;
         const slot = typeof ch.index === 'number' ? ch.index : 0;
         if (ch.delta && typeof ch.delta.content === 'string') {
-          ch.delta.content = marked(words.push(slot, ch.delta.content));
+          ch.delta.content = marked(slot, words.push(slot, ch.delta.content));
           changed = true;
         }
         if (ch.finish_reason != null) {
           const rest = words.end(slot);
           if (rest.length > 0) {
             const before = typeof ch.delta?.content === 'string' ? ch.delta.content : '';
-            ch.delta = { ...(ch.delta ?? {}), content: before + marked(rest) };
+            ch.delta = { ...(ch.delta ?? {}), content: before + marked(slot, rest) };
             changed = true;
           }
         }

@@ -421,7 +421,7 @@ export class Gateway {
     for (const accountId of [...this.flights.keys()]) await this.recheckAccount(accountId);
   }
 
-  private async admit(accountId: string): Promise<{ ok: true; decision: Decision } | ({ ok: false; action: Action | null } & RefusalAnswer)> {
+  private async admit(accountId: string): Promise<{ ok: true; decision: Decision; campaignId: string | null } | ({ ok: false; action: Action | null } & RefusalAnswer)> {
     const { state, sharedState, metrics } = this.deps;
     const policy = this.config.policy;
     if (sharedState && !state.available() && this.config.redisFailure === 'closed') {
@@ -444,7 +444,7 @@ export class Gateway {
         return { ok: false, action: 'throttle', refusal: 'rate_limited', message: 'Rate limit exceeded for this account', headers: { 'retry-after': String(Math.ceil(1 / policy.throttle.ratePerSec)) } };
       }
     }
-    return { ok: true, decision };
+    return { ok: true, decision, campaignId: standing.campaignId };
   }
 
   /**
@@ -500,6 +500,7 @@ export class Gateway {
     const request = parseObject(body);
     if (request === null) return this.refuse(arrival, { refusal: 'malformed_body', message: 'The request body is not a JSON object' }, who);
     const degrade = decision.action === 'degrade';
+    const mark = this.deps.watermark?.({ accountId, campaignId: admitted.campaignId, action: decision.action }) ?? null;
     if (degrade) body = Buffer.from(JSON.stringify(dialect.degradeRequest(request, this.config.policy.degrade)));
 
     const headers: Record<string, string> = {};
@@ -545,11 +546,11 @@ export class Gateway {
       const contentType = String(up.headers['content-type'] ?? '');
       const streaming = contentType.includes('text/event-stream');
 
-      if (!streaming && degrade && status === 200) {
+      if (!streaming && (degrade || mark) && status === 200) {
         const text = await up.body.text();
         let out = text;
         try {
-          out = JSON.stringify(applyDegrade(dialect, JSON.parse(text), this.config.policy.degrade, accountId, this.deps.watermark));
+          out = JSON.stringify(applyDegrade(dialect, JSON.parse(text), degrade ? this.config.policy.degrade : null, mark));
         } catch {
           // Unparseable upstream body: pass it as it came.
         }
@@ -566,8 +567,8 @@ export class Gateway {
         overhead += performance.now() - headersAt;
         const reader = streaming ? new SseReader() : null;
         if (streaming) acc = dialect.accumulator();
-        // A degraded stream is re-framed event by event; any other passes as it came.
-        const filter = streaming && degrade && status === 200 ? streamDegrade(dialect, this.config.policy.degrade, accountId, this.deps.watermark) : null;
+        // A degraded or marked stream is re-framed event by event; any other passes as it came.
+        const filter = streaming && status === 200 ? streamDegrade(dialect, degrade ? this.config.policy.degrade : null, mark) : null;
         for await (const chunk of up.body as AsyncIterable<Buffer>) {
           let out: Buffer | string = chunk;
           if (reader && acc) {

@@ -15,6 +15,7 @@ import { Analysis } from './analysis.js';
 import { Gateway } from './server.js';
 import { MemoryState, RedisState, type GatewayState } from './state.js';
 import type { Watermark } from './degrade.js';
+import { configuredWatermark } from './watermark.js';
 import type { DetectorParams } from '../detect/params.js';
 import { formatListen } from './listen.js';
 import type { FinishedRequest } from './record.js';
@@ -30,6 +31,7 @@ export interface StartOptions {
   store?: Store | null;
   adminToken?: string | null;
   logger?: Logger;
+  /** A watermark hook of the caller's own; otherwise the config's `watermark`, if any. */
   watermark?: Watermark;
   detectorParams?: Partial<DetectorParams>;
   /** Reloaded on SIGHUP and when the file changes. */
@@ -73,6 +75,8 @@ export function startWarnings(config: GatewayConfig, adminToken: string | null, 
 
 export async function startGateway(opts: StartOptions): Promise<RunningGateway> {
   const config = opts.config;
+  // Read before anything opens: a key that cannot be read stops the start.
+  const watermark = opts.watermark ?? (config.watermark ? configuredWatermark(config.watermark) : undefined);
   // Logs carry ids, actions and timings; never keys, and prompt text only when enabled.
   const logger = opts.logger ?? pino({ level: process.env.DISTILLWATCH_LOG_LEVEL ?? 'info', base: { replica: config.replicaId } });
   const metrics = new GatewayMetrics();
@@ -194,7 +198,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
             }).fetch,
           )
         : null,
-    ...(opts.watermark ? { watermark: opts.watermark } : {}),
+    ...(watermark ? { watermark } : {}),
   });
   // What a crash left in the write-ahead log goes through the normal path before new traffic.
   for (const f of recovered) analysis.submit(f);
