@@ -8,6 +8,7 @@ import { InputError } from '../ingest/lines.js';
 import { UserError } from './errors.js';
 import { runScan } from './scan-command.js';
 import { registerExtraCommands } from './commands.js';
+import { registerIntelCommands } from './intel-command.js';
 
 const FORMATS = ['auto', 'canonical', 'openai', 'anthropic', 'otel', 'batch'] as const;
 
@@ -49,6 +50,7 @@ program
   });
 
 registerExtraCommands(program);
+registerIntelCommands(program);
 
 program
   .command('serve')

@@ -17,7 +17,8 @@ import type { AccountState } from './account-state.js';
 import type { AccountScore } from './account-score.js';
 import { scoreCampaign, type Member } from './campaign-score.js';
 import { CampaignRegistry, type CampaignState } from './campaign-registry.js';
-import { describe as describeFinding, type Finding } from './findings.js';
+import { describe as describeFinding, ramp, type Finding } from './findings.js';
+import type { KnownIndicator, KnownIndicators } from './known-indicators.js';
 import { DEFAULT_PARAMS, DetectorParamsSchema, type DetectorParams } from './params.js';
 import type { Verdict } from '../core/report.js';
 
@@ -33,6 +34,8 @@ export interface CampaignView extends CampaignState {
    * harness while most earlier members had gone quiet: a replacement pool.
    */
   replacementAccounts: number;
+  /** Imported bundles whose indicators members use, with how many members use each. */
+  intelBundles: { bundleId: string; producer: string; accounts: number }[];
 }
 
 export interface AccountVerdict {
@@ -62,6 +65,11 @@ export interface EngineOptions {
    * differ (a bug). @default 'verify' when DISTILLWATCH_VERIFY_LINKING=1, else 'incremental'
    */
   linker?: LinkerKind;
+  /**
+   * Indicators other providers shared (imported bundles). An account using one is linked on
+   * its first use of it, and its group's score counts the match as evidence, never enough alone.
+   */
+  knownIndicators?: KnownIndicators;
 }
 
 export class DetectionEngine {
@@ -72,12 +80,16 @@ export class DetectionEngine {
   private readonly flagReasons = new Map<AccountId, string>();
   private lastTs = -Infinity;
   private readonly onFlag: ((e: FlagEvent) => void) | undefined;
+  private readonly known: KnownIndicators | undefined;
+  /** Per account, the shared indicators it has used. */
+  private readonly intelMatches = new Map<AccountId, Map<IndicatorKey, readonly KnownIndicator[]>>();
   exchanges = 0;
   linkRuns = 0;
 
   constructor(opts: EngineOptions = {}) {
     this.params = DetectorParamsSchema.parse({ ...DEFAULT_PARAMS, ...(opts.params ?? {}) });
     this.onFlag = opts.onFlag;
+    this.known = opts.knownIndicators;
     this.book = new AccountBook(this.params);
     const kind = opts.linker ?? (process.env['DISTILLWATCH_VERIFY_LINKING'] === '1' ? 'verify' : 'incremental');
     this.linker = createLinker(kind, { genericAccounts: this.params.genericIndicatorAccounts, resolution: this.params.louvainResolution, minCoreAccounts: this.params.minCampaignAccounts });
@@ -113,6 +125,66 @@ export class DetectionEngine {
     const templateUses = Math.max(HABIT_MIN_USES, 0.2 * s.n);
     if ((s.prefixes.counts.get(f.template_prefix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_prefix));
     if ((s.suffixes.counts.get(f.template_suffix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_suffix));
+    if (this.known) this.matchKnown(s, f, add);
+  }
+
+  /** A mark another provider shared is linked on first use: it needs no habit to say whose client this is. */
+  private matchKnown(s: AccountState, f: ExchangeFeatures, add: (key: IndicatorKey) => void): void {
+    const keys: IndicatorKey[] = [];
+    if (f.harness_sig) keys.push(indicatorKey('harness', f.harness_sig));
+    if (f.system_sig) keys.push(indicatorKey('system', f.system_sig));
+    if (f.template_prefix) keys.push(indicatorKey('template', f.template_prefix));
+    if (f.template_suffix) keys.push(indicatorKey('template', f.template_suffix));
+    if (f.payment_fp !== null) keys.push(indicatorKey('payment', f.payment_fp));
+    for (const key of keys) {
+      const found = this.known!.lookup(key);
+      if (found.length === 0) continue;
+      add(key);
+      let mine = this.intelMatches.get(s.id);
+      if (!mine) {
+        mine = new Map();
+        this.intelMatches.set(s.id, mine);
+      }
+      mine.set(key, found);
+    }
+  }
+
+  /** How many of a group's accounts use shared indicators, per bundle. */
+  private intelOf(accounts: readonly AccountId[]): Map<string, { producer: string; accounts: number; kinds: Set<string> }> {
+    const out = new Map<string, { producer: string; accounts: number; kinds: Set<string> }>();
+    for (const a of accounts) {
+      const mine = this.intelMatches.get(a);
+      if (!mine) continue;
+      const seen = new Set<string>();
+      for (const [key, found] of mine) {
+        for (const k of found) {
+          let b = out.get(k.bundleId);
+          if (!b) {
+            b = { producer: k.producer, accounts: 0, kinds: new Set() };
+            out.set(k.bundleId, b);
+          }
+          b.kinds.add(kindOf(key));
+          if (!seen.has(k.bundleId)) {
+            seen.add(k.bundleId);
+            b.accounts++;
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The group's use of shared indicators as one finding naming the bundles, or null. */
+  private intelFinding(accounts: readonly AccountId[]): Finding | null {
+    if (!this.known) return null;
+    const bundles = [...this.intelOf(accounts)].sort((a, b) => b[1].accounts - a[1].accounts || a[0].localeCompare(b[0]));
+    if (bundles.length === 0) return null;
+    const k = accounts.length;
+    const top = bundles[0]![1].accounts;
+    const strength = ramp(top / k, 0.2, 0.6);
+    if (strength <= 0) return null;
+    const named = bundles.slice(0, 3).map(([id, b]) => `${b.accounts} of ${k} accounts use ${[...b.kinds].sort().join(' and ')} marks shared by ${b.producer} in ${id}`);
+    return { code: 'shared_intel', family: 'intel', strength: Math.min(1, strength), weight: 0.35, detail: named.join('; ') };
   }
 
   private flag(s: AccountState, at: number, campaignId: CampaignId | null, reason: string): void {
@@ -128,13 +200,15 @@ export class DetectionEngine {
   tick(at: number): void {
     this.linkRuns++;
     const p = this.params;
-    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk));
+    // An account using a mark another provider shared takes part in linking from then on; its
+    // risk is unchanged, so it is never acted on alone for the match.
+    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk || this.intelMatches.has(s.id)));
     const communities = this.linker.communities();
     const headHour = Math.floor((at - 1) / HOUR);
     for (const com of communities) {
       if (com.accounts.length < p.minCampaignAccounts) continue;
       const members = this.membersOf(com.accounts);
-      const score = scoreCampaign(com, members, p, { headHour, modelFirstSeen: this.book.modelFirstSeen });
+      const score = scoreCampaign(com, members, p, { headHour, modelFirstSeen: this.book.modelFirstSeen, intel: this.intelFinding(com.accounts) });
       if (score.confidence < p.campaignConfidence) continue;
       const id = this.registry.idFor(com.accounts);
       this.registry.record(id, at, score, com.indicators, com.accounts);
@@ -249,7 +323,7 @@ export class DetectionEngine {
       for (const a of ids) for (const k of this.linker.keysOf(a)) indicators.set(k, (indicators.get(k) ?? 0) + 1);
       for (const [k, n] of indicators) if (n < 2) indicators.delete(k);
       const members = this.membersOf(ids);
-      const score = scoreCampaign({ accounts: ids, indicators }, members, this.params, { headHour, modelFirstSeen: this.book.modelFirstSeen });
+      const score = scoreCampaign({ accounts: ids, indicators }, members, this.params, { headHour, modelFirstSeen: this.book.modelFirstSeen, intel: this.intelFinding(ids) });
       const replacementAccounts = this.replacementPool(members, c.firstFlaggedAt);
       if (replacementAccounts > 0 && !score.tactics.includes('ban_evasion')) score.tactics.push('ban_evasion');
       out.push({
@@ -259,6 +333,7 @@ export class DetectionEngine {
         asns: sharedValues(members, (s) => s.asns.items),
         userAgents: sharedValues(members, (s) => s.userAgents.items),
         replacementAccounts,
+        intelBundles: [...this.intelOf(ids)].map(([bundleId, b]) => ({ bundleId, producer: b.producer, accounts: b.accounts })).sort((a, b) => b.accounts - a.accounts || a.bundleId.localeCompare(b.bundleId)),
       });
     }
     return out.sort((a, b) => b.score.exchanges - a.score.exchanges);
