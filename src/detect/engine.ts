@@ -17,8 +17,8 @@ import type { AccountState } from './account-state.js';
 import type { AccountScore } from './account-score.js';
 import { scoreCampaign, type Member } from './campaign-score.js';
 import { CampaignRegistry, type CampaignState } from './campaign-registry.js';
-import { describe as describeFinding, ramp, type Finding } from './findings.js';
-import type { KnownIndicator, KnownIndicators } from './known-indicators.js';
+import { describe as describeFinding, type Finding } from './findings.js';
+import { IntelMatches, type KnownIndicators } from './known-indicators.js';
 import { DEFAULT_PARAMS, DetectorParamsSchema, type DetectorParams } from './params.js';
 import type { Verdict } from '../core/report.js';
 
@@ -80,16 +80,15 @@ export class DetectionEngine {
   private readonly flagReasons = new Map<AccountId, string>();
   private lastTs = -Infinity;
   private readonly onFlag: ((e: FlagEvent) => void) | undefined;
-  private readonly known: KnownIndicators | undefined;
-  /** Per account, the shared indicators it has used. */
-  private readonly intelMatches = new Map<AccountId, Map<IndicatorKey, readonly KnownIndicator[]>>();
+  /** Accounts' use of marks other providers shared; absent without imported indicators. */
+  private readonly intel: IntelMatches | undefined;
   exchanges = 0;
   linkRuns = 0;
 
   constructor(opts: EngineOptions = {}) {
     this.params = DetectorParamsSchema.parse({ ...DEFAULT_PARAMS, ...(opts.params ?? {}) });
     this.onFlag = opts.onFlag;
-    this.known = opts.knownIndicators;
+    this.intel = opts.knownIndicators ? new IntelMatches(opts.knownIndicators) : undefined;
     this.book = new AccountBook(this.params);
     const kind = opts.linker ?? (process.env['DISTILLWATCH_VERIFY_LINKING'] === '1' ? 'verify' : 'incremental');
     this.linker = createLinker(kind, { genericAccounts: this.params.genericIndicatorAccounts, resolution: this.params.louvainResolution, minCoreAccounts: this.params.minCampaignAccounts });
@@ -125,66 +124,7 @@ export class DetectionEngine {
     const templateUses = Math.max(HABIT_MIN_USES, 0.2 * s.n);
     if ((s.prefixes.counts.get(f.template_prefix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_prefix));
     if ((s.suffixes.counts.get(f.template_suffix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_suffix));
-    if (this.known) this.matchKnown(s, f, add);
-  }
-
-  /** A mark another provider shared is linked on first use: it needs no habit to say whose client this is. */
-  private matchKnown(s: AccountState, f: ExchangeFeatures, add: (key: IndicatorKey) => void): void {
-    const keys: IndicatorKey[] = [];
-    if (f.harness_sig) keys.push(indicatorKey('harness', f.harness_sig));
-    if (f.system_sig) keys.push(indicatorKey('system', f.system_sig));
-    if (f.template_prefix) keys.push(indicatorKey('template', f.template_prefix));
-    if (f.template_suffix) keys.push(indicatorKey('template', f.template_suffix));
-    if (f.payment_fp !== null) keys.push(indicatorKey('payment', f.payment_fp));
-    for (const key of keys) {
-      const found = this.known!.lookup(key);
-      if (found.length === 0) continue;
-      add(key);
-      let mine = this.intelMatches.get(s.id);
-      if (!mine) {
-        mine = new Map();
-        this.intelMatches.set(s.id, mine);
-      }
-      mine.set(key, found);
-    }
-  }
-
-  /** How many of a group's accounts use shared indicators, per bundle. */
-  private intelOf(accounts: readonly AccountId[]): Map<string, { producer: string; accounts: number; kinds: Set<string> }> {
-    const out = new Map<string, { producer: string; accounts: number; kinds: Set<string> }>();
-    for (const a of accounts) {
-      const mine = this.intelMatches.get(a);
-      if (!mine) continue;
-      const seen = new Set<string>();
-      for (const [key, found] of mine) {
-        for (const k of found) {
-          let b = out.get(k.bundleId);
-          if (!b) {
-            b = { producer: k.producer, accounts: 0, kinds: new Set() };
-            out.set(k.bundleId, b);
-          }
-          b.kinds.add(kindOf(key));
-          if (!seen.has(k.bundleId)) {
-            seen.add(k.bundleId);
-            b.accounts++;
-          }
-        }
-      }
-    }
-    return out;
-  }
-
-  /** The group's use of shared indicators as one finding naming the bundles, or null. */
-  private intelFinding(accounts: readonly AccountId[]): Finding | null {
-    if (!this.known) return null;
-    const bundles = [...this.intelOf(accounts)].sort((a, b) => b[1].accounts - a[1].accounts || a[0].localeCompare(b[0]));
-    if (bundles.length === 0) return null;
-    const k = accounts.length;
-    const top = bundles[0]![1].accounts;
-    const strength = ramp(top / k, 0.2, 0.6);
-    if (strength <= 0) return null;
-    const named = bundles.slice(0, 3).map(([id, b]) => `${b.accounts} of ${k} accounts use ${[...b.kinds].sort().join(' and ')} marks shared by ${b.producer} in ${id}`);
-    return { code: 'shared_intel', family: 'intel', strength: Math.min(1, strength), weight: 0.35, detail: named.join('; ') };
+    this.intel?.observe(a, f, add);
   }
 
   private flag(s: AccountState, at: number, campaignId: CampaignId | null, reason: string): void {
@@ -202,13 +142,13 @@ export class DetectionEngine {
     const p = this.params;
     // An account using a mark another provider shared takes part in linking from then on; its
     // risk is unchanged, so it is never acted on alone for the match.
-    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk || this.intelMatches.has(s.id)));
+    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk || this.intel?.has(s.id) === true));
     const communities = this.linker.communities();
     const headHour = Math.floor((at - 1) / HOUR);
     for (const com of communities) {
       if (com.accounts.length < p.minCampaignAccounts) continue;
       const members = this.membersOf(com.accounts);
-      const score = scoreCampaign(com, members, p, { headHour, modelFirstSeen: this.book.modelFirstSeen, intel: this.intelFinding(com.accounts) });
+      const score = scoreCampaign(com, members, p, { headHour, modelFirstSeen: this.book.modelFirstSeen, intel: this.intel?.finding(com.accounts) ?? null });
       if (score.confidence < p.campaignConfidence) continue;
       const id = this.registry.idFor(com.accounts);
       this.registry.record(id, at, score, com.indicators, com.accounts);
@@ -323,7 +263,7 @@ export class DetectionEngine {
       for (const a of ids) for (const k of this.linker.keysOf(a)) indicators.set(k, (indicators.get(k) ?? 0) + 1);
       for (const [k, n] of indicators) if (n < 2) indicators.delete(k);
       const members = this.membersOf(ids);
-      const score = scoreCampaign({ accounts: ids, indicators }, members, this.params, { headHour, modelFirstSeen: this.book.modelFirstSeen, intel: this.intelFinding(ids) });
+      const score = scoreCampaign({ accounts: ids, indicators }, members, this.params, { headHour, modelFirstSeen: this.book.modelFirstSeen, intel: this.intel?.finding(ids) ?? null });
       const replacementAccounts = this.replacementPool(members, c.firstFlaggedAt);
       if (replacementAccounts > 0 && !score.tactics.includes('ban_evasion')) score.tactics.push('ban_evasion');
       out.push({
@@ -333,7 +273,7 @@ export class DetectionEngine {
         asns: sharedValues(members, (s) => s.asns.items),
         userAgents: sharedValues(members, (s) => s.userAgents.items),
         replacementAccounts,
-        intelBundles: [...this.intelOf(ids)].map(([bundleId, b]) => ({ bundleId, producer: b.producer, accounts: b.accounts })).sort((a, b) => b.accounts - a.accounts || a.bundleId.localeCompare(b.bundleId)),
+        intelBundles: (this.intel?.bundles(ids) ?? []).map(({ bundleId, producer, accounts }) => ({ bundleId, producer, accounts })),
       });
     }
     return out.sort((a, b) => b.score.exchanges - a.score.exchanges);
