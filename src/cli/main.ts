@@ -9,6 +9,7 @@ import { UserError } from './errors.js';
 import { runScan } from './scan-command.js';
 import { registerExtraCommands } from './commands.js';
 import { registerProveCommand } from './prove-command.js';
+import { registerIntelCommands } from './intel-command.js';
 
 const FORMATS = ['auto', 'canonical', 'openai', 'anthropic', 'otel', 'batch'] as const;
 
@@ -51,6 +52,7 @@ program
 
 registerExtraCommands(program);
 registerProveCommand(program);
+registerIntelCommands(program);
 
 program
   .command('serve')

@@ -53,6 +53,8 @@ export interface CampaignReport {
   decision?: DecisionNote;
   /** A campaign confirmed earlier whose harness marks (harness, system prompt, template) this one shares: a successor pool. */
   successor_of?: { campaign_id: string; marks: string[] };
+  /** Imported STIX bundles whose indicators its members use: the bundle id, who shared it, how many members use it. */
+  intel_bundles?: { bundle_id: string; producer: string; accounts: number }[];
 }
 
 /** An analyst's decision as a report shows it beside the engine's verdict. */

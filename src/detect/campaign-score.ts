@@ -85,7 +85,7 @@ export function scoreCampaign(
   community: Community,
   members: readonly Member[],
   p: DetectorParams,
-  ctx: { headHour: number; modelFirstSeen: ReadonlyMap<string, number> },
+  ctx: { headHour: number; modelFirstSeen: ReadonlyMap<string, number>; intel?: Finding | null },
 ): CampaignScore {
   const findings: Finding[] = [];
   const push = (code: CampaignFindingCode, family: EvidenceFamily, s: number, weight: number, detail: string): void => {
@@ -172,8 +172,12 @@ export function scoreCampaign(
   const corr = activityCorrelation(members, ctx.headHour);
   push('synchronized_activity', 'coordination', ramp(corr, 0.3, 0.7), 0.3, `hourly activity of member accounts correlates at ${corr.toFixed(2)}`);
 
+  // Members using marks another provider shared from a campaign it flagged: that provider saw
+  // the operator harvest, which stands in for one kind of behaviour here, never for two (the
+  // group must still show harvesting of its own) and never for coordination.
+  if (ctx.intel) findings.push(ctx.intel);
   const fam = families(findings, 0.5);
-  const behaviour = ['content', 'automation', 'lifecycle', 'infrastructure'].filter((f) => fam.has(f as EvidenceFamily)).length;
+  const behaviour = ['content', 'automation', 'lifecycle', 'infrastructure', 'intel'].filter((f) => fam.has(f as EvidenceFamily)).length;
   // Under common control: shared payment, addresses, creation burst or injected prompt; or
   // one client run by accounts that are active together. One client alone is not enough:
   // independent customers use the same SDK with the same settings, and evaluation runs of

@@ -18,6 +18,7 @@ import type { AccountScore } from './account-score.js';
 import { scoreCampaign, type Member } from './campaign-score.js';
 import { CampaignRegistry, type CampaignState } from './campaign-registry.js';
 import { describe as describeFinding, type Finding } from './findings.js';
+import { IntelMatches, type KnownIndicators } from './known-indicators.js';
 import { DEFAULT_PARAMS, DetectorParamsSchema, type DetectorParams } from './params.js';
 import type { Verdict } from '../core/report.js';
 
@@ -33,6 +34,8 @@ export interface CampaignView extends CampaignState {
    * harness while most earlier members had gone quiet: a replacement pool.
    */
   replacementAccounts: number;
+  /** Imported bundles whose indicators members use, with how many members use each. */
+  intelBundles: { bundleId: string; producer: string; accounts: number }[];
 }
 
 export interface AccountVerdict {
@@ -62,6 +65,11 @@ export interface EngineOptions {
    * differ (a bug). @default 'verify' when DISTILLWATCH_VERIFY_LINKING=1, else 'incremental'
    */
   linker?: LinkerKind;
+  /**
+   * Indicators other providers shared (imported bundles). An account using one is linked on
+   * its first use of it, and its group's score counts the match as evidence, never enough alone.
+   */
+  knownIndicators?: KnownIndicators;
 }
 
 export class DetectionEngine {
@@ -72,12 +80,15 @@ export class DetectionEngine {
   private readonly flagReasons = new Map<AccountId, string>();
   private lastTs = -Infinity;
   private readonly onFlag: ((e: FlagEvent) => void) | undefined;
+  /** Accounts' use of marks other providers shared; absent without imported indicators. */
+  private readonly intel: IntelMatches | undefined;
   exchanges = 0;
   linkRuns = 0;
 
   constructor(opts: EngineOptions = {}) {
     this.params = DetectorParamsSchema.parse({ ...DEFAULT_PARAMS, ...(opts.params ?? {}) });
     this.onFlag = opts.onFlag;
+    this.intel = opts.knownIndicators ? new IntelMatches(opts.knownIndicators) : undefined;
     this.book = new AccountBook(this.params);
     const kind = opts.linker ?? (process.env['DISTILLWATCH_VERIFY_LINKING'] === '1' ? 'verify' : 'incremental');
     this.linker = createLinker(kind, { genericAccounts: this.params.genericIndicatorAccounts, resolution: this.params.louvainResolution, minCoreAccounts: this.params.minCampaignAccounts });
@@ -113,6 +124,7 @@ export class DetectionEngine {
     const templateUses = Math.max(HABIT_MIN_USES, 0.2 * s.n);
     if ((s.prefixes.counts.get(f.template_prefix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_prefix));
     if ((s.suffixes.counts.get(f.template_suffix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_suffix));
+    this.intel?.observe(a, f, add);
   }
 
   private flag(s: AccountState, at: number, campaignId: CampaignId | null, reason: string): void {
@@ -128,13 +140,15 @@ export class DetectionEngine {
   tick(at: number): void {
     this.linkRuns++;
     const p = this.params;
-    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk));
+    // An account using a mark another provider shared takes part in linking from then on; its
+    // risk is unchanged, so it is never acted on alone for the match.
+    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk || this.intel?.has(s.id) === true));
     const communities = this.linker.communities();
     const headHour = Math.floor((at - 1) / HOUR);
     for (const com of communities) {
       if (com.accounts.length < p.minCampaignAccounts) continue;
       const members = this.membersOf(com.accounts);
-      const score = scoreCampaign(com, members, p, { headHour, modelFirstSeen: this.book.modelFirstSeen });
+      const score = scoreCampaign(com, members, p, { headHour, modelFirstSeen: this.book.modelFirstSeen, intel: this.intel?.finding(com.accounts) ?? null });
       if (score.confidence < p.campaignConfidence) continue;
       const id = this.registry.idFor(com.accounts);
       this.registry.record(id, at, score, com.indicators, com.accounts);
@@ -249,7 +263,7 @@ export class DetectionEngine {
       for (const a of ids) for (const k of this.linker.keysOf(a)) indicators.set(k, (indicators.get(k) ?? 0) + 1);
       for (const [k, n] of indicators) if (n < 2) indicators.delete(k);
       const members = this.membersOf(ids);
-      const score = scoreCampaign({ accounts: ids, indicators }, members, this.params, { headHour, modelFirstSeen: this.book.modelFirstSeen });
+      const score = scoreCampaign({ accounts: ids, indicators }, members, this.params, { headHour, modelFirstSeen: this.book.modelFirstSeen, intel: this.intel?.finding(ids) ?? null });
       const replacementAccounts = this.replacementPool(members, c.firstFlaggedAt);
       if (replacementAccounts > 0 && !score.tactics.includes('ban_evasion')) score.tactics.push('ban_evasion');
       out.push({
@@ -259,6 +273,7 @@ export class DetectionEngine {
         asns: sharedValues(members, (s) => s.asns.items),
         userAgents: sharedValues(members, (s) => s.userAgents.items),
         replacementAccounts,
+        intelBundles: (this.intel?.bundles(ids) ?? []).map(({ bundleId, producer, accounts }) => ({ bundleId, producer, accounts })),
       });
     }
     return out.sort((a, b) => b.score.exchanges - a.score.exchanges);

@@ -4,7 +4,8 @@
  * families, never from one: a keyword, a busy account or a shared IP alone proves nothing.
  */
 
-export type EvidenceFamily = 'content' | 'automation' | 'lifecycle' | 'infrastructure' | 'coordination';
+/** `intel`: indicators another provider shared about a campaign it saw (imported STIX). */
+export type EvidenceFamily = 'content' | 'automation' | 'lifecycle' | 'infrastructure' | 'coordination' | 'intel';
 
 /** Signals judged on one account's behaviour (account-score.ts). */
 export const ACCOUNT_FINDING_CODES = [
@@ -34,6 +35,7 @@ export const CAMPAIGN_FINDING_CODES = [
   'shared_harness',
   'shared_payment',
   'synchronized_activity',
+  'shared_intel',
 ] as const;
 
 export type AccountFindingCode = (typeof ACCOUNT_FINDING_CODES)[number];

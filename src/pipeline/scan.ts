@@ -16,6 +16,7 @@ import type { FormatOption } from '../ingest/detect.js';
 import { sourceKey } from '../ingest/source.js';
 import { buildReport } from '../report/build.js';
 import { withDecisions } from '../report/decisions.js';
+import { knownIndicators } from '../intel/known.js';
 import type { FeatureOptions } from '../signals/features.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
@@ -153,7 +154,9 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
 
 /** Replays the store through a fresh engine and builds the report. `counts` spares a count the caller already made. */
 export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[]; counts?: StoreCounts }): Promise<{ report: ScanReport; engine: DetectionEngine }> {
-  const engine = new DetectionEngine(opts.params ? { params: opts.params } : {});
+  // Indicators imported from other providers' bundles (distillwatch intel import) are evidence.
+  const known = knownIndicators(await opts.store.intelIndicators());
+  const engine = new DetectionEngine({ ...(opts.params ? { params: opts.params } : {}), ...(known.size > 0 ? { knownIndicators: known } : {}) });
   const counts = opts.counts ?? (await opts.store.counts());
   const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
   let done = 0;

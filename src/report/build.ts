@@ -102,6 +102,7 @@ export function buildReport(engine: DetectionEngine, input: ScanReport['input'],
       explanation: explain(c, members.length),
       links: c.score.links,
       findings: c.score.findings.map(describeFinding),
+      ...(c.intelBundles.length > 0 ? { intel_bundles: c.intelBundles.map((b) => ({ bundle_id: b.bundleId, producer: b.producer, accounts: b.accounts })) } : {}),
     } as CampaignReport;
   });
   const accounts: AccountReport[] = engine.verdicts().map((v) => {

@@ -374,6 +374,16 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
         assert.deepEqual(await s.currentDecisions(), [second, other]);
       }));
 
+    it('imported indicators are kept with their bundle, producer and confidence, once each', () =>
+      using(open, async (s) => {
+        assert.deepEqual(await s.intelIndicators(), []);
+        const harness = { bundleId: 'bundle--b1', producer: 'Lab A', indicatorId: 'indicator--i1', key: 'harness:9f3a', pattern: "[distillation-mark:kind = 'harness' AND distillation-mark:value = '9f3a']", confidence: 88, validFrom: '2026-04-22T00:00:00.000Z' };
+        const asn = { bundleId: 'bundle--b1', producer: 'Lab A', indicatorId: 'indicator--i2', key: null, pattern: '[autonomous-system:number = 64500]', confidence: null, validFrom: null };
+        assert.deepEqual(await s.importIntel([harness, asn]), { inserted: 2, duplicates: 0 });
+        assert.deepEqual(await s.importIntel([harness, { ...harness, bundleId: 'bundle--b2' }]), { inserted: 1, duplicates: 1 });
+        assert.deepEqual(await s.intelIndicators(), [harness, asn, { ...harness, bundleId: 'bundle--b2' }]);
+      }));
+
     it('a closed store refuses further calls', async () => {
       const s = await open();
       await s.close();

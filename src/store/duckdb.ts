@@ -26,7 +26,7 @@ import type { AccountReport, CampaignReport, ScanReport } from '../core/report.j
 import { StoreError } from './errors.js';
 import * as casework from './duckdb-casework.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from './casework.js';
-import type { AppendOutcome, BadRecord, DecisionRecord, IngestCheckpoint, SourceKey, Store, StoreCounts } from './store.js';
+import type { AppendOutcome, BadRecord, DecisionRecord, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from './store.js';
 
 /** Bumped whenever the tables change shape; a store written by a newer schema is refused. */
 export const SCHEMA_VERSION = 1;
@@ -195,6 +195,17 @@ CREATE TABLE IF NOT EXISTS account_decisions (
   before_blocked BOOLEAN NOT NULL,
   after_override VARCHAR,
   after_blocked BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS intel_indicators (
+  bundle_id VARCHAR NOT NULL,
+  producer VARCHAR NOT NULL,
+  indicator_id VARCHAR NOT NULL,
+  match_key VARCHAR NOT NULL,
+  pattern VARCHAR NOT NULL,
+  confidence INTEGER,
+  valid_from VARCHAR,
+  imported_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (bundle_id, indicator_id, match_key)
 );
 CREATE TABLE IF NOT EXISTS account_verdicts (
   scan_id BIGINT NOT NULL,
@@ -713,6 +724,53 @@ class DuckDbStore implements Store {
 
   hasAccount(accountId: string) {
     return this.serial(() => casework.accountExists(this.conn, accountId));
+  }
+
+  importIntel(records: readonly IntelIndicatorRecord[]): Promise<AppendOutcome> {
+    return this.serial(async () => {
+      this.assertWritable();
+      const count = async (): Promise<number> => Number((await this.conn.runAndReadAll('SELECT count(*) FROM intel_indicators')).getRows()[0]![0]);
+      await this.conn.run('BEGIN TRANSACTION');
+      try {
+        const before = await count();
+        for (const r of records) {
+          // An empty key stands for "none": a key is part of the primary key, which takes no null.
+          await this.conn.run('INSERT OR IGNORE INTO intel_indicators (bundle_id, producer, indicator_id, match_key, pattern, confidence, valid_from) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+            r.bundleId,
+            r.producer,
+            r.indicatorId,
+            r.key ?? '',
+            r.pattern,
+            r.confidence,
+            r.validFrom,
+          ]);
+        }
+        const inserted = (await count()) - before;
+        await this.conn.run('COMMIT');
+        return { inserted, duplicates: records.length - inserted };
+      } catch (e) {
+        await this.rollback();
+        throw new StoreError('rejected', `Cannot store the imported indicators in "${this.path}": ${dbMessage(e)}`, { cause: e });
+      }
+    });
+  }
+
+  intelIndicators(): Promise<IntelIndicatorRecord[]> {
+    return this.serial(async () => {
+      // A store opened read-only may predate the table.
+      const t = await this.conn.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'intel_indicators'");
+      if (Number(t.getRows()[0]![0]) === 0) return [];
+      const r = await this.conn.runAndReadAll('SELECT bundle_id, producer, indicator_id, match_key, pattern, confidence, valid_from FROM intel_indicators ORDER BY bundle_id, indicator_id, match_key');
+      return r.getRows().map((row) => ({
+        bundleId: String(row[0]),
+        producer: String(row[1]),
+        indicatorId: String(row[2]),
+        key: row[3] === '' ? null : String(row[3]),
+        pattern: String(row[4]),
+        confidence: row[5] === null ? null : Number(row[5]),
+        validFrom: row[6] === null ? null : String(row[6]),
+      }));
+    });
   }
 
   async close(): Promise<void> {

@@ -65,6 +65,24 @@ export interface DecisionRecord {
   after: AccountDecisions;
 }
 
+/** One indicator imported from another provider's STIX bundle, with where it came from. */
+export interface IntelIndicatorRecord {
+  bundleId: string;
+  /** Who shared it: the name of the bundle's producer identity. */
+  producer: string;
+  indicatorId: string;
+  /**
+   * What the engine can match it on, an indicator key (`harness:…`, `system:…`, `template:…`,
+   * `payment:…`, `ip:…`, `subnet:…`), or null when its pattern names nothing the engine keys on
+   * (an ASN, a user agent, a range): it is kept all the same.
+   */
+  key: string | null;
+  pattern: string;
+  /** The producer's confidence, 0..100, or null. */
+  confidence: number | null;
+  validFrom: string | null;
+}
+
 export interface Store extends CaseworkStore {
   /** Where a previous ingest of this source stopped, or null when it never started. */
   checkpoint(source: SourceKey): Promise<IngestCheckpoint | null>;
@@ -93,5 +111,9 @@ export interface Store extends CaseworkStore {
   currentDecisions(): Promise<DecisionRecord[]>;
   /** An account's decision history, oldest first. */
   decisionHistory(accountId: string): Promise<DecisionRecord[]>;
+  /** Stores imported indicators; one already stored (same bundle, indicator and key) is ignored. */
+  importIntel(records: readonly IntelIndicatorRecord[]): Promise<AppendOutcome>;
+  /** Every imported indicator, by bundle, indicator and key. */
+  intelIndicators(): Promise<IntelIndicatorRecord[]>;
   close(): Promise<void>;
 }
