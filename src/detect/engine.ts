@@ -186,7 +186,9 @@ export class DetectionEngine {
     // or fresh at full throughput: a relay passes diverse real prompts, so its content says
     // nothing and its harness, infrastructure and lifecycle must (a bystander on a shared
     // cloud IP with a common client lacks the behaviour).
-    if (client >= 1 && network >= 1 && m.score.risk >= this.params.suspiciousRisk && m.score.families.size >= 2) return true;
+    // Its own evidence is two strong kinds of behaviour (a bystander on a shared cloud IP with a
+    // common client has at most one); not a risk total, which a few weak findings can reach.
+    if (client >= 1 && network >= 1 && m.score.families.size >= 2 && fraudLifecycle(m.score)) return true;
     // Joined only through the network: it must behave like the group on its own account.
     return m.score.risk >= this.params.suspiciousRisk && m.score.families.size >= 2 && harvests(m.score);
   }
