@@ -14,6 +14,7 @@ import { scan } from '../pipeline/scan.js';
 import { elicitationScore } from '../signals/elicitation.js';
 import { openDuckDbStore } from '../store/duckdb.js';
 import { writeSimulation } from '../traffic/simulate.js';
+import { writeAblated, type FieldFamily } from './ablate.js';
 import { KeywordBaseline, RateLimitBaseline, type Baseline } from './baselines.js';
 import { confusion, flagsFromReport, perGroup, quantile, reconstruction, type TruthLike, type Flags } from './metrics.js';
 
@@ -234,6 +235,8 @@ export interface RunScenarioOptions {
   params?: Partial<DetectorParams>;
   workDir?: string;
   keep?: boolean;
+  /** Field families removed from the logs before the scan (see ablate.ts). */
+  drop?: readonly FieldFamily[];
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult> {
@@ -241,12 +244,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   const traffic = join(dir, `${o.scenario}-${o.seed}.jsonl.gz`);
   const truthFile = join(dir, `${o.scenario}-${o.seed}.truth.json`);
   try {
-    await writeSimulation({ scenario: o.scenario, seed: o.seed, out: traffic, truthOut: truthFile, ...(o.datasetsDir ? { datasetsDir: o.datasetsDir } : {}), ...(o.scale ? { scale: o.scale } : {}) });
+    const simulated = o.drop?.length ? join(dir, `${o.scenario}-${o.seed}.full.jsonl.gz`) : traffic;
+    await writeSimulation({ scenario: o.scenario, seed: o.seed, out: simulated, truthOut: truthFile, ...(o.datasetsDir ? { datasetsDir: o.datasetsDir } : {}), ...(o.scale ? { scale: o.scale } : {}) });
+    if (o.drop?.length) await writeAblated(simulated, traffic, o.drop);
     const store = await openDuckDbStore(join(dir, `${o.scenario}-${o.seed}.duckdb`));
     let report: ScanReport;
     const started = process.hrtime.bigint();
     try {
-      const r = await scan({ inputs: [traffic], store, ...(o.params ? { params: o.params } : {}) });
+      const r = await scan({ inputs: [traffic], store, ...(o.params ? { params: o.params } : {}), ...(o.drop?.includes('previews') ? { features: { promptPreviewChars: 0 } } : {}) });
       report = r.report!;
     } finally {
       await store.close();
