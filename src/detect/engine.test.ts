@@ -225,6 +225,20 @@ describe('DetectionEngine', () => {
     assert.equal(e.campaignList().length, 0);
   });
 
+  it('keeps a reseller\'s honest customer out of the hydra whose proxy pool it shares, though some of its prompts ask for steps', () => {
+    const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 });
+    const poolIps = [...new Set(pool.map((f) => f.ip))];
+    // A person through the reseller: every request from another exit of the pool, daytime,
+    // conversations, five of twelve questions asking to be walked through the steps.
+    const customer = Array.from({ length: 12 }, (_, k) => {
+      const ip = poolIps[(k * 37) % poolIps.length]!;
+      return feat({ account_id: 'customer', ts: T0 + DAY + (9 + k) * HOUR, ip, subnet: ip.replace(/\.\d+$/, '.0/24'), asn: 64600 + (k % 6), elicitation: k % 12 < 5 ? 1 : 0, n_messages: 1 + (k % 2) * 2, n_user_turns: 1 + (k % 2) });
+    });
+    const e = run([...pool, ...customer]);
+    assert.equal(e.verdictOf('hyd0')?.verdict, 'distillation', 'the pool is flagged');
+    assert.equal(e.verdictOf('customer')?.verdict, 'benign', JSON.stringify(e.verdictOf('customer')?.reasons));
+  });
+
   it('leaves an enterprise behind one IP and payment method benign', () => {
     const engine = run(enterprise(30, 5));
     assert.equal(engine.campaignList().length, 0);
