@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { runScenario, type ScenarioResult } from './detection.js';
 
-const HARD_NEGATIVES = ['saas', 'enterprise', 'university', 'eval_run', 'coding_agent', 'release_mover'];
+const HARD_NEGATIVES = ['saas', 'enterprise', 'university', 'eval_run', 'coding_agent', 'release_mover', 'batch_pipeline', 'bystander', 'reseller_customer'];
 
 function dw(r: ScenarioResult) {
   return r.detectors.find((d) => d.name === 'distillwatch')!;
@@ -31,13 +31,12 @@ describe('detection benchmark', () => {
   it('meets its floors on the small scenario with every playbook', async () => {
     const r = await runScenario({ scenario: 'small', seed: 5 });
     const d = dw(r);
-    assert.ok(d.precision >= 0.97, `precision ${d.precision}`);
-    assert.ok(d.recall >= 0.85, `recall ${d.recall}`);
+    assert.ok(d.precision >= 0.99, `precision ${d.precision}`);
     for (const [playbook, g] of Object.entries(d.playbooks)) {
-      if (playbook === 'adaptive') continue; // the evasive playbook: reported, not floored
-      assert.ok(g.recall >= 0.9, `${playbook} recall ${g.recall}`);
+      if (playbook === 'adaptive') continue; // the evasive playbook: reported, not floored (see docs/detection.md)
+      assert.ok(g.recall >= 0.95, `${playbook} recall ${g.recall}`);
     }
-    for (const pop of HARD_NEGATIVES) assert.ok((d.populations[pop]?.fpr ?? 0) <= 0.01, `${pop} false-positive rate ${d.populations[pop]?.fpr}`);
+    for (const pop of HARD_NEGATIVES) assert.equal(d.populations[pop]?.flagged ?? 0, 0, `${pop}: ${d.populations[pop]?.flagged} of ${d.populations[pop]?.accounts} flagged`);
     // Beats the baselines a provider already has.
     for (const b of r.detectors.filter((x) => x.name !== 'distillwatch')) assert.ok(d.f1 > b.f1, `F1 ${d.f1} vs ${b.name} ${b.f1}`);
   });

@@ -14,6 +14,7 @@ import { scan } from '../pipeline/scan.js';
 import { elicitationScore } from '../signals/elicitation.js';
 import { openDuckDbStore } from '../store/duckdb.js';
 import { writeSimulation } from '../traffic/simulate.js';
+import { writeAblated, type FieldFamily } from './ablate.js';
 import { KeywordBaseline, RateLimitBaseline, type Baseline } from './baselines.js';
 import { confusion, flagsFromReport, perGroup, quantile, reconstruction, type TruthLike, type Flags } from './metrics.js';
 
@@ -35,6 +36,21 @@ export interface DetectorResult {
   operatorsShareBeforeFlag: Record<string, number | null>;
   /** Exchanges harvested before detection, per account burned (caught). */
   attackCost: number | null;
+  /**
+   * Time to detect per playbook: over its caught accounts, p50/p90 hours and own exchanges
+   * from the account's first exchange to its flag; and for its operator (the worst one when
+   * several run it), the share of its exchanges and the hours from its start before its first flag.
+   */
+  playbookTtd: Record<string, PlaybookTtd>;
+}
+
+export interface PlaybookTtd {
+  hoursP50: number | null;
+  hoursP90: number | null;
+  exchangesP50: number | null;
+  exchangesP90: number | null;
+  firstFlagShare: number | null;
+  firstFlagHours: number | null;
 }
 
 export interface ScenarioResult {
@@ -132,6 +148,7 @@ function detectorResult(name: string, description: string, truth: TruthLike, fla
   const before = new Map<number, number>();
   const opTotal = new Map<string, number>();
   const opBefore = new Map<string, number>();
+  const opStart = new Map<string, number>();
   for (let i = 0; i < t.ts.length; i++) {
     const idx = t.account[i]!;
     const id = t.accounts[idx]!;
@@ -143,18 +160,27 @@ function detectorResult(name: string, description: string, truth: TruthLike, fla
     if (f === undefined || ts < f) before.set(idx, (before.get(idx) ?? 0) + 1);
     const op = a.operator ?? 'unknown';
     opTotal.set(op, (opTotal.get(op) ?? 0) + 1);
+    if (!opStart.has(op)) opStart.set(op, ts);
     const of = opFirstFlag.get(op);
     if (of === undefined || ts < of) opBefore.set(op, (opBefore.get(op) ?? 0) + 1);
   }
   const hours: number[] = [];
   const exchanges: number[] = [];
+  const byPlaybook = new Map<string, { hours: number[]; exchanges: number[]; ops: Set<string> }>();
   let harvested = 0;
   let burned = 0;
   first.forEach((ts, idx) => {
+    const a = truth.accounts[t.accounts[idx]!]!;
+    const pb = a.playbook ?? 'unknown';
+    let g = byPlaybook.get(pb);
+    if (!g) byPlaybook.set(pb, (g = { hours: [], exchanges: [], ops: new Set() }));
+    g.ops.add(a.operator ?? 'unknown');
     const f = flags.get(t.accounts[idx]!);
     if (f === undefined) return;
     hours.push(Math.max(0, (f - ts) / 3_600_000));
     const b = before.get(idx) ?? 0;
+    g.hours.push(Math.max(0, (f - ts) / 3_600_000));
+    g.exchanges.push(b);
     exchanges.push(b);
     harvested += b;
     burned++;
@@ -163,6 +189,24 @@ function detectorResult(name: string, description: string, truth: TruthLike, fla
   exchanges.sort((a, b) => a - b);
   const share: Record<string, number | null> = {};
   for (const [op, total] of opTotal) share[op] = opFirstFlag.has(op) ? (opBefore.get(op) ?? 0) / total : null;
+  const playbookTtd: Record<string, PlaybookTtd> = {};
+  for (const [pb, g] of byPlaybook) {
+    g.hours.sort((a, b) => a - b);
+    g.exchanges.sort((a, b) => a - b);
+    // The worst operator of the playbook; one never flagged makes the playbook's first flag null.
+    let firstFlagShare: number | null = -1;
+    let firstFlagHours: number | null = -1;
+    for (const op of g.ops) {
+      const f = opFirstFlag.get(op);
+      if (f === undefined || firstFlagShare === null) {
+        firstFlagShare = firstFlagHours = null;
+        continue;
+      }
+      firstFlagShare = Math.max(firstFlagShare, share[op] ?? 0);
+      firstFlagHours = Math.max(firstFlagHours!, Math.max(0, (f - opStart.get(op)!) / 3_600_000));
+    }
+    playbookTtd[pb] = { hoursP50: quantile(g.hours, 0.5), hoursP90: quantile(g.hours, 0.9), exchangesP50: quantile(g.exchanges, 0.5), exchangesP90: quantile(g.exchanges, 0.9), firstFlagShare, firstFlagHours };
+  }
   return {
     name,
     description,
@@ -178,6 +222,7 @@ function detectorResult(name: string, description: string, truth: TruthLike, fla
     ttdExchanges: { median: quantile(exchanges, 0.5), p90: quantile(exchanges, 0.9) },
     operatorsShareBeforeFlag: share,
     attackCost: burned ? harvested / burned : null,
+    playbookTtd,
     hours,
   };
 }
@@ -190,6 +235,8 @@ export interface RunScenarioOptions {
   params?: Partial<DetectorParams>;
   workDir?: string;
   keep?: boolean;
+  /** Field families removed from the logs before the scan (see ablate.ts). */
+  drop?: readonly FieldFamily[];
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult> {
@@ -197,12 +244,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   const traffic = join(dir, `${o.scenario}-${o.seed}.jsonl.gz`);
   const truthFile = join(dir, `${o.scenario}-${o.seed}.truth.json`);
   try {
-    await writeSimulation({ scenario: o.scenario, seed: o.seed, out: traffic, truthOut: truthFile, ...(o.datasetsDir ? { datasetsDir: o.datasetsDir } : {}), ...(o.scale ? { scale: o.scale } : {}) });
+    const simulated = o.drop?.length ? join(dir, `${o.scenario}-${o.seed}.full.jsonl.gz`) : traffic;
+    await writeSimulation({ scenario: o.scenario, seed: o.seed, out: simulated, truthOut: truthFile, ...(o.datasetsDir ? { datasetsDir: o.datasetsDir } : {}), ...(o.scale ? { scale: o.scale } : {}) });
+    if (o.drop?.length) await writeAblated(simulated, traffic, o.drop);
     const store = await openDuckDbStore(join(dir, `${o.scenario}-${o.seed}.duckdb`));
     let report: ScanReport;
     const started = process.hrtime.bigint();
     try {
-      const r = await scan({ inputs: [traffic], store, ...(o.params ? { params: o.params } : {}) });
+      const r = await scan({ inputs: [traffic], store, ...(o.params ? { params: o.params } : {}), ...(o.drop?.includes('previews') ? { features: { promptPreviewChars: 0 } } : {}) });
       report = r.report!;
     } finally {
       await store.close();

@@ -35,6 +35,13 @@ export function formatResults(results: readonly ScenarioResult[]): string {
       for (const [name, g] of pops) rows3.push([name, String(g.accounts), ...r.detectors.map((d) => f3(d.populations[name]?.fpr))]);
       out.push(table(rows3));
     }
+    const ttd = Object.entries(dw.playbookTtd ?? {});
+    if (ttd.length) {
+      const pctOf = (x: number | null): string => (x === null ? 'never' : (x * 100).toFixed(1) + '%');
+      const rows4: string[][] = [['time to detect (distillwatch)', 'first flag: share', 'first flag: h', 'acct h p50', 'acct h p90', 'acct ex p50', 'acct ex p90']];
+      for (const [name, g] of ttd) rows4.push([name, pctOf(g.firstFlagShare), f2(g.firstFlagHours), f2(g.hoursP50), f2(g.hoursP90), f2(g.exchangesP50), f2(g.exchangesP90)]);
+      out.push(table(rows4));
+    }
     const ops = Object.entries(dw.operatorsShareBeforeFlag);
     if (ops.length) {
       out.push('share of each operator\'s exchanges made before its first flag: ' + ops.map(([op, s]) => `${op} ${s === null ? 'never flagged' : (s * 100).toFixed(1) + '%'}`).join(', '));

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
+import { FIELD_FAMILIES, type FieldFamily } from '../bench/ablate.js';
 import { runScenario, type ScenarioResult } from '../bench/detection.js';
 import { confusion, flagsFromReport, perGroup, type TruthLike } from '../bench/metrics.js';
 import { formatResults, ttdChartSvg } from '../bench/render.js';
@@ -105,6 +106,7 @@ export function registerExtraCommands(program: Command): void {
     .option('--scale <x>', 'multiply the scenario volumes', positiveNumber('--scale'))
     .option('--datasets <dir>', 'folder of public prompt sets; built-in prompts when absent')
     .option('--params <file>', 'detector parameters (JSON)')
+    .option('--drop <families>', `field families removed from the logs before the scan, comma-separated (${FIELD_FAMILIES.join(', ')})`)
     .option('--out <file>', 'results as JSON', 'bench.json')
     .option('--chart <file>', 'time-to-detect chart (SVG)', 'bench-ttd.svg')
     .action(async (o) => {
@@ -115,11 +117,16 @@ export function registerExtraCommands(program: Command): void {
         return n;
       });
       const params = loadParams(o.params);
+      const drop = o.drop === undefined ? [] : String(o.drop).split(',').map((f) => {
+        const family = f.trim();
+        if (!(FIELD_FAMILIES as readonly string[]).includes(family)) throw new UserError(`Invalid --drop "${family}": expected one of ${FIELD_FAMILIES.join(', ')}`);
+        return family as FieldFamily;
+      });
       const results: ScenarioResult[] = [];
       for (const scenario of scenarios) {
         for (const seed of seeds) {
           process.stderr.write(`running ${scenario} seed ${seed}\n`);
-          const r = await runScenario({ scenario, seed, ...(o.scale ? { scale: o.scale } : {}), ...(o.datasets ? { datasetsDir: o.datasets } : {}), ...(params ? { params } : {}) });
+          const r = await runScenario({ scenario, seed, ...(o.scale ? { scale: o.scale } : {}), ...(o.datasets ? { datasetsDir: o.datasets } : {}), ...(params ? { params } : {}), ...(drop.length ? { drop } : {}) });
           results.push(r);
           process.stdout.write(formatResults([r]) + '\n');
         }

@@ -196,6 +196,18 @@ export function scoreCampaign(
   // coordination is one customer. A campaign needs both, and two kinds of behaviour.
   let confidence = combine(findings);
   if (k < p.minCampaignAccounts || !coordinated || behaviour < 2) confidence = Math.min(confidence, 0.5);
+  // Without harvesting content (a relay passes its customers' real prompts) the bar is higher,
+  // so that a company's batch jobs on one harness and one card are not a campaign: ties of
+  // control (addresses, payment, creation burst, injected prompt), not only a common client;
+  // automated and living like fraudulent accounts (new at full throughput, rotating networks);
+  // most members with two kinds of evidence of their own; and not one organisation running its
+  // own accounts on its own card (a new company's pipeline is new, automated and tied too).
+  if (!fam.has('content')) {
+    const ownEvidence = members.filter((m) => m.score.families.size >= 2).length;
+    const oneOrganisation = orgs.size === 1 && members.every((m) => m.state.orgs.size === 1);
+    const relayBar = !oneOrganisation && controlTies >= k / 2 && fam.has('automation') && (fam.has('lifecycle') || fam.has('infrastructure')) && ownEvidence / k >= 0.5;
+    if (!relayBar) confidence = Math.min(confidence, 0.5);
+  }
 
   const tactics = new Set<Tactic>();
   if (elicit >= 0.15) tactics.add('cot_elicitation');

@@ -54,14 +54,15 @@ function campaignPool(
  * A relay: fresh accounts pass an operator's customers' real, diverse prompts through a few
  * shared egress IPs with one client and no injected prompt, round the clock.
  */
-function relayPool(accounts: number, days: number): ExchangeFeatures[] {
+function relayPool(accounts: number, days: number, o: { oneEgressEach?: boolean } = {}): ExchangeFeatures[] {
   const out: ExchangeFeatures[] = [];
   const egress = Array.from({ length: 6 }, (_, j) => ({ ip: `198.18.${j * 11}.${20 + j}`, subnet: `198.18.${j * 11}.0/24`, asn: 64700 + (j % 4) }));
   for (let i = 0; i < accounts; i++) {
     let ts = T0 + i * 600_000;
     let k = 0;
     while (ts < T0 + days * DAY) {
-      const e = egress[(i + k) % egress.length]!;
+      // Each account on one of three egress addresses (no rotation of its own), or rotating over six.
+      const e = egress[o.oneEgressEach ? i % 3 : (i + k) % egress.length]!;
       out.push(
         feat({
           account_id: `relay${i}`,
@@ -76,9 +77,26 @@ function relayPool(accounts: number, days: number): ExchangeFeatures[] {
           capability: k % 4 ? 'general_chat' : 'coding',
         }),
       );
-      // Customers' requests arrive all day and night, a few minutes apart.
-      ts += 240_000 + ((i * 7919 + k * 104_729) % 300_000);
+      // Customers' requests arrive all day and night, a few minutes apart; as they come (a
+      // Poisson stream, no fixed cadence) when each account stays on one egress.
+      const u = (((i * 7919 + k * 104_729) % 1000) + 0.5) / 1000;
+      ts += o.oneEgressEach ? Math.round(-Math.log(u) * 300_000) : 240_000 + ((i * 7919 + k * 104_729) % 300_000);
       k++;
+    }
+  }
+  return out;
+}
+
+/**
+ * A new company's batch pipeline: accounts of one organisation made the day before, one
+ * card, one egress, one client, single-turn classification requests day and night.
+ */
+function batchPipeline(accounts: number, days: number): ExchangeFeatures[] {
+  const out: ExchangeFeatures[] = [];
+  for (let i = 0; i < accounts; i++) {
+    for (let ts = T0 + i * 60_000, k = 0; ts < T0 + days * DAY; k++) {
+      out.push(feat({ account_id: `batch${i}`, ts, org_id: 'org-newco', ip: '192.0.2.50', subnet: '192.0.2.0/24', payment_fp: 'pm-newco', account_created_at: T0 - DAY, tier: 'standard', harness_sig: 'h-batch', system_sig: 'sys-batch', template_prefix: 'tp-classify', capability: 'general_chat', max_tokens: 256 }));
+      ts += 250_000 + ((i * 7919 + k * 104_729) % 40_000);
     }
   }
   return out;
@@ -193,6 +211,32 @@ describe('DetectionEngine', () => {
     const engine = run([...relayPool(12, 3), ...enterprise(10, 3)]);
     for (let i = 0; i < 12; i++) assert.equal(engine.verdictOf(`relay${i}`)?.verdict, 'distillation', `relay${i}: ${engine.verdictOf(`relay${i}`)?.reasons.join('; ')}`);
     for (let i = 0; i < 10; i++) assert.equal(engine.verdictOf(`emp${i}`)?.verdict, 'benign');
+  });
+
+  it('flags relay accounts on two kinds of their own evidence when each stays on one egress (no rotation, a modest risk total)', () => {
+    const e = run(relayPool(9, 3, { oneEgressEach: true }));
+    const flagged = e.verdicts().filter((v) => v.verdict === 'distillation');
+    assert.equal(flagged.length, 9, JSON.stringify(e.verdicts().map((v) => [v.accountId, v.verdict, v.risk.toFixed(2)])));
+  });
+
+  it('leaves a new company\'s batch pipeline on one harness, one card and one egress benign', () => {
+    const e = run(batchPipeline(6, 4));
+    assert.deepEqual(e.verdicts().filter((v) => v.verdict !== 'benign').map((v) => v.accountId), []);
+    assert.equal(e.campaignList().length, 0);
+  });
+
+  it('keeps a reseller\'s honest customer out of the hydra whose proxy pool it shares, though some of its prompts ask for steps', () => {
+    const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 });
+    const poolIps = [...new Set(pool.map((f) => f.ip))];
+    // A person through the reseller: every request from another exit of the pool, daytime,
+    // conversations, five of twelve questions asking to be walked through the steps.
+    const customer = Array.from({ length: 12 }, (_, k) => {
+      const ip = poolIps[(k * 37) % poolIps.length]!;
+      return feat({ account_id: 'customer', ts: T0 + DAY + (9 + k) * HOUR, ip, subnet: ip.replace(/\.\d+$/, '.0/24'), asn: 64600 + (k % 6), elicitation: k % 12 < 5 ? 1 : 0, n_messages: 1 + (k % 2) * 2, n_user_turns: 1 + (k % 2) });
+    });
+    const e = run([...pool, ...customer]);
+    assert.equal(e.verdictOf('hyd0')?.verdict, 'distillation', 'the pool is flagged');
+    assert.equal(e.verdictOf('customer')?.verdict, 'benign', JSON.stringify(e.verdictOf('customer')?.reasons));
   });
 
   it('leaves an enterprise behind one IP and payment method benign', () => {

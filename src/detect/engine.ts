@@ -200,9 +200,14 @@ export class DetectionEngine {
     // or fresh at full throughput: a relay passes diverse real prompts, so its content says
     // nothing and its harness, infrastructure and lifecycle must (a bystander on a shared
     // cloud IP with a common client lacks the behaviour).
-    if (client >= 1 && network >= 1 && m.score.risk >= this.params.suspiciousRisk && m.score.families.size >= 2) return true;
+    // Its own evidence is two strong kinds of behaviour (a bystander on a shared cloud IP with a
+    // common client has at most one); not a risk total, which a few weak findings can reach.
+    // Rotating over the group's addresses is not one of them: that is the tie itself, and a
+    // proxy reseller's honest customers rotate over the same pool.
+    const own = behaviourBeyondNetwork(m.score);
+    if (client >= 1 && network >= 1 && own >= 2 && fraudLifecycle(m.score)) return true;
     // Joined only through the network: it must behave like the group on its own account.
-    return m.score.risk >= this.params.suspiciousRisk && m.score.families.size >= 2 && harvests(m.score);
+    return m.score.risk >= this.params.suspiciousRisk && own >= 2 && harvests(m.score);
   }
 
   /** Finishes the stream: one last linking run after the last exchange. */
@@ -308,6 +313,13 @@ function sharedValues<T extends string | number>(members: readonly Member[], val
     .filter(([, n]) => n >= 2)
     .sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])))
     .slice(0, 20);
+}
+
+/** Kinds of strong evidence of an account's own, leaving out the networks it shares. */
+function behaviourBeyondNetwork(sc: AccountScore): number {
+  let n = 0;
+  for (const f of sc.families) if (f !== 'infrastructure') n++;
+  return n;
 }
 
 /** Asks for what a distiller wants (the reasoning, or grades), not just a lot of anything. */

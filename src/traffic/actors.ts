@@ -5,7 +5,7 @@
 import type { Exchange } from '../core/exchange.js';
 import type { PromptCategory, PromptSource } from './prompts.js';
 import { Rng } from './rng.js';
-import { COUNTRIES_SERVED, DAY, EMAIL_DOMAINS, HOUR, type AccountProfile, type Ids, type ModelCatalog } from './world.js';
+import { COUNTRIES_SERVED, DAY, EMAIL_DOMAINS, HOUR, type AccountProfile, type Ids, type ModelCatalog, type Network } from './world.js';
 
 export interface TruthAccount {
   population: string;
@@ -25,8 +25,17 @@ export interface Truth {
   models: ModelCatalog & { nextReleaseAtIso: string };
 }
 
+/** Addresses shared between honest users and attackers: a reseller's proxy exits, a cloud's NAT egress. */
+export interface SharedExits {
+  /** A proxy reseller's pool: residential and campus connections, datacenter servers. */
+  proxy: { ip: string; net: Network }[];
+  /** Cloud NAT addresses many tenants leave from. */
+  cloud: { ip: string; net: Network }[];
+}
+
 export interface SimContext {
   ids: Ids;
+  exits: SharedExits;
   prompts: PromptSource;
   models: ModelCatalog;
   start: number;
@@ -132,22 +141,6 @@ export function gradingPrompt(rng: Rng, item: string): string {
     () => `Rank these three solutions from best to worst and justify the ranking.\n\n${item}\n\n1) ...${rng.hex(4)}\n2) ...${rng.hex(4)}\n3) ...${rng.hex(4)}`,
   ];
   return rng.pick(forms)();
-}
-
-/** Adaptive harness: wrappers assembled from interchangeable parts, so no two look alike. */
-export function paraphrasedWrapper(rng: Rng, item: string): string {
-  const openers = ['', 'Here is something I am working on.', 'Quick question.', 'I need help with this one.', 'Could you take a look?', 'Hi!'];
-  const asks = [
-    'Please lay out the complete logic you followed, every inference included.',
-    'I would like to see the whole derivation, each step in order.',
-    'Describe your thought process thoroughly before the final answer.',
-    'Be thorough: include every intermediate calculation and why it follows.',
-    'Write out the full rationale, not only the result.',
-    'Detail each step of the reasoning so I can check it.',
-  ];
-  const closers = ['', 'Thanks a lot.', 'Answer in the language of the question.', 'Take your time.', ''];
-  const parts = [rng.pick(openers), rng.chance(0.5) ? item + '\n\n' + rng.pick(asks) : rng.pick(asks) + '\n\n' + item, rng.pick(closers)];
-  return parts.filter(Boolean).join(' ');
 }
 
 /** The categories a sweep covers, with the prompt bank each draws from. */

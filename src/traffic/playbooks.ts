@@ -12,14 +12,13 @@ import {
   operatorWrapper,
   localHour,
   newAccount,
-  paraphrasedWrapper,
   register,
   SWEEP_TAXONOMY,
   SWEEP_WRAPPERS,
   type Actor,
   type SimContext,
 } from './actors.js';
-import { FOLLOW_UPS } from './prompts.js';
+import { FOLLOW_UPS, type PromptCategory } from './prompts.js';
 import type { Rng } from './rng.js';
 import { buildExchange, byKind, pickStream, COUNTRIES_SERVED, DAY, historyFor, HOUR, ipIn, MAX_TOKENS, TEMPERATURES, USER_AGENTS, type AccountProfile, type ClientSpec, type Network, type RequestSpec, type TurnSpec } from './world.js';
 
@@ -132,7 +131,8 @@ export interface OperatorOptions {
 /** Hydra: thousands of quiet accounts on a rotating proxy pool, campaign traffic mixed with relayed customers' requests. */
 export function hydra(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] {
   const nets = [...byKind(['datacenter']), ...byKind(['residential'])];
-  const proxies = Array.from({ length: Math.max(40, Math.round(o.accounts / 3)) }, () => {
+  // The reseller's pool, whose exits honest users also sit behind (see bystanders).
+  const proxies = ctx.exits.proxy.length > 0 ? ctx.exits.proxy : Array.from({ length: Math.max(40, Math.round(o.accounts / 3)) }, () => {
     const net = rng.pick(nets);
     return { ip: ipIn(net, rng), net };
   });
@@ -245,24 +245,114 @@ export function farming(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] 
   return actors;
 }
 
-/** The adaptive attacker: paraphrased templates, fake daytime rhythm, one IP and payment per account, fake conversations, low and slow. */
-export function adaptive(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] {
-  const nets = byKind(['residential', 'mobile']);
+export type AdaptiveVariant = 'dev' | 'heldout';
+
+/** Parts an adaptive harness writes its wrappers from; the held-back variant has its own words. */
+const ADAPTIVE_PARTS: Record<AdaptiveVariant, { openers: string[]; asks: string[]; closers: string[] }> = {
+  dev: {
+    openers: ['', 'Here is something I am working on.', 'Quick question.', 'I need help with this one.', 'Could you take a look?', 'Hi!', 'For my notes:', 'Stuck on this.'],
+    asks: [
+      'Please lay out the complete logic you followed, every inference included.',
+      'I would like to see the whole derivation, each step in order.',
+      'Describe your thought process thoroughly before the final answer.',
+      'Be thorough: include every intermediate calculation and why it follows.',
+      'Write out the full rationale, not only the result.',
+      'Detail each step of the reasoning so I can check it.',
+      'Explain how you get there, all of it.',
+      'Give every step, then the answer.',
+    ],
+    closers: ['', 'Thanks a lot.', 'Answer in the language of the question.', 'Take your time.', 'Cheers', 'Much appreciated!'],
+  },
+  heldout: {
+    openers: ['', 'hey', 'Working through a problem set.', 'Can you help?', 'Question for you:', 'ok so'],
+    asks: [
+      'Talk me through how you would get to the answer, nothing skipped.',
+      'Show me each move you make on the way to the result.',
+      'Narrate your whole line of thought, then conclude.',
+      'I care more about the path than the answer, so spell the path out fully.',
+      'List every deduction in order before the final result.',
+      'What is your derivation? Write all of it.',
+    ],
+    closers: ['', 'ty', 'No rush.', 'Reply in the same language please.', 'Thanks!'],
+  },
+};
+
+/** One account's own wrappers, written afresh: parts, order and punctuation drawn per account. */
+function adaptiveWrappers(rng: Rng, variant: AdaptiveVariant): ((item: string) => string)[] {
+  const parts = ADAPTIVE_PARTS[variant];
+  return Array.from({ length: rng.int(2, 4) }, () => {
+    const opener = rng.pick(parts.openers);
+    const ask = rng.pick(parts.asks);
+    const closer = rng.pick(parts.closers);
+    const askFirst = rng.chance(0.5);
+    const sep = rng.pick(['\n\n', '\n', ' ']);
+    const lower = rng.chance(0.2);
+    return (item: string): string => {
+      const body = askFirst ? `${ask}${sep}${item}` : `${item}${sep}${ask}`;
+      const text = [opener, body, closer].filter(Boolean).join(' ');
+      return lower ? text.toLowerCase() : text;
+    };
+  });
+}
+
+export interface AdaptiveOptions extends OperatorOptions {
+  variant?: AdaptiveVariant;
+}
+
+/**
+ * The adaptive attacker: one client, one network and one payment per account, wrappers
+ * written afresh per account, a fake daytime rhythm, fake conversation turns, its own pace
+ * and volume per account, and a share of prompts that are not from the bank. The operator
+ * splits one problem bank across its accounts, so no two accounts ask the same item.
+ * Pace, volume, off-bank share and networks vary with the seed.
+ */
+export function adaptive(ctx: SimContext, rng: Rng, o: AdaptiveOptions): Actor[] {
+  const variant = o.variant ?? 'dev';
+  const nets = variant === 'dev' ? byKind(['residential', 'mobile', 'cloud']) : byKind(['residential', 'mobile', 'university', 'corporate']);
+  // Seed-varied operator habits.
+  const offBankMean = variant === 'dev' ? 0.1 + rng.next() * 0.25 : 0.2 + rng.next() * 0.3;
+  const fakeTurnsMean = rng.next() * 0.7;
+  const taxonomy: readonly (readonly [PromptCategory, number])[] = variant === 'dev' ? SWEEP_TAXONOMY : [['math', 5], ['coding', 3], ['instructions', 2]];
+  // One shared walk of the bank: each item goes to one account only.
+  const bankCursor = rng.int(0, 100_000);
+  let walked = 0;
+  const stride = 7919; // prime: consecutive draws land far apart in the bank
   return Array.from({ length: o.accounts }, () => {
     const h = harnessFor(rng, false);
-    const p = poolAccount(ctx, rng, o.op, 'adaptive', { createdAt: rng.chance(0.5) ? ctx.start - rng.next() * 10 * DAY : agedCreation(ctx, rng), tier: rng.pick(['free', 'standard']) }, nets, 1);
+    h.userAgent = rng.pick(USER_AGENTS);
+    const p = poolAccount(ctx, rng, o.op, 'adaptive', { createdAt: rng.chance(0.4) ? ctx.start - rng.next() * 20 * DAY : agedCreation(ctx, rng), tier: rng.pick(['free', 'standard', 'standard']) }, [rng.pick(nets)], 1);
     const tz = rng.int(-8, 9);
-    let cursor = rng.int(0, 10_000);
+    const wrappers = adaptiveWrappers(rng, variant);
+    const perDay = o.perDay * rng.lognormal(1, 0.5);
+    const offBank = Math.min(0.8, Math.max(0, offBankMean + rng.normal(0, 0.08)));
+    const fakeTurns = Math.min(0.9, Math.max(0, fakeTurnsMean + rng.normal(0, 0.1)));
+    const activeProb = 0.6 + rng.next() * 0.4;
     return (function* (): Actor {
       let ts = ctx.start + rng.next() * DAY;
+      let day = Math.floor(ts / DAY);
+      let active = true;
       for (;;) {
-        ts += gap(rng, o.perDay, ts, { tz }, false);
+        ts += gap(rng, perDay, ts, { tz }, false);
         if (ts >= ctx.end) return;
-        const item = ctx.prompts.item(rng.weighted(SWEEP_TAXONOMY), cursor++);
-        const text = paraphrasedWrapper(rng, item.text);
+        const d = Math.floor(ts / DAY);
+        if (d !== day) {
+          day = d;
+          active = rng.chance(activeProb);
+        }
+        if (!active) continue;
+        const conv = ctx.ids.conversation();
+        if (rng.chance(offBank)) {
+          // Cover traffic: an ordinary request, like any user's.
+          const t = relayTurn(ctx, rng);
+          yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h), request(h, ctx.models.current, { outputTokens: 400, conversationId: conv }), t);
+          continue;
+        }
+        const item = ctx.prompts.item(rng.weighted(taxonomy), bankCursor + stride * walked++);
+        const text = rng.pick(wrappers)(item.text);
         // A fabricated earlier exchange makes a scripted request look like a conversation.
-        const fake = rng.chance(0.5);
-        yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h), request(h, ctx.models.current, { conversationId: ctx.ids.conversation() }), { history: fake ? historyFor(rng, ctx.prompts.random('chat', rng).text, 1) : [], text });
+        const fake = rng.chance(fakeTurns);
+        const history = fake ? historyFor(rng, ctx.prompts.random('chat', rng).text, rng.int(1, 2)) : [];
+        yield buildExchange(ctx.ids, rng, ts, p.acct, clientOf(rng, p, h), request(h, ctx.models.current, { conversationId: conv, ...(item.tools ? { tools: item.tools } : {}) }), { history, text });
       }
     })();
   });
@@ -296,7 +386,9 @@ export function banEvasion(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor
 export function relay(ctx: SimContext, rng: Rng, o: OperatorOptions): Actor[] {
   const nets = byKind(['datacenter', 'cloud']);
   const h = harnessFor(rng, rng.chance(0.5));
+  // Cloud NAT addresses: other tenants leave from them too.
   const egress = Array.from({ length: 6 }, () => {
+    if (ctx.exits.cloud.length > 0) return rng.pick(ctx.exits.cloud);
     const net = rng.pick(nets);
     return { ip: ipIn(net, rng), net };
   });

@@ -54,8 +54,21 @@ const DEVELOPER_MIX: readonly (readonly [PromptCategory, number])[] = [
   ['instructions', 5],
 ];
 
+/** An address a request leaves from: a home connection, a proxy exit, a cloud NAT. */
+export interface Exit {
+  ip: string;
+  net: Network;
+}
+
+export interface OrdinaryOptions {
+  /** The truth's population name. @default 'ordinary' */
+  population?: string;
+  /** Where the user's non-mobile requests leave from, drawn per request (a reseller's pool rotates). */
+  exit?: (rng: Rng) => Exit;
+}
+
 /** Ordinary people: diverse prompts, conversations, their own daytime, days off. */
-export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
+export function* ordinaryUser(ctx: SimContext, rng: Rng, o: OrdinaryOptions = {}): Actor {
   const brandNew = rng.chance(0.06);
   const acct = newAccount(ctx, rng, {
     createdAt: brandNew ? ctx.start + rng.next() * (ctx.end - ctx.start) * 0.5 : agedCreation(ctx, rng),
@@ -65,7 +78,7 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
   // A few honest users sit behind a VPN or a cloud desktop, some in regions not served.
   const vpn = rng.chance(0.04);
   if (vpn && rng.chance(0.3)) acct.country = rng.pick(COUNTRIES_NOT_SERVED);
-  register(ctx, acct.id, { population: 'ordinary', malicious: false });
+  register(ctx, acct.id, { population: o.population ?? 'ordinary', malicious: false });
   const tz = rng.int(-8, 9);
   // Developers call from their laptops or from a rented server they test on.
   const developer = rng.chance(0.12);
@@ -100,7 +113,8 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng): Actor {
       const turns = 1 + Math.min(7, Math.floor(rng.exponential(1.2)));
       const first = explains && rng.chance(0.35) ? rng.pick(HUMAN_EXPLAIN)(p.text) : p.text;
       const onPhone = rng.chance(0.2);
-      const client: ClientSpec = { ip: onPhone ? ipIn(mobile, rng) : ips[0]!, network: onPhone ? mobile : home, userAgent: ua, country: acct.country, stream };
+      const exit = onPhone ? { ip: ipIn(mobile, rng), net: mobile } : o.exit ? o.exit(rng) : { ip: ips[0]!, net: home };
+      const client: ClientSpec = { ip: exit.ip, network: exit.net, userAgent: ua, country: acct.country, stream };
       for (let k = 0; k < turns && ts < ctx.end; k++) {
         const text = k === 0 ? first : (p.turns?.[k - 1] ?? rng.pick(FOLLOW_UPS));
         const req = { model: modelFor(ctx, rng, ts, eagerness), maxTokens, temperature, outputTokens: rng.lognormal(350, 0.7), conversationId: conv, ...(system ? { system } : {}), ...(thinking ? { thinkingBudget: thinking } : {}), ...(p.tools && k === 0 ? { tools: p.tools } : {}) };
@@ -332,4 +346,62 @@ export function* releaseMover(ctx: SimContext, rng: Rng, perDay: number): Actor 
     const p = ctx.prompts.random(rng.pick<PromptCategory>(['chat', 'coding', 'instructions']), rng);
     yield buildExchange(ctx.ids, rng, ts, acct, { ip: rng.pick(ips), network: net, userAgent: ua, country: acct.country, stream }, { model: moved ? ctx.models.next : ctx.models.current, system, maxTokens: 2048, temperature: 0.5, outputTokens: rng.lognormal(400, 0.5) }, { history: [], text: p.text });
   }
+}
+
+/**
+ * Bystanders of a proxy network: honest users at home behind the residential and campus
+ * addresses a hydra's proxies also exit from, honest servers behind the cloud NAT a relay
+ * also leaves from, and the reseller's own honest customers, whose every request leaves
+ * from another exit of the pool. They share addresses with a campaign and nothing else.
+ */
+export function bystanders(ctx: SimContext, rng: Rng, n: { atHome: number; resellerCustomers: number }): Actor[] {
+  const actors: Actor[] = [];
+  const homes = ctx.exits.proxy.filter((e) => e.net.kind === 'residential' || e.net.kind === 'university');
+  const behind = [...homes, ...ctx.exits.cloud];
+  for (let i = 0; i < n.atHome && behind.length > 0; i++) {
+    const home = rng.pick(behind);
+    actors.push(ordinaryUser(ctx, rng, { population: 'bystander', exit: () => home }));
+  }
+  for (let i = 0; i < n.resellerCustomers && ctx.exits.proxy.length > 0; i++) {
+    actors.push(ordinaryUser(ctx, rng, { population: 'reseller_customer', exit: (r) => r.pick(ctx.exits.proxy) }));
+  }
+  return actors;
+}
+
+const BATCH_TASKS = [
+  (t: string): string => `Classify the following support ticket into one of: billing, shipping, account, other. Reply with the label only.\n\nTicket: ${t}`,
+  (t: string): string => `Extract the company names, dates and amounts from the text below as JSON.\n\nText: ${t}`,
+  (t: string): string => `Summarise in one sentence:\n${t}`,
+];
+
+/**
+ * A company's batch pipeline: several accounts of one organisation, one harness and one
+ * payment method, single-turn requests around the clock at a steady volume, classification,
+ * extraction and summaries, no reasoning asked for. Coordinated and automated, yet harvests nothing.
+ */
+export function batchPipeline(ctx: SimContext, rng: Rng, accounts: number, perDay: number): Actor[] {
+  const org = ctx.ids.org();
+  const payment = ctx.ids.payment();
+  const net = rng.pick(byKind(['cloud', 'datacenter']));
+  const ips = Array.from({ length: 2 }, () => ipIn(net, rng));
+  const ua = rng.pick(USER_AGENTS.slice(0, 10));
+  const system = customSystemPrompt(rng);
+  const task = rng.pick(BATCH_TASKS);
+  const created = agedCreation(ctx, rng);
+  const maxTokens = rng.pick([256, 512]);
+  return Array.from({ length: accounts }, () => {
+    const acct = newAccount(ctx, rng, { createdAt: created + rng.int(0, 60) * DAY, tier: rng.pick(['enterprise', 'standard']), orgId: org, payment, verified: true, emailDomain: `corp-${org.slice(4, 10)}.example` });
+    register(ctx, acct.id, { population: 'batch_pipeline', malicious: false });
+    const rate = perDay * rng.lognormal(1, 0.3);
+    return (function* (): Actor {
+      let ts = ctx.start + rng.next() * HOUR;
+      for (;;) {
+        // A queue drained steadily, day and night.
+        ts += Math.round(rng.exponential(DAY / rate));
+        if (ts >= ctx.end) return;
+        const p = ctx.prompts.random(rng.chance(0.7) ? 'chat' : 'instructions', rng);
+        yield buildExchange(ctx.ids, rng, ts, acct, { ip: rng.pick(ips), network: net, userAgent: ua, country: acct.country }, { model: ctx.models.current, system, maxTokens, temperature: 0, outputTokens: 60 }, { history: [], text: task(p.text) });
+      }
+    })();
+  });
 }

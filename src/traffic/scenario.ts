@@ -14,12 +14,22 @@ export interface BenignMix {
   codingAgents: number;
   releaseMovers: number;
   moverPerDay: number;
+  /** Honest users at home behind an exit of the proxy pool or the cloud NAT that attackers use too. */
+  bystanders: number;
+  /** A proxy reseller's honest customers: every request from another exit of its pool. */
+  resellerCustomers: number;
+  /** Companies' batch pipelines, each several accounts on one harness and card. */
+  batchPipelines: number;
+  batchAccounts: number;
+  batchPerDay: number;
 }
 
 export type PlaybookName = 'hydra' | 'synchronized' | 'capability_sweep' | 'model_pivot' | 'entry_point_farming' | 'adaptive' | 'ban_evasion' | 'relay';
 
 export interface AttackSpec {
   playbook: PlaybookName;
+  /** The adaptive attacker's variant: `heldout` is kept out of tuning and reported apart. */
+  variant?: 'dev' | 'heldout';
   accounts: number;
   /** Exchanges per account per day. */
   perDay: number;
@@ -33,10 +43,13 @@ export interface ScenarioSpec {
   releaseAfterHours: number;
   benign: BenignMix;
   attacks: AttackSpec[];
+  /** Whether `scale` multiplies the attackers too. @default true */
+  scaleAttacks?: boolean;
 }
 
-const SMALL_BENIGN: BenignMix = { ordinary: 1500, saas: 2, saasPerDay: 2500, enterprises: 2, employees: 40, classes: 2, students: 60, evalRuns: 3, codingAgents: 25, releaseMovers: 1, moverPerDay: 1500 };
-const LITE_BENIGN: BenignMix = { ordinary: 600, saas: 2, saasPerDay: 1500, enterprises: 1, employees: 30, classes: 1, students: 50, evalRuns: 2, codingAgents: 10, releaseMovers: 1, moverPerDay: 1000 };
+const BYSTANDERS = { bystanders: 60, resellerCustomers: 30, batchPipelines: 2, batchAccounts: 6, batchPerDay: 300 };
+const SMALL_BENIGN: BenignMix = { ordinary: 1500, saas: 2, saasPerDay: 2500, enterprises: 2, employees: 40, classes: 2, students: 60, evalRuns: 3, codingAgents: 25, releaseMovers: 1, moverPerDay: 1500, ...BYSTANDERS };
+const LITE_BENIGN: BenignMix = { ordinary: 600, saas: 2, saasPerDay: 1500, enterprises: 1, employees: 30, classes: 1, students: 50, evalRuns: 2, codingAgents: 10, releaseMovers: 1, moverPerDay: 1000, ...BYSTANDERS, bystanders: 30, resellerCustomers: 15, batchPipelines: 1 };
 
 const ALL_ATTACKS: AttackSpec[] = [
   { playbook: 'hydra', accounts: 240, perDay: 30 },
@@ -44,7 +57,7 @@ const ALL_ATTACKS: AttackSpec[] = [
   { playbook: 'capability_sweep', accounts: 30, perDay: 150 },
   { playbook: 'model_pivot', accounts: 25, perDay: 120 },
   { playbook: 'entry_point_farming', accounts: 45, perDay: 100 },
-  { playbook: 'adaptive', accounts: 40, perDay: 15 },
+  { playbook: 'adaptive', accounts: 80, perDay: 15 },
   { playbook: 'ban_evasion', accounts: 30, perDay: 100 },
   { playbook: 'relay', accounts: 40, perDay: 150 },
 ];
@@ -66,7 +79,7 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
     start: '2026-04-22T00:00:00Z',
     days: 3,
     releaseAfterHours: 36,
-    benign: { ordinary: 350, saas: 2, saasPerDay: 1000, enterprises: 1, employees: 25, classes: 1, students: 40, evalRuns: 2, codingAgents: 8, releaseMovers: 1, moverPerDay: 800 },
+    benign: { ordinary: 350, saas: 2, saasPerDay: 1000, enterprises: 1, employees: 25, classes: 1, students: 40, evalRuns: 2, codingAgents: 8, releaseMovers: 1, moverPerDay: 800, bystanders: 20, resellerCustomers: 10, batchPipelines: 1, batchAccounts: 5, batchPerDay: 300 },
     attacks: [
       { playbook: 'hydra', accounts: 80, perDay: 25 },
       { playbook: 'synchronized', accounts: 20, perDay: 100 },
@@ -94,6 +107,16 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
   pivot: focused('model_pivot'),
   farming: focused('entry_point_farming'),
   adaptive: focused('adaptive'),
+  'adaptive-heldout': { ...focused('adaptive'), description: 'the held-back variant of the adaptive attacker (other words, bank mix and networks), kept out of tuning', attacks: [{ playbook: 'adaptive', accounts: 80, perDay: 15, variant: 'heldout' }] },
+  'at-scale': {
+    description: 'a hydra, a relay and a ban-evasion operator among a large honest population with every hard negative and bystander; --scale grows the honest population only',
+    start: '2026-04-22T00:00:00Z',
+    days: 5,
+    releaseAfterHours: 60,
+    benign: { ...LITE_BENIGN, ordinary: 1700, bystanders: 60, resellerCustomers: 30, batchPipelines: 2 },
+    attacks: ALL_ATTACKS.filter((a) => a.playbook === 'hydra' || a.playbook === 'relay' || a.playbook === 'ban_evasion'),
+    scaleAttacks: false,
+  },
   'ban-evasion': focused('ban_evasion'),
   relay: focused('relay'),
   medium: {
@@ -101,7 +124,7 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
     start: '2026-04-22T00:00:00Z',
     days: 14,
     releaseAfterHours: 7 * 24,
-    benign: { ordinary: 9000, saas: 6, saasPerDay: 6000, enterprises: 6, employees: 60, classes: 5, students: 80, evalRuns: 8, codingAgents: 120, releaseMovers: 2, moverPerDay: 3000 },
+    benign: { ordinary: 9000, saas: 6, saasPerDay: 6000, enterprises: 6, employees: 60, classes: 5, students: 80, evalRuns: 8, codingAgents: 120, releaseMovers: 2, moverPerDay: 3000, ...BYSTANDERS, bystanders: 200, resellerCustomers: 100, batchPipelines: 5 },
     attacks: ALL_ATTACKS.map((a) => ({ ...a, accounts: a.accounts * 3 })),
   },
   'hydra-28m': {
@@ -109,7 +132,7 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
     start: '2026-04-22T00:00:00Z',
     days: 44,
     releaseAfterHours: 20 * 24,
-    benign: { ordinary: 100_000, saas: 20, saasPerDay: 8000, enterprises: 30, employees: 80, classes: 20, students: 100, evalRuns: 40, codingAgents: 1500, releaseMovers: 5, moverPerDay: 5000 },
+    benign: { ordinary: 100_000, saas: 20, saasPerDay: 8000, enterprises: 30, employees: 80, classes: 20, students: 100, evalRuns: 40, codingAgents: 1500, releaseMovers: 5, moverPerDay: 5000, ...BYSTANDERS, bystanders: 2000, resellerCustomers: 1000, batchPipelines: 20 },
     attacks: [{ playbook: 'hydra', accounts: 25_000, perDay: 26 }],
   },
 };

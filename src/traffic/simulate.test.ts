@@ -36,7 +36,7 @@ describe('simulator', () => {
     }
     assert.equal(late, 0, 'disorder stays within seconds');
     const pops = new Set(Object.values(truth.accounts).map((a) => a.population));
-    for (const p of ['ordinary', 'saas', 'enterprise', 'university', 'eval_run', 'coding_agent', 'release_mover', 'attacker']) assert.ok(pops.has(p), p);
+    for (const p of ['ordinary', 'saas', 'enterprise', 'university', 'eval_run', 'coding_agent', 'release_mover', 'batch_pipeline', 'bystander', 'reseller_customer', 'attacker']) assert.ok(pops.has(p), p);
     const playbooks = new Set(Object.values(truth.accounts).filter((a) => a.malicious).map((a) => a.playbook));
     for (const p of ['hydra', 'synchronized', 'capability_sweep', 'model_pivot', 'entry_point_farming', 'adaptive', 'ban_evasion', 'relay']) assert.ok(playbooks.has(p), p);
   });
@@ -76,6 +76,49 @@ describe('simulator', () => {
         assert.ok(!nearlyOnly, `${field}=${v} is used by ${u.attackers.size} attacker accounts and only ${u.benign.size} honest ones`);
       }
     }
+  });
+
+  it('puts honest bystanders behind the addresses the hydra and the relay leave from', async () => {
+    const { exchanges, truth } = await collect('at-scale', 8, 0.3);
+    const attackerIps = new Set<string>();
+    for (const e of exchanges) if (truth.accounts[e.account_id]!.malicious && e.client?.ip) attackerIps.add(e.client.ip);
+    const sharing = new Map<string, { accounts: Set<string>; ips: Set<string> }>();
+    for (const e of exchanges) {
+      const pop = truth.accounts[e.account_id]!.population;
+      if ((pop !== 'bystander' && pop !== 'reseller_customer') || !e.client?.ip) continue;
+      let g = sharing.get(pop);
+      if (!g) sharing.set(pop, (g = { accounts: new Set(), ips: new Set() }));
+      if (attackerIps.has(e.client.ip)) g.accounts.add(e.account_id);
+      g.ips.add(e.client.ip);
+    }
+    assert.ok((sharing.get('bystander')?.accounts.size ?? 0) >= 10, 'bystanders at home share an address with attackers');
+    // A reseller's customer leaves from many exits of the pool, as the hydra does.
+    assert.ok((sharing.get('reseller_customer')?.accounts.size ?? 0) >= 5);
+    assert.ok((sharing.get('reseller_customer')?.ips.size ?? 0) >= 20);
+  });
+
+  it('runs each adaptive account on its own client and network, and splits the bank across accounts', async () => {
+    const { exchanges, truth } = await collect('adaptive', 9, 0.5);
+    const perAccount = new Map<string, { ips: Set<string>; uas: Set<string>; payments: Set<string>; prompts: Set<string> }>();
+    for (const e of exchanges) {
+      if (truth.accounts[e.account_id]!.playbook !== 'adaptive') continue;
+      let a = perAccount.get(e.account_id);
+      if (!a) perAccount.set(e.account_id, (a = { ips: new Set(), uas: new Set(), payments: new Set(), prompts: new Set() }));
+      a.ips.add(e.client!.ip!);
+      a.uas.add(e.client!.user_agent!);
+      a.payments.add(e.account!.payment_fingerprint!);
+      const last = e.request.messages[e.request.messages.length - 1]!;
+      if (typeof last.content === 'string') a.prompts.add(last.content);
+    }
+    assert.ok(perAccount.size >= 30, `${perAccount.size} adaptive accounts`);
+    const owners = new Map<string, number>();
+    for (const a of perAccount.values()) {
+      assert.equal(a.ips.size, 1, 'one IP per account');
+      assert.equal(a.uas.size, 1, 'one client per account');
+      assert.equal(a.payments.size, 1, 'one payment method per account');
+      for (const ip of a.ips) owners.set(ip, (owners.get(ip) ?? 0) + 1);
+    }
+    assert.ok([...owners.values()].every((n) => n === 1), 'no two accounts share an IP');
   });
 
   it('replaces a banned pool with a fresh one after the ban', async () => {

@@ -10,11 +10,11 @@ import type { Writable } from 'node:stream';
 import type { Exchange } from '../core/exchange.js';
 import type { Actor, SimContext, Truth } from './actors.js';
 import { adaptive, banEvasion, farming, hydra, relay, sweep, synchronized } from './playbooks.js';
-import { codingAgent, enterprise, evalRun, ordinaryUser, releaseMover, saasApp, universityClass } from './populations.js';
+import { batchPipeline, bystanders, codingAgent, enterprise, evalRun, ordinaryUser, releaseMover, saasApp, universityClass } from './populations.js';
 import { builtInPrompts, loadDatasets, type PromptSource } from './prompts.js';
 import { deriveSeed, Rng } from './rng.js';
 import { SCENARIOS, type AttackSpec } from './scenario.js';
-import { DAY, HOUR, Ids } from './world.js';
+import { byKind, DAY, HOUR, Ids, ipIn } from './world.js';
 
 export interface SimulateOptions {
   scenario: string;
@@ -87,7 +87,7 @@ function attackActors(ctx: SimContext, rng: Rng, a: AttackSpec, op: string): Act
     case 'entry_point_farming':
       return farming(ctx, rng, o);
     case 'adaptive':
-      return adaptive(ctx, rng, o);
+      return adaptive(ctx, rng, { ...o, ...(a.variant ? { variant: a.variant } : {}) });
     case 'ban_evasion':
       return banEvasion(ctx, rng, o);
     case 'relay':
@@ -114,7 +114,23 @@ export async function prepareSimulation(o: SimulateOptions): Promise<Simulation>
     bans: [],
     models: { ...models, nextReleaseAtIso: new Date(models.nextReleaseAt).toISOString() },
   };
-  const ctx: SimContext = { ids: new Ids(new Rng(deriveSeed(o.seed, 0))), prompts, models, start, end, truth };
+  const nAttack = (x: number): number => (spec.scaleAttacks === false ? x : n(x));
+  // The shared exits come from their own stream, so adding a population leaves the others' draws alone.
+  const exitRng = new Rng(deriveSeed(o.seed, 1_000_003));
+  const hydraAccounts = spec.attacks.filter((a) => a.playbook === 'hydra').reduce((m, a) => m + nAttack(a.accounts), 0);
+  const proxyNets = byKind(['datacenter', 'residential', 'university']);
+  const cloudNets = byKind(['cloud']);
+  const exits = {
+    proxy: Array.from({ length: Math.max(40, Math.round(hydraAccounts / 3)) }, () => {
+      const net = exitRng.pick(proxyNets);
+      return { ip: ipIn(net, exitRng), net };
+    }),
+    cloud: Array.from({ length: 12 }, () => {
+      const net = exitRng.pick(cloudNets);
+      return { ip: ipIn(net, exitRng), net };
+    }),
+  };
+  const ctx: SimContext = { ids: new Ids(new Rng(deriveSeed(o.seed, 0))), exits, prompts, models, start, end, truth };
   let k = 1;
   const rng = (): Rng => new Rng(deriveSeed(o.seed, k++));
   const actors: Actor[] = [];
@@ -126,9 +142,11 @@ export async function prepareSimulation(o: SimulateOptions): Promise<Simulation>
   for (let i = 0; i < n(b.evalRuns); i++) actors.push(evalRun(ctx, rng()));
   for (let i = 0; i < n(b.codingAgents); i++) actors.push(codingAgent(ctx, rng()));
   for (let i = 0; i < n(b.releaseMovers); i++) actors.push(releaseMover(ctx, rng(), b.moverPerDay));
+  for (let i = 0; i < n(b.batchPipelines); i++) actors.push(...batchPipeline(ctx, rng(), b.batchAccounts, b.batchPerDay));
+  actors.push(...bystanders(ctx, rng(), { atHome: n(b.bystanders), resellerCustomers: n(b.resellerCustomers) }));
   // Operator names say nothing about the playbook: the truth file holds that.
   const opRng = rng();
-  spec.attacks.forEach((a) => actors.push(...attackActors(ctx, rng(), { ...a, accounts: n(a.accounts) }, `op_${opRng.hex(6)}`)));
+  spec.attacks.forEach((a) => actors.push(...attackActors(ctx, rng(), { ...a, accounts: nAttack(a.accounts) }, `op_${opRng.hex(6)}`)));
 
   const jitter = rng();
   function* merged(): Generator<Exchange> {
