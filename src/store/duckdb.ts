@@ -42,10 +42,24 @@ export interface DuckDbStoreOptions {
    * DuckDB's memory budget (its buffer pool and sorts; beyond it, sorts and scans spill to
    * a temp folder beside the file). The primary-key index on `id`, which makes re-ingest
    * idempotent, must stay in memory, so the budget must grow with the stored exchanges:
-   * a fixed 1 GB ran out before 5M. DuckDB's own default is 80% of the machine.
-   * @default half of the machine's memory
+   * a fixed 1 GB ran out before 5M. DuckDB's own default is 80% of the machine, which it
+   * then fills with cached blocks: the scan's resident memory grew with the file for no gain.
+   * @default 768MB plus 96 bytes per stored exchange (the id index), raised as the store grows, at most half the machine
    */
   memoryLimit?: string;
+  /**
+   * DuckDB's worker threads. The scan's own threads (reading, features, detection) already
+   * use the cores, so more DuckDB threads only contend with them and each holds its own
+   * sort and insert buffers.
+   * @default 2
+   */
+  threads?: number;
+  /**
+   * Exchanges per window of the event-time replay (see REPLAY_WINDOW_SQL): each window is
+   * sorted on its own, so this bounds the replay's sort memory.
+   * @default 500000
+   */
+  replayWindowRows?: number;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -226,7 +240,16 @@ const UPSERT_CHECKPOINT = `INSERT OR REPLACE INTO ingest_checkpoints (source_key
 // JS than forty separate values (about twice the rows per second of reading the column
 // vectors). DuckDB keeps the order of a sorted subquery through a plain projection; replay
 // still checks it, since the engine's windows rely on it.
-const REPLAY_SQL = `SELECT to_json(struct_pack(${NAME_LIST}))::VARCHAR FROM (SELECT ${NAME_LIST} FROM exchanges ORDER BY ts, id)`;
+//
+// The replay runs window by window of event time (boundaries from approximate quantiles of
+// \`ts\`, one streaming pass): each window's sort holds a bounded number of rows, whatever the
+// store's size, where one ORDER BY over the whole table held (or spilled) all of it. Windows
+// are half-open [from, to), the last one closed, so every row falls in exactly one.
+const REPLAY_WINDOW_SQL = (last: boolean): string =>
+  `SELECT to_json(struct_pack(${NAME_LIST}))::VARCHAR FROM (SELECT ${NAME_LIST} FROM exchanges WHERE ts >= $1 AND ts ${last ? '<=' : '<'} $2 ORDER BY ts, id)`;
+
+/** Rows per replay window, roughly: enough to amortise a window's table scan, few enough to sort in a bounded budget. */
+const DEFAULT_REPLAY_WINDOW_ROWS = 500_000;
 
 const DECISION_SELECT =
   "SELECT account_id, strftime(decided_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ'), actor, origin, before_override, before_blocked, after_override, after_blocked FROM account_decisions";
@@ -359,6 +382,25 @@ function openError(path: string, e: unknown): StoreError {
   return new StoreError('cannot_open', `${lead}: ${msg}`, { cause: e });
 }
 
+/**
+ * The replay's window boundaries in event time, ascending and distinct: the first is the
+ * smallest \`ts\`, the last the largest, none when the table is empty. Quantiles are
+ * approximate, which only moves where windows split, never which rows they hold.
+ */
+async function replayWindows(conn: DuckDBConnection, windowRows: number): Promise<number[]> {
+  const r = await conn.runAndReadAll('SELECT count(*), min(ts), max(ts) FROM exchanges');
+  const [n, lo, hi] = r.getRows()[0]!.map((v) => (v === null ? null : Number(v)));
+  if (!n || lo === null || lo === undefined || hi === null || hi === undefined) return [];
+  const windows = Math.ceil(n / windowRows);
+  let cuts: number[] = [];
+  if (windows > 1) {
+    const qs = Array.from({ length: windows - 1 }, (_, i) => (i + 1) / windows);
+    const q = await conn.runAndReadAll(`SELECT unnest(approx_quantile(ts, [${qs.join(', ')}])) FROM exchanges`);
+    cuts = [...new Set(q.getRows().map((row) => Number(row[0])))].filter((t) => t > lo && t < hi).sort((x, y) => x - y);
+  }
+  return [lo, ...cuts, hi];
+}
+
 // ---------------------------------------------------------------------------------------
 
 class DuckDbStore implements Store {
@@ -374,7 +416,31 @@ class DuckDbStore implements Store {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly readOnly: boolean,
+    /** Whether the budget follows the stored exchanges (no budget was given). */
+    private readonly budgetFollowsSize: boolean,
+    private readonly replayWindowRows: number,
   ) {}
+
+  /** The budget now set, in bytes, when it follows the store's size. */
+  private budget = BUDGET_BASE_BYTES;
+
+  /** Raises the memory budget to what the stored exchanges' id index needs (see budgetFor). */
+  async fitBudget(): Promise<void> {
+    if (!this.budgetFollowsSize) return;
+    const r = await this.conn.runAndReadAll('SELECT count(*) FROM exchanges');
+    this.stored = Number(r.getRows()[0]![0]);
+    await this.raiseBudget(this.stored);
+  }
+
+  private async raiseBudget(exchanges: number): Promise<void> {
+    const wanted = budgetFor(exchanges);
+    if (!this.budgetFollowsSize || wanted <= this.budget) return;
+    await this.conn.run(`SET memory_limit = '${mbString(wanted)}'`);
+    this.budget = wanted;
+  }
+
+  /** Exchanges stored, kept from the appends once counted at open. */
+  private stored = 0;
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(() => {
@@ -408,6 +474,8 @@ class DuckDbStore implements Store {
       if (!Number.isSafeInteger(cp.line) || cp.line < 0) {
         throw new StoreError('invalid_value', `Cannot store the checkpoint of "${cp.source.path}": line is ${describeValue(cp.line)}, expected a whole number`);
       }
+      // Before the insert, as if every row were new: the index must fit while it grows.
+      await this.raiseBudget(this.stored + rows.length);
       await this.conn.run('BEGIN TRANSACTION');
       try {
         let inserted = 0;
@@ -423,6 +491,7 @@ class DuckDbStore implements Store {
         }
         await this.conn.run(UPSERT_CHECKPOINT, [cp.source.key, cp.source.path, cp.line, cp.done]);
         await this.conn.run('COMMIT');
+        this.stored += inserted;
         return { inserted, duplicates: rows.length - inserted };
       } catch (e) {
         await this.rollback();
@@ -497,25 +566,28 @@ class DuckDbStore implements Store {
     const conn = await this.instance.connect();
     this.readers.add(conn);
     try {
-      const result = await conn.stream(REPLAY_SQL);
+      const bounds = await replayWindows(conn, this.replayWindowRows);
       let batch: ExchangeFeatures[] = [];
       let lastTs = -Infinity;
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        // A result already under way can outlive its connection: stop here rather than go on
-        // reading from a store the caller has closed.
-        if (this.closed) throw this.closedDuringReplay();
-        if (!chunk || chunk.rowCount === 0) break;
-        const json = chunk.getColumnVector(0);
-        for (let i = 0; i < chunk.rowCount; i++) {
-          const row = JSON.parse(json.getItem(i) as string) as ExchangeFeatures;
-          // The engine's windows depend on time order; a plan that lost it must fail loudly.
-          if (row.ts < lastTs) throw new Error(`Replay of "${this.path}" went back in time at exchange "${row.id}"`);
-          lastTs = row.ts;
-          batch.push(row);
-          if (batch.length === batchSize) {
-            yield batch;
-            batch = [];
+      for (let w = 0; w + 1 < bounds.length; w++) {
+        const result = await conn.stream(REPLAY_WINDOW_SQL(w + 2 === bounds.length), [bounds[w]!, bounds[w + 1]!]);
+        for (;;) {
+          const chunk = await result.fetchChunk();
+          // A result already under way can outlive its connection: stop here rather than go on
+          // reading from a store the caller has closed.
+          if (this.closed) throw this.closedDuringReplay();
+          if (!chunk || chunk.rowCount === 0) break;
+          const json = chunk.getColumnVector(0);
+          for (let i = 0; i < chunk.rowCount; i++) {
+            const row = JSON.parse(json.getItem(i) as string) as ExchangeFeatures;
+            // The engine's windows depend on time order; a plan that lost it must fail loudly.
+            if (row.ts < lastTs) throw new Error(`Replay of "${this.path}" went back in time at exchange "${row.id}"`);
+            lastTs = row.ts;
+            batch.push(row);
+            if (batch.length === batchSize) {
+              yield batch;
+              batch = [];
+            }
           }
         }
       }
@@ -781,12 +853,38 @@ async function prepareSchema(conn: DuckDBConnection, path: string, readOnly: boo
  * }
  */
 const MEMORY_SIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
-const DEFAULT_MEMORY_LIMIT = `${Math.max(1024, Math.floor(totalmem() / 2 / 2 ** 20))}MB`;
+const DEFAULT_THREADS = 2;
+
+
+/**
+ * The default budget follows the store's size: a base for sorts, appends and the replay's
+ * windows, plus what the id index takes per stored exchange (about 60 bytes for ids of 17
+ * characters, measured; 96 leaves room for longer ids). A fixed budget either ran out (the
+ * index cannot be evicted) or, as half the machine, filled up with cached blocks.
+ */
+const BUDGET_BASE_BYTES = 768 * 2 ** 20;
+const BUDGET_BYTES_PER_EXCHANGE = 96;
+/** The budget is raised in steps of this much, not after every batch. */
+const BUDGET_STEP_BYTES = 256 * 2 ** 20;
+
+function budgetFor(exchanges: number): number {
+  const wanted = BUDGET_BASE_BYTES + exchanges * BUDGET_BYTES_PER_EXCHANGE;
+  const stepped = Math.ceil(wanted / BUDGET_STEP_BYTES) * BUDGET_STEP_BYTES;
+  return Math.min(stepped, Math.max(BUDGET_BASE_BYTES, Math.floor(totalmem() / 2)));
+}
+
+const mbString = (bytes: number): string => `${Math.floor(bytes / 2 ** 20)}MB`;
 
 export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {}): Promise<Store> {
   // DuckDB takes an empty path for a memory database: almost surely a missing setting here.
   if (path === '') throw new StoreError('cannot_open', 'Cannot open the store "": no path given');
   const inMemory = path === ':memory:';
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
+    throw new StoreError('cannot_open', `Cannot open the store "${path}": ${opts.threads} threads is not a whole number of at least 1`);
+  }
+  if (opts.replayWindowRows !== undefined && (!Number.isSafeInteger(opts.replayWindowRows) || opts.replayWindowRows < 1)) {
+    throw new StoreError('cannot_open', `Cannot open the store "${path}": ${opts.replayWindowRows} rows per replay window is not a whole number of at least 1`);
+  }
   if (opts.memoryLimit !== undefined && !MEMORY_SIZE.test(opts.memoryLimit)) {
     throw new StoreError('cannot_open', `Cannot open the store "${path}": memory budget "${opts.memoryLimit}" is not a size such as 512MB or 4GB`);
   }
@@ -800,7 +898,7 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
   try {
     let instance: DuckDBInstance;
     try {
-      const memory = { memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT };
+      const memory = { memory_limit: opts.memoryLimit ?? mbString(BUDGET_BASE_BYTES), threads: String(opts.threads ?? DEFAULT_THREADS) };
       instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY', ...memory } : { checkpoint_threshold: CHECKPOINT_THRESHOLD, ...memory });
     } catch (e) {
       throw openError(path, e);
@@ -815,7 +913,9 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
       if (e instanceof StoreError) throw e;
       throw new StoreError('cannot_open', `Cannot open the store "${path}": ${dbMessage(e)}`, { cause: e });
     }
-    return new DuckDbStore(path, key, instance, conn, readOnly);
+    const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS);
+    await store.fitBudget();
+    return store;
   } catch (e) {
     if (key) openInThisProcess.delete(key);
     throw e;
