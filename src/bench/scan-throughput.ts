@@ -185,6 +185,8 @@ async function main(): Promise<void> {
     `  ingest:            ${rate(full.ingest)} = ${pct(full.exchanges / full.ingest.wallSeconds / bareRate)}`,
     `  detect and report: ${rate(full.detect)}`,
     `  cores used: ${(scanCpu / scanWall).toFixed(2)} on average (CPU seconds over wall seconds)`,
+    `CPU per exchange: bound ${((1e6 * bare.cpuSeconds) / bare.lines).toFixed(1)} µs, scan ${((1e6 * scanCpu) / full.exchanges).toFixed(1)} µs (ingest ${((1e6 * full.ingest.cpuSeconds) / full.exchanges).toFixed(1)}, detect ${((1e6 * full.detect.cpuSeconds) / full.exchanges).toFixed(1)})`,
+    `  = ${pct(bare.cpuSeconds / bare.lines / (scanCpu / full.exchanges))} of the bound counted in CPU seconds: the steadier figure on a busy machine, where wall time also counts other processes' turns`,
     `peak RSS (JS heap) by input size:`,
     ...parts.map((m) => `  ${int(m.exchanges).padStart(11)} exchanges, ${int(m.accounts).padStart(7)} accounts: ${int(m.maxRssMb).padStart(6)} MB (${int(m.maxHeapMb)} MB), store ${int(m.storeMb)} MB`),
     `engine heap after the replay: ${int(full.engineHeapMb)} MB for ${int(full.accounts)} accounts = ${int((full.engineHeapMb * 1e6) / Math.max(1, full.accounts))} bytes per account (everything the engine holds, over accounts)`,
