@@ -1,85 +1,132 @@
 /**
- * Scan throughput benchmark (a script, not a test): generates a canonical file of at least
- * 1M exchanges, then in one run measures bare JSON.parse of every line, the scan's ingest
- * and detect phases, and peak memory at several input sizes. Ratios are what to quote: the
- * machine is shared and absolute rates move from run to run.
+ * Scan throughput benchmark (a script, not a test). Generates a gzip-compressed canonical
+ * file of at least the asked exchanges (the "medium" scenario, scaled), then in one run
+ * measures:
+ *   - the bound: gunzip + JSON.parse of every line, on one core, nothing else;
+ *   - the scan end to end (ingest, detect, report written to the store), in a fresh process,
+ *     as its ratio to the bound;
+ *   - peak memory of the same scan on the first quarter, half and all of the file, to show
+ *     whether memory grows with exchanges;
+ *   - the engine's memory per account, measured from the JS heap after a forced collection.
+ * Ratios are what to quote: the machine is shared and absolute rates move from run to run,
+ * so CPU seconds are printed beside wall seconds (on a busy machine wall time also counts
+ * the time other processes held the cores).
  *
- *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep]
+ *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep] [--json FILE]
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createGzip } from 'node:zlib';
 import { readLines } from '../ingest/lines.js';
 import { detect, ingest } from '../pipeline/scan.js';
 import { openDuckDbStore } from '../store/duckdb.js';
 import { writeSimulation } from '../traffic/simulate.js';
 
+interface Phase {
+  wallSeconds: number;
+  /** CPU seconds of every thread of the process (main, feature workers, DuckDB's). */
+  cpuSeconds: number;
+}
+
 interface ChildResult {
   exchanges: number;
-  ingestSeconds: number;
-  detectSeconds: number;
+  accounts: number;
+  ingest: Phase;
+  /** Replay through the engine and the report built and saved in the store. */
+  detect: Phase;
   maxRssMb: number;
-  /** The JS heap alone (engine, batches): RSS minus it is mostly DuckDB's buffer pool and index. */
+  /** The JS heap alone (engine, batches): RSS minus it is mostly DuckDB (its id index, buffers). */
   maxHeapMb: number;
+  /** Live JS heap the engine holds after the replay, over a collected heap before it. */
+  engineHeapMb: number;
+  storeMb: number;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function phase<T>(fn: () => Promise<T>): Promise<{ value: T; phase: Phase }> {
+  const t = process.hrtime.bigint();
+  const c = process.cpuUsage();
+  return fn().then((value) => {
+    const used = process.cpuUsage(c);
+    return { value, phase: { wallSeconds: Number(process.hrtime.bigint() - t) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 } };
+  });
 }
 
 async function child(file: string, db: string): Promise<void> {
-  rmSync(db, { force: true });
-  rmSync(db + '.wal', { force: true });
+  for (const f of [db, db + '.wal']) rmSync(f, { force: true });
   const store = await openDuckDbStore(db);
   let maxHeap = 0;
   const sampler = setInterval(() => {
     maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed);
   }, 100);
-  let t = process.hrtime.bigint();
-  const summary = await ingest({ inputs: [file], store });
-  const ingestSeconds = Number(process.hrtime.bigint() - t) / 1e9;
-  t = process.hrtime.bigint();
-  await detect({ store });
-  const detectSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+  const ing = await phase(() => ingest({ inputs: [file], store }));
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const det = await phase(() => detect({ store, thisScan: ing.value.inputs.map((i) => i.source) }));
+  gc?.();
+  const engineHeap = process.memoryUsage().heapUsed - heapBefore;
   clearInterval(sampler);
   await store.close();
-  const out: ChildResult = { exchanges: summary.read, ingestSeconds, detectSeconds, maxRssMb: process.resourceUsage().maxRSS / 1024, maxHeapMb: maxHeap / 1e6 };
+  const out: ChildResult = {
+    exchanges: ing.value.read,
+    accounts: det.value.report.input.accounts,
+    ingest: ing.phase,
+    detect: det.phase,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxHeapMb: maxHeap / 1e6,
+    engineHeapMb: engineHeap / 1e6,
+    storeMb: statSync(db).size / 1e6,
+  };
+  // Keeps the engine alive until its heap was measured.
+  void det.value.engine;
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
 function runChild(file: string, db: string): ChildResult {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', file, '--db', db], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`scan child failed: ${r.stderr}`);
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', file, '--db', db], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  for (const f of [db, db + '.wal']) rmSync(f, { force: true });
+  if (r.status !== 0) throw new Error(`the scan of "${file}" failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
 }
 
-/** Bare JSON.parse of every line, with the same line reader the scan uses. */
-async function bareParse(file: string): Promise<{ lines: number; seconds: number }> {
-  const t = process.hrtime.bigint();
-  let lines = 0;
-  for await (const item of readLines(file)) {
-    if ('text' in item) {
-      JSON.parse(item.text);
-      lines++;
+/** The bound: gunzip and JSON.parse of every line, with the line reader the scan uses, on this thread alone. */
+async function bareParse(file: string): Promise<{ lines: number } & Phase> {
+  const p = await phase(async () => {
+    let lines = 0;
+    for await (const item of readLines(file)) {
+      if ('text' in item) {
+        JSON.parse(item.text);
+        lines++;
+      }
     }
-  }
-  return { lines, seconds: Number(process.hrtime.bigint() - t) / 1e9 };
+    return lines;
+  });
+  return { lines: p.value, ...p.phase };
 }
 
-/** The first `n` lines of a file, for the memory-versus-size runs. */
+/** The first `n` lines of a file, gzip-compressed like it, for the memory-versus-size runs. */
 async function head(file: string, n: number, out: string): Promise<void> {
-  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  const gz = createGzip({ level: 1 });
   const w = createWriteStream(out);
+  gz.pipe(w);
   let i = 0;
-  for await (const line of rl) {
+  for await (const item of readLines(file)) {
+    if (!('text' in item)) continue;
     if (i++ >= n) break;
-    if (!w.write(line + '\n')) await once(w, 'drain');
+    if (!gz.write(item.text + '\n')) await once(gz, 'drain');
   }
-  rl.close();
-  w.end();
+  gz.end();
   await once(w, 'close');
 }
+
+const int = (x: number): string => Math.round(x).toLocaleString('en-US');
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -90,16 +137,17 @@ async function main(): Promise<void> {
       exchanges: { type: 'string', default: '1000000' },
       dir: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      json: { type: 'string' },
     },
   });
   if (values.child) return child(positionals[0]!, values.db!);
 
   const target = Number(values.exchanges);
+  if (!Number.isSafeInteger(target) || target < 1000) throw new Error(`--exchanges "${values.exchanges}" is not a whole number of at least 1000`);
   const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'distillwatch-scanbench-'));
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `traffic-${target}.jsonl`);
+  const file = join(dir, `traffic-${target}.jsonl.gz`);
   if (!existsSync(file)) {
-    // The "medium" scenario at a scale that gives at least the target count.
     let scale = target / 1_500_000;
     for (;;) {
       process.stderr.write(`generating ${file} (medium scenario, scale ${scale.toFixed(2)})\n`);
@@ -109,37 +157,43 @@ async function main(): Promise<void> {
     }
   }
   const sizeMb = statSync(file).size / 1e6;
-  process.stderr.write(`measuring bare JSON.parse of ${file} (${sizeMb.toFixed(0)} MB)\n`);
+  process.stderr.write(`measuring bare gunzip + JSON.parse of ${file}\n`);
   const bare = await bareParse(file);
-  process.stderr.write('measuring the scan\n');
+  process.stderr.write('measuring the scan end to end\n');
   const full = runChild(file, join(dir, 'bench.duckdb'));
-
-  const mem: { exchanges: number; maxRssMb: number; maxHeapMb: number }[] = [];
+  const parts: ChildResult[] = [];
   for (const frac of [0.25, 0.5]) {
     const n = Math.round(bare.lines * frac);
-    const part = join(dir, `head-${n}.jsonl`);
+    const part = join(dir, `head-${n}.jsonl.gz`);
+    process.stderr.write(`measuring the scan of the first ${n} exchanges\n`);
     await head(file, n, part);
-    const r = runChild(part, join(dir, `bench-${n}.duckdb`));
-    mem.push({ exchanges: r.exchanges, maxRssMb: r.maxRssMb, maxHeapMb: r.maxHeapMb });
+    parts.push(runChild(part, join(dir, `bench-${n}.duckdb`)));
     rmSync(part, { force: true });
   }
-  mem.push({ exchanges: full.exchanges, maxRssMb: full.maxRssMb, maxHeapMb: full.maxHeapMb });
+  parts.push(full);
 
-  const bareRate = bare.lines / bare.seconds;
-  const scanSeconds = full.ingestSeconds + full.detectSeconds;
-  const scanRate = full.exchanges / scanSeconds;
-  const ingestRate = full.exchanges / full.ingestSeconds;
-  const lines = [
-    `input: ${bare.lines} exchanges, ${sizeMb.toFixed(0)} MB (${Math.round((sizeMb * 1e6) / bare.lines)} bytes per line)`,
-    `bare JSON.parse:   ${Math.round(bareRate)} lines/s (${bare.seconds.toFixed(1)} s)`,
-    `scan, end to end:  ${Math.round(scanRate)} exchanges/s (${scanSeconds.toFixed(1)} s) = ${((100 * scanRate) / bareRate).toFixed(1)}% of bare JSON.parse`,
-    `  ingest:          ${Math.round(ingestRate)} exchanges/s (${full.ingestSeconds.toFixed(1)} s) = ${((100 * ingestRate) / bareRate).toFixed(1)}% of bare JSON.parse`,
-    `  detect:          ${Math.round(full.exchanges / full.detectSeconds)} exchanges/s (${full.detectSeconds.toFixed(1)} s)`,
-    `peak RSS by input size: ${mem.map((m) => `${m.exchanges} → ${Math.round(m.maxRssMb)} MB`).join(', ')}`,
-    `peak JS heap by input size: ${mem.map((m) => `${m.exchanges} → ${Math.round(m.maxHeapMb)} MB`).join(', ')}`,
+  const bareRate = bare.lines / bare.wallSeconds;
+  const scanWall = full.ingest.wallSeconds + full.detect.wallSeconds;
+  const scanCpu = full.ingest.cpuSeconds + full.detect.cpuSeconds;
+  const scanRate = full.exchanges / scanWall;
+  const rate = (p: Phase): string => `${int(full.exchanges / p.wallSeconds)} exchanges/s (${p.wallSeconds.toFixed(1)} s wall, ${p.cpuSeconds.toFixed(1)} s CPU)`;
+  const out = [
+    `input: ${int(bare.lines)} exchanges, ${sizeMb.toFixed(0)} MB gzip-compressed`,
+    `bare gunzip + JSON.parse, one core:  ${int(bareRate)} lines/s (${bare.wallSeconds.toFixed(1)} s wall, ${bare.cpuSeconds.toFixed(1)} s CPU)`,
+    `scan end to end (ingest + detect + report written): ${rate({ wallSeconds: scanWall, cpuSeconds: scanCpu })}`,
+    `  = ${pct(scanRate / bareRate)} of bare gunzip + JSON.parse (target 25%)`,
+    `  ingest:            ${rate(full.ingest)} = ${pct(full.exchanges / full.ingest.wallSeconds / bareRate)}`,
+    `  detect and report: ${rate(full.detect)}`,
+    `  cores used: ${(scanCpu / scanWall).toFixed(2)} on average (CPU seconds over wall seconds)`,
+    `CPU per exchange: bound ${((1e6 * bare.cpuSeconds) / bare.lines).toFixed(1)} µs, scan ${((1e6 * scanCpu) / full.exchanges).toFixed(1)} µs (ingest ${((1e6 * full.ingest.cpuSeconds) / full.exchanges).toFixed(1)}, detect ${((1e6 * full.detect.cpuSeconds) / full.exchanges).toFixed(1)})`,
+    `  = ${pct(bare.cpuSeconds / bare.lines / (scanCpu / full.exchanges))} of the bound counted in CPU seconds: the steadier figure on a busy machine, where wall time also counts other processes' turns`,
+    `peak RSS (JS heap) by input size:`,
+    ...parts.map((m) => `  ${int(m.exchanges).padStart(11)} exchanges, ${int(m.accounts).padStart(7)} accounts: ${int(m.maxRssMb).padStart(6)} MB (${int(m.maxHeapMb)} MB), store ${int(m.storeMb)} MB`),
+    `engine heap after the replay: ${int(full.engineHeapMb)} MB for ${int(full.accounts)} accounts = ${int((full.engineHeapMb * 1e6) / Math.max(1, full.accounts))} bytes per account (everything the engine holds, over accounts)`,
   ];
-  process.stdout.write(lines.join('\n') + '\n');
-  process.stdout.write(JSON.stringify({ bare, full, mem }) + '\n');
+  process.stdout.write(out.join('\n') + '\n');
+  const json = JSON.stringify({ bare, full, parts }, null, 1) + '\n';
+  if (values.json) writeFileSync(values.json, json);
   if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -8,10 +8,22 @@ import type { Format } from '../ingest/detect.js';
 import type { LineItem } from '../ingest/lines.js';
 import { RecordReader, type ReadItem } from '../ingest/read.js';
 import { computeFeatures, type FeatureOptions } from '../signals/features.js';
-import type { BadRecord } from '../store/store.js';
+import { encodeExchange } from '../store/exchange-columns.js';
+import type { BadRecord, EncodedExchange } from '../store/store.js';
 
-/** A line's outcome: a row to store (with the line it came from), or a bad record. */
-export type Ingested = { kind: 'row'; line: number; row: ExchangeFeatures } | { kind: 'bad'; bad: BadRecord };
+/**
+ * A line's outcome: a row to store, checked and encoded (with the line it came from), or a
+ * bad record. Encoded here because this runs on the feature workers: a string crosses to the
+ * scan's thread far cheaper than an object of forty fields, and the store takes it as it is.
+ */
+export type Ingested = { kind: 'row'; line: number; row: EncodedExchange } | { kind: 'bad'; bad: BadRecord };
+
+/** A row the features made that the store cannot take is a bug in the features, not bad input. */
+function encoded(row: ExchangeFeatures, index: number): EncodedExchange {
+  const e = encodeExchange(row, index);
+  if (typeof e !== 'string') throw new Error(e.problem);
+  return e;
+}
 
 export function featurize(reader: RecordReader, lines: readonly LineItem[], features: FeatureOptions | undefined): Ingested[] {
   const read: ReadItem[] = [];
@@ -19,7 +31,7 @@ export function featurize(reader: RecordReader, lines: readonly LineItem[], feat
   const out: Ingested[] = new Array(read.length);
   for (let i = 0; i < read.length; i++) {
     const item = read[i]!;
-    out[i] = item.kind === 'exchange' ? { kind: 'row', line: item.line, row: computeFeatures(item.exchange, features) } : item;
+    out[i] = item.kind === 'exchange' ? { kind: 'row', line: item.line, row: encoded(computeFeatures(item.exchange, features), i) } : item;
   }
   return out;
 }
@@ -28,7 +40,7 @@ export function featurize(reader: RecordReader, lines: readonly LineItem[], feat
 export function featurizeRest(reader: RecordReader, features: FeatureOptions | undefined): Ingested[] {
   const read: ReadItem[] = [];
   reader.finish(read);
-  return read.map((item) => (item.kind === 'exchange' ? { kind: 'row', line: item.line, row: computeFeatures(item.exchange, features) } : item));
+  return read.map((item, i) => (item.kind === 'exchange' ? { kind: 'row', line: item.line, row: encoded(computeFeatures(item.exchange, features), i) } : item));
 }
 
 /** What a feature worker is asked: a batch of lines of one input whose format is known. */

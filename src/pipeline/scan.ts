@@ -20,8 +20,7 @@ import { knownIndicators } from '../intel/known.js';
 import type { FeatureOptions } from '../signals/features.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
-import type { ExchangeFeatures } from '../core/features.js';
-import type { BadRecord, SourceKey, Store, StoreCounts } from '../store/store.js';
+import type { BadRecord, EncodedExchange, SourceKey, Store, StoreCounts } from '../store/store.js';
 
 export interface ScanProgress {
   phase: 'ingest' | 'detect';
@@ -49,7 +48,7 @@ export interface ScanOptions {
   /**
    * Worker threads that read, validate and compute features while this thread reads the
    * input and writes the store; 0 does it all here.
-   * @default one per core but one, at least one
+   * @default one per core
    */
   featureWorkers?: number;
   /** Stop after ingest (for loading data without detection). */
@@ -99,7 +98,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
       }
       const skipLines = cp?.line ?? 0;
       if (skipLines > 0) summary.resumed.push({ file: input, fromLine: skipLines + 1 });
-      let rows: ExchangeFeatures[] = [];
+      let rows: EncodedExchange[] = [];
       let bad: BadRecord[] = [];
       let lastLine = skipLines;
       // One batch at a time is in the store's hands while the next is read and computed:
@@ -110,7 +109,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         rows = [];
         bad = [];
         if (inFlight) await inFlight;
-        const committed = opts.store.append(batch.rows, batch.bad, { source, line: batch.line, done }).then((out) => {
+        const committed = opts.store.appendEncoded(batch.rows, batch.bad, { source, line: batch.line, done }).then((out) => {
           summary.inserted += out.inserted;
           summary.duplicates += out.duplicates;
           batches++;

@@ -25,6 +25,44 @@ runStoreContract('DuckDB in memory', () => openDuckDbStore(':memory:'));
 
 const source = { key: 'k', path: 'a.jsonl' };
 
+describe('DuckDB replay in event-time windows', () => {
+  it('replays every exchange once, in (ts, id) order, when the store spans many windows', async () => {
+    // Windows of about 7 rows over 300 rows whose times repeat (ties straddle the window
+    // boundaries) and arrive out of order: every row must come back once, sorted.
+    const store = await openDuckDbStore(freshPath(), { replayWindowRows: 7 });
+    try {
+      const base = Date.parse('2026-05-01T00:00:00Z');
+      const rows = Array.from({ length: 300 }, (_, i) => sampleFeatures(i, { ts: base + ((i * 37) % 50) * 1000 }));
+      await store.append(rows.slice(0, 150), [], { source, line: 150, done: false });
+      await store.append(rows.slice(150), [], { source, line: 300, done: true });
+      const seen: { id: string; ts: number }[] = [];
+      for await (const batch of store.replay(11)) for (const r of batch) seen.push({ id: r.id, ts: r.ts });
+      const expected = rows.map((r) => ({ id: r.id, ts: r.ts })).sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      assert.deepEqual(seen, expected);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('replays a store whose exchanges all share one time', async () => {
+    const store = await openDuckDbStore(freshPath(), { replayWindowRows: 2 });
+    try {
+      const ts = Date.parse('2026-05-01T00:00:00Z');
+      await store.append([sampleFeatures(1, { ts }), sampleFeatures(2, { ts }), sampleFeatures(3, { ts })], [], { source, line: 3, done: true });
+      const ids: string[] = [];
+      for await (const batch of store.replay()) for (const r of batch) ids.push(r.id);
+      assert.deepEqual(ids, [sampleFeatures(1).id, sampleFeatures(2).id, sampleFeatures(3).id].sort());
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a replay window that is not a whole number of rows', async () => {
+    await assert.rejects(openDuckDbStore(':memory:', { replayWindowRows: 0 }), { code: 'cannot_open', message: /rows per replay window/ });
+    await assert.rejects(openDuckDbStore(':memory:', { threads: 1.5 }), { code: 'cannot_open', message: /threads/ });
+  });
+});
+
 const plain = (v: unknown): unknown => (typeof v === 'bigint' ? Number(v) : Array.isArray(v) ? v.map(plain) : v);
 
 /** Rows of a query on a store file, read with DuckDB directly as a dashboard would; BIGINTs as numbers. */

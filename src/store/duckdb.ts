@@ -26,7 +26,8 @@ import type { AccountReport, CampaignReport, ScanReport } from '../core/report.j
 import { StoreError } from './errors.js';
 import * as casework from './duckdb-casework.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from './casework.js';
-import type { AppendOutcome, BadRecord, DecisionRecord, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from './store.js';
+import { describeValue, encodeExchange, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from './exchange-columns.js';
+import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from './store.js';
 
 /** Bumped whenever the tables change shape; a store written by a newer schema is refused. */
 export const SCHEMA_VERSION = 1;
@@ -42,68 +43,28 @@ export interface DuckDbStoreOptions {
    * DuckDB's memory budget (its buffer pool and sorts; beyond it, sorts and scans spill to
    * a temp folder beside the file). The primary-key index on `id`, which makes re-ingest
    * idempotent, must stay in memory, so the budget must grow with the stored exchanges:
-   * a fixed 1 GB ran out before 5M. DuckDB's own default is 80% of the machine.
-   * @default half of the machine's memory
+   * a fixed 1 GB ran out before 5M. DuckDB's own default is 80% of the machine, which it
+   * then fills with cached blocks: the scan's resident memory grew with the file for no gain.
+   * @default 768MB plus 96 bytes per stored exchange (the id index), raised as the store grows, at most half the machine
    */
   memoryLimit?: string;
+  /**
+   * DuckDB's worker threads. The scan's own threads (reading, features, detection) already
+   * use the cores, so more DuckDB threads only contend with them and each holds its own
+   * sort and insert buffers.
+   * @default 2
+   */
+  threads?: number;
+  /**
+   * Exchanges per window of the event-time replay (see REPLAY_WINDOW_SQL): each window is
+   * sorted on its own, so this bounds the replay's sort memory.
+   * @default 100000
+   */
+  replayWindowRows?: number;
 }
 
-// ---------------------------------------------------------------------------------------
-// The exchanges table, derived from ExchangeFeatures so that the compiler notices a field
-// added to the interface and not to the table, or a column whose nullability is wrong.
-
-type Kind = 'text' | 'text?' | 'int32' | 'int32?' | 'int64' | 'int64?' | 'float' | 'bool' | 'bool?';
-type RequiredKind<T> = T extends string ? 'text' : T extends number ? 'int32' | 'int64' | 'float' : T extends boolean ? 'bool' : never;
-type NullableKind<T> = T extends string ? 'text?' : T extends number ? 'int32?' | 'int64?' : T extends boolean ? 'bool?' : never;
-type KindOf<T> = null extends T ? NullableKind<NonNullable<T>> : RequiredKind<T>;
-
-// Counts and ms times are BIGINT: exact for every safe integer and as fast to sort as a
-// TIMESTAMP, and `ts` needs no conversion on its way back to a JS number.
-const EXCHANGE_COLUMNS: { readonly [K in keyof ExchangeFeatures]-?: KindOf<ExchangeFeatures[K]> } = {
-  id: 'text',
-  ts: 'int64',
-  account_id: 'text',
-  org_id: 'text?',
-  api_key_id: 'text?',
-  model: 'text',
-  conversation_id: 'text?',
-  ip: 'text?',
-  subnet: 'text?',
-  asn: 'int64?',
-  country: 'text?',
-  user_agent: 'text?',
-  tier: 'text?',
-  account_created_at: 'int64?',
-  payment_fp: 'text?',
-  email_domain: 'text?',
-  verified: 'bool?',
-  n_messages: 'int32',
-  n_user_turns: 'int32',
-  n_tool_results: 'int32',
-  n_tools: 'int32',
-  tools_sig: 'text',
-  system_sig: 'text',
-  harness_sig: 'text',
-  template_prefix: 'text',
-  template_suffix: 'text',
-  template_simhash: 'text',
-  prompt_hash: 'text',
-  prompt_chars: 'int32',
-  capability: 'text',
-  elicitation: 'float',
-  grading: 'bool',
-  max_tokens: 'int64?',
-  thinking_budget: 'int64?',
-  stream: 'bool?',
-  input_tokens: 'int64?',
-  output_tokens: 'int64?',
-  reasoning_tokens: 'int64?',
-  status: 'int32?',
-  prompt_preview: 'text?',
-};
-
-const NAMES = Object.keys(EXCHANGE_COLUMNS) as (keyof ExchangeFeatures)[];
-const KINDS = NAMES.map((n) => EXCHANGE_COLUMNS[n] as Kind);
+const NAMES = EXCHANGE_NAMES;
+const KINDS = EXCHANGE_KINDS;
 const NAME_LIST = NAMES.join(', ');
 
 const SQL_TYPE: Record<Kind, string> = {
@@ -116,18 +77,6 @@ const SQL_TYPE: Record<Kind, string> = {
   float: 'DOUBLE NOT NULL',
   bool: 'BOOLEAN NOT NULL',
   'bool?': 'BOOLEAN',
-};
-
-const EXPECTED: Record<Kind, string> = {
-  text: 'a string',
-  'text?': 'a string or null',
-  int32: 'a whole number below 2^31',
-  'int32?': 'a whole number below 2^31 or null',
-  int64: 'a whole number below 2^53',
-  'int64?': 'a whole number below 2^53 or null',
-  float: 'a finite number',
-  bool: 'true or false',
-  'bool?': 'true, false or null',
 };
 
 function exchangeColumnsDdl(withConstraints: boolean): string {
@@ -222,13 +171,15 @@ CREATE TABLE IF NOT EXISTS account_verdicts (
 // Per connection and never written to disk. Without constraints: the real tables check them,
 // inside the transaction, so a rejected row rolls the whole batch back.
 const STAGING_DDL = `
-CREATE TEMP TABLE exchange_staging (
-  ${exchangeColumnsDdl(false)}
-);
+CREATE TEMP TABLE exchange_staging (row_json VARCHAR NOT NULL);
 CREATE TEMP TABLE bad_record_staging (file VARCHAR, line BIGINT, reason VARCHAR, excerpt VARCHAR);
 `;
 
-const INSERT_EXCHANGES = `INSERT OR IGNORE INTO exchanges (${NAME_LIST}) SELECT ${NAME_LIST} FROM exchange_staging`;
+// Rows arrive as JSON objects, one string each (store/exchange-columns.ts): one appender
+// call a row instead of forty, and DuckDB turns them into columns on its own threads. The
+// values were checked against their columns before they were encoded.
+const ROW_STRUCTURE = JSON.stringify(Object.fromEntries(NAMES.map((n, i) => [n, SQL_TYPE[KINDS[i]!].replace(' NOT NULL', '')])));
+const INSERT_EXCHANGES = `INSERT OR IGNORE INTO exchanges (${NAME_LIST}) SELECT ${NAMES.map((n) => `r.${n}`).join(', ')} FROM (SELECT json_transform(row_json, '${ROW_STRUCTURE}') AS r FROM exchange_staging)`;
 const INSERT_BAD = `INSERT OR IGNORE INTO bad_records (file, line, reason, excerpt) SELECT file, line, reason, excerpt FROM bad_record_staging`;
 const UPSERT_CHECKPOINT = `INSERT OR REPLACE INTO ingest_checkpoints (source_key, path, line, done, updated_at) VALUES ($1, $2, $3, $4, now())`;
 
@@ -237,7 +188,20 @@ const UPSERT_CHECKPOINT = `INSERT OR REPLACE INTO ingest_checkpoints (source_key
 // JS than forty separate values (about twice the rows per second of reading the column
 // vectors). DuckDB keeps the order of a sorted subquery through a plain projection; replay
 // still checks it, since the engine's windows rely on it.
-const REPLAY_SQL = `SELECT to_json(struct_pack(${NAME_LIST}))::VARCHAR FROM (SELECT ${NAME_LIST} FROM exchanges ORDER BY ts, id)`;
+//
+// The replay runs window by window of event time (boundaries from approximate quantiles of
+// \`ts\`, one streaming pass): each window's sort holds a bounded number of rows, whatever the
+// store's size, where one ORDER BY over the whole table held (or spilled) all of it. Windows
+// are half-open [from, to), the last one closed, so every row falls in exactly one.
+const REPLAY_WINDOW_SQL = (last: boolean): string =>
+  `SELECT to_json(struct_pack(${NAME_LIST}))::VARCHAR FROM (SELECT ${NAME_LIST} FROM exchanges WHERE ts >= $1 AND ts ${last ? '<=' : '<'} $2 ORDER BY ts, id)`;
+
+/**
+ * Rows per replay window, roughly: enough to amortise a window's scan of the table (zone
+ * maps on `ts` skip most of it), few enough that the sort is small: the detect phase's peak
+ * RSS on 210k exchanges went from 907 MB in one window to 698 MB in windows of this size.
+ */
+const DEFAULT_REPLAY_WINDOW_ROWS = 100_000;
 
 const DECISION_SELECT =
   "SELECT account_id, strftime(decided_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ'), actor, origin, before_override, before_blocked, after_override, after_blocked FROM account_decisions";
@@ -256,53 +220,19 @@ function decisionRow(row: unknown[]): DecisionRecord {
 
 // ---------------------------------------------------------------------------------------
 
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'missing';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  if (typeof v === 'number') return String(v);
-  return `a ${typeof v}`;
+/** Rows checked and encoded here, for callers that hand the store objects. */
+function encodeRows(rows: readonly ExchangeFeatures[]): EncodedExchange[] {
+  const out: EncodedExchange[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const e = encodeExchange(rows[i]!, i);
+    if (typeof e !== 'string') throw new StoreError('invalid_value', e.problem);
+    out[i] = e;
+  }
+  return out;
 }
 
-/** Appends one value, checked against its column, so that a bad value names its field. */
-const STAGE_YIELD_MASK = 127;
+const STAGE_YIELD_MASK = 1023;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-function appendChecked(app: DuckDBAppender, kind: Kind, v: unknown): boolean {
-  if (v === null || v === undefined) {
-    if (kind.endsWith('?')) {
-      app.appendNull();
-      return true;
-    }
-    return false;
-  }
-  switch (kind) {
-    case 'text':
-    case 'text?':
-      if (typeof v !== 'string') return false;
-      app.appendVarchar(v);
-      return true;
-    case 'int32':
-    case 'int32?':
-      if (typeof v !== 'number' || (v | 0) !== v) return false;
-      app.appendInteger(v);
-      return true;
-    case 'int64':
-    case 'int64?':
-      if (!Number.isSafeInteger(v)) return false;
-      app.appendBigInt(BigInt(v as number));
-      return true;
-    case 'float':
-      if (typeof v !== 'number' || !Number.isFinite(v)) return false;
-      app.appendDouble(v);
-      return true;
-    case 'bool':
-    case 'bool?':
-      if (typeof v !== 'boolean') return false;
-      app.appendBoolean(v);
-      return true;
-  }
-}
 
 function timestampTz(iso: string | undefined): DuckDBTimestampTZValue | null {
   if (iso === undefined) return null;
@@ -370,6 +300,25 @@ function openError(path: string, e: unknown): StoreError {
   return new StoreError('cannot_open', `${lead}: ${msg}`, { cause: e });
 }
 
+/**
+ * The replay's window boundaries in event time, ascending and distinct: the first is the
+ * smallest \`ts\`, the last the largest, none when the table is empty. Quantiles are
+ * approximate, which only moves where windows split, never which rows they hold.
+ */
+async function replayWindows(conn: DuckDBConnection, windowRows: number): Promise<number[]> {
+  const r = await conn.runAndReadAll('SELECT count(*), min(ts), max(ts) FROM exchanges');
+  const [n, lo, hi] = r.getRows()[0]!.map((v) => (v === null ? null : Number(v)));
+  if (!n || lo === null || lo === undefined || hi === null || hi === undefined) return [];
+  const windows = Math.ceil(n / windowRows);
+  let cuts: number[] = [];
+  if (windows > 1) {
+    const qs = Array.from({ length: windows - 1 }, (_, i) => (i + 1) / windows);
+    const q = await conn.runAndReadAll(`SELECT unnest(approx_quantile(ts, [${qs.join(', ')}])) FROM exchanges`);
+    cuts = [...new Set(q.getRows().map((row) => Number(row[0])))].filter((t) => t > lo && t < hi).sort((x, y) => x - y);
+  }
+  return [lo, ...cuts, hi];
+}
+
 // ---------------------------------------------------------------------------------------
 
 class DuckDbStore implements Store {
@@ -385,7 +334,31 @@ class DuckDbStore implements Store {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly readOnly: boolean,
+    /** Whether the budget follows the stored exchanges (no budget was given). */
+    private readonly budgetFollowsSize: boolean,
+    private readonly replayWindowRows: number,
   ) {}
+
+  /** The budget now set, in bytes, when it follows the store's size. */
+  private budget = BUDGET_BASE_BYTES;
+
+  /** Raises the memory budget to what the stored exchanges' id index needs (see budgetFor). */
+  async fitBudget(): Promise<void> {
+    if (!this.budgetFollowsSize) return;
+    const r = await this.conn.runAndReadAll('SELECT count(*) FROM exchanges');
+    this.stored = Number(r.getRows()[0]![0]);
+    await this.raiseBudget(this.stored);
+  }
+
+  private async raiseBudget(exchanges: number): Promise<void> {
+    const wanted = budgetFor(exchanges);
+    if (!this.budgetFollowsSize || wanted <= this.budget) return;
+    await this.conn.run(`SET memory_limit = '${mbString(wanted)}'`);
+    this.budget = wanted;
+  }
+
+  /** Exchanges stored, kept from the appends once counted at open. */
+  private stored = 0;
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(() => {
@@ -414,11 +387,23 @@ class DuckDbStore implements Store {
   }
 
   append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
+    let encoded: EncodedExchange[];
+    try {
+      encoded = encodeRows(rows);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.appendEncoded(encoded, bad, cp);
+  }
+
+  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
     return this.serial(async () => {
       this.assertWritable();
       if (!Number.isSafeInteger(cp.line) || cp.line < 0) {
         throw new StoreError('invalid_value', `Cannot store the checkpoint of "${cp.source.path}": line is ${describeValue(cp.line)}, expected a whole number`);
       }
+      // Before the insert, as if every row were new: the index must fit while it grows.
+      await this.raiseBudget(this.stored + rows.length);
       await this.conn.run('BEGIN TRANSACTION');
       try {
         let inserted = 0;
@@ -434,6 +419,7 @@ class DuckDbStore implements Store {
         }
         await this.conn.run(UPSERT_CHECKPOINT, [cp.source.key, cp.source.path, cp.line, cp.done]);
         await this.conn.run('COMMIT');
+        this.stored += inserted;
         return { inserted, duplicates: rows.length - inserted };
       } catch (e) {
         await this.rollback();
@@ -443,24 +429,15 @@ class DuckDbStore implements Store {
     });
   }
 
-  private async stageExchanges(rows: readonly ExchangeFeatures[]): Promise<void> {
+  private async stageExchanges(rows: readonly EncodedExchange[]): Promise<void> {
     const app = await this.conn.createAppender('exchange_staging');
     let failed = true;
     try {
-      const n = NAMES.length;
       for (let r = 0; r < rows.length; r++) {
-        const row = rows[r]!;
-        for (let c = 0; c < n; c++) {
-          const name = NAMES[c]!;
-          const kind = KINDS[c]!;
-          if (!appendChecked(app, kind, row[name])) {
-            const id = typeof row.id === 'string' ? `exchange "${row.id}"` : `exchange ${r + 1} of the batch`;
-            throw new StoreError('invalid_value', `Cannot store ${id}: "${name}" is ${describeValue(row[name])}, expected ${EXPECTED[kind]}`);
-          }
-        }
+        app.appendVarchar(rows[r]!);
         app.endRow();
         // Appending is synchronous: a live gateway's requests must not wait behind a whole
-        // batch (about 6 µs a row), so the event loop gets a turn every few hundred rows.
+        // batch, so the event loop gets a turn every thousand rows.
         if ((r & STAGE_YIELD_MASK) === STAGE_YIELD_MASK) await yieldToEventLoop();
       }
       app.flushSync();
@@ -508,25 +485,28 @@ class DuckDbStore implements Store {
     const conn = await this.instance.connect();
     this.readers.add(conn);
     try {
-      const result = await conn.stream(REPLAY_SQL);
+      const bounds = await replayWindows(conn, this.replayWindowRows);
       let batch: ExchangeFeatures[] = [];
       let lastTs = -Infinity;
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        // A result already under way can outlive its connection: stop here rather than go on
-        // reading from a store the caller has closed.
-        if (this.closed) throw this.closedDuringReplay();
-        if (!chunk || chunk.rowCount === 0) break;
-        const json = chunk.getColumnVector(0);
-        for (let i = 0; i < chunk.rowCount; i++) {
-          const row = JSON.parse(json.getItem(i) as string) as ExchangeFeatures;
-          // The engine's windows depend on time order; a plan that lost it must fail loudly.
-          if (row.ts < lastTs) throw new Error(`Replay of "${this.path}" went back in time at exchange "${row.id}"`);
-          lastTs = row.ts;
-          batch.push(row);
-          if (batch.length === batchSize) {
-            yield batch;
-            batch = [];
+      for (let w = 0; w + 1 < bounds.length; w++) {
+        const result = await conn.stream(REPLAY_WINDOW_SQL(w + 2 === bounds.length), [bounds[w]!, bounds[w + 1]!]);
+        for (;;) {
+          const chunk = await result.fetchChunk();
+          // A result already under way can outlive its connection: stop here rather than go on
+          // reading from a store the caller has closed.
+          if (this.closed) throw this.closedDuringReplay();
+          if (!chunk || chunk.rowCount === 0) break;
+          const json = chunk.getColumnVector(0);
+          for (let i = 0; i < chunk.rowCount; i++) {
+            const row = JSON.parse(json.getItem(i) as string) as ExchangeFeatures;
+            // The engine's windows depend on time order; a plan that lost it must fail loudly.
+            if (row.ts < lastTs) throw new Error(`Replay of "${this.path}" went back in time at exchange "${row.id}"`);
+            lastTs = row.ts;
+            batch.push(row);
+            if (batch.length === batchSize) {
+              yield batch;
+              batch = [];
+            }
           }
         }
       }
@@ -839,12 +819,38 @@ async function prepareSchema(conn: DuckDBConnection, path: string, readOnly: boo
  * }
  */
 const MEMORY_SIZE = /^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i;
-const DEFAULT_MEMORY_LIMIT = `${Math.max(1024, Math.floor(totalmem() / 2 / 2 ** 20))}MB`;
+const DEFAULT_THREADS = 2;
+
+
+/**
+ * The default budget follows the store's size: a base for sorts, appends and the replay's
+ * windows, plus what the id index takes per stored exchange (about 60 bytes for ids of 17
+ * characters, measured; 96 leaves room for longer ids). A fixed budget either ran out (the
+ * index cannot be evicted) or, as half the machine, filled up with cached blocks.
+ */
+const BUDGET_BASE_BYTES = 768 * 2 ** 20;
+const BUDGET_BYTES_PER_EXCHANGE = 96;
+/** The budget is raised in steps of this much, not after every batch. */
+const BUDGET_STEP_BYTES = 256 * 2 ** 20;
+
+function budgetFor(exchanges: number): number {
+  const wanted = BUDGET_BASE_BYTES + exchanges * BUDGET_BYTES_PER_EXCHANGE;
+  const stepped = Math.ceil(wanted / BUDGET_STEP_BYTES) * BUDGET_STEP_BYTES;
+  return Math.min(stepped, Math.max(BUDGET_BASE_BYTES, Math.floor(totalmem() / 2)));
+}
+
+const mbString = (bytes: number): string => `${Math.floor(bytes / 2 ** 20)}MB`;
 
 export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {}): Promise<Store> {
   // DuckDB takes an empty path for a memory database: almost surely a missing setting here.
   if (path === '') throw new StoreError('cannot_open', 'Cannot open the store "": no path given');
   const inMemory = path === ':memory:';
+  if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
+    throw new StoreError('cannot_open', `Cannot open the store "${path}": ${opts.threads} threads is not a whole number of at least 1`);
+  }
+  if (opts.replayWindowRows !== undefined && (!Number.isSafeInteger(opts.replayWindowRows) || opts.replayWindowRows < 1)) {
+    throw new StoreError('cannot_open', `Cannot open the store "${path}": ${opts.replayWindowRows} rows per replay window is not a whole number of at least 1`);
+  }
   if (opts.memoryLimit !== undefined && !MEMORY_SIZE.test(opts.memoryLimit)) {
     throw new StoreError('cannot_open', `Cannot open the store "${path}": memory budget "${opts.memoryLimit}" is not a size such as 512MB or 4GB`);
   }
@@ -858,7 +864,7 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
   try {
     let instance: DuckDBInstance;
     try {
-      const memory = { memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT };
+      const memory = { memory_limit: opts.memoryLimit ?? mbString(BUDGET_BASE_BYTES), threads: String(opts.threads ?? DEFAULT_THREADS) };
       instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY', ...memory } : { checkpoint_threshold: CHECKPOINT_THRESHOLD, ...memory });
     } catch (e) {
       throw openError(path, e);
@@ -873,7 +879,9 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
       if (e instanceof StoreError) throw e;
       throw new StoreError('cannot_open', `Cannot open the store "${path}": ${dbMessage(e)}`, { cause: e });
     }
-    return new DuckDbStore(path, key, instance, conn, readOnly);
+    const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS);
+    await store.fitBudget();
+    return store;
   } catch (e) {
     if (key) openInThisProcess.delete(key);
     throw e;

@@ -32,6 +32,13 @@ export interface IngestCheckpoint {
   done: boolean;
 }
 
+declare const encoded: unique symbol;
+/**
+ * One exchange row already checked against the stored columns and encoded as a JSON object
+ * (store/exchange-columns.ts, encodeExchange): what feature workers hand the store.
+ */
+export type EncodedExchange = string & { readonly [encoded]: 'EncodedExchange' };
+
 export interface AppendOutcome {
   /** Rows that were new. */
   inserted: number;
@@ -92,6 +99,8 @@ export interface Store extends CaseworkStore {
    * are ignored (idempotent on `id`), as are bad records already set aside for that line.
    */
   append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
+  /** As `append`, for rows already checked and encoded where they were computed (a feature worker). */
+  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
   /** Every stored exchange in event-time order (ties broken by id), in batches. */
   replay(batchSize?: number): AsyncIterable<ExchangeFeatures[]>;
   /** Every input ever appended (a report covers them all), each with its latest checkpoint, least recently written first. */
