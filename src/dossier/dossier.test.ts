@@ -17,6 +17,7 @@ import { runCli } from '../cli/_test-cli.js';
 import { MASKED_PREVIEW_CHARS, redactPreview } from './redact.js';
 import { utc } from './html.js';
 import { chromiumPath } from './pdf.js';
+import { graphSvg } from './graph-chart.js';
 
 const HOLDERS: TokenHolder[] = [
   { name: 'vera', role: 'viewer', token: 'viewer-token-0123456789' },
@@ -187,13 +188,16 @@ describe('distillwatch dossier', () => {
       [['dossier', campaign.id, '--db', join(dir, 'missing.duckdb'), '--out', out], /^distillwatch: Cannot open the store ".*missing\.duckdb": no such file\n$/],
       [['dossier', campaign.id, '--db', db, '--out', join(dir, 'x.docx')], /^distillwatch: Cannot tell the format of --out ".*x\.docx": name it \.html or \.pdf\n$/],
       [['dossier', campaign.id, '--db', db, '--out', out, '--redact', 'some'], /^distillwatch: --redact: "some" is not one of mask, omit, none\n$/],
+      [['dossier', campaign.id, '--db', db, '--out', join(dir, 'none.pdf')], /^distillwatch: Cannot make a PDF: no Chromium at "\/nonexistent\/chromium" \(install the Debian package chromium, or set DISTILLWATCH_CHROMIUM\)\n$/],
     ];
     for (const [args, line] of cases) {
-      const run = runCli(args);
+      const run = runCli(args, { env: { DISTILLWATCH_CHROMIUM: '/nonexistent/chromium' } });
       assert.equal(await run.exited, 2, run.output());
       assert.match(run.output(), line);
     }
     assert.throws(() => readFileSync(out), /ENOENT/);
+    assert.throws(() => readFileSync(join(dir, 'none.pdf')), /ENOENT/);
+    assert.throws(() => readFileSync(join(dir, 'none.pdf.partial')), /ENOENT/);
   });
 });
 
@@ -207,5 +211,22 @@ describe('redactPreview', () => {
     assert.equal(redactPreview(p, 'omit'), null);
     assert.equal(redactPreview(p, 'none'), p);
     assert.equal(redactPreview(null, 'none'), null);
+  });
+});
+
+describe('graphSvg', () => {
+  it('draws the same picture whatever order the members and their holdings come in', () => {
+    const members = Array.from({ length: 30 }, (_, k) => ({ account_id: `acct_${String(k).padStart(2, '0')}`, verdict: k % 3 === 0 ? ('suspicious' as const) : ('distillation' as const) }));
+    const indicators = [
+      { kind: 'harness', value: 'h1', members: members.slice(0, 20).map((m) => m.account_id), outsiders: 0 },
+      { kind: 'ip', value: '203.0.113.7', members: members.slice(10).map((m) => m.account_id), outsiders: 2 },
+    ];
+    const a = graphSvg(members, indicators);
+    const b = graphSvg([...members].reverse(), indicators.map((i) => ({ ...i, members: [...i.members].reverse() })));
+    assert.equal(a, b);
+    assert.equal((a.match(/class="member"/g) ?? []).length, 30);
+    assert.equal((a.match(/class="indicator"/g) ?? []).length, 2);
+    assert.equal((a.match(/<line /g) ?? []).length, 40, 'an edge per holding');
+    assert.doesNotMatch(a, /NaN/);
   });
 });

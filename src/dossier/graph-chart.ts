@@ -49,7 +49,7 @@ export function graphSvg(members: readonly GraphMember[], indicators: readonly H
     const th = k * 2.399963229728653;
     g.addNode(n, { x: r * Math.cos(th), y: r * Math.sin(th) });
   });
-  for (const i of indicators) for (const m of i.members) if (g.hasNode(`a:${m}`)) g.mergeEdge(`a:${m}`, `i:${i.kind}:${i.value}`);
+  for (const i of indicators) for (const m of [...i.members].sort()) if (g.hasNode(`a:${m}`)) g.mergeEdge(`a:${m}`, `i:${i.kind}:${i.value}`);
   forceAtlas2.assign(g, { iterations: ITERATIONS, settings: { ...forceAtlas2.inferSettings(g), gravity: 1, barnesHutOptimize: false } });
 
   const xs = g.mapNodes((_, a) => a.x as number);
