@@ -9,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 export const NEEDS = [
   { program: 'redis-server', debian: 'redis-server', why: 'the gateway tests run a real Redis' },
   { program: 'curl', debian: 'curl', why: "the README's gateway example is run as written, with curl" },
+  { program: 'chromium', debian: 'chromium', why: 'the dossier is printed to PDF and the dashboard is driven in a real browser' },
+  { program: 'pdftotext', debian: 'poppler-utils', why: "the dossier's PDF is read back to check its figures" },
 ];
 
 /** The program's path on PATH, or null. Looked up here rather than with `sh -c command -v`, which needs a shell on PATH. */

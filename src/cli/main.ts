@@ -65,6 +65,19 @@ program
     await runServeCommand(o);
   });
 
+program
+  .command('dossier')
+  .description("Write a campaign's evidence dossier for a policy or legal team: one self-contained HTML file, or PDF")
+  .argument('<campaign>', 'campaign id, as the report names it (e.g. cmp_1)')
+  .option('--db <file>', 'the store a scan wrote (DuckDB file)', 'distillwatch.duckdb')
+  .requiredOption('--out <file>', 'the document to write: .html, or .pdf (printed with Chromium)')
+  .option('--redact <policy>', 'prompt previews: mask (shortened, addresses, links, keys and numbers masked), omit (none shown) or none (as stored)', 'mask')
+  .option('--samples <n>', 'sample exchanges shown', int('--samples'), 10)
+  .action(async (campaign: string, o) => {
+    const { runDossierCommand } = await import('./dossier-command.js');
+    await runDossierCommand(campaign, o);
+  });
+
 const gateway = program
   .command('gateway')
   .description('Run the live gateway in front of the model API: score, log and enforce')

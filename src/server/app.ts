@@ -17,6 +17,7 @@ import { searchIndicator } from '../investigate/search.js';
 import { reviewQueue } from '../investigate/queue.js';
 import { currentDecisions } from '../investigate/decisions.js';
 import { decide, type DecisionRequest } from '../investigate/decide.js';
+import { renderDossier } from '../dossier/render.js';
 import * as S from './schemas.js';
 
 export interface ApiDeps {
@@ -117,6 +118,30 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<Env> {
       const t = await campaignTimeline(deps.store, await report(), id);
       if (t === null) return c.json(errorBody('not_found_error', `No campaign "${id}" in the latest scan`), 404);
       return c.json(t, 200);
+    },
+  );
+
+  app.openapi(
+    route({
+      method: 'get',
+      path: '/api/v1/campaigns/{id}/dossier',
+      summary: "The campaign's evidence dossier for a policy or legal team: one self-contained HTML document, or PDF",
+      request: { params: S.IdParam('Campaign id'), query: S.DossierQuerySchema },
+      responses: {
+        200: { description: 'The dossier', content: { 'text/html': { schema: z.string() }, 'application/pdf': { schema: z.string().openapi({ format: 'binary' }) } } },
+        400: errors[400],
+        401: errors[401],
+        404: errors[404],
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const q = c.req.valid('query');
+      const r = await renderDossier(deps.store, id, q.format, { redaction: q.redact, samples: q.samples });
+      if (!r.ok && r.code === 'pdf_failed') throw new Error(r.message);
+      if (!r.ok) return c.json(errorBody('not_found_error', `No campaign "${id}" in the latest scan`), 404);
+      const name = `dossier-${id.replace(/[^\w.-]/g, '_')}.${r.format}`;
+      return c.body(typeof r.body === 'string' ? r.body : new Uint8Array(r.body), 200, { 'content-type': r.contentType, 'content-disposition': `inline; filename="${name}"` });
     },
   );
 

@@ -5,6 +5,8 @@
 import { z } from '@hono/zod-openapi';
 import { DISMISS_REASONS, SEARCH_KINDS, TARGET_KINDS } from '../store/casework.js';
 import { CAMPAIGN_SORTS } from '../investigate/campaigns.js';
+import { REDACTIONS } from '../dossier/redact.js';
+import { DOSSIER_FORMATS } from '../dossier/render.js';
 
 export const ErrorSchema = z
   .object({ error: z.object({ type: z.enum(['authentication_error', 'permission_error', 'invalid_request_error', 'not_found_error', 'server_error']), message: z.string() }) })
@@ -187,3 +189,9 @@ export const AuditEntrySchema = z
   .openapi('AuditEntry');
 
 export const IdParam = (name: string) => z.object({ id: z.string().min(1).openapi({ param: { name: 'id', in: 'path' }, description: name }) });
+
+export const DossierQuerySchema = z.object({
+  format: z.enum(DOSSIER_FORMATS).default('html').openapi({ description: 'html (one self-contained file) or pdf (printed with Chromium)' }),
+  redact: z.enum(REDACTIONS).default('mask').openapi({ description: 'prompt previews: mask (shortened, addresses, links, keys and numbers masked), omit (none shown) or none (as stored)' }),
+  samples: z.coerce.number().int().min(0).max(100).default(10),
+});
