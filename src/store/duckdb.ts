@@ -698,6 +698,14 @@ class DuckDbStore implements Store {
     return this.serial(() => casework.selectHourlyActivity(this.conn, accountIds));
   }
 
+  hourlyTotals() {
+    return this.serial(() => casework.selectHourlyTotals(this.conn));
+  }
+
+  hourlyCapabilities(accountIds: readonly string[]) {
+    return this.serial(() => casework.selectHourlyCapabilities(this.conn, accountIds));
+  }
+
   indicatorHolders(kind: SearchKind, value: string, limit: number) {
     return this.serial(() => casework.selectIndicatorHolders(this.conn, kind, value, limit));
   }
