@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 export const NEEDS = [
   { program: 'redis-server', debian: 'redis-server', why: 'the gateway tests run a real Redis' },
   { program: 'curl', debian: 'curl', why: "the README's gateway example is run as written, with curl" },
+  { program: 'chromium', debian: 'chromium', why: 'the dashboard tests drive a real Chromium' },
 ];
 
 /** The program's path on PATH, or null. Looked up here rather than with `sh -c command -v`, which needs a shell on PATH. */

@@ -15,7 +15,11 @@ takeTokenFromFragment();
 function useHash(): string {
   const [h, setH] = useState(location.hash);
   useEffect(() => {
-    const on = () => setH(location.hash);
+    const on = () => {
+      // A link with a token may arrive while the page is open: take it as at start.
+      takeTokenFromFragment();
+      setH(location.hash);
+    };
     addEventListener('hashchange', on);
     return () => removeEventListener('hashchange', on);
   }, []);
