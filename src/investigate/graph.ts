@@ -21,21 +21,18 @@ const isSearchKind = (k: string): k is SearchKind => (SEARCH_KINDS as readonly s
 /** An indicator's node id, as the engine keys indicators (`kind:value`). */
 export const indicatorNodeId = (kind: string, value: string) => `${kind}:${value}`;
 
-export async function campaignGraph(store: Pick<Store, 'indicatorHolders'>, report: ScanReport, id: string): Promise<CampaignGraph | null> {
+export async function campaignGraph(store: Pick<Store, 'indicatorHoldings'>, report: ScanReport, id: string): Promise<CampaignGraph | null> {
   const c = report.campaigns.find((x) => x.id === id);
   if (!c) return null;
   const verdicts = new Map(report.accounts.map((a) => [a.account_id, a]));
-  const members = new Set(c.accounts);
   const nodes: GraphNode[] = c.accounts.map((a) => ({ id: a, type: 'account', verdict: verdicts.get(a)?.verdict ?? 'benign', exchanges: verdicts.get(a)?.exchanges ?? 0 }));
-  const edges: CampaignGraph['edges'] = [];
   // Bursts are shared times, not something an account holds: they stay in the report's table only.
-  for (const s of (c.shared_indicators ?? []).filter((s) => isSearchKind(s.kind))) {
-    const node = indicatorNodeId(s.kind, s.value);
-    const holders = await store.indicatorHolders(s.kind as SearchKind, s.value, Math.max(1000, members.size * 4));
-    const held = holders.filter((h) => members.has(h.account_id));
-    if (held.length === 0) continue;
-    nodes.push({ id: node, type: 'indicator', kind: s.kind, value: s.value, accounts: s.accounts });
-    for (const h of held) edges.push({ source: h.account_id, target: node });
-  }
+  const shared = (c.shared_indicators ?? []).filter((s): s is typeof s & { kind: SearchKind } => isSearchKind(s.kind));
+  const holdings = await store.indicatorHoldings(c.accounts, shared);
+  const edges = holdings.map((h) => ({ source: h.account_id, target: indicatorNodeId(shared[h.indicator]!.kind, shared[h.indicator]!.value) }));
+  const drawn = new Set(holdings.map((h) => h.indicator));
+  shared.forEach((s, i) => {
+    if (drawn.has(i)) nodes.push({ id: indicatorNodeId(s.kind, s.value), type: 'indicator', kind: s.kind, value: s.value, accounts: s.accounts });
+  });
   return { campaign_id: id, nodes, edges };
 }

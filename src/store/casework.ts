@@ -127,6 +127,8 @@ export interface CaseworkStore {
   hourlyTotals(): Promise<HourlyTotal[]>;
   /** Exchanges per hour per capability for these accounts, with their mean elicitation score. */
   hourlyCapabilities(accountIds: readonly string[]): Promise<HourlyCapability[]>;
+  /** Which of these accounts carry which of these indicators (by index) in any exchange. */
+  indicatorHoldings(accountIds: readonly string[], indicators: readonly { kind: SearchKind; value: string }[]): Promise<{ account_id: string; indicator: number }[]>;
   /** Accounts whose exchanges carry the indicator, most exchanges first. */
   indicatorHolders(kind: SearchKind, value: string, limit: number): Promise<IndicatorHolder[]>;
   /** Whether the store holds any exchange of the account. */

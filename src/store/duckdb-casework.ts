@@ -177,6 +177,19 @@ export async function selectIndicatorHolders(conn: DuckDBConnection, kind: Searc
   return r.getRows().map((row) => ({ account_id: String(row[0]), exchanges: Number(row[1]), first_seen: String(row[2]), last_seen: String(row[3]) }));
 }
 
+export async function selectIndicatorHoldings(conn: DuckDBConnection, accountIds: readonly string[], indicators: readonly { kind: SearchKind; value: string }[]): Promise<{ account_id: string; indicator: number }[]> {
+  if (accountIds.length === 0 || indicators.length === 0) return [];
+  // One pass over the accounts' exchanges answers for every indicator at once.
+  const held = indicators.map((ind, i) => `bool_or(${SEARCH_COLUMNS[ind.kind].map((c) => `${c} = $${i + 2}`).join(' OR ')})`);
+  const r = await conn.runAndReadAll(
+    `SELECT account_id, ${held.join(', ')} FROM exchanges WHERE account_id IN (SELECT unnest($1::VARCHAR[])) GROUP BY account_id ORDER BY account_id`,
+    [listValue([...accountIds]), ...indicators.map((i) => i.value)],
+  );
+  const out: { account_id: string; indicator: number }[] = [];
+  for (const row of r.getRows()) for (let i = 0; i < indicators.length; i++) if (row[i + 1] === true) out.push({ account_id: String(row[0]), indicator: i });
+  return out;
+}
+
 export async function accountExists(conn: DuckDBConnection, accountId: string): Promise<boolean> {
   const r = await conn.runAndReadAll('SELECT 1 FROM exchanges WHERE account_id = $1 LIMIT 1', [accountId]);
   return r.getRows().length > 0;

@@ -706,6 +706,10 @@ class DuckDbStore implements Store {
     return this.serial(() => casework.selectHourlyCapabilities(this.conn, accountIds));
   }
 
+  indicatorHoldings(accountIds: readonly string[], indicators: readonly { kind: SearchKind; value: string }[]) {
+    return this.serial(() => casework.selectIndicatorHoldings(this.conn, accountIds, indicators));
+  }
+
   indicatorHolders(kind: SearchKind, value: string, limit: number) {
     return this.serial(() => casework.selectIndicatorHolders(this.conn, kind, value, limit));
   }
