@@ -1,6 +1,6 @@
 /** Campaign views: the list (filter, sort, page), one campaign with its members, its timeline. */
 import type { AccountReport, CampaignReport, ScanReport } from '../core/report.js';
-import type { HourlyActivity, Page } from '../store/casework.js';
+import type { HourlyActivity, HourlyCapability, Page } from '../store/casework.js';
 import type { Store } from '../store/store.js';
 import { decisionSummary, inForce, targetKey, type CurrentDecisions } from './decisions.js';
 
@@ -112,9 +112,11 @@ export interface CampaignTimeline {
   activity: HourlyActivity[];
   /** When the campaign, then each member, was flagged (event time). */
   flags: { account_id: string | null; at: string }[];
+  /** The members' exchanges per hour per capability, with their mean elicitation score. */
+  capabilities: HourlyCapability[];
 }
 
-export async function campaignTimeline(store: Pick<Store, 'hourlyActivity'>, report: ScanReport, id: string): Promise<CampaignTimeline | null> {
+export async function campaignTimeline(store: Pick<Store, 'hourlyActivity' | 'hourlyCapabilities'>, report: ScanReport, id: string): Promise<CampaignTimeline | null> {
   const c = report.campaigns.find((x) => x.id === id);
   if (!c) return null;
   const members = new Set(c.accounts);
@@ -122,5 +124,5 @@ export async function campaignTimeline(store: Pick<Store, 'hourlyActivity'>, rep
   if (c.first_flagged_at) flags.push({ account_id: null, at: c.first_flagged_at });
   for (const a of report.accounts) if (members.has(a.account_id) && a.first_flagged_at) flags.push({ account_id: a.account_id, at: a.first_flagged_at });
   flags.sort((a, b) => a.at.localeCompare(b.at));
-  return { campaign_id: id, activity: await store.hourlyActivity(c.accounts), flags };
+  return { campaign_id: id, activity: await store.hourlyActivity(c.accounts), flags, capabilities: await store.hourlyCapabilities(c.accounts) };
 }

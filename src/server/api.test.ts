@@ -55,7 +55,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ROUTES = ['/api/v1/campaigns', '/api/v1/campaigns/x', '/api/v1/campaigns/x/timeline', '/api/v1/campaigns/x/dossier', '/api/v1/accounts/x', '/api/v1/accounts/x/exchanges', '/api/v1/search?kind=ip&value=1', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit', '/api/v1/openapi.json'];
+const ROUTES = ['/api/v1/overview', '/api/v1/campaigns/x/graph', '/api/v1/campaigns', '/api/v1/campaigns/x', '/api/v1/campaigns/x/timeline', '/api/v1/campaigns/x/dossier', '/api/v1/accounts/x', '/api/v1/accounts/x/exchanges', '/api/v1/search?kind=ip&value=1', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit', '/api/v1/openapi.json'];
 
 describe('the investigation API', () => {
   it('answers 401 to every API route without a valid token, and names every route in its OpenAPI document', async () => {
@@ -68,7 +68,7 @@ describe('the investigation API', () => {
     const doc = await get('/api/v1/openapi.json');
     assert.equal(doc.status, 200);
     assert.equal(doc.json.openapi, '3.1.0');
-    for (const p of ['/api/v1/campaigns', '/api/v1/campaigns/{id}', '/api/v1/campaigns/{id}/timeline', '/api/v1/campaigns/{id}/dossier', '/api/v1/accounts/{id}', '/api/v1/accounts/{id}/exchanges', '/api/v1/search', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit']) {
+    for (const p of ['/api/v1/overview', '/api/v1/campaigns/{id}/graph', '/api/v1/campaigns', '/api/v1/campaigns/{id}', '/api/v1/campaigns/{id}/timeline', '/api/v1/campaigns/{id}/dossier', '/api/v1/accounts/{id}', '/api/v1/accounts/{id}/exchanges', '/api/v1/search', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit']) {
       assert.ok(doc.json.paths[p], `${p} in the OpenAPI document`);
     }
     assert.ok(doc.json.components.schemas.DecisionRequest, 'the request schemas are in the document');
@@ -121,6 +121,46 @@ describe('the investigation API', () => {
     assert.equal((await get('/api/v1/accounts/acct_nope')).status, 404);
     assert.equal((await get('/api/v1/accounts/acct_nope/exchanges')).status, 404);
     assert.equal((await get(`/api/v1/accounts/${member.account_id}/exchanges?limit=0`)).status, 400);
+  });
+
+  it('gives the overview: scale, every campaign, exchanges per hour over the store, flag times, capabilities, the queue length', async () => {
+    const o = await get('/api/v1/overview');
+    assert.equal(o.status, 200);
+    assert.equal(o.json.exchanges, report.input.exchanges);
+    assert.equal(o.json.accounts, report.input.accounts);
+    assert.deepEqual(new Set(o.json.campaigns.map((c: { id: string }) => c.id)), new Set(report.campaigns.map((c) => c.id)));
+    const perHour = o.json.hourly.reduce((n: number, h: { exchanges: number }) => n + h.exchanges, 0);
+    assert.equal(perHour, report.input.exchanges, 'the hourly counts add up to every exchange in the store');
+    const hours = o.json.hourly.map((h: { hour: string }) => h.hour);
+    assert.deepEqual(hours, [...hours].sort(), 'in time order');
+    assert.ok(hours.every((h: string) => /^\d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/.test(h)), 'each on the hour, UTC');
+    assert.deepEqual(o.json.flags.map((f: { campaign_id: string }) => f.campaign_id).sort(), report.campaigns.filter((c) => c.first_flagged_at).map((c) => c.id).sort());
+    const top = report.campaigns[0]!;
+    const [topCap, share] = Object.entries(top.capabilities).sort((a, b) => b[1] - a[1])[0]!;
+    assert.ok(o.json.capabilities[topCap] >= Math.round(share * top.exchanges), 'capabilities weighted by the campaigns\' exchanges');
+    assert.equal(o.json.review_queue, (await get('/api/v1/review-queue')).json.total);
+  });
+
+  it("draws a campaign's graph from who holds which shared indicator, and its capabilities per hour", async () => {
+    const c = report.campaigns[0]!;
+    const g = await get(`/api/v1/campaigns/${c.id}/graph`);
+    assert.equal(g.status, 200);
+    const accounts = g.json.nodes.filter((n: { type: string }) => n.type === 'account').map((n: { id: string }) => n.id);
+    assert.deepEqual(accounts, c.accounts, 'every member is a node');
+    const indicators = g.json.nodes.filter((n: { type: string }) => n.type === 'indicator') as { id: string; kind: string; value: string }[];
+    assert.ok(indicators.length > 0, 'the shared indicators are nodes');
+    for (const ind of indicators) {
+      const drawn = g.json.edges.filter((e: { target: string }) => e.target === ind.id).map((e: { source: string }) => e.source).sort();
+      const found = await get(`/api/v1/search?kind=${ind.kind}&value=${encodeURIComponent(ind.value)}&limit=1000`);
+      const members = found.json.accounts.map((a: { account_id: string }) => a.account_id).filter((a: string) => c.accounts.includes(a)).sort();
+      assert.deepEqual(drawn, members, `${ind.id}: an edge from each member whose exchanges carry it`);
+    }
+    assert.ok(g.json.edges.every((e: { source: string }) => c.accounts.includes(e.source)), 'edges only from members');
+    assert.equal((await get('/api/v1/campaigns/cmp_nope/graph')).status, 404);
+    const t = await get(`/api/v1/campaigns/${c.id}/timeline`);
+    const perCap = t.json.capabilities.reduce((n: number, x: { exchanges: number }) => n + x.exchanges, 0);
+    assert.equal(perCap, t.json.activity.reduce((n: number, a: { exchanges: number }) => n + a.exchanges, 0), 'the capability counts cover the same exchanges');
+    assert.ok(t.json.capabilities.every((x: { elicitation: number }) => x.elicitation >= 0 && x.elicitation <= 1));
   });
 
   it('finds the accounts that hold an indicator', async () => {

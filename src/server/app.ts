@@ -13,6 +13,8 @@ import { roleAllows, tokenHolder, type Role, type TokenHolder } from '../gateway
 import type { GatewayState } from '../gateway/state.js';
 import { campaignDetail, campaignTimeline, listCampaigns } from '../investigate/campaigns.js';
 import { accountDetail } from '../investigate/accounts.js';
+import { campaignGraph } from '../investigate/graph.js';
+import { overview } from '../investigate/overview.js';
 import { searchIndicator } from '../investigate/search.js';
 import { reviewQueue } from '../investigate/queue.js';
 import { currentDecisions } from '../investigate/decisions.js';
@@ -143,6 +145,21 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<Env> {
       const name = `dossier-${id.replace(/[^\w.-]/g, '_')}.${r.format}`;
       return c.body(typeof r.body === 'string' ? r.body : new Uint8Array(r.body), 200, { 'content-type': r.contentType, 'content-disposition': `inline; filename="${name}"` });
     },
+  );
+
+  app.openapi(
+    route({ method: 'get', path: '/api/v1/campaigns/{id}/graph', summary: 'The account–indicator graph: members, the indicators they share, and who holds which', request: { params: S.IdParam('Campaign id') }, responses: { ...ok(S.GraphSchema, 'The graph'), 401: errors[401], 404: errors[404] } }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const g = await campaignGraph(deps.store, await report(), id);
+      if (g === null) return c.json(errorBody('not_found_error', `No campaign "${id}" in the latest scan`), 404);
+      return c.json(g, 200);
+    },
+  );
+
+  app.openapi(
+    route({ method: 'get', path: '/api/v1/overview', summary: 'The scan at a glance: scale, campaigns, exchanges per hour with the flag times, capabilities targeted, the review queue length', responses: { ...ok(S.OverviewSchema, 'The overview'), 401: errors[401] } }),
+    async (c) => c.json(await overview(deps.store, await report(), await decisions()), 200),
   );
 
   app.openapi(

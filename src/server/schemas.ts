@@ -101,8 +101,35 @@ export const TimelineSchema = z
     campaign_id: z.string(),
     activity: z.array(z.object({ account_id: z.string(), hour: z.string(), exchanges: z.number().int() })),
     flags: z.array(z.object({ account_id: z.string().nullable(), at: z.string() })),
+    capabilities: z.array(z.object({ hour: z.string(), capability: z.string(), exchanges: z.number().int(), elicitation: z.number() })),
   })
   .openapi('CampaignTimeline');
+
+export const GraphSchema = z
+  .object({
+    campaign_id: z.string(),
+    nodes: z.array(
+      z.discriminatedUnion('type', [
+        z.object({ id: z.string(), type: z.literal('account'), verdict: z.enum(['distillation', 'suspicious', 'benign']), exchanges: z.number().int() }),
+        z.object({ id: z.string(), type: z.literal('indicator'), kind: z.string(), value: z.string(), accounts: z.number().int() }),
+      ]),
+    ),
+    edges: z.array(z.object({ source: z.string(), target: z.string() })),
+  })
+  .openapi('CampaignGraph');
+
+export const OverviewSchema = z
+  .object({
+    generated_at: z.string(),
+    exchanges: z.number().int(),
+    accounts: z.number().int(),
+    campaigns: z.array(CampaignSummarySchema),
+    hourly: z.array(z.object({ hour: z.string(), exchanges: z.number().int() })),
+    flags: z.array(z.object({ campaign_id: z.string(), at: z.string() })),
+    capabilities: z.record(z.string(), z.number()),
+    review_queue: z.number().int(),
+  })
+  .openapi('Overview');
 
 export const AccountSchema = z
   .object({

@@ -12,6 +12,7 @@ import { RedisState } from '../gateway/state.js';
 import { formatListen, type ListenAddress } from '../gateway/listen.js';
 import type { TokenHolder } from '../gateway/admin/auth.js';
 import { apiApp } from './app.js';
+import { dashboardHandler } from './dashboard.js';
 
 export interface ServerOptions {
   store: Store;
@@ -20,6 +21,8 @@ export interface ServerOptions {
   /** The gateways' Redis: decisions reach every replica through it within a second. */
   redisUrl?: string;
   logger?: Logger;
+  /** The built dashboard's folder; `dist/web/` by default. */
+  dashboardDir?: string;
 }
 
 export interface RunningServer {
@@ -47,6 +50,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   }
   if (o.holders.length === 0) logger.warn('no tokens (DISTILLWATCH_ADMIN_TOKEN or DISTILLWATCH_TOKENS_FILE): every API call will answer 401');
   const app = apiApp({ store: o.store, holders: o.holders, enforcement: redis, logger, origin: 'server' });
+  // The dashboard at `/`: any GET the API does not answer.
+  app.get('*', dashboardHandler(o.dashboardDir));
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: o.listen.host, port: o.listen.port }, () => resolve(s));
     s.once('error', reject);

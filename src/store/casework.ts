@@ -83,6 +83,20 @@ export interface HourlyActivity {
 }
 
 /** Indicator kinds a search accepts, each naming the exchange field it matches. */
+export interface HourlyTotal {
+  /** Start of the hour, ISO 8601 UTC. */
+  hour: string;
+  exchanges: number;
+}
+
+export interface HourlyCapability {
+  hour: string;
+  capability: string;
+  exchanges: number;
+  /** Mean elicitation score (0..1) of those exchanges. */
+  elicitation: number;
+}
+
 export const SEARCH_KINDS = ['ip', 'subnet', 'asn', 'payment', 'user_agent', 'harness', 'system', 'template'] as const;
 export type SearchKind = (typeof SEARCH_KINDS)[number];
 
@@ -109,6 +123,12 @@ export interface CaseworkStore {
   accountExchanges(accountId: string, opts: { limit: number; offset: number }): Promise<Page<ExchangePreview>>;
   /** Exchanges per account per hour (UTC) for these accounts, in time order. */
   hourlyActivity(accountIds: readonly string[]): Promise<HourlyActivity[]>;
+  /** Exchanges per hour (UTC) over the whole store, in time order: the overview's chart. */
+  hourlyTotals(): Promise<HourlyTotal[]>;
+  /** Exchanges per hour per capability for these accounts, with their mean elicitation score. */
+  hourlyCapabilities(accountIds: readonly string[]): Promise<HourlyCapability[]>;
+  /** Which of these accounts carry which of these indicators (by index) in any exchange. */
+  indicatorHoldings(accountIds: readonly string[], indicators: readonly { kind: SearchKind; value: string }[]): Promise<{ account_id: string; indicator: number }[]>;
   /** Accounts whose exchanges carry the indicator, most exchanges first. */
   indicatorHolders(kind: SearchKind, value: string, limit: number): Promise<IndicatorHolder[]>;
   /** Whether the store holds any exchange of the account. */

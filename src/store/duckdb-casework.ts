@@ -9,6 +9,8 @@ import type {
   DecisionTarget,
   ExchangePreview,
   HourlyActivity,
+  HourlyCapability,
+  HourlyTotal,
   IndicatorHolder,
   NewAuditEntry,
   NewCaseDecision,
@@ -140,10 +142,30 @@ export async function selectHourlyActivity(conn: DuckDBConnection, accountIds: r
   if (accountIds.length === 0) return [];
   const r = await conn.runAndReadAll(
     `SELECT account_id, ${ISO("date_trunc('hour', to_timestamp(ts / 1000.0))")} AS hour, count(*)
-     FROM exchanges WHERE list_contains($1::VARCHAR[], account_id) GROUP BY account_id, hour ORDER BY hour, account_id`,
+     FROM exchanges WHERE account_id IN (SELECT unnest($1::VARCHAR[])) GROUP BY account_id, hour ORDER BY hour, account_id`,
     [listValue([...accountIds])],
   );
   return r.getRows().map((row) => ({ account_id: String(row[0]), hour: String(row[1]), exchanges: Number(row[2]) }));
+}
+
+export async function selectHourlyTotals(conn: DuckDBConnection): Promise<HourlyTotal[]> {
+  // Grouped on the integer hour first and formatted after: formatting a million timestamps costs more than counting them.
+  const r = await conn.runAndReadAll(
+    `SELECT ${ISO('to_timestamp(h * 3600)')}, n FROM (SELECT (ts // 3600000) AS h, count(*) AS n FROM exchanges GROUP BY h) ORDER BY h`,
+  );
+  return r.getRows().map((row) => ({ hour: String(row[0]), exchanges: Number(row[1]) }));
+}
+
+export async function selectHourlyCapabilities(conn: DuckDBConnection, accountIds: readonly string[]): Promise<HourlyCapability[]> {
+  if (accountIds.length === 0) return [];
+  const r = await conn.runAndReadAll(
+    `SELECT ${ISO('to_timestamp(h * 3600)')}, capability, n, e FROM (
+       SELECT (ts // 3600000) AS h, capability, count(*) AS n, avg(elicitation) AS e
+       FROM exchanges WHERE account_id IN (SELECT unnest($1::VARCHAR[])) GROUP BY h, capability)
+     ORDER BY h, capability`,
+    [listValue([...accountIds])],
+  );
+  return r.getRows().map((row) => ({ hour: String(row[0]), capability: String(row[1]), exchanges: Number(row[2]), elicitation: Number(row[3]) }));
 }
 
 export async function selectIndicatorHolders(conn: DuckDBConnection, kind: SearchKind, value: string, limit: number): Promise<IndicatorHolder[]> {
@@ -153,6 +175,19 @@ export async function selectIndicatorHolders(conn: DuckDBConnection, kind: Searc
     [value, limit],
   );
   return r.getRows().map((row) => ({ account_id: String(row[0]), exchanges: Number(row[1]), first_seen: String(row[2]), last_seen: String(row[3]) }));
+}
+
+export async function selectIndicatorHoldings(conn: DuckDBConnection, accountIds: readonly string[], indicators: readonly { kind: SearchKind; value: string }[]): Promise<{ account_id: string; indicator: number }[]> {
+  if (accountIds.length === 0 || indicators.length === 0) return [];
+  // One pass over the accounts' exchanges answers for every indicator at once.
+  const held = indicators.map((ind, i) => `bool_or(${SEARCH_COLUMNS[ind.kind].map((c) => `${c} = $${i + 2}`).join(' OR ')})`);
+  const r = await conn.runAndReadAll(
+    `SELECT account_id, ${held.join(', ')} FROM exchanges WHERE account_id IN (SELECT unnest($1::VARCHAR[])) GROUP BY account_id ORDER BY account_id`,
+    [listValue([...accountIds]), ...indicators.map((i) => i.value)],
+  );
+  const out: { account_id: string; indicator: number }[] = [];
+  for (const row of r.getRows()) for (let i = 0; i < indicators.length; i++) if (row[i + 1] === true) out.push({ account_id: String(row[0]), indicator: i });
+  return out;
 }
 
 export async function accountExists(conn: DuckDBConnection, accountId: string): Promise<boolean> {

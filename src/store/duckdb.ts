@@ -323,6 +323,8 @@ async function replayWindows(conn: DuckDBConnection, windowRows: number): Promis
 
 class DuckDbStore implements Store {
   private closed = false;
+  /** The last report read, by its id and save time (see latestReport). */
+  private reportCache: { key: string; report: ScanReport } | null = null;
   /** Calls on the main connection run one at a time: a transaction and its staging tables belong to the connection. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Connections of replays under way, closed with the store. */
@@ -626,11 +628,22 @@ class DuckDbStore implements Store {
     });
   }
 
+  /**
+   * The last report saved. Parsed once per report and then shared: the investigation API asks
+   * for it on every request, and at a million exchanges reading and parsing it again each time
+   * cost more than answering. Callers read it and never change it.
+   */
   latestReport(): Promise<ScanReport | null> {
     return this.serial(async () => {
-      const r = await this.conn.runAndReadAll('SELECT report::VARCHAR FROM scan_reports ORDER BY id DESC LIMIT 1');
-      const row = r.getRows()[0];
-      return row ? (JSON.parse(String(row[0])) as ScanReport) : null;
+      const head = await this.conn.runAndReadAll('SELECT id, saved_at::VARCHAR FROM scan_reports ORDER BY id DESC LIMIT 1');
+      const top = head.getRows()[0];
+      if (!top) return null;
+      const key = `${String(top[0])}@${String(top[1])}`;
+      if (this.reportCache?.key === key) return this.reportCache.report;
+      const r = await this.conn.runAndReadAll('SELECT report::VARCHAR FROM scan_reports WHERE id = $1', [top[0] as bigint]);
+      const report = JSON.parse(String(r.getRows()[0]![0])) as ScanReport;
+      this.reportCache = { key, report };
+      return report;
     });
   }
 
@@ -696,6 +709,18 @@ class DuckDbStore implements Store {
 
   hourlyActivity(accountIds: readonly string[]) {
     return this.serial(() => casework.selectHourlyActivity(this.conn, accountIds));
+  }
+
+  hourlyTotals() {
+    return this.serial(() => casework.selectHourlyTotals(this.conn));
+  }
+
+  hourlyCapabilities(accountIds: readonly string[]) {
+    return this.serial(() => casework.selectHourlyCapabilities(this.conn, accountIds));
+  }
+
+  indicatorHoldings(accountIds: readonly string[], indicators: readonly { kind: SearchKind; value: string }[]) {
+    return this.serial(() => casework.selectIndicatorHoldings(this.conn, accountIds, indicators));
   }
 
   indicatorHolders(kind: SearchKind, value: string, limit: number) {

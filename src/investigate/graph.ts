@@ -1,0 +1,38 @@
+/**
+ * A campaign's account–indicator graph: its members, the indicators they share, and which
+ * member holds which. The report counts holders per indicator; the store says who they are.
+ */
+import type { ScanReport } from '../core/report.js';
+import { SEARCH_KINDS, type SearchKind } from '../store/casework.js';
+import type { Store } from '../store/store.js';
+
+export type GraphNode =
+  | { id: string; type: 'account'; verdict: 'distillation' | 'suspicious' | 'benign'; exchanges: number }
+  | { id: string; type: 'indicator'; kind: string; value: string; accounts: number };
+
+export interface CampaignGraph {
+  campaign_id: string;
+  nodes: GraphNode[];
+  /** Account id to indicator node id. */
+  edges: { source: string; target: string }[];
+}
+
+const isSearchKind = (k: string): k is SearchKind => (SEARCH_KINDS as readonly string[]).includes(k);
+/** An indicator's node id, as the engine keys indicators (`kind:value`). */
+export const indicatorNodeId = (kind: string, value: string) => `${kind}:${value}`;
+
+export async function campaignGraph(store: Pick<Store, 'indicatorHoldings'>, report: ScanReport, id: string): Promise<CampaignGraph | null> {
+  const c = report.campaigns.find((x) => x.id === id);
+  if (!c) return null;
+  const verdicts = new Map(report.accounts.map((a) => [a.account_id, a]));
+  const nodes: GraphNode[] = c.accounts.map((a) => ({ id: a, type: 'account', verdict: verdicts.get(a)?.verdict ?? 'benign', exchanges: verdicts.get(a)?.exchanges ?? 0 }));
+  // Bursts are shared times, not something an account holds: they stay in the report's table only.
+  const shared = (c.shared_indicators ?? []).filter((s): s is typeof s & { kind: SearchKind } => isSearchKind(s.kind));
+  const holdings = await store.indicatorHoldings(c.accounts, shared);
+  const edges = holdings.map((h) => ({ source: h.account_id, target: indicatorNodeId(shared[h.indicator]!.kind, shared[h.indicator]!.value) }));
+  const drawn = new Set(holdings.map((h) => h.indicator));
+  shared.forEach((s, i) => {
+    if (drawn.has(i)) nodes.push({ id: indicatorNodeId(s.kind, s.value), type: 'indicator', kind: s.kind, value: s.value, accounts: s.accounts });
+  });
+  return { campaign_id: id, nodes, edges };
+}
