@@ -10,7 +10,8 @@ import { classifyCapability } from './capability.js';
 import { elicitationScore, isGrading } from './elicitation.js';
 import { Sig64Builder, sig64 } from './hash.js';
 import { templateSignature } from './template.js';
-import { maskForWords, maskVariableParts, normalisedSig64 } from './text.js';
+import { maskForWords, maskVariableParts } from './text.js';
+import { scanPrompt } from './word-gate.js';
 
 export interface FeatureOptions {
   /**
@@ -115,7 +116,11 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
   // long prompt's ends are lower-cased apart, since lower-casing can change a text's length.
   const masked = maskForWords(text.length > 20000 ? (text.slice(0, 10000) + ' ' + text.slice(-10000)).toLowerCase() : lower);
   const tpl = templateSignature(masked);
-  const grading = isGrading(lower);
+  // One walk of the prompt: its hash and which content rules can match it at all.
+  const scan = scanPrompt(lower);
+  const promptHash = scan.hash;
+  const open = scan.open;
+  const grading = isGrading(lower, open);
   const rawIp = ex.client?.ip ?? null;
   const rawSubnet = rawIp ? subnetOf(rawIp) : null;
   const key = opts.ipHashKey;
@@ -150,10 +155,10 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
     template_prefix: tpl.prefix,
     template_suffix: tpl.suffix,
     template_simhash: tpl.simhash,
-    prompt_hash: normalisedSig64(lower),
+    prompt_hash: promptHash,
     prompt_chars: text.length,
-    capability: classifyCapability({ text: lower, toolNames, nToolResults: blocks.toolResults, hasImage: blocks.images > 0, grading }),
-    elicitation: elicitationScore(lower),
+    capability: classifyCapability({ text: lower, toolNames, nToolResults: blocks.toolResults, hasImage: blocks.images > 0, grading, open }),
+    elicitation: elicitationScore(lower, open),
     grading,
     max_tokens: req.max_tokens ?? null,
     thinking_budget: thinkingBudget,
