@@ -1,9 +1,10 @@
 /**
  * Feature CPU benchmark (a script, not a test): CPU microseconds per exchange of
- * `computeFeatures` alone, over exchanges of the "small" scenario read back from JSON as a
+ * `computeFeatures` alone, over the first exchanges of a scenario (the "medium" one that
+ * bench:scan reads, by default), read back from JSON as a
  * scan reads them. CPU time, not wall time, so that a busy machine moves the figure less.
  *
- *   node dist/bench/feature-cpu.js [--exchanges 100000] [--rounds 3] [--seed 1]
+ *   node dist/bench/feature-cpu.js [--exchanges 100000] [--rounds 3] [--seed 1] [--scenario medium]
  *   node --cpu-prof dist/bench/feature-cpu.js   (a profile of the feature function)
  */
 import { parseArgs } from 'node:util';
@@ -17,13 +18,14 @@ async function main(): Promise<void> {
       exchanges: { type: 'string', default: '100000' },
       rounds: { type: 'string', default: '3' },
       seed: { type: 'string', default: '1' },
+      scenario: { type: 'string', default: 'medium' },
     },
   });
   const target = Number(values.exchanges);
   const rounds = Number(values.rounds);
   if (!Number.isSafeInteger(target) || target < 1) throw new Error(`--exchanges "${values.exchanges}" is not a positive whole number`);
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`--rounds "${values.rounds}" is not a positive whole number`);
-  const sim = await prepareSimulation({ scenario: 'small', seed: Number(values.seed) });
+  const sim = await prepareSimulation({ scenario: values.scenario, seed: Number(values.seed) });
   // Through JSON, as a scan sees them: parsed objects, not the simulator's own.
   const exchanges: Exchange[] = [];
   for (const ex of sim.exchanges) {
