@@ -4,6 +4,7 @@
  * near a demand verb) score 0.6, so that a reworded template does not escape entirely.
  * One prompt asking for steps proves nothing: the engine only uses the share over many.
  */
+import { ALL_RULES, gatedRule, ruleMatches } from './word-gate.js';
 
 const EXPLICIT: RegExp[] = [
   /\bstep[- ]by[- ]step\b/,
@@ -23,27 +24,42 @@ const EXPLICIT: RegExp[] = [
   /\bintermediate (?:steps|reasoning|calculations)\b/,
 ];
 
-/** The explicit phrasings as one alternation: one walk of the text instead of one per phrasing. */
-const ANY_EXPLICIT = anyOf(EXPLICIT);
+/**
+ * The explicit phrasings as one alternation: one walk of the text instead of one per
+ * phrasing. Each phrasing starts with one of these words, or holds a '<' (the tags).
+ */
+const ANY_EXPLICIT = gatedRule(anyOf(EXPLICIT), [
+  'step', 'show', 'explain', 'think', 'before', 'prior', 'in', 'inside', 'within', 'between', 'wrap', 'wrapped',
+  'chain', 'full', 'complete', 'entire', 'detailed', 'explicit', 'walk', 'keep', 'write', 'do', 'let', 'lets',
+  'reason', 'justify', 'intermediate',
+], '<');
 
 /** One regex that matches where any of `res` does (same flags: none). */
 function anyOf(res: readonly RegExp[]): RegExp {
   return new RegExp(res.map((re) => `(?:${re.source})`).join('|'));
 }
 
-const REASONING_NOUN = /\b(?:reasoning|thinking|thought|thoughts|rationale|derivation|steps|logic|deliberation|inference)\b/;
-const DEMAND = /\b(?:show|explain|write out|spell out|lay out|detail|describe|expose|include|document|articulate|present|provide|give|narrate|verbalize|verbalise|outline)\b/;
-const COMPLETENESS = /\b(?:every|each|all|full|complete|entire|whole|exhaustive|thorough|detailed|explicit|before)\b/;
+const REASONING_NOUN_WORDS = ['reasoning', 'thinking', 'thought', 'thoughts', 'rationale', 'derivation', 'steps', 'logic', 'deliberation', 'inference'];
+const REASONING_NOUN = gatedRule(new RegExp(`\\b(?:${REASONING_NOUN_WORDS.join('|')})\\b`), REASONING_NOUN_WORDS);
+const DEMAND = gatedRule(
+  /\b(?:show|explain|write out|spell out|lay out|detail|describe|expose|include|document|articulate|present|provide|give|narrate|verbalize|verbalise|outline)\b/,
+  ['show', 'explain', 'write', 'spell', 'lay', 'detail', 'describe', 'expose', 'include', 'document', 'articulate', 'present', 'provide', 'give', 'narrate', 'verbalize', 'verbalise', 'outline'],
+);
+const COMPLETENESS_WORDS = ['every', 'each', 'all', 'full', 'complete', 'entire', 'whole', 'exhaustive', 'thorough', 'detailed', 'explicit', 'before'];
+const COMPLETENESS = gatedRule(new RegExp(`\\b(?:${COMPLETENESS_WORDS.join('|')})\\b`), COMPLETENESS_WORDS);
 
 /**
- * Scores one prompt (already lower-cased) for reasoning elicitation, 0..1.
+ * Scores one prompt (already lower-cased) for reasoning elicitation, 0..1. `open`: the rules
+ * the prompt may match, from `scanPrompt(lowerText)`.
  * @example elicitationScore('solve it. explain every step.') // 1
  */
-export function elicitationScore(lowerText: string): number {
+export function elicitationScore(lowerText: string, open = ALL_RULES): number {
   // Only the wrapper matters, and it sits at the ends; scanning a 50 KB pasted file is waste.
   const text = lowerText.length > 4000 ? lowerText.slice(0, 2000) + ' ' + lowerText.slice(-2000) : lowerText;
-  if (ANY_EXPLICIT.test(text)) return 1;
-  if (REASONING_NOUN.test(text) && DEMAND.test(text) && COMPLETENESS.test(text)) return 0.6;
+  // The gate read the whole text: a cut one may hold words it did not.
+  if (text !== lowerText) open = ALL_RULES;
+  if (ruleMatches(ANY_EXPLICIT, text, open)) return 1;
+  if (ruleMatches(REASONING_NOUN, text, open) && ruleMatches(DEMAND, text, open) && ruleMatches(COMPLETENESS, text, open)) return 0.6;
   return 0;
 }
 
@@ -57,10 +73,14 @@ const GRADING: RegExp[] = [
   /\bis (?:this|the following) (?:answer|solution|response) correct\b/,
 ];
 
-const ANY_GRADING = anyOf(GRADING);
+/** Each phrasing starts with one of these words. */
+const ANY_GRADING = gatedRule(anyOf(GRADING), [
+  'grade', 'score', 'rate', 'rank', 'evaluate', 'judge', 'assess', 'which', 'on', 'assign', 'give', 'output',
+  'response', 'answer', 'assistant', 'completion', 'reward', 'is',
+]);
 
-/** Does a prompt ask the model to grade, score or rank answers (use as a reward model)? */
-export function isGrading(lowerText: string): boolean {
+/** Does a prompt ask the model to grade, score or rank answers (use as a reward model)? `open` as for elicitationScore. */
+export function isGrading(lowerText: string, open = ALL_RULES): boolean {
   const text = lowerText.length > 6000 ? lowerText.slice(0, 3000) + ' ' + lowerText.slice(-3000) : lowerText;
-  return ANY_GRADING.test(text);
+  return ruleMatches(ANY_GRADING, text, text === lowerText ? open : ALL_RULES);
 }

@@ -8,9 +8,10 @@ import { messageText, systemText, type Exchange, type Message } from '../core/ex
 import type { ExchangeFeatures } from '../core/features.js';
 import { classifyCapability } from './capability.js';
 import { elicitationScore, isGrading } from './elicitation.js';
-import { sig64 } from './hash.js';
+import { Sig64Builder, sig64 } from './hash.js';
 import { templateSignature } from './template.js';
-import { maskLowered, maskVariableParts, normalisedSig64 } from './text.js';
+import { maskForWords, maskVariableParts } from './text.js';
+import { scanPrompt } from './word-gate.js';
 
 export interface FeatureOptions {
   /**
@@ -22,16 +23,23 @@ export interface FeatureOptions {
   promptPreviewChars?: number;
 }
 
-/** Cache of keyed IP hashes: the same few addresses recur on millions of exchanges. */
-const ipHashCache = new Map<string, string>();
+/**
+ * Cache of keyed IP hashes, by key then address: the same few addresses recur on millions
+ * of exchanges (and a map per key spares building a joined key string per lookup).
+ */
+const ipHashCache = new Map<string, Map<string, string>>();
 
 function hashIp(value: string, key: string): string {
-  const k = key + '\u0000' + value;
-  let h = ipHashCache.get(k);
+  let byValue = ipHashCache.get(key);
+  if (byValue === undefined) {
+    if (ipHashCache.size > 16) ipHashCache.clear();
+    ipHashCache.set(key, (byValue = new Map()));
+  }
+  let h = byValue.get(value);
   if (h === undefined) {
     h = 'h:' + createHmac('sha256', key).update(value).digest('hex').slice(0, 16);
-    if (ipHashCache.size > 200_000) ipHashCache.clear();
-    ipHashCache.set(k, h);
+    if (byValue.size > 200_000) byValue.clear();
+    byValue.set(value, h);
   }
   return h;
 }
@@ -86,6 +94,9 @@ function countBlocks(messages: readonly Message[]): { toolResults: number; image
   return { toolResults, images, userTurns };
 }
 
+/** The harness signature: the fields a client's harness fixes, joined by '|'. */
+const HARNESS = new Sig64Builder(124 /* | */);
+
 export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): ExchangeFeatures {
   const req = ex.request;
   const last = lastUserMessage(req.messages);
@@ -98,14 +109,18 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
   const toolsSig = toolNames.length ? sig64(toolNames.join(',')) : '';
   const ua = ex.client?.user_agent ?? null;
   const thinkingBudget = req.thinking && req.thinking.type !== 'disabled' ? (req.thinking.budget_tokens ?? 0) : null;
-  const harnessSig = sig64(
-    [ua ?? '', systemSig, toolsSig, req.max_tokens ?? '', req.temperature ?? '', thinkingBudget ?? '', req.stream ?? ''].join('|'),
-  );
+  const harnessSig = HARNESS.begin()
+    .add(ua ?? '').add(systemSig).add(toolsSig).add(req.max_tokens ?? '').add(req.temperature ?? '').add(thinkingBudget ?? '').add(req.stream ?? '')
+    .digest();
   // Lower-cased once: the content rules, the mask and the prompt hash all read `lower`. A
   // long prompt's ends are lower-cased apart, since lower-casing can change a text's length.
-  const masked = maskLowered(text.length > 20000 ? (text.slice(0, 10000) + ' ' + text.slice(-10000)).toLowerCase() : lower);
+  const masked = maskForWords(text.length > 20000 ? (text.slice(0, 10000) + ' ' + text.slice(-10000)).toLowerCase() : lower);
   const tpl = templateSignature(masked);
-  const grading = isGrading(lower);
+  // One walk of the prompt: its hash and which content rules can match it at all.
+  const scan = scanPrompt(lower);
+  const promptHash = scan.hash;
+  const open = scan.open;
+  const grading = isGrading(lower, open);
   const rawIp = ex.client?.ip ?? null;
   const rawSubnet = rawIp ? subnetOf(rawIp) : null;
   const key = opts.ipHashKey;
@@ -140,10 +155,10 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
     template_prefix: tpl.prefix,
     template_suffix: tpl.suffix,
     template_simhash: tpl.simhash,
-    prompt_hash: normalisedSig64(lower),
+    prompt_hash: promptHash,
     prompt_chars: text.length,
-    capability: classifyCapability({ text: lower, toolNames, nToolResults: blocks.toolResults, hasImage: blocks.images > 0, grading }),
-    elicitation: elicitationScore(lower),
+    capability: classifyCapability({ text: lower, toolNames, nToolResults: blocks.toolResults, hasImage: blocks.images > 0, grading, open }),
+    elicitation: elicitationScore(lower, open),
     grading,
     max_tokens: req.max_tokens ?? null,
     thinking_budget: thinkingBudget,

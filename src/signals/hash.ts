@@ -40,3 +40,43 @@ export function sig64(s: string): string {
   if (s.length === 0) return '';
   return hex8(fnv1a32(s)) + hex8(fnv1a32(s, FNV_SEED_B));
 }
+
+/**
+ * `sig64(parts.join(sep))` built part by part, for a signature over a few fields that would
+ * otherwise need an array and a joined string on every exchange. One instance is reused:
+ * `begin` resets it. Parts are turned to strings as `join` does them (numbers, booleans);
+ * the joined text of several parts is never empty, so neither is the signature.
+ */
+export class Sig64Builder {
+  private a = FNV_SEED_A;
+  private b = FNV_SEED_B;
+  private parts = 0;
+  constructor(private readonly sep: number) {}
+  begin(): this {
+    this.a = FNV_SEED_A;
+    this.b = FNV_SEED_B;
+    this.parts = 0;
+    return this;
+  }
+  add(part: string | number | boolean): this {
+    if (this.parts++ > 0) {
+      this.a = fnv1a32Step(this.a, this.sep);
+      this.b = fnv1a32Step(this.b, this.sep);
+    }
+    const s = typeof part === 'string' ? part : String(part);
+    let a = this.a;
+    let b = this.b;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      a = fnv1a32Step(a, c);
+      b = fnv1a32Step(b, c);
+    }
+    this.a = a;
+    this.b = b;
+    return this;
+  }
+  digest(): string {
+    if (this.parts === 0) return '';
+    return hex8(fnv1a32Finish(this.a)) + hex8(fnv1a32Finish(this.b));
+  }
+}

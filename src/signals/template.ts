@@ -187,7 +187,7 @@ function simhashOfHashes(len: number): string {
     addToPlanes(lo, a);
     addToPlanes(hi, b);
   }
-  return hex32(majority(hi, n)) + hex32(majority(lo, n));
+  return hex8(majority(hi, n)) + hex8(majority(lo, n));
 }
 
 const PLANE_COUNT = 6;
@@ -215,8 +215,6 @@ function majority(planes: Int32Array, n: number): number {
   }
   return out >>> 0;
 }
-
-const hex32 = (x: number): string => (x >>> 0).toString(16).padStart(8, '0');
 
 /** Number of differing bits between two SimHashes. */
 export function hammingDistance(a: string, b: string): number {

@@ -26,13 +26,22 @@ export function maskVariableParts(text: string): string {
  * and a regex that cannot match still walks the whole text.
  */
 export function maskLowered(lower: string): string {
+  return maskForWords(lower).replace(WS, ' ').trim();
+}
+
+/**
+ * `maskLowered` without folding its white space: what the template signature reads, since
+ * it reads only the words (white space is never part of one, and folding it neither joins
+ * nor splits words), and folding costs a walk and a copy of the text.
+ */
+export function maskForWords(lower: string): string {
   let s = lower;
   if (s.includes('```')) s = s.replace(CODE_BLOCK, ' <code> ');
   if (s.includes('http')) s = s.replace(URL, ' <url> ');
   if (s.includes('@')) s = s.replace(EMAIL, ' <email> ');
   if (HAS_QUOTE.test(s)) s = s.replace(QUOTED, ' <q> ');
   if (HAS_DIGIT.test(s)) s = s.replace(NUMBER, '#');
-  return s.replace(WS, ' ').trim();
+  return s;
 }
 
 /** Words of a masked text (letters, digits, the mask tokens), at most `limit` of them. */
