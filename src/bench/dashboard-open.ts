@@ -15,7 +15,7 @@ import { pino } from 'pino';
 import { chromium } from 'playwright-core';
 import { detect, ingest } from '../pipeline/scan.js';
 import { openDuckDbStore } from '../store/duckdb.js';
-import { writeSimulation } from '../traffic/simulate.js';
+import { writeMediumTraffic } from './medium-traffic.js';
 import { startServer } from '../server/start.js';
 
 const CHROMIUM = process.env.DISTILLWATCH_CHROMIUM ?? '/usr/bin/chromium';
@@ -40,13 +40,7 @@ async function main(): Promise<void> {
   const db = join(dir, `dashboard-${target}.duckdb`);
   if (!existsSync(db)) {
     const file = join(dir, `medium-${target}.jsonl`);
-    let scale = target / 1_500_000;
-    for (;;) {
-      process.stderr.write(`generating ${file} (medium scenario, scale ${scale.toFixed(2)})\n`);
-      const c = await writeSimulation({ scenario: 'medium', seed: 1, scale, out: file, truthOut: join(dir, 'truth.json') });
-      if (c.exchanges >= target) break;
-      scale *= (target / c.exchanges) * 1.05;
-    }
+    await writeMediumTraffic(file, dir, target);
     process.stderr.write(`scanning into ${db}\n`);
     const s = await openDuckDbStore(db);
     await ingest({ inputs: [file], store: s });

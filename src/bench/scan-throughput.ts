@@ -25,7 +25,7 @@ import { createGzip } from 'node:zlib';
 import { readLines } from '../ingest/lines.js';
 import { detect, ingest } from '../pipeline/scan.js';
 import { openDuckDbStore } from '../store/duckdb.js';
-import { writeSimulation } from '../traffic/simulate.js';
+import { writeMediumTraffic } from './medium-traffic.js';
 
 interface Phase {
   wallSeconds: number;
@@ -148,13 +148,7 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `traffic-${target}.jsonl.gz`);
   if (!existsSync(file)) {
-    let scale = target / 1_500_000;
-    for (;;) {
-      process.stderr.write(`generating ${file} (medium scenario, scale ${scale.toFixed(2)})\n`);
-      const c = await writeSimulation({ scenario: 'medium', seed: 1, scale, out: file, truthOut: join(dir, 'truth.json') });
-      if (c.exchanges >= target) break;
-      scale *= (target / c.exchanges) * 1.05;
-    }
+    await writeMediumTraffic(file, dir, target);
   }
   const sizeMb = statSync(file).size / 1e6;
   process.stderr.write(`measuring bare gunzip + JSON.parse of ${file}\n`);
