@@ -38,6 +38,8 @@ export interface VerdictAnswer {
 export interface ExchangeAnalysis {
   /** Requests handed over and not yet taken. */
   readonly backlog: number;
+  /** True when `submit` writes finished requests to the write-ahead log itself (encoded once for both). */
+  readonly writesAhead?: boolean;
   submit(f: HandedRequest): void;
   verdictOf(accountId: string): Promise<VerdictAnswer>;
   setPublishRisk(risk: number): void;

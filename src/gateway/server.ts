@@ -651,7 +651,7 @@ export class Gateway {
       ...(f.req.socket.remoteAddress ? { remoteAddress: f.req.socket.remoteAddress } : {}),
       ...(f.fromEdge && typeof edgeHeader === 'string' ? { edgeHeader } : {}),
     };
-    this.deps.wal?.append(finished);
+    if (this.deps.analysis.writesAhead !== true) this.deps.wal?.append(finished);
     this.deps.analysis.submit(finished);
   }
 

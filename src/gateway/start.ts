@@ -147,7 +147,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     onError: (e) => logger.warn({ err: e.message }, 'exchange log: store or spool failed'),
     ...(wal ? { onDurable: (ids: string[]) => wal!.settle(ids), position: () => wal!.lowWater } : {}),
   });
-  const analysis: ExchangeAnalysis = live !== null
+  const stream = live !== null
     ? new ExchangeStream({
         redisUrl: config.redisUrl!,
         partitions: live.partitions,
@@ -159,7 +159,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
           else logger.warn({ err: e?.message }, 'cannot append to the exchange streams: exchanges kept in the write-ahead log until redis takes them');
         },
       })
-    : new Analysis(
+    : null;
+  const analysis: ExchangeAnalysis = stream ?? new Analysis(
     {
       linkIntervalMs: config.linkIntervalMs,
       publishRisk: lowestActingRisk(config.policy),
@@ -222,7 +223,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     ...(watermark ? { watermark } : {}),
   });
   // What a crash left in the write-ahead log goes through the normal path before new traffic.
-  for (const f of recovered) analysis.submit(f);
+  for (const f of recovered) {
+    if (stream !== null) stream.resend(f);
+    else analysis.submit(f);
+  }
   if (recovered.length > 0) logger.info({ exchanges: recovered.length }, 'write-ahead log replayed');
   let port: number;
   let adminPort: number;

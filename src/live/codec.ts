@@ -10,10 +10,23 @@ type Wire = { k: 'f'; f: Omit<FinishedRequest, 'body' | 'response'> & { body: st
 
 const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 
+/**
+ * A finished request as the JSON text of its wire form: the same form the write-ahead log
+ * keeps (gateway/wal.ts), so that a thin gateway encodes each request once for both.
+ */
+export function encodeFinished(f: FinishedRequest): string {
+  const response: WireResponse = f.response?.kind === 'bytes' ? { kind: 'bytes', value: b64(f.response.value) } : f.response;
+  return JSON.stringify({ ...f, body: b64(f.body), response });
+}
+
+/** The stream entry of a finished request already encoded by `encodeFinished`. */
+export function finishedEntry(encoded: string): string {
+  return '{"k":"f","f":' + encoded + '}';
+}
+
 export function encodeHanded(h: HandedRequest): string {
   if (h.refusal !== undefined) return JSON.stringify({ k: 'r', f: { ...h, body: h.body === null ? null : b64(h.body) } } satisfies Wire);
-  const response: WireResponse = h.response?.kind === 'bytes' ? { kind: 'bytes', value: b64(h.response.value) } : h.response;
-  return JSON.stringify({ k: 'f', f: { ...h, body: b64(h.body), response } } satisfies Wire);
+  return finishedEntry(encodeFinished(h));
 }
 
 /** Null when the text is not an entry this codec wrote (kept aside by the caller, never retried). */

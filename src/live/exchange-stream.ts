@@ -14,10 +14,10 @@
  * the workers are away for long, sized to hours of traffic (see docs/scale-out.md).
  */
 import { Redis } from 'ioredis';
-import type { HandedRequest } from '../gateway/record.js';
+import type { FinishedRequest, HandedRequest } from '../gateway/record.js';
 import type { ExchangeAnalysis, VerdictAnswer } from '../gateway/analysis.js';
 import type { WriteAheadLog } from '../gateway/wal.js';
-import { encodeHanded } from './codec.js';
+import { encodeFinished, encodeHanded, finishedEntry } from './codec.js';
 import { liveKeys, partitionOf, type LiveKeys } from './partition.js';
 
 export interface ExchangeStreamOptions {
@@ -38,15 +38,17 @@ export interface ExchangeStreamOptions {
   onHealth?: (healthy: boolean, e?: Error) => void;
 }
 
-/** One queued entry: its partition, id, and the request (encoded when its batch is sent). */
+/** One queued entry: its partition, the id the write-ahead log knows it by (null: not in the log), and its text. */
 interface Queued {
   p: number;
-  h: HandedRequest;
+  walId: string | null;
+  text: string;
 }
 
 const RETRY_MS = 250;
 
 export class ExchangeStream implements ExchangeAnalysis {
+  readonly writesAhead = true;
   private readonly redis: Redis;
   private readonly keys: LiveKeys;
   private queue: Queued[] = [];
@@ -80,14 +82,31 @@ export class ExchangeStream implements ExchangeAnalysis {
 
   submit(h: HandedRequest): void {
     if (this.queue.length >= this.maxQueue) {
+      // Still written ahead: sent from the log at the next start.
+      if (h.refusal === undefined) this.opts.wal?.append(h);
       this.deferred++;
       return;
     }
     // A refusal of an unknown caller has no account: it goes to partition 0, for the log.
-    this.queue.push({ p: h.accountId === null ? 0 : partitionOf(h.accountId, this.opts.partitions), h });
+    const p = h.accountId === null ? 0 : partitionOf(h.accountId, this.opts.partitions);
+    const wal = this.opts.wal;
+    if (h.refusal !== undefined || wal === null) {
+      this.queue.push({ p, walId: null, text: encodeHanded(h) });
+    } else {
+      // Encoded once, for the log and for the stream.
+      const wire = encodeFinished(h);
+      wal.appendEncoded(h.id, wire);
+      this.queue.push({ p, walId: h.id, text: finishedEntry(wire) });
+    }
     if (this.sending !== null) return;
     if (this.queue.length >= this.batchMax) this.send();
     else if (this.timer === null) this.timer = setTimeout(() => this.send(), this.flushMs);
+  }
+
+  /** A request the write-ahead log handed back at start: sent again, not logged again. */
+  resend(f: FinishedRequest): void {
+    this.queue.push({ p: partitionOf(f.accountId, this.opts.partitions), walId: f.id, text: encodeHanded(f) });
+    this.send();
   }
 
   private send(): void {
@@ -120,7 +139,7 @@ export class ExchangeStream implements ExchangeAnalysis {
   private async write(batch: readonly Queued[]): Promise<void> {
     const pipe = this.redis.pipeline();
     const maxLen = String(this.opts.maxLen);
-    for (const q of batch) pipe.xadd(this.keys.input(q.p), 'MAXLEN', '~', maxLen, '*', 'x', encodeHanded(q.h));
+    for (const q of batch) pipe.xadd(this.keys.input(q.p), 'MAXLEN', '~', maxLen, '*', 'x', q.text);
     const replies = await pipe.exec();
     const failed = replies?.find(([e]) => e !== null);
     if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error('Cannot append to the exchange streams: no reply from Redis');
@@ -130,7 +149,7 @@ export class ExchangeStream implements ExchangeAnalysis {
     const wal = this.opts.wal;
     if (wal) {
       const ids: string[] = [];
-      for (const q of batch) if (q.h.refusal === undefined) ids.push(q.h.id);
+      for (const q of batch) if (q.walId !== null) ids.push(q.walId);
       wal.settle(ids);
     }
   }
