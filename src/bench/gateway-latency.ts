@@ -72,7 +72,7 @@ s.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready
 async function waitFor(child: ChildProcess, text: string, what: string): Promise<void> {
   let out = '';
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`Cannot start ${what}: no "${text}" within 10 s: ${out.slice(-300)}`)), 10_000);
+    const t = setTimeout(() => reject(new Error(`Cannot start ${what}: no "${text}" within 60 s: ${out.slice(-300)}`)), 60_000);
     const on = (c: Buffer) => {
       out += c.toString();
       if (out.includes(text)) {

@@ -127,13 +127,28 @@ export class ExchangeStream implements ExchangeAnalysis {
         this.queue = batch.concat(this.queue);
         if (this.healthy) this.opts.onHealth?.(false, e as Error);
         this.healthy = false;
-        this.timer = setTimeout(() => {
-          this.timer = null;
-          this.sending = null;
-          if (!this.closed) this.send();
-        }, RETRY_MS);
+        this.retryWhenAnswered();
       },
     );
+  }
+
+  /**
+   * A batch that timed out may still be in Redis's socket buffer (a stall, not an outage)
+   * and be applied when Redis wakes: sent again only once Redis answers a PING, so that a
+   * stall adds one duplicate at most, not one per timeout. The store keeps one copy.
+   */
+  private retryWhenAnswered(): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.closed) return;
+      this.redis.ping().then(
+        () => {
+          this.sending = null;
+          this.send();
+        },
+        () => this.retryWhenAnswered(),
+      );
+    }, RETRY_MS);
   }
 
   private async write(batch: readonly Queued[]): Promise<void> {
