@@ -5,16 +5,24 @@
  * anything written on Node), all in one run on loopback. The gateway logs every exchange
  * into a DuckDB store, as deployed; `--no-store` leaves the store out to show its share.
  *
- *   npm run bench:gateway -- [--rate 2000] [--seconds 5] [--warmup 2] [--concurrency 64] [--no-store]
+ * The thin gateway (`analysis.mode` "stream", a redis-server started here on loopback) is
+ * measured in the same run against the bare Node proxy (target: >= 90% of its throughput,
+ * p99 within 1 ms of its p99), and then the detection workers behind it: the exchanges it
+ * appended are read again by 1, 2 and 4 worker processes, each count timed from start to
+ * the last acknowledgement.
+ *
+ *   npm run bench:gateway -- [--rate 2000] [--seconds 5] [--warmup 2] [--concurrency 64] [--no-store] [--no-thin]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { Pool } from 'undici';
-import { freePort } from '../gateway/_test-helpers.js';
+import { Redis } from 'ioredis';
+import { freePort, startRedis, type RedisServer } from '../gateway/_test-helpers.js';
+import { liveKeys } from '../live/partition.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf('--' + name);
@@ -25,6 +33,8 @@ const SECONDS = arg('seconds', 5);
 const CONCURRENCY = arg('concurrency', 64);
 const WARMUP = arg('warmup', 2);
 const WITH_STORE = !process.argv.includes('--no-store');
+const WITH_THIN = !process.argv.includes('--no-thin');
+const PARTITIONS = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const STUB = `
@@ -62,7 +72,7 @@ s.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready
 async function waitFor(child: ChildProcess, text: string, what: string): Promise<void> {
   let out = '';
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`Cannot start ${what}: no "${text}" within 10 s: ${out.slice(-300)}`)), 10_000);
+    const t = setTimeout(() => reject(new Error(`Cannot start ${what}: no "${text}" within 60 s: ${out.slice(-300)}`)), 60_000);
     const on = (c: Buffer) => {
       out += c.toString();
       if (out.includes(text)) {
@@ -162,6 +172,7 @@ async function main(): Promise<number> {
   const nginxBin = spawnSync('sh', ['-c', 'command -v nginx']).stdout.toString().trim();
   const dir = mkdtempSync(join(tmpdir(), 'dw-bench-'));
   const children: ChildProcess[] = [];
+  let redis: RedisServer | null = null;
   try {
     const stubPort = await freePort();
     const stub = spawn(process.execPath, ['-e', STUB, String(stubPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -203,6 +214,18 @@ http {
     });
     children.push(gw);
     await waitFor(gw, 'gateway listening', 'the gateway');
+
+    const thinPort = await freePort();
+    if (WITH_THIN) {
+      redis = await startRedis();
+      writeFileSync(join(dir, 'thin.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, adminListen: { host: '127.0.0.1', port: 0 }, replicaId: 'thin', spoolDir: join(dir, 'thin-spool'), redisUrl: redis.url, analysis: { mode: 'stream', partitions: PARTITIONS } }));
+      const thin = spawn(process.execPath, [main, 'gateway', '--config', join(dir, 'thin.json'), '--listen', `127.0.0.1:${thinPort}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, DISTILLWATCH_LOG_LEVEL: 'warn' },
+      });
+      children.push(thin);
+      await waitFor(thin, 'gateway listening', 'the thin gateway');
+    }
     await waitForPort(`http://127.0.0.1:${nginxPort}/`);
 
     const results: Record<string, Figures> = {};
@@ -210,6 +233,7 @@ http {
     results.nginx = await measure(`http://127.0.0.1:${nginxPort}`);
     results['bare-node'] = await measure(`http://127.0.0.1:${barePort}`);
     results.gateway = await measure(`http://127.0.0.1:${gwPort}`);
+    if (WITH_THIN) results.thin = await measure(`http://127.0.0.1:${thinPort}`);
 
     const f = (n: number) => n.toFixed(3);
     process.stdout.write(`Fixed rate ${RATE} req/s for ${SECONDS} s after ${WARMUP} s of warm-up (latency), closed loop of ${CONCURRENCY} for ${SECONDS} s (throughput); gateway ${WITH_STORE ? 'logging into a DuckDB store' : 'without a store'}\n`);
@@ -224,12 +248,80 @@ http {
     process.stdout.write(`nginx added latency vs direct:   p50 ${f(n.p50 - d.p50)} ms, p99 ${f(n.p99 - d.p99)} ms\n`);
     const b = results['bare-node']!;
     process.stdout.write(`bare Node proxy added latency:   p50 ${f(b.p50 - d.p50)} ms, p99 ${f(b.p99 - d.p99)} ms\n`);
+    const t = results.thin;
+    if (t) {
+      process.stdout.write(`thin gateway added latency:      p50 ${f(t.p50 - d.p50)} ms, p99 ${f(t.p99 - d.p99)} ms\n`);
+      process.stdout.write(`thin gateway vs bare Node proxy: throughput ${((t.throughput / b.throughput) * 100).toFixed(0)}% (target >= 90%), p99 ${t.p99 - b.p99 >= 0 ? '+' : ''}${f(t.p99 - b.p99)} ms (target within 1 ms)\n`);
+    }
     process.stdout.write(`gateway throughput / nginx: ${((g.throughput / n.throughput) * 100).toFixed(0)}% (target >= 80%); bare Node proxy / nginx: ${((b.throughput / n.throughput) * 100).toFixed(0)}%; gateway / bare Node proxy: ${((g.throughput / b.throughput) * 100).toFixed(0)}%\n`);
+    if (redis) await workerThroughput(redis, main, dir);
     return 0;
   } finally {
     for (const c of children) c.kill('SIGTERM');
+    await redis?.stop();
     await sleep(200);
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Entries in the workers' group still to read or acknowledge, over every partition. */
+async function outstanding(r: Redis): Promise<number> {
+  const keys = liveKeys();
+  let n = 0;
+  for (let p = 0; p < PARTITIONS; p++) {
+    if ((await r.exists(keys.input(p))) === 0) continue;
+    for (const g of (await r.xinfo('GROUPS', keys.input(p))) as unknown[][]) {
+      const info: Record<string, unknown> = {};
+      for (let i = 0; i < g.length; i += 2) info[String(g[i])] = g[i + 1];
+      if (info.name === keys.workerGroup) n += Number(info.pending) + Number(info.lag ?? 0);
+    }
+  }
+  return n;
+}
+
+/**
+ * What the thin gateway appended during its measurement, read by 1, 2 and 4 worker
+ * processes in turn: each time the group starts again from the first entry, the feature
+ * streams are emptied, and the time from the workers' start to the last acknowledgement is
+ * taken. The workers log at warn (no line per exchange) as in the gateway runs above.
+ */
+async function workerThroughput(redis: RedisServer, cli: string, dir: string): Promise<void> {
+  const keys = liveKeys();
+  const r = new Redis(redis.url);
+  try {
+    let total = 0;
+    for (let p = 0; p < PARTITIONS; p++) total += await r.xlen(keys.input(p));
+    const lines: string[] = [];
+    for (const count of [1, 2, 4]) {
+      for (let p = 0; p < PARTITIONS; p++) {
+        await r.del(keys.features(p), keys.lease(p));
+        await r.xgroup('DESTROY', keys.input(p), keys.workerGroup).catch(() => 0);
+        await r.xgroup('CREATE', keys.input(p), keys.workerGroup, '0', 'MKSTREAM');
+      }
+      await r.del(keys.workers);
+      const started = performance.now();
+      const workers = Array.from({ length: count }, (_, i) =>
+        spawn(process.execPath, [cli, 'worker', '--redis', redis.url, '--partitions', String(PARTITIONS), '--name', `bench-w${i}`], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DISTILLWATCH_LOG_LEVEL: 'warn' } }),
+      );
+      for (const w of workers) {
+        w.stdout!.resume();
+        w.stderr!.resume();
+      }
+      try {
+        while ((await outstanding(r)) > 0) {
+          if (performance.now() - started > 300_000) throw new Error(`${count} worker(s) did not finish ${total} exchanges within 300 s`);
+          await sleep(20);
+        }
+      } finally {
+        for (const w of workers) w.kill('SIGTERM');
+        await Promise.all(workers.map((w) => new Promise((res) => (w.exitCode !== null ? res(null) : w.once('exit', res)))));
+      }
+      const seconds = (performance.now() - started) / 1000;
+      lines.push(`${String(count).padStart(7)} ${total.toFixed(0).padStart(10)} ${seconds.toFixed(2).padStart(9)} ${(total / seconds).toFixed(0).padStart(16)}`);
+    }
+    process.stdout.write(`detection workers behind the thin gateway (${PARTITIONS} partitions; start-up of the processes included; ${cpus().length} cores):\nworkers  exchanges   seconds   exchanges/s\n${lines.join('\n')}\n`);
+  } finally {
+    r.disconnect();
   }
 }
 

@@ -78,6 +78,34 @@ program
     await runDossierCommand(campaign, o);
   });
 
+program
+  .command('worker')
+  .description('Run a detection worker behind thin gateways: reads partitions of the exchange streams, computes features, hands rows to the linker')
+  .requiredOption('--redis <url>', "the gateways' Redis")
+  .option('--partitions <n>', 'partition streams (the gateways\' "analysis.partitions")', int('--partitions'), 8)
+  .option('--prefix <prefix>', 'key prefix shared with the gateways', 'dw:')
+  .option('--name <name>', 'this worker\'s name, unique among workers (default: host and pid)')
+  .option('--lease-ms <ms>', 'how soon the partitions of a dead worker move to the others', int('--lease-ms'), 3000)
+  .option('--ip-hash-key-file <file>', 'hash IPs with this secret key (or set DISTILLWATCH_IP_HASH_KEY)')
+  .option('--log-prompts', 'log a preview of each prompt (off by default)')
+  .action(async (o) => {
+    const { runWorkerCommand } = await import('./live-command.js');
+    await runWorkerCommand(o);
+  });
+
+program
+  .command('linker')
+  .description('Run the one linker behind the workers: stores their rows, links accounts into campaigns, pushes standings to every gateway')
+  .requiredOption('--redis <url>', "the gateways' Redis")
+  .requiredOption('--db <file>', 'the store (DuckDB file)')
+  .option('--partitions <n>', 'partition streams (the gateways\' "analysis.partitions")', int('--partitions'), 8)
+  .option('--prefix <prefix>', 'key prefix shared with the gateways', 'dw:')
+  .option('--link-interval-ms <ms>', 'how often linking runs', int('--link-interval-ms'), 5000)
+  .action(async (o) => {
+    const { runLinkerCommand } = await import('./live-command.js');
+    await runLinkerCommand(o);
+  });
+
 const gateway = program
   .command('gateway')
   .description('Run the live gateway in front of the model API: score, log and enforce')

@@ -30,11 +30,29 @@ export interface VerdictAnswer {
   observed: number;
 }
 
+/**
+ * What the proxy hands its finished requests to: the analysis worker thread of a
+ * single-process gateway (`Analysis`), or the partition streams of a thin replica
+ * (live/exchange-stream.ts), whose detection runs in other processes.
+ */
+export interface ExchangeAnalysis {
+  /** Requests handed over and not yet taken. */
+  readonly backlog: number;
+  /** True when `submit` writes finished requests to the write-ahead log itself (encoded once for both). */
+  readonly writesAhead?: boolean;
+  submit(f: HandedRequest): void;
+  verdictOf(accountId: string): Promise<VerdictAnswer>;
+  setPublishRisk(risk: number): void;
+  link(): Promise<void>;
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
 const WORKER_URL = new URL('./analysis-worker.js', import.meta.url);
 const MAX_BATCH = 256;
 const BATCH_WAIT_MS = 2;
 
-export class Analysis {
+export class Analysis implements ExchangeAnalysis {
   private worker: Worker;
   private queued: HandedRequest[] = [];
   private readonly held = new Map<number, HandedRequest[]>();

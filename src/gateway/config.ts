@@ -69,6 +69,26 @@ export const GatewayConfigSchema = z.strictObject({
    * pushed to every replica at once; this is the safety net for a push that is lost.
    */
   flightRecheckMs: z.number().int().positive().default(2_000),
+  /**
+   * Where finished exchanges are analysed. `thread`: in a worker thread of this process,
+   * which also holds the store (one machine). `stream`: a thin replica; exchanges are
+   * appended to `partitions` Redis streams (by account) for `distillwatch worker` processes,
+   * and standings come back from `distillwatch linker` through the shared state.
+   */
+  analysis: z
+    .discriminatedUnion('mode', [
+      z.strictObject({ mode: z.literal('thread') }),
+      z.strictObject({
+        mode: z.literal('stream'),
+        /** Must be the same on every gateway, worker and linker of a deployment. */
+        partitions: z.number().int().min(1).max(1024).default(8),
+        /** Approximate cap on each partition stream's length (`XADD MAXLEN ~`). */
+        maxLen: z.number().int().min(1000).default(1_000_000),
+        /** Key prefix shared with the workers and the linker. */
+        prefix: z.string().default('dw:'),
+      }),
+    ])
+    .default({ mode: 'thread' }),
   policy: PolicySchema.default(PolicySchema.parse({})),
   /** The write-ahead log of finished exchanges (used when there is a store). */
   durability: z
@@ -100,6 +120,11 @@ export const GatewayConfigSchema = z.strictObject({
     .prefault({}),
 }).superRefine((c, ctx) => {
   // Without the edge's addresses, the header would be believed from anyone.
+  if (c.analysis.mode === 'stream') {
+    // The streams and the standings both live in Redis; the store belongs to the linker.
+    if (c.redisUrl === undefined) ctx.addIssue({ code: 'custom', path: ['analysis'], message: 'mode "stream" needs "redisUrl": the exchange streams and the standings live in Redis' });
+    if (c.storePath !== undefined) ctx.addIssue({ code: 'custom', path: ['storePath'], message: 'is not used with "analysis.mode" "stream": the linker holds the store (distillwatch linker --db)' });
+  }
   if (c.accountHeader !== undefined && c.edge === undefined) ctx.addIssue({ code: 'custom', path: ['accountHeader'], message: 'needs "edge.trustedAddresses": the header is believed only from the provider\'s edge' });
 });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
@@ -149,7 +174,7 @@ export function loadConfigFile(path: string, overrides: Record<string, unknown> 
  * Settings read once, when the gateway starts (connections, files, worker threads, record
  * ids): a reload cannot change them.
  */
-export const RESTART_ONLY = ['listen', 'adminListen', 'upstream', 'replicaId', 'redisUrl', 'storePath', 'spoolDir', 'logPrompts', 'ipHashKey', 'linkIntervalMs', 'flightRecheckMs', 'durability', 'connections', 'watermark'] as const;
+export const RESTART_ONLY = ['listen', 'adminListen', 'upstream', 'replicaId', 'redisUrl', 'storePath', 'spoolDir', 'logPrompts', 'ipHashKey', 'linkIntervalMs', 'flightRecheckMs', 'durability', 'connections', 'watermark', 'analysis'] as const;
 
 /**
  * The config a reload puts in force: `next`, but with what only a restart can change kept

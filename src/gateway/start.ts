@@ -11,7 +11,9 @@ import { loadConfigFile, reloadedConfig, type GatewayConfig } from './config.js'
 import { ExchangeLog } from './exchange-log.js';
 import { WriteAheadLog } from './wal.js';
 import { GatewayMetrics } from './metrics.js';
-import { Analysis } from './analysis.js';
+import { Analysis, type ExchangeAnalysis } from './analysis.js';
+import { ExchangeStream } from '../live/exchange-stream.js';
+import { liveKeys } from '../live/partition.js';
 import { Gateway } from './server.js';
 import { MemoryState, RedisState, type GatewayState } from './state.js';
 import type { Watermark } from './degrade.js';
@@ -51,9 +53,9 @@ export interface RunningGateway {
   adminUrl: string;
   state: GatewayState;
   log: ExchangeLog;
-  analysis: Analysis;
+  analysis: ExchangeAnalysis;
   metrics: GatewayMetrics;
-  /** The write-ahead log; null without a store. */
+  /** The write-ahead log; null without a store (a thin replica has one all the same). */
   wal: WriteAheadLog | null;
   close(): Promise<void>;
 }
@@ -69,7 +71,7 @@ export function startWarnings(config: GatewayConfig, adminToken: string | null, 
   const out: string[] = [];
   if (config.keys.size === 0 && config.accountHeader === undefined) out.push('no API keys in the config ("keys"): every request will be refused with 401');
   if (adminToken === null) out.push('no admin token (DISTILLWATCH_ADMIN_TOKEN or DISTILLWATCH_ADMIN_TOKEN_FILE): /metrics and the admin routes will answer 401');
-  if (!hasStore) out.push('no store ("storePath" or --db): exchanges are analysed but not kept');
+  if (!hasStore && config.analysis.mode === 'thread') out.push('no store ("storePath" or --db): exchanges are analysed but not kept');
   return out;
 }
 
@@ -81,7 +83,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const logger = opts.logger ?? pino({ level: process.env.DISTILLWATCH_LOG_LEVEL ?? 'info', base: { replica: config.replicaId } });
   const metrics = new GatewayMetrics();
   let gateway: Gateway | null = null;
-  const store = opts.store !== undefined ? opts.store : config.storePath ? await openDuckDbStore(config.storePath) : null;
+  const live = config.analysis.mode === 'stream' ? config.analysis : null;
+  // A thin replica holds no store: the linker does (config validation refuses storePath).
+  const store = live !== null ? null : opts.store !== undefined ? opts.store : config.storePath ? await openDuckDbStore(config.storePath) : null;
   const ownsStore = opts.store === undefined && store !== null;
   // Operator decisions live in the store; state (local and Redis) is their working copy.
   const decisions = async (): Promise<SeedStanding[]> => {
@@ -96,6 +100,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const redis = new RedisState({
       url: config.redisUrl,
       replicaId: config.replicaId,
+      // A thin replica reads standings from memory: the linker's changes are pushed, and
+      // the copies are dropped whenever the push channel is not known to be live.
+      ...(live !== null ? { prefix: live.prefix, cacheMs: 60_000 } : {}),
       onAvailability: (up) => {
         metrics.redisUp.set(up ? 1 : 0);
         if (up) logger.info('redis reachable: shared state in use');
@@ -113,9 +120,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   // Without a store nothing is kept, so nothing needs to survive a crash either.
   let wal: WriteAheadLog | null = null;
   let recovered: FinishedRequest[] = [];
-  if (store !== null) {
+  if (store !== null || live !== null) {
     const key = `gateway:${config.replicaId}`;
-    const checkpoint = (await store.checkpoint({ key, path: key }))?.line ?? 0;
+    // A thin replica settles what Redis took; what its log still holds is sent again (the store keeps one copy).
+    const checkpoint = store === null ? 0 : ((await store.checkpoint({ key, path: key }))?.line ?? 0);
     const opened = await WriteAheadLog.open(
       {
         dir: config.durability.walDir ?? join(config.spoolDir, 'wal'),
@@ -139,7 +147,20 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     onError: (e) => logger.warn({ err: e.message }, 'exchange log: store or spool failed'),
     ...(wal ? { onDurable: (ids: string[]) => wal!.settle(ids), position: () => wal!.lowWater } : {}),
   });
-  const analysis = new Analysis(
+  const stream = live !== null
+    ? new ExchangeStream({
+        redisUrl: config.redisUrl!,
+        partitions: live.partitions,
+        maxLen: live.maxLen,
+        keys: liveKeys(live.prefix),
+        wal,
+        onHealth: (healthy, e) => {
+          if (healthy) logger.info('exchange streams writable again');
+          else logger.warn({ err: e?.message }, 'cannot append to the exchange streams: exchanges kept in the write-ahead log until redis takes them');
+        },
+      })
+    : null;
+  const analysis: ExchangeAnalysis = stream ?? new Analysis(
     {
       linkIntervalMs: config.linkIntervalMs,
       publishRisk: lowestActingRisk(config.policy),
@@ -177,6 +198,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     config,
     state,
     sharedState: config.redisUrl !== undefined,
+    countRequests: live === null,
     log,
     wal,
     store,
@@ -201,7 +223,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     ...(watermark ? { watermark } : {}),
   });
   // What a crash left in the write-ahead log goes through the normal path before new traffic.
-  for (const f of recovered) analysis.submit(f);
+  for (const f of recovered) {
+    if (stream !== null) stream.resend(f);
+    else analysis.submit(f);
+  }
   if (recovered.length > 0) logger.info({ exchanges: recovered.length }, 'write-ahead log replayed');
   let port: number;
   let adminPort: number;

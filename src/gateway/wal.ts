@@ -190,6 +190,20 @@ export class WriteAheadLog {
     if (this.timer === null && this.writing === null) this.timer = setTimeout(() => void this.commit(), this.commitIntervalMs);
   }
 
+  /**
+   * As `append`, for a request its caller already encoded in the log's wire form (a thin
+   * gateway encodes each request once, for this log and for its stream).
+   */
+  appendEncoded(id: string, wire: string): void {
+    if (this.closed) return;
+    const lsn = this.nextLsn++;
+    this.track(lsn, id);
+    if (this.buffer.length === 0) this.bufferSince = performance.now();
+    this.buffer.push('{"lsn":' + lsn + ',"f":' + wire + '}\n');
+    this.bufferLast = lsn;
+    if (this.timer === null && this.writing === null) this.timer = setTimeout(() => void this.commit(), this.commitIntervalMs);
+  }
+
   /** Marks exchanges as held by the store (or analysed with nothing to store). */
   settle(ids: Iterable<string>): void {
     let any = false;

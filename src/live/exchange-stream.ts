@@ -1,0 +1,195 @@
+/**
+ * The thin gateway's side of the live pipeline: every handed request (finished or refused)
+ * is appended to its account's partition stream. The proxy computes nothing here; it
+ * encodes, batches and pipelines the XADDs, a few milliseconds or `batchMax` entries at a
+ * time, so that one round trip to Redis carries hundreds of exchanges.
+ *
+ * Nothing is lost when Redis stalls or goes away: a finished request is in the gateway's
+ * write-ahead log (fsynced) before it is queued here, and is settled there only once Redis
+ * has taken it. A batch Redis did not take goes back to the head of the queue and is sent
+ * again after a pause; a gateway killed meanwhile sends what its log still holds when it
+ * starts again. An exchange may so reach the stream twice; the store keeps one.
+ *
+ * Each partition stream is capped with `MAXLEN ~ maxLen`: a bound on Redis's memory when
+ * the workers are away for long, sized to hours of traffic (see docs/scale-out.md).
+ */
+import { Redis } from 'ioredis';
+import type { FinishedRequest, HandedRequest } from '../gateway/record.js';
+import type { ExchangeAnalysis, VerdictAnswer } from '../gateway/analysis.js';
+import type { WriteAheadLog } from '../gateway/wal.js';
+import { encodeFinished, encodeHanded, finishedEntry } from './codec.js';
+import { liveKeys, partitionOf, type LiveKeys } from './partition.js';
+
+export interface ExchangeStreamOptions {
+  redisUrl: string;
+  partitions: number;
+  /** Approximate cap on each partition stream (`XADD ... MAXLEN ~`). */
+  maxLen: number;
+  keys?: LiveKeys;
+  /** Finished requests are settled here once Redis holds them; null keeps them in memory only. */
+  wal: WriteAheadLog | null;
+  /** @default 512 */
+  batchMax?: number;
+  /** Most time an entry waits for its batch to fill. @default 2 */
+  flushMs?: number;
+  /** Most entries kept in memory while Redis is away; beyond, only the write-ahead log has them. @default 200000 */
+  maxQueue?: number;
+  /** Told once per outage, and when Redis takes entries again. */
+  onHealth?: (healthy: boolean, e?: Error) => void;
+}
+
+/** One queued entry: its partition, the id the write-ahead log knows it by (null: not in the log), and its text. */
+interface Queued {
+  p: number;
+  walId: string | null;
+  text: string;
+}
+
+const RETRY_MS = 250;
+
+export class ExchangeStream implements ExchangeAnalysis {
+  readonly writesAhead = true;
+  private readonly redis: Redis;
+  private readonly keys: LiveKeys;
+  private queue: Queued[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private sending: Promise<void> | null = null;
+  private readonly batchMax: number;
+  private readonly flushMs: number;
+  private readonly maxQueue: number;
+  private readonly drained: (() => void)[] = [];
+  private closed = false;
+  healthy = true;
+  /** Entries Redis has taken. */
+  sent = 0;
+  /** Entries beyond `maxQueue` while Redis was away: in the write-ahead log only, sent at the next start. */
+  deferred = 0;
+
+  constructor(private readonly opts: ExchangeStreamOptions) {
+    this.keys = opts.keys ?? liveKeys();
+    this.batchMax = opts.batchMax ?? 512;
+    this.flushMs = opts.flushMs ?? 2;
+    this.maxQueue = opts.maxQueue ?? 200_000;
+    // No offline queue: a batch that cannot be sent now stays ours, to be sent again.
+    this.redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 2000, retryStrategy: (n) => Math.min(n * 100, 1000) });
+    this.redis.on('error', () => {});
+  }
+
+  /** Entries handed over and not yet taken by Redis. */
+  get backlog(): number {
+    return this.queue.length;
+  }
+
+  submit(h: HandedRequest): void {
+    if (this.queue.length >= this.maxQueue) {
+      // Still written ahead: sent from the log at the next start.
+      if (h.refusal === undefined) this.opts.wal?.append(h);
+      this.deferred++;
+      return;
+    }
+    // A refusal of an unknown caller has no account: it goes to partition 0, for the log.
+    const p = h.accountId === null ? 0 : partitionOf(h.accountId, this.opts.partitions);
+    const wal = this.opts.wal;
+    if (h.refusal !== undefined || wal === null) {
+      this.queue.push({ p, walId: null, text: encodeHanded(h) });
+    } else {
+      // Encoded once, for the log and for the stream.
+      const wire = encodeFinished(h);
+      wal.appendEncoded(h.id, wire);
+      this.queue.push({ p, walId: h.id, text: finishedEntry(wire) });
+    }
+    if (this.sending !== null) return;
+    if (this.queue.length >= this.batchMax) this.send();
+    else if (this.timer === null) this.timer = setTimeout(() => this.send(), this.flushMs);
+  }
+
+  /** A request the write-ahead log handed back at start: sent again, not logged again. */
+  resend(f: FinishedRequest): void {
+    this.queue.push({ p: partitionOf(f.accountId, this.opts.partitions), walId: f.id, text: encodeHanded(f) });
+    this.send();
+  }
+
+  private send(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.sending !== null || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.batchMax);
+    this.sending = this.write(batch).then(
+      () => {
+        this.sending = null;
+        if (this.queue.length > 0) this.send();
+        else for (const d of this.drained.splice(0)) d();
+      },
+      (e: unknown) => {
+        // Back to the head, in order; tried again after a pause.
+        this.queue = batch.concat(this.queue);
+        if (this.healthy) this.opts.onHealth?.(false, e as Error);
+        this.healthy = false;
+        this.retryWhenAnswered();
+      },
+    );
+  }
+
+  /**
+   * A batch that timed out may still be in Redis's socket buffer (a stall, not an outage)
+   * and be applied when Redis wakes: sent again only once Redis answers a PING, so that a
+   * stall adds one duplicate at most, not one per timeout. The store keeps one copy.
+   */
+  private retryWhenAnswered(): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.closed) return;
+      this.redis.ping().then(
+        () => {
+          this.sending = null;
+          this.send();
+        },
+        () => this.retryWhenAnswered(),
+      );
+    }, RETRY_MS);
+  }
+
+  private async write(batch: readonly Queued[]): Promise<void> {
+    const pipe = this.redis.pipeline();
+    const maxLen = String(this.opts.maxLen);
+    for (const q of batch) pipe.xadd(this.keys.input(q.p), 'MAXLEN', '~', maxLen, '*', 'x', q.text);
+    const replies = await pipe.exec();
+    const failed = replies?.find(([e]) => e !== null);
+    if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error('Cannot append to the exchange streams: no reply from Redis');
+    this.sent += batch.length;
+    if (!this.healthy) this.opts.onHealth?.(true);
+    this.healthy = true;
+    const wal = this.opts.wal;
+    if (wal) {
+      const ids: string[] = [];
+      for (const q of batch) if (q.walId !== null) ids.push(q.walId);
+      wal.settle(ids);
+    }
+  }
+
+  /** Resolves once Redis holds everything handed over so far (or never, while it is away: callers bound it). */
+  drain(): Promise<void> {
+    this.send();
+    if (this.queue.length === 0 && this.sending === null) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  /** A thin gateway runs no engine: standings come from the linker through the shared state. */
+  async verdictOf(): Promise<VerdictAnswer> {
+    return { verdict: null, observed: 0 };
+  }
+
+  setPublishRisk(): void {}
+
+  async link(): Promise<void> {}
+
+  /** Sends what is queued, waiting at most `ms` for Redis; the write-ahead log keeps the rest. */
+  async close(ms = 5000): Promise<void> {
+    await Promise.race([this.drain(), new Promise((r) => setTimeout(r, ms).unref())]);
+    this.closed = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../gateway/config.js';
+import type { FinishedRequest, RefusedRequest } from '../gateway/record.js';
+import { decodeHanded, encodeHanded } from './codec.js';
+import { partitionOf } from './partition.js';
+
+test('an account always lands in the same partition, and accounts spread over all of them', () => {
+  assert.equal(partitionOf('acct_alice', 8), partitionOf('acct_alice', 8));
+  const seen = new Set<number>();
+  for (let i = 0; i < 200; i++) seen.add(partitionOf(`acct_${i}`, 8));
+  assert.equal(seen.size, 8);
+  // Pinned: a change of hash would send an account's exchanges to another worker mid-run.
+  assert.equal(partitionOf('acct_alice', 8), partitionOf('acct_alice', 1024) % 8);
+});
+
+test('a finished and a refused request come back from a stream entry as they went in', () => {
+  const f: FinishedRequest = { id: 'gw_1', api: 'openai', accountId: 'a', apiKeyId: 'k', body: Buffer.from('{"model":"m"}'), response: { kind: 'bytes', value: Buffer.from([0, 255, 10]) }, status: 200, startedAt: 1, latencyMs: 2.5, action: 'allow', userAgent: 'ua' };
+  const back = decodeHanded(encodeHanded(f)) as FinishedRequest;
+  assert.deepEqual(Buffer.from(back.body), Buffer.from(f.body));
+  assert.deepEqual(back.response?.kind === 'bytes' ? Buffer.from(back.response.value) : null, Buffer.from([0, 255, 10]));
+  assert.equal(back.userAgent, 'ua');
+  const r: RefusedRequest = { id: 'gw_2', api: 'anthropic', refusal: 'blocked', status: 403, accountId: 'a', apiKeyId: null, action: 'block', body: null, startedAt: 1, latencyMs: 1 };
+  assert.deepEqual(decodeHanded(encodeHanded(r)), r);
+  assert.equal(decodeHanded('not json'), null);
+  assert.equal(decodeHanded('{"k":"f","f":{}}'), null);
+});
+
+test('a thin gateway config needs redisUrl and refuses a store of its own', () => {
+  const base = { upstream: 'http://127.0.0.1:9', analysis: { mode: 'stream' } };
+  const noRedis = parseConfig(base, 'g.json');
+  assert.ok(!noRedis.ok && /"analysis" mode "stream" needs "redisUrl"/.test(noRedis.error), JSON.stringify(noRedis));
+  const withStore = parseConfig({ ...base, redisUrl: 'redis://127.0.0.1:1', storePath: 'x.duckdb' });
+  assert.ok(!withStore.ok && /"storePath" is not used/.test(withStore.error));
+  const ok = parseConfig({ ...base, redisUrl: 'redis://127.0.0.1:1' });
+  assert.ok(ok.ok && ok.config.analysis.mode === 'stream' && ok.config.analysis.partitions === 8);
+  const thread = parseConfig({ upstream: 'http://127.0.0.1:9' });
+  assert.ok(thread.ok && thread.config.analysis.mode === 'thread');
+});
