@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { readLines } from '../ingest/lines.js';
 import { detect, ingest } from '../pipeline/scan.js';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { writeMediumTraffic } from './medium-traffic.js';
 
 interface Phase {

@@ -11,7 +11,7 @@ import { formatResults, ttdChartSvg } from '../bench/render.js';
 import { SCENARIOS } from '../traffic/scenario.js';
 import { writeSimulation } from '../traffic/simulate.js';
 import { formatSummary } from '../report/summary.js';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { UserError } from './errors.js';
 import { loadParams, runScan } from './scan-command.js';
 

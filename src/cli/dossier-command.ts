@@ -1,7 +1,7 @@
 /** `distillwatch dossier CAMPAIGN --db PATH --out file.html|file.pdf`: a campaign's evidence dossier. */
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { renderDossier, type DossierFormat } from '../dossier/render.js';
 import { REDACTIONS, type Redaction } from '../dossier/redact.js';
 import { UserError } from './errors.js';

@@ -9,7 +9,7 @@ import { readBundle } from '../intel/import.js';
 import { TLP_LEVELS, type TlpLevel } from '../intel/vocabulary.js';
 import { detect } from '../pipeline/scan.js';
 import { formatSummary } from '../report/summary.js';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { UserError } from './errors.js';
 
 function mustExist(db: string): void {

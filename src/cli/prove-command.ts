@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { readMasterKey } from '../watermark/keys.js';
 import { prove, type ProveResult } from '../watermark/prove.js';
 import { proposeProbes, type Probe } from '../watermark/probes.js';

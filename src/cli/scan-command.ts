@@ -7,7 +7,7 @@ import { parseParams, type DetectorParams } from '../detect/params.js';
 import type { FormatOption } from '../ingest/detect.js';
 import { detect, ingest } from '../pipeline/scan.js';
 import { formatSummary } from '../report/summary.js';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { ScanReport } from '../core/report.js';
 import type { FeatureOptions } from '../signals/features.js';
 import { UserError } from './errors.js';

@@ -1,5 +1,5 @@
 /** `distillwatch serve`: the investigation API over a store, until a signal stops it. */
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { parseListen } from '../gateway/listen.js';
 import { startServer } from '../server/start.js';
 import { tokensFromEnv } from '../server/tokens.js';

@@ -5,7 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/store.js';
 import { loadConfigFile, reloadedConfig, type GatewayConfig } from './config.js';
 import { ExchangeLog } from './exchange-log.js';

@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { runStoreContract, sampleFeatures, sampleReport } from './contract.js';
-import { openDuckDbStore, SCHEMA_VERSION } from './duckdb.js';
-import { StoreError } from './errors.js';
-import type { Store } from './store.js';
+import { runStoreContract, sampleFeatures, sampleReport } from '../contract.js';
+import { openDuckDbStore, SCHEMA_VERSION } from './store.js';
+import { StoreError } from '../errors.js';
+import type { Store } from '../store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distillwatch-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,7 +82,7 @@ async function query(path: string, sql: string): Promise<unknown[][]> {
 
 /** Starts another process that opens `path` and holds it until killed. */
 async function holdInAnotherProcess(path: string): Promise<() => Promise<void>> {
-  const moduleUrl = new URL('./duckdb.js', import.meta.url).href;
+  const moduleUrl = new URL('./store.js', import.meta.url).href;
   const code = `import { openDuckDbStore } from ${JSON.stringify(moduleUrl)};
 await openDuckDbStore(${JSON.stringify(path)});
 process.stdout.write('ready\\n');

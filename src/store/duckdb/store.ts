@@ -21,13 +21,13 @@ import {
   type DuckDBAppender,
   type DuckDBConnection,
 } from '@duckdb/node-api';
-import type { ExchangeFeatures } from '../core/features.js';
-import type { AccountReport, CampaignReport, ScanReport } from '../core/report.js';
-import { StoreError } from './errors.js';
-import * as casework from './duckdb-casework.js';
-import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from './casework.js';
-import { describeValue, encodeExchange, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from './exchange-columns.js';
-import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from './store.js';
+import type { ExchangeFeatures } from '../../core/features.js';
+import type { AccountReport, CampaignReport, ScanReport } from '../../core/report.js';
+import { StoreError } from '../errors.js';
+import * as casework from './casework.js';
+import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from '../casework.js';
+import { describeValue, encodeExchange, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../exchange-columns.js';
+import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
 
 /** Bumped whenever the tables change shape; a store written by a newer schema is refused. */
 export const SCHEMA_VERSION = 1;
@@ -683,7 +683,7 @@ class DuckDbStore implements Store {
     });
   }
 
-  // Casework (decisions, audit, investigation reads): the SQL lives in duckdb-casework.ts.
+  // Casework (decisions, audit, investigation reads): the SQL lives in duckdb/casework.ts.
   recordCaseDecision(d: NewCaseDecision, audit: NewAuditEntry): Promise<CaseDecision> {
     return this.serial(async () => {
       this.assertWritable();
