@@ -26,7 +26,7 @@ import type { AccountReport, CampaignReport, ScanReport } from '../../core/repor
 import { StoreError } from '../errors.js';
 import * as casework from './casework.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from '../casework.js';
-import { describeValue, encodeExchange, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../exchange-columns.js';
+import { checkpointProblem, describeValue, encodeRows, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
 import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
 
 /** Bumped whenever the tables change shape; a store written by a newer schema is refused. */
@@ -220,17 +220,6 @@ function decisionRow(row: unknown[]): DecisionRecord {
 
 // ---------------------------------------------------------------------------------------
 
-/** Rows checked and encoded here, for callers that hand the store objects. */
-function encodeRows(rows: readonly ExchangeFeatures[]): EncodedExchange[] {
-  const out: EncodedExchange[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const e = encodeExchange(rows[i]!, i);
-    if (typeof e !== 'string') throw new StoreError('invalid_value', e.problem);
-    out[i] = e;
-  }
-  return out;
-}
-
 const STAGE_YIELD_MASK = 1023;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -401,9 +390,8 @@ class DuckDbStore implements Store {
   appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
     return this.serial(async () => {
       this.assertWritable();
-      if (!Number.isSafeInteger(cp.line) || cp.line < 0) {
-        throw new StoreError('invalid_value', `Cannot store the checkpoint of "${cp.source.path}": line is ${describeValue(cp.line)}, expected a whole number`);
-      }
+      const cpProblem = checkpointProblem(cp);
+      if (cpProblem !== null) throw new StoreError('invalid_value', cpProblem);
       // Before the insert, as if every row were new: the index must fit while it grows.
       await this.raiseBudget(this.stored + rows.length);
       await this.conn.run('BEGIN TRANSACTION');
