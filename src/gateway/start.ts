@@ -5,7 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { openDuckDbStore } from '../store/duckdb/store.js';
+import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { loadConfigFile, reloadedConfig, type GatewayConfig } from './config.js';
 import { ExchangeLog } from './exchange-log.js';
@@ -69,7 +69,7 @@ export function startWarnings(config: GatewayConfig, adminToken: string | null, 
   const out: string[] = [];
   if (config.keys.size === 0 && config.accountHeader === undefined) out.push('no API keys in the config ("keys"): every request will be refused with 401');
   if (adminToken === null) out.push('no admin token (DISTILLWATCH_ADMIN_TOKEN or DISTILLWATCH_ADMIN_TOKEN_FILE): /metrics and the admin routes will answer 401');
-  if (!hasStore) out.push('no store ("storePath" or --db): exchanges are analysed but not kept');
+  if (!hasStore) out.push('no store ("storePath", --db or --store): exchanges are analysed but not kept');
   return out;
 }
 
@@ -81,7 +81,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const logger = opts.logger ?? pino({ level: process.env.DISTILLWATCH_LOG_LEVEL ?? 'info', base: { replica: config.replicaId } });
   const metrics = new GatewayMetrics();
   let gateway: Gateway | null = null;
-  const store = opts.store !== undefined ? opts.store : config.storePath ? await openDuckDbStore(config.storePath) : null;
+  const store = opts.store !== undefined ? opts.store : config.storePath ? await openStore(config.storePath) : null;
   const ownsStore = opts.store === undefined && store !== null;
   // Operator decisions live in the store; state (local and Redis) is their working copy.
   const decisions = async (): Promise<SeedStanding[]> => {

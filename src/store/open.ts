@@ -2,8 +2,8 @@
  * One way to open a store, whatever its engine: every command and service calls openStore
  * with the URL it was given (`--store`, or `--db PATH` for the DuckDB shorthand).
  */
-import { existsSync } from 'node:fs';
-import { openClickHouseStore } from './clickhouse/store.js';
+import { existsSync, rmSync } from 'node:fs';
+import { dropClickHouseStore, openClickHouseStore } from './clickhouse/store.js';
 import { openDuckDbStore } from './duckdb/store.js';
 import { StoreError } from './errors.js';
 import type { Store, StoreReader } from './store.js';
@@ -49,4 +49,15 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     case 'clickhouse':
       return openClickHouseStore(loc, { readOnly });
   }
+}
+
+/** Removes the store at `url` and all it holds (`scan --fresh`): the DuckDB file and its WAL, or the ClickHouse database. */
+export async function dropStore(url: string): Promise<void> {
+  const loc = storeLocation(url);
+  if (loc.kind === 'duckdb') {
+    rmSync(loc.path, { force: true });
+    rmSync(loc.path + '.wal', { force: true });
+    return;
+  }
+  await dropClickHouseStore(loc);
 }

@@ -577,6 +577,23 @@ async function chdbClient(loc: Extract<ClickHouseLocation, { kind: 'chdb' }>, di
   }
 }
 
+function serverClient(createClient: typeof import('@clickhouse/client').createClient, loc: Extract<ClickHouseLocation, { kind: 'clickhouse' }>): ClickHouseClient {
+  return createClient({ url: loc.url, username: loc.username, password: loc.password, request_timeout: 300_000, max_open_connections: 4 });
+}
+
+/** Drops the store's database and everything in it (`scan --fresh`); nothing when there is none. */
+export async function dropClickHouseStore(loc: ClickHouseLocation): Promise<void> {
+  const display = displayOf(loc);
+  const client = loc.kind === 'chdb' ? await chdbClient(loc, display, false) : serverClient((await import('@clickhouse/client')).createClient, loc);
+  try {
+    await client.command({ query: `DROP DATABASE IF EXISTS \`${loc.database}\`` });
+  } catch (e) {
+    throw openError(display, e);
+  } finally {
+    await client.close();
+  }
+}
+
 /**
  * Opens a ClickHouse store, creating its database and tables (versioned migrations) unless
  * read-only. Fails with a StoreError of one printable line.
@@ -599,8 +616,7 @@ export async function openClickHouseStore(loc: ClickHouseLocation, opts: ClickHo
       if (chdbOpen && --chdbOpen.users === 0) chdbOpen = null;
     };
   } else {
-    const { createClient } = await import('@clickhouse/client');
-    client = createClient({ url: loc.url, username: loc.username, password: loc.password, request_timeout: 300_000, max_open_connections: 4 });
+    client = serverClient((await import('@clickhouse/client')).createClient, loc);
   }
   const staging = readOnly ? null : `exchange_staging_${randomBytes(6).toString('hex')}`;
   const store = new ClickHouseStore(client, display, loc.database, readOnly, staging, pageRows, release);
