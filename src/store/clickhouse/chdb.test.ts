@@ -74,3 +74,46 @@ describe('ClickHouse store (chdb)', () => {
     }
   });
 });
+
+describe('ClickHouse casework (chdb) answers as DuckDB does', () => {
+  it('gives the same decisions, audit, exchanges, hourly counts and indicator holders on the same rows', async () => {
+    const { openDuckDbStore } = await import('../duckdb/store.js');
+    const duck = await openDuckDbStore(':memory:');
+    const ch = await openStore(fresh());
+    try {
+      const rows = Array.from({ length: 2000 }, (_, i) => sampleFeatures(i));
+      const at = '2026-05-01T10:00:00.000Z';
+      for (const s of [duck, ch]) {
+        await s.append(rows, [], { source, line: rows.length, done: true });
+        const audit = { at, actor: 'analyst', role: 'analyst', action: 'decision.dismiss', target: { kind: 'campaign' as const, id: 'cmp_1' }, why: 'shared_infrastructure: a proxy', before: null, after: { kind: 'dismiss' } };
+        await s.recordCaseDecision({ kind: 'dismiss', reason: 'shared_infrastructure', target: { kind: 'campaign', id: 'cmp_1' }, at, actor: 'analyst', note: 'a proxy', marks: ['ip:198.51.100.7'], accounts: ['acct_1', 'acct_2'] }, audit);
+        await s.recordCaseDecision({ kind: 'confirm', target: { kind: 'campaign', id: 'cmp_2' }, at, actor: 'analyst', note: '', marks: [], accounts: ['acct_3'] }, { ...audit, action: 'decision.confirm', target: { kind: 'campaign', id: 'cmp_2' } });
+      }
+      const accounts = ['acct_1', 'acct_2', 'acct_16', 'acct_none'];
+      const indicators = [
+        { kind: 'ip' as const, value: '198.51.100.2' },
+        { kind: 'asn' as const, value: String(4_294_967_295) },
+        { kind: 'template' as const, value: 'tp_3' },
+        { kind: 'harness' as const, value: 'nothing' },
+      ];
+      const answers = async (s: typeof duck) => ({
+        decisions: (await s.caseDecisions()).map(({ seq: _seq, ...d }) => d),
+        audit: (await s.auditLog({ limit: 10, offset: 0 })).items.map(({ seq: _seq, ...a }) => a),
+        auditOfOne: (await s.auditLog({ target: { kind: 'campaign', id: 'cmp_2' }, limit: 10, offset: 0 })).total,
+        exchanges: await s.accountExchanges('acct_1', { limit: 7, offset: 3 }),
+        activity: await s.hourlyActivity(accounts),
+        totals: await s.hourlyTotals(),
+        capabilities: (await s.hourlyCapabilities(accounts)).map((c) => ({ ...c, elicitation: Math.round(c.elicitation * 1e9) })),
+        holdings: await s.indicatorHoldings(accounts, indicators),
+        holders: await s.indicatorHolders('payment', 'pfp_31', 5),
+        has: [await s.hasAccount('acct_3'), await s.hasAccount('acct_none')],
+      });
+      const want = await answers(duck);
+      assert.ok(want.exchanges.items.length === 7 && want.holdings.length > 0 && want.holders.length > 0 && want.totals.length > 1, 'the rows exercise every query');
+      assert.deepEqual(await answers(ch as unknown as typeof duck), want);
+    } finally {
+      await duck.close();
+      await ch.close();
+    }
+  });
+});
