@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DEFAULT_PARAMS } from './detect/params.js';
 import { sampleReport } from './store/contract.js';
-import { openDuckDbStore } from './store/duckdb.js';
+import { openDuckDbStore } from './store/duckdb/store.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const doc = (name: string): string => readFileSync(join(ROOT, 'docs', name), 'utf8');

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { chromium } from 'playwright-core';
 import { detect, ingest } from '../pipeline/scan.js';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { writeMediumTraffic } from './medium-traffic.js';
 import { startServer } from '../server/start.js';
 

@@ -12,7 +12,7 @@ import type { DetectorParams } from '../detect/params.js';
 import { readExchanges } from '../ingest/read.js';
 import { scan } from '../pipeline/scan.js';
 import { elicitationScore } from '../signals/elicitation.js';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { writeSimulation } from '../traffic/simulate.js';
 import { writeAblated, type FieldFamily } from './ablate.js';
 import { KeywordBaseline, RateLimitBaseline, type Baseline } from './baselines.js';

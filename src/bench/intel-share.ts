@@ -17,7 +17,7 @@ import type { IntelIndicatorRecord } from '../store/store.js';
 import { exportBundle } from '../intel/export.js';
 import { readBundle } from '../intel/import.js';
 import { scan } from '../pipeline/scan.js';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { prepareSimulation } from '../traffic/simulate.js';
 
 const { values } = parseArgs({ options: { scale: { type: 'string', default: '0.3' }, seeds: { type: 'string', default: '1,2,3,4,5' } } });

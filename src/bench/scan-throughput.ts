@@ -12,10 +12,12 @@
  * so CPU seconds are printed beside wall seconds (on a busy machine wall time also counts
  * the time other processes held the cores).
  *
- *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep] [--json FILE]
+ *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep] [--json FILE] [--stores duckdb,chdb]
+ *
+ * With --stores duckdb,chdb the whole scan also runs into ClickHouse (chdb), printed side by side.
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { readLines } from '../ingest/lines.js';
 import { detect, ingest } from '../pipeline/scan.js';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openStore } from '../store/open.js';
 import { writeMediumTraffic } from './medium-traffic.js';
 
 interface Phase {
@@ -59,8 +61,8 @@ function phase<T>(fn: () => Promise<T>): Promise<{ value: T; phase: Phase }> {
 }
 
 async function child(file: string, db: string): Promise<void> {
-  for (const f of [db, db + '.wal']) rmSync(f, { force: true });
-  const store = await openDuckDbStore(db);
+  for (const f of [db, db + '.wal', db.replace(/^chdb:\/\//, '')]) rmSync(f, { force: true, recursive: true });
+  const store = await openStore(db);
   let maxHeap = 0;
   const sampler = setInterval(() => {
     maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed);
@@ -81,7 +83,7 @@ async function child(file: string, db: string): Promise<void> {
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     maxHeapMb: maxHeap / 1e6,
     engineHeapMb: engineHeap / 1e6,
-    storeMb: statSync(db).size / 1e6,
+    storeMb: sizeOf(db.replace(/^chdb:\/\//, '')) / 1e6,
   };
   // Keeps the engine alive until its heap was measured.
   void det.value.engine;
@@ -90,9 +92,15 @@ async function child(file: string, db: string): Promise<void> {
 
 function runChild(file: string, db: string): ChildResult {
   const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', file, '--db', db], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  for (const f of [db, db + '.wal']) rmSync(f, { force: true });
+  for (const f of [db, db + '.wal', db.replace(/^chdb:\/\//, '')]) rmSync(f, { force: true, recursive: true });
   if (r.status !== 0) throw new Error(`the scan of "${file}" failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+}
+
+/** Bytes of a file, or of every file under a folder (a chdb store). */
+function sizeOf(path: string): number {
+  const st = statSync(path);
+  return st.isDirectory() ? readdirSync(path).reduce((n, f) => n + sizeOf(join(path, f)), 0) : st.size;
 }
 
 /** The bound: gunzip and JSON.parse of every line, with the line reader the scan uses, on this thread alone. */
@@ -138,6 +146,7 @@ async function main(): Promise<void> {
       dir: { type: 'string' },
       keep: { type: 'boolean', default: false },
       json: { type: 'string' },
+      stores: { type: 'string', default: 'duckdb' },
     },
   });
   if (values.child) return child(positionals[0]!, values.db!);
@@ -165,6 +174,10 @@ async function main(): Promise<void> {
     rmSync(part, { force: true });
   }
   parts.push(full);
+  const stores = values.stores.split(',').map((k) => k.trim());
+  const unknownStore = stores.find((k) => k !== 'duckdb' && k !== 'chdb');
+  if (unknownStore !== undefined) throw new Error(`--stores: unknown store "${unknownStore}" (known: duckdb, chdb)`);
+  const chdb = stores.includes('chdb') ? (process.stderr.write('measuring the scan end to end into ClickHouse (chdb)\n'), runChild(file, `chdb://${join(dir, 'bench-chdb')}`)) : null;
 
   const bareRate = bare.lines / bare.wallSeconds;
   const scanWall = full.ingest.wallSeconds + full.detect.wallSeconds;
@@ -183,10 +196,11 @@ async function main(): Promise<void> {
     `  = ${pct(bare.cpuSeconds / bare.lines / (scanCpu / full.exchanges))} of the bound counted in CPU seconds: the steadier figure on a busy machine, where wall time also counts other processes' turns`,
     `peak RSS (JS heap) by input size:`,
     ...parts.map((m) => `  ${int(m.exchanges).padStart(11)} exchanges, ${int(m.accounts).padStart(7)} accounts: ${int(m.maxRssMb).padStart(6)} MB (${int(m.maxHeapMb)} MB), store ${int(m.storeMb)} MB`),
+    ...(chdb ? ['stores side by side (the whole scan):', ...[['DuckDB', full] as const, ['ClickHouse (chdb)', chdb] as const].map(([name, m]) => `  ${name.padEnd(18)} ingest ${int(m.exchanges / m.ingest.wallSeconds).padStart(9)} exchanges/s, detect ${int(m.exchanges / m.detect.wallSeconds).padStart(9)} exchanges/s, CPU ${(m.ingest.cpuSeconds + m.detect.cpuSeconds).toFixed(1)} s, peak RSS ${int(m.maxRssMb)} MB, store ${int(m.storeMb)} MB`)] : []),
     `engine heap after the replay: ${int(full.engineHeapMb)} MB for ${int(full.accounts)} accounts = ${int((full.engineHeapMb * 1e6) / Math.max(1, full.accounts))} bytes per account (everything the engine holds, over accounts)`,
   ];
   process.stdout.write(out.join('\n') + '\n');
-  const json = JSON.stringify({ bare, full, parts }, null, 1) + '\n';
+  const json = JSON.stringify({ bare, full, parts, chdb }, null, 1) + '\n';
   if (values.json) writeFileSync(values.json, json);
   if (!values.keep && !values.dir) rmSync(dir, { recursive: true, force: true });
 }

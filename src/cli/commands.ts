@@ -11,9 +11,9 @@ import { formatResults, ttdChartSvg } from '../bench/render.js';
 import { SCENARIOS } from '../traffic/scenario.js';
 import { writeSimulation } from '../traffic/simulate.js';
 import { formatSummary } from '../report/summary.js';
-import { openDuckDbStore } from '../store/duckdb.js';
 import { UserError } from './errors.js';
 import { loadParams, runScan } from './scan-command.js';
+import { openCommandStore, STORE_OPTION_HELP, storeName, storeUrlOf } from './store-option.js';
 
 function positiveNumber(name: string) {
   return (v: string): number => {
@@ -32,15 +32,17 @@ export function registerExtraCommands(program: Command): void {
   program
     .command('report')
     .description('Print the summary of the latest scan saved in a store, and write its report.json again')
-    .requiredOption('--db <file>', 'the store a scan wrote (DuckDB file)')
+    .option('--db <file>', 'the store a scan wrote (DuckDB file)')
+    .option('--store <url>', STORE_OPTION_HELP)
     .option('-o, --out <file>', 'write the report here too')
     .option('--max-accounts <n>', 'accounts listed in the summary', positiveNumber('--max-accounts'), 10)
     .action(async (o) => {
-      if (!existsSync(o.db)) throw new UserError(`Cannot open the store "${o.db}": no such file`);
-      const store = await openDuckDbStore(o.db, { readOnly: true });
+      const url = storeUrlOf(o);
+      if (url === undefined) throw new UserError('report needs --db or --store: the store a scan wrote');
+      const store = await openCommandStore(url, { readOnly: true });
       try {
         const report = await store.latestReport();
-        if (!report) throw new UserError(`No report in the store "${o.db}": no scan has finished into it`);
+        if (!report) throw new UserError(`No report in the store "${storeName(url)}": no scan has finished into it`);
         if (o.out) writeFileSync(o.out, JSON.stringify(report, null, 2) + '\n');
         process.stdout.write(formatSummary(report, { maxAccounts: o.maxAccounts, color: process.stdout.isTTY === true }) + '\n');
       } finally {

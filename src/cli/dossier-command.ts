@@ -1,13 +1,14 @@
 /** `distillwatch dossier CAMPAIGN --db PATH --out file.html|file.pdf`: a campaign's evidence dossier. */
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { openDuckDbStore } from '../store/duckdb.js';
 import { renderDossier, type DossierFormat } from '../dossier/render.js';
 import { REDACTIONS, type Redaction } from '../dossier/redact.js';
 import { UserError } from './errors.js';
+import { openCommandStore, storeName, storeUrlOf } from './store-option.js';
 
 export interface DossierCommandOptions {
-  db: string;
+  db?: string;
+  store?: string;
   out: string;
   redact: Redaction;
   samples: number;
@@ -23,11 +24,11 @@ function formatOf(out: string): DossierFormat {
 export async function runDossierCommand(campaignId: string, o: DossierCommandOptions): Promise<void> {
   const format = formatOf(o.out);
   if (!(REDACTIONS as readonly string[]).includes(o.redact)) throw new UserError(`--redact: "${o.redact}" is not one of ${REDACTIONS.join(', ')}`);
-  if (!existsSync(o.db)) throw new UserError(`Cannot open the store "${o.db}": no such file`);
-  const store = await openDuckDbStore(o.db, { readOnly: true });
+  const url = storeUrlOf(o, 'distillwatch.duckdb');
+  const store = await openCommandStore(url, { readOnly: true });
   let r;
   try {
-    r = await renderDossier(store, campaignId, format, { redaction: o.redact, samples: o.samples }, `the store "${o.db}"`);
+    r = await renderDossier(store, campaignId, format, { redaction: o.redact, samples: o.samples }, `the store "${storeName(url)}"`);
   } finally {
     await store.close();
   }

@@ -5,6 +5,7 @@ import { startGateway } from '../gateway/start.js';
 import { WatermarkKeyError } from '../gateway/watermark.js';
 import { hashedKeyEntry } from '../gateway/keys.js';
 import { UserError } from './errors.js';
+import { storeUrlOf } from './store-option.js';
 import { tokensFromEnv } from '../server/tokens.js';
 
 export interface GatewayCommandOptions {
@@ -15,6 +16,7 @@ export interface GatewayCommandOptions {
   adminListen?: string;
   redis?: string;
   db?: string;
+  store?: string;
 }
 
 function listenFlag(flag: string, key: 'listen' | 'adminListen', text: string | undefined): Record<string, unknown> {
@@ -30,7 +32,7 @@ export async function runGatewayCommand(o: GatewayCommandOptions): Promise<void>
   const flags: Record<string, unknown> = {
     ...(o.upstream ? { upstream: o.upstream } : {}),
     ...(o.redis ? { redisUrl: o.redis } : {}),
-    ...(o.db ? { storePath: o.db } : {}),
+    ...(o.db !== undefined || o.store !== undefined ? { storePath: storeUrlOf(o) } : {}),
     ...listenFlag('--listen', 'listen', o.listen),
     ...listenFlag('--admin-listen', 'adminListen', o.adminListen),
   };

@@ -9,11 +9,13 @@ import { readBundle } from '../intel/import.js';
 import { TLP_LEVELS, type TlpLevel } from '../intel/vocabulary.js';
 import { detect } from '../pipeline/scan.js';
 import { formatSummary } from '../report/summary.js';
-import { openDuckDbStore } from '../store/duckdb.js';
 import { UserError } from './errors.js';
+import { openCommandStore, STORE_OPTION_HELP, storeName, storeUrlOf, type StoreFlags } from './store-option.js';
 
-function mustExist(db: string): void {
-  if (!existsSync(db)) throw new UserError(`Cannot open the store "${db}": no such file`);
+function storeOf(o: StoreFlags): string {
+  const url = storeUrlOf(o);
+  if (url === undefined) throw new UserError('Cannot tell which store: give --db PATH or --store URL');
+  return url;
 }
 
 export function registerIntelCommands(program: Command): void {
@@ -22,17 +24,18 @@ export function registerIntelCommands(program: Command): void {
   intel
     .command('export')
     .description("Write the latest scan's flagged campaigns as a STIX 2.1 bundle")
-    .requiredOption('--db <file>', 'the store a scan wrote (DuckDB file)')
+    .option('--db <file>', 'the store a scan wrote (DuckDB file)')
+    .option('--store <url>', STORE_OPTION_HELP)
     .requiredOption('-o, --out <file>', 'bundle file to write (JSON)')
     .option('--campaign <id>', 'only this campaign (its id in report.json)')
     .addOption(new Option('--tlp <level>', 'TLP 2.0 marking of every object').choices(TLP_LEVELS).default('amber'))
     .option('--producer <name>', 'the name of your organisation, as the bundle\'s identity', 'DistillWatch')
-    .action(async (o: { db: string; out: string; campaign?: string; tlp: TlpLevel; producer: string }) => {
-      mustExist(o.db);
-      const store = await openDuckDbStore(o.db, { readOnly: true });
+    .action(async (o: StoreFlags & { out: string; campaign?: string; tlp: TlpLevel; producer: string }) => {
+      const url = storeOf(o);
+      const store = await openCommandStore(url, { readOnly: true });
       try {
         const report = await store.latestReport();
-        if (!report) throw new UserError(`No report in the store "${o.db}": no scan has finished into it`);
+        if (!report) throw new UserError(`No report in the store "${storeName(url)}": no scan has finished into it`);
         const r = exportBundle(report, { tlp: o.tlp, producer: o.producer, ...(o.campaign !== undefined ? { campaign: o.campaign } : {}) });
         if (!r.ok) throw new UserError(r.error);
         writeFileSync(o.out, JSON.stringify(r.bundle, null, 2) + '\n');
@@ -46,9 +49,10 @@ export function registerIntelCommands(program: Command): void {
     .command('import')
     .description("Store another provider's STIX 2.1 indicators; later scans of the store use them as evidence")
     .argument('<bundle>', 'STIX 2.1 bundle (JSON)')
-    .requiredOption('--db <file>', 'the store to import into (DuckDB file; made when absent)')
+    .option('--db <file>', 'the store to import into (DuckDB file; made when absent)')
+    .option('--store <url>', STORE_OPTION_HELP)
     .option('--detect', 'replay the store through detection now, with the imported indicators, and save a new report')
-    .action(async (file: string, o: { db: string; detect?: boolean }) => {
+    .action(async (file: string, o: StoreFlags & { detect?: boolean }) => {
       if (!existsSync(file) || !statSync(file).isFile()) throw new UserError(`Cannot read "${file}": no such file`);
       const read = readBundle(readFileSync(file, 'utf8'), file);
       if (!read.ok) throw new UserError(read.error);
@@ -57,7 +61,7 @@ export function registerIntelCommands(program: Command): void {
         const why = b.skipped[0] ? `; first set aside: ${b.skipped[0].id}: ${b.skipped[0].reason}` : '';
         throw new UserError(`Nothing to import from "${file}": ${b.indicators} indicators, none readable${why}`);
       }
-      const store = await openDuckDbStore(o.db);
+      const store = await openCommandStore(storeOf(o));
       try {
         const out = await store.importIntel(b.records);
         const matchable = new Set(b.records.filter((r) => r.key !== null).map((r) => r.indicatorId)).size;

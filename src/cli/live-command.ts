@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino } from 'pino';
 import { Redis } from 'ioredis';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openCommandStore, storeName, storeUrlOf } from './store-option.js';
 import { RedisState } from '../gateway/state.js';
 import { lowestActingRisk, PolicySchema } from '../gateway/policy.js';
 import { DetectionWorker } from '../live/worker.js';
@@ -28,7 +28,8 @@ export interface WorkerCommandOptions extends LiveCommonOptions {
 }
 
 export interface LinkerCommandOptions extends LiveCommonOptions {
-  db: string;
+  db?: string;
+  store?: string;
   linkIntervalMs: number;
   publishRisk?: number;
 }
@@ -87,7 +88,8 @@ export async function runWorkerCommand(o: WorkerCommandOptions): Promise<void> {
 export async function runLinkerCommand(o: LinkerCommandOptions): Promise<void> {
   await checkRedis(o.redis, o.partitions);
   const log = logger();
-  const store = await openDuckDbStore(o.db);
+  const storeUrl = storeUrlOf(o, 'distillwatch.duckdb');
+  const store = await openCommandStore(storeUrl);
   const state = new RedisState({ url: o.redis, prefix: o.prefix, replicaId: 'linker', onResyncError: (e) => log.warn({ err: e.message }, 'cannot resync redis') });
   await state.ready(5000).catch(() => log.warn('redis not ready yet: standings are published once it is'));
   const linker = new LiveLinker({
@@ -102,7 +104,7 @@ export async function runLinkerCommand(o: LinkerCommandOptions): Promise<void> {
     publishRisk: o.publishRisk ?? lowestActingRisk(PolicySchema.parse({})),
   });
   await linker.start();
-  process.stdout.write(`distillwatch linker: linking ${o.partitions} partitions into ${o.db}\n`);
+  process.stdout.write(`distillwatch linker: linking ${o.partitions} partitions into ${storeName(storeUrl)}\n`);
   // SIGUSR2 links at once: for an operator, or a test, that will not wait for the timer.
   process.on('SIGUSR2', () => linker.link());
   stopOn(async () => {

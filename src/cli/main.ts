@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { StoreError } from '../store/errors.js';
 import { InputError } from '../ingest/lines.js';
 import { UserError } from './errors.js';
+import { STORE_OPTION_HELP } from './store-option.js';
 import { runScan } from './scan-command.js';
 import { registerExtraCommands } from './commands.js';
 import { registerProveCommand } from './prove-command.js';
@@ -32,7 +33,8 @@ program
   .description('Read API logs (files, .gz, or - for stdin), find campaigns, write report.json')
   .argument('<logs...>', 'log files: canonical exchange JSONL, OpenAI or Anthropic logs, OTLP/JSON GenAI spans')
   .option('-o, --out <file>', 'report file', 'report.json')
-  .option('--db <file>', 'embedded store (DuckDB file); data and results stay there for later queries', 'distillwatch.duckdb')
+  .option('--db <file>', 'embedded store (DuckDB file); data and results stay there for later queries (default: distillwatch.duckdb)')
+  .option('--store <url>', STORE_OPTION_HELP)
   .addOption(new Option('--format <format>', 'input format').choices(FORMATS).default('auto'))
   .option('--account-attribute <name>', 'OpenTelemetry input: the span attribute that names the account, looked for before enduser.id and user.id')
   .option('--params <file>', 'detector parameters (JSON)')
@@ -43,7 +45,7 @@ program
   .option('--max-accounts <n>', 'accounts listed in the summary', int('--max-accounts'), 10)
   .option('--batch-size <n>', 'records committed together (a killed scan resumes after the last committed batch)', int('--batch-size'), 20000)
   .option('--workers <n>', 'feature worker threads beside the one reading and storing (0: all on one thread; default: one per core)', int('--workers'))
-  .option('--db-memory <size>', "the store's memory budget (DuckDB syntax, e.g. 4GB; default: 768MB plus 96 bytes per stored exchange, at most half the machine's memory)")
+  .option('--db-memory <size>', "the store's memory budget (DuckDB syntax, e.g. 4GB; default: 768MB; a store made before exchange ids lost their index adds 96 bytes per stored exchange)")
   .option('--no-summary', 'do not print the summary')
   .option('--no-progress', 'no progress bar')
   .action(async (logs: string[], o) => {
@@ -57,7 +59,8 @@ registerIntelCommands(program);
 program
   .command('serve')
   .description('Serve the investigation API over a store: campaigns, accounts, search, review queue, decisions and their audit')
-  .option('--db <file>', 'the store a scan wrote (DuckDB file)', 'distillwatch.duckdb')
+  .option('--db <file>', 'the store a scan wrote (DuckDB file; default: distillwatch.duckdb)')
+  .option('--store <url>', STORE_OPTION_HELP)
   .option('--listen <address>', 'address to listen on: PORT, HOST:PORT or [IPv6]:PORT', '127.0.0.1:8790')
   .option('--redis <url>', "the gateways' Redis: decisions reach them through it at once")
   .action(async (o) => {
@@ -69,7 +72,8 @@ program
   .command('dossier')
   .description("Write a campaign's evidence dossier for a policy or legal team: one self-contained HTML file, or PDF")
   .argument('<campaign>', 'campaign id, as the report names it (e.g. cmp_1)')
-  .option('--db <file>', 'the store a scan wrote (DuckDB file)', 'distillwatch.duckdb')
+  .option('--db <file>', 'the store a scan wrote (DuckDB file; default: distillwatch.duckdb)')
+  .option('--store <url>', STORE_OPTION_HELP)
   .requiredOption('--out <file>', 'the document to write: .html, or .pdf (printed with Chromium)')
   .option('--redact <policy>', 'prompt previews: mask (shortened, addresses, links, keys and numbers masked), omit (none shown) or none (as stored)', 'mask')
   .option('--samples <n>', 'sample exchanges shown', int('--samples'), 10)
@@ -97,7 +101,8 @@ program
   .command('linker')
   .description('Run the one linker behind the workers: stores their rows, links accounts into campaigns, pushes standings to every gateway')
   .requiredOption('--redis <url>', "the gateways' Redis")
-  .requiredOption('--db <file>', 'the store (DuckDB file)')
+  .option('--db <file>', 'the store (DuckDB file; short for --store duckdb://FILE)')
+  .option('--store <url>', STORE_OPTION_HELP)
   .option('--partitions <n>', 'partition streams (the gateways\' "analysis.partitions")', int('--partitions'), 8)
   .option('--prefix <prefix>', 'key prefix shared with the gateways', 'dw:')
   .option('--link-interval-ms <ms>', 'how often linking runs', int('--link-interval-ms'), 5000)
@@ -115,6 +120,7 @@ const gateway = program
   .option('--admin-listen <address>', 'address of /metrics, /readyz and the admin routes (default: the config file\'s "adminListen", else 127.0.0.1:8788)')
   .option('--redis <url>', 'Redis URL shared by replicas (memory when absent)')
   .option('--db <file>', 'DuckDB store for the exchange log')
+  .option('--store <url>', `the exchange log's store, ${STORE_OPTION_HELP}`)
   .action(async (o) => {
     const { runGatewayCommand } = await import('./gateway-command.js');
     await runGatewayCommand(o);

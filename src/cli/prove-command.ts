@@ -4,11 +4,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
-import { openDuckDbStore } from '../store/duckdb.js';
 import { readMasterKey } from '../watermark/keys.js';
 import { prove, type ProveResult } from '../watermark/prove.js';
 import { proposeProbes, type Probe } from '../watermark/probes.js';
 import { UserError } from './errors.js';
+import { openCommandStore, STORE_OPTION_HELP, storeName, storeUrlOf } from './store-option.js';
 
 /** The texts of a JSONL file of `{"text": ...}` lines; any other line is an error naming it. */
 export function readTexts(path: string): string[] {
@@ -55,11 +55,10 @@ function campaignList(v: string): string[] {
 }
 
 async function campaignsInStore(db: string): Promise<string[]> {
-  if (!existsSync(db)) throw new UserError(`Cannot open the store "${db}": no such file`);
-  const store = await openDuckDbStore(db, { readOnly: true });
+  const store = await openCommandStore(db, { readOnly: true });
   try {
     const report = await store.latestReport();
-    if (!report) throw new UserError(`No report in the store "${db}": no scan has finished into it`);
+    if (!report) throw new UserError(`No report in the store "${storeName(db)}": no scan has finished into it`);
     return report.campaigns.map((c) => c.id);
   } finally {
     await store.close();
@@ -67,15 +66,14 @@ async function campaignsInStore(db: string): Promise<string[]> {
 }
 
 async function probesFromStore(db: string, only: string[] | undefined, perFamily: number, maxFamilies: number): Promise<Probe[]> {
-  if (!existsSync(db)) throw new UserError(`Cannot open the store "${db}": no such file`);
-  const store = await openDuckDbStore(db, { readOnly: true });
+  const store = await openCommandStore(db, { readOnly: true });
   try {
     const report = await store.latestReport();
-    if (!report) throw new UserError(`No report in the store "${db}": no scan has finished into it`);
+    if (!report) throw new UserError(`No report in the store "${storeName(db)}": no scan has finished into it`);
     const campaigns = only ? report.campaigns.filter((c) => only.includes(c.id)) : report.campaigns;
     const unknown = (only ?? []).filter((id) => !report.campaigns.some((c) => c.id === id));
-    if (unknown.length > 0) throw new UserError(`Cannot propose probes: no campaign "${unknown[0]}" in the store "${db}"`);
-    if (campaigns.length === 0) throw new UserError(`Cannot propose probes: the store "${db}" has no flagged campaign`);
+    if (unknown.length > 0) throw new UserError(`Cannot propose probes: no campaign "${unknown[0]}" in the store "${storeName(db)}"`);
+    if (campaigns.length === 0) throw new UserError(`Cannot propose probes: the store "${storeName(db)}" has no flagged campaign`);
     const member = new Map<string, string>();
     for (const c of campaigns) for (const a of c.accounts) member.set(a, c.id);
     const rows = new Map<string, import('../core/features.js').ExchangeFeatures[]>();
@@ -90,7 +88,7 @@ async function probesFromStore(db: string, only: string[] | undefined, perFamily
         list.push(r);
       }
     }
-    if (previews === 0) throw new UserError(`Cannot propose probes: the store "${db}" kept no prompt text for these campaigns (scan with --prompt-preview above 0)`);
+    if (previews === 0) throw new UserError(`Cannot propose probes: the store "${storeName(db)}" kept no prompt text for these campaigns (scan with --prompt-preview above 0)`);
     return campaigns.flatMap((c) => proposeProbes(c.id, rows.get(c.id) ?? [], { perFamily, maxFamilies }));
   } finally {
     await store.close();
@@ -113,14 +111,16 @@ export function registerProveCommand(program: Command): void {
     .option('--texts <file>', 'the suspect model\'s answers: JSONL, one {"text": ...} a line')
     .option('--campaigns <ids>', 'campaigns whose keys to try too, comma-separated (default: those of the latest scan in --db, if given)', campaignList)
     .option('--db <file>', 'store: the campaigns to try, and the prompt families for --probes')
+    .option('--store <url>', `the same store by URL: ${STORE_OPTION_HELP}`)
     .option('--json', 'print one JSON object (p_value, scored, ...)')
     .option('--probes', 'print probe prompts (JSONL) from the campaigns\' prompt families in --db instead of testing')
     .option('--per-family <n>', 'probe prompts per prompt family', count('--per-family'), 3)
     .option('--families <n>', 'prompt families per campaign, largest first', count('--families'), 50)
     .action(async (o) => {
+      const storeUrl = storeUrlOf(o);
       if (o.probes) {
-        if (!o.db) throw new UserError('prove --probes needs --db: the store whose campaigns to probe for');
-        const probes = await probesFromStore(o.db, o.campaigns, o.perFamily, o.families);
+        if (!storeUrl) throw new UserError('prove --probes needs --db or --store: the store whose campaigns to probe for');
+        const probes = await probesFromStore(storeUrl, o.campaigns, o.perFamily, o.families);
         process.stdout.write(probes.map((p) => JSON.stringify(p)).join('\n') + '\n');
         return;
       }
@@ -129,7 +129,7 @@ export function registerProveCommand(program: Command): void {
       const master = readMasterKey(o.keyFile);
       if (!master.ok) throw new UserError(master.error);
       const texts = readTexts(o.texts);
-      const campaigns: string[] = o.campaigns ?? (o.db ? await campaignsInStore(o.db) : []);
+      const campaigns: string[] = o.campaigns ?? (storeUrl ? await campaignsInStore(storeUrl) : []);
       const r = prove(master.value, texts, campaigns);
       if (o.json) {
         const out = {

@@ -7,15 +7,19 @@ import { parseParams, type DetectorParams } from '../detect/params.js';
 import type { FormatOption } from '../ingest/detect.js';
 import { detect, ingest } from '../pipeline/scan.js';
 import { formatSummary } from '../report/summary.js';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { dropStore, openStore } from '../store/open.js';
 import type { ScanReport } from '../core/report.js';
 import type { FeatureOptions } from '../signals/features.js';
 import { UserError } from './errors.js';
 import { progressReporter } from './progress.js';
+import { storeName, storeUrlOf } from './store-option.js';
 
 export interface ScanCommandOptions {
   out: string;
-  db: string;
+  /** The DuckDB shorthand of `store`. */
+  db?: string;
+  /** The store's URL (store/url.ts); default: distillwatch.duckdb. */
+  store?: string;
   format: FormatOption;
   accountAttribute?: string;
   params?: string;
@@ -93,16 +97,16 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
   const quarantinePath = o.quarantine ?? join(dirname(resolve(o.out)), 'quarantine.jsonl');
   prepareOutput('--out', o.out);
   prepareOutput('--quarantine', quarantinePath);
+  const storeUrl = storeUrlOf(o, 'distillwatch.duckdb');
   if (o.fresh) {
     // A fresh scan starts from nothing: its store, and the bad records set aside by earlier runs.
-    rmSync(o.db, { force: true });
-    rmSync(o.db + '.wal', { force: true });
+    await dropStore(storeUrl);
     rmSync(quarantinePath, { force: true });
   }
   const features: FeatureOptions = { promptPreviewChars: o.promptPreview };
   const key = ipHashKey(o.ipHashKeyFile);
   if (key) features.ipHashKey = key;
-  const store = await openDuckDbStore(o.db, o.dbMemory ? { memoryLimit: o.dbMemory } : {});
+  const store = await openStore(storeUrl, o.dbMemory ? { duckdbMemory: o.dbMemory } : {});
   const progress = progressReporter(o.progress && process.stderr.isTTY === true);
   try {
     const started = Date.now();
@@ -136,12 +140,12 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
     if (summary.duplicates) notes.push(`${summary.duplicates} records already stored were ignored`);
     if (summary.bad) notes.push(`${summary.bad} bad records set aside (see ${quarantinePath})`);
     const earlier = (report.input.sources ?? []).filter((s) => !s.this_scan).length;
-    if (earlier > 0) notes.push(`the report also covers ${earlier} input${earlier === 1 ? '' : 's'} of earlier scans into ${o.db} (listed in the summary; --fresh starts from an empty store)`);
+    if (earlier > 0) notes.push(`the report also covers ${earlier} input${earlier === 1 ? '' : 's'} of earlier scans into ${storeName(storeUrl)} (listed in the summary; --fresh starts from an empty store)`);
     if (o.summary) {
       process.stdout.write(formatSummary(report, { maxAccounts: o.maxAccounts, color: process.stdout.isTTY === true }) + '\n');
     }
     for (const n of notes) process.stderr.write(`note: ${n}\n`);
-    process.stderr.write(`wrote ${o.out} (${summary.read} records read in ${secs.toFixed(1)} s; store ${o.db})\n`);
+    process.stderr.write(`wrote ${o.out} (${summary.read} records read in ${secs.toFixed(1)} s; store ${storeName(storeUrl)})\n`);
     return report;
   } finally {
     progress.stop();

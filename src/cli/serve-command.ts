@@ -1,12 +1,13 @@
 /** `distillwatch serve`: the investigation API over a store, until a signal stops it. */
-import { openDuckDbStore } from '../store/duckdb.js';
 import { parseListen } from '../gateway/listen.js';
 import { startServer } from '../server/start.js';
 import { tokensFromEnv } from '../server/tokens.js';
 import { UserError } from './errors.js';
+import { openCommandStore, storeUrlOf } from './store-option.js';
 
 export interface ServeCommandOptions {
-  db: string;
+  db?: string;
+  store?: string;
   listen: string;
   redis?: string;
 }
@@ -16,7 +17,7 @@ export async function runServeCommand(o: ServeCommandOptions): Promise<void> {
   if (!listen.ok) throw new UserError(`--listen: ${listen.error}`);
   const tokens = tokensFromEnv();
   if (!tokens.ok) throw new UserError(tokens.error);
-  const store = await openDuckDbStore(o.db);
+  const store = await openCommandStore(storeUrlOf(o, 'distillwatch.duckdb'));
   let server;
   try {
     server = await startServer({ store, listen: listen.value, holders: tokens.holders, ...(o.redis ? { redisUrl: o.redis } : {}) });

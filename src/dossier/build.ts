@@ -5,7 +5,7 @@
 import type { CampaignReport, ScanReport } from '../core/report.js';
 import type { AuditEntry, CaseDecision, ExchangePreview, HourlyActivity, SearchKind } from '../store/casework.js';
 import { SEARCH_KINDS } from '../store/casework.js';
-import type { Store } from '../store/store.js';
+import type { StoreReader } from '../store/store.js';
 import { campaignDetail, campaignTimeline, type CampaignDetail, type CampaignTimeline } from '../investigate/campaigns.js';
 import { currentDecisions } from '../investigate/decisions.js';
 import { searchIndicator } from '../investigate/search.js';
@@ -56,7 +56,7 @@ export type DossierResult = { ok: true; dossier: Dossier } | { ok: false; code: 
 const SEARCHABLE = new Set<string>(SEARCH_KINDS);
 
 /** Everything a dossier shows about the campaign, or why there is none. */
-export async function buildDossier(store: Store, campaignId: string, options: DossierOptions, where = 'the store'): Promise<DossierResult> {
+export async function buildDossier(store: StoreReader, campaignId: string, options: DossierOptions, where = 'the store'): Promise<DossierResult> {
   const report = await store.latestReport();
   if (report === null) return { ok: false, code: 'no_report', message: `No report in ${where}: no scan has finished into it` };
   const all = await store.caseDecisions();

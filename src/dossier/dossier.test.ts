@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { pino } from 'pino';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/store.js';
 import type { CampaignReport, ScanReport } from '../core/report.js';
 import { scan } from '../pipeline/scan.js';

@@ -2,7 +2,7 @@
  * A campaign's dossier as a document: HTML, or PDF printed from that HTML. The command line
  * and the API both render it here.
  */
-import type { Store } from '../store/store.js';
+import type { StoreReader } from '../store/store.js';
 import { buildDossier, DEFAULT_DOSSIER_OPTIONS, type DossierOptions } from './build.js';
 import { dossierHtml } from './html.js';
 import { htmlToPdf } from './pdf.js';
@@ -16,7 +16,7 @@ export type RenderedDossier =
   | { ok: false; code: 'no_report' | 'unknown_campaign' | 'pdf_failed'; message: string };
 
 export async function renderDossier(
-  store: Store,
+  store: StoreReader,
   campaignId: string,
   format: DossierFormat,
   options: Partial<DossierOptions> = {},

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { request } from 'undici';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/store.js';
 import { startStubUpstream, startTestGateway, testConfig, type StubUpstream } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';

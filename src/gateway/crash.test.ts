@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { TEST_KEYS, useStubUpstreamAndTempDir } from './_test-helpers.js';
 import { startGatewayProcess, startLoad, storedModels, tally, type Load } from './_process.js';
 

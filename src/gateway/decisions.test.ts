@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import OpenAI from 'openai';
 import { Redis } from 'ioredis';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/store.js';
 import { ADMIN_TOKEN, sleep, startRedis, startTestGateway, testConfig, type RedisServer, waitFor, useStubUpstreamAndTempDir } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { ExchangeFeatures } from '../core/features.js';
 import { sleep, TEST_KEYS, useStubUpstreamAndTempDir } from './_test-helpers.js';
 import { startGatewayProcess } from './_process.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/store.js';
 import type { ExchangeFeatures } from '../core/features.js';
 import { ADMIN_TOKEN, startStubUpstream, startTestGateway, testConfig, waitFor, type StubUpstream } from './_test-helpers.js';

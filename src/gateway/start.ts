@@ -5,7 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { loadConfigFile, reloadedConfig, type GatewayConfig } from './config.js';
 import { ExchangeLog } from './exchange-log.js';
@@ -71,7 +71,7 @@ export function startWarnings(config: GatewayConfig, adminToken: string | null, 
   const out: string[] = [];
   if (config.keys.size === 0 && config.accountHeader === undefined) out.push('no API keys in the config ("keys"): every request will be refused with 401');
   if (adminToken === null) out.push('no admin token (DISTILLWATCH_ADMIN_TOKEN or DISTILLWATCH_ADMIN_TOKEN_FILE): /metrics and the admin routes will answer 401');
-  if (!hasStore && config.analysis.mode === 'thread') out.push('no store ("storePath" or --db): exchanges are analysed but not kept');
+  if (!hasStore && config.analysis.mode === 'thread') out.push('no store ("storePath", --db or --store): exchanges are analysed but not kept');
   return out;
 }
 
@@ -85,7 +85,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   let gateway: Gateway | null = null;
   const live = config.analysis.mode === 'stream' ? config.analysis : null;
   // A thin replica holds no store: the linker does (config validation refuses storePath).
-  const store = live !== null ? null : opts.store !== undefined ? opts.store : config.storePath ? await openDuckDbStore(config.storePath) : null;
+  const store = live !== null ? null : opts.store !== undefined ? opts.store : config.storePath ? await openStore(config.storePath) : null;
   const ownsStore = opts.store === undefined && store !== null;
   // Operator decisions live in the store; state (local and Redis) is their working copy.
   const decisions = async (): Promise<SeedStanding[]> => {

@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { prepareSimulation } from '../traffic/simulate.js';
 import type { Exchange } from '../core/exchange.js';
 import type { Truth } from '../traffic/actors.js';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import { startRedis, startStubUpstream, waitFor, waitForOutput, type RedisServer, type StubUpstream } from '../gateway/_test-helpers.js';
 import { liveKeys } from './partition.js';
 

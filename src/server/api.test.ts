@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import OpenAI from 'openai';
 import { pino } from 'pino';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/store.js';
 import type { ScanReport } from '../core/report.js';
 import { detect, scan } from '../pipeline/scan.js';

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { pino } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { openDuckDbStore } from '../store/duckdb.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/store.js';
 import type { ScanReport } from '../core/report.js';
 import { writeSimulation } from '../traffic/simulate.js';

@@ -90,39 +90,58 @@ export interface IntelIndicatorRecord {
   validFrom: string | null;
 }
 
-export interface Store extends CaseworkStore {
+/** The casework reads (an investigation's queries), which a read-only store answers too. */
+export type CaseworkReader = Omit<CaseworkStore, 'recordCaseDecision'>;
+
+/**
+ * The read side of a store: what a report, a dashboard or a dossier needs. A store opened
+ * read-only is only this, so a write from such a caller is a compile error rather than a
+ * failure at run time.
+ */
+export interface StoreReader extends CaseworkReader {
   /** Where a previous ingest of this source stopped, or null when it never started. */
   checkpoint(source: SourceKey): Promise<IngestCheckpoint | null>;
-  /**
-   * Stores a batch atomically together with the checkpoint that follows it: after a crash,
-   * either the whole batch and its checkpoint are stored or neither is. Ids already stored
-   * are ignored (idempotent on `id`), as are bad records already set aside for that line.
-   */
-  append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
-  /** As `append`, for rows already checked and encoded where they were computed (a feature worker). */
-  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
   /** Every stored exchange in event-time order (ties broken by id), in batches. */
   replay(batchSize?: number): AsyncIterable<ExchangeFeatures[]>;
   /** Every input ever appended (a report covers them all), each with its latest checkpoint, least recently written first. */
   sources(): Promise<IngestCheckpoint[]>;
   counts(): Promise<StoreCounts>;
   badRecords(limit?: number): Promise<BadRecord[]>;
-  /** Saves the results of one scan (campaigns, account verdicts) as the latest results. */
-  saveReport(report: ScanReport): Promise<void>;
   /** The results of the latest saved scan, or null. */
   latestReport(): Promise<ScanReport | null>;
+  /** The latest record of each account: its `after` is the account's current decisions. */
+  currentDecisions(): Promise<DecisionRecord[]>;
+  /** An account's decision history, oldest first. */
+  decisionHistory(accountId: string): Promise<DecisionRecord[]>;
+  /** Every imported indicator, by bundle, indicator and key. */
+  intelIndicators(): Promise<IntelIndicatorRecord[]>;
+  close(): Promise<void>;
+}
+
+/** The write side of a store: ingest, scan results, decisions and imported intelligence. */
+export interface StoreWriter {
+  /**
+   * Stores a batch together with the checkpoint that follows it: after a crash, a batch
+   * whose checkpoint was not stored is sent again, and its ids already stored are ignored
+   * (idempotent on `id`), as are bad records already set aside for that line. DuckDB stores
+   * the batch and its checkpoint in one transaction; ClickHouse, which has none across
+   * tables, stores the rows first and the checkpoint last.
+   */
+  append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
+  /** As `append`, for rows already checked and encoded where they were computed (a feature worker). */
+  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
+  /** Saves the results of one scan (campaigns, account verdicts) as the latest results. */
+  saveReport(report: ScanReport): Promise<void>;
   /**
    * Appends one audited decision; the latest of each account is its current decision. With
    * `audit`, the audit log's entry is written in the same transaction.
    */
   recordDecision(d: DecisionRecord, audit?: NewAuditEntry): Promise<void>;
-  /** The latest record of each account: its `after` is the account's current decisions. */
-  currentDecisions(): Promise<DecisionRecord[]>;
-  /** An account's decision history, oldest first. */
-  decisionHistory(accountId: string): Promise<DecisionRecord[]>;
   /** Stores imported indicators; one already stored (same bundle, indicator and key) is ignored. */
   importIntel(records: readonly IntelIndicatorRecord[]): Promise<AppendOutcome>;
-  /** Every imported indicator, by bundle, indicator and key. */
-  intelIndicators(): Promise<IntelIndicatorRecord[]>;
+  recordCaseDecision: CaseworkStore['recordCaseDecision'];
   close(): Promise<void>;
 }
+
+/** A store opened for reading and writing (ingest, the gateway, serve). */
+export interface Store extends StoreReader, StoreWriter {}

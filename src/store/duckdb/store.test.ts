@@ -5,10 +5,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { runStoreContract, sampleFeatures, sampleReport } from './contract.js';
-import { openDuckDbStore, SCHEMA_VERSION } from './duckdb.js';
-import { StoreError } from './errors.js';
-import type { Store } from './store.js';
+import { runStoreContract, sampleFeatures, sampleReport } from '../contract.js';
+import { openDuckDbStore, SCHEMA_VERSION } from './store.js';
+import { StoreError } from '../errors.js';
+import type { Store } from '../store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'distillwatch-store-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,7 +82,7 @@ async function query(path: string, sql: string): Promise<unknown[][]> {
 
 /** Starts another process that opens `path` and holds it until killed. */
 async function holdInAnotherProcess(path: string): Promise<() => Promise<void>> {
-  const moduleUrl = new URL('./duckdb.js', import.meta.url).href;
+  const moduleUrl = new URL('./store.js', import.meta.url).href;
   const code = `import { openDuckDbStore } from ${JSON.stringify(moduleUrl)};
 await openDuckDbStore(${JSON.stringify(path)});
 process.stdout.write('ready\\n');
@@ -153,7 +153,7 @@ describe('openDuckDbStore', () => {
     const p = freshPath();
     await (await openDuckDbStore(p)).close();
     await query(p, `INSERT INTO schema_version (version) VALUES (${SCHEMA_VERSION + 1})`);
-    await rejectsWith(openDuckDbStore(p), 'newer_schema', /written by a newer DistillWatch \(schema 2, this one knows up to 1\)$/);
+    await rejectsWith(openDuckDbStore(p), 'newer_schema', new RegExp(`written by a newer DistillWatch \\(schema ${SCHEMA_VERSION + 1}, this one knows up to ${SCHEMA_VERSION}\\)$`));
   });
 
   it('refuses a path that is empty, a folder, or in a folder that does not exist', async () => {
@@ -183,6 +183,23 @@ describe('openDuckDbStore', () => {
 });
 
 describe('DuckDB store', () => {
+  it('keeps no index on exchange ids, whose memory grew with the store, and still stores a re-ingested exchange once', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    const rows = Array.from({ length: 3000 }, (_, i) => sampleFeatures(i));
+    try {
+      assert.deepEqual(await s.append(rows, [], { source, line: 3000, done: false }), { inserted: 3000, duplicates: 0 });
+      // Again, in another order and batch cut, with a new row: only that one is new.
+      const again = [...rows.slice(1500), sampleFeatures(5000), ...rows.slice(0, 1500)];
+      assert.deepEqual(await s.append(again, [], { source, line: 3001, done: true }), { inserted: 1, duplicates: 3000 });
+      assert.equal((await s.counts()).exchanges, 3001);
+    } finally {
+      await s.close();
+    }
+    assert.deepEqual(await query(p, "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'exchanges' AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"), [[0]]);
+    assert.deepEqual(await query(p, "SELECT count(*) FROM duckdb_indexes() WHERE table_name = 'exchanges'"), [[0]]);
+  });
+
   it('opened read-only reads a store and refuses writes', async () => {
     const p = freshPath();
     const w = await openDuckDbStore(p);

@@ -1,6 +1,6 @@
 /**
  * The DuckDB side of `CaseworkStore`: its tables and queries, given the store's connection.
- * Kept apart from duckdb.ts, which is about ingest and scan results.
+ * Kept apart from store.ts, which is about ingest and scan results.
  */
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type {
@@ -16,7 +16,7 @@ import type {
   NewCaseDecision,
   Page,
   SearchKind,
-} from './casework.js';
+} from '../casework.js';
 
 export const CASEWORK_DDL = `
 CREATE SEQUENCE IF NOT EXISTS case_decision_seq;

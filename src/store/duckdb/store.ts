@@ -21,16 +21,19 @@ import {
   type DuckDBAppender,
   type DuckDBConnection,
 } from '@duckdb/node-api';
-import type { ExchangeFeatures } from '../core/features.js';
-import type { AccountReport, CampaignReport, ScanReport } from '../core/report.js';
-import { StoreError } from './errors.js';
-import * as casework from './duckdb-casework.js';
-import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from './casework.js';
-import { describeValue, encodeExchange, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from './exchange-columns.js';
-import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from './store.js';
+import type { ExchangeFeatures } from '../../core/features.js';
+import type { AccountReport, CampaignReport, ScanReport } from '../../core/report.js';
+import { StoreError } from '../errors.js';
+import * as casework from './casework.js';
+import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from '../casework.js';
+import { checkpointProblem, describeValue, encodeRows, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
+import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
 
-/** Bumped whenever the tables change shape; a store written by a newer schema is refused. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped whenever the tables change shape; a store written by a newer schema is refused.
+ * 2: `exchanges` has no index on `id` (see INSERT_NEW_EXCHANGES); stores of schema 1 keep theirs.
+ */
+export const SCHEMA_VERSION = 2;
 
 export interface DuckDbStoreOptions {
   /**
@@ -41,11 +44,11 @@ export interface DuckDbStoreOptions {
   readOnly?: boolean;
   /**
    * DuckDB's memory budget (its buffer pool and sorts; beyond it, sorts and scans spill to
-   * a temp folder beside the file). The primary-key index on `id`, which makes re-ingest
-   * idempotent, must stay in memory, so the budget must grow with the stored exchanges:
-   * a fixed 1 GB ran out before 5M. DuckDB's own default is 80% of the machine, which it
+   * a temp folder beside the file). DuckDB's own default is 80% of the machine, which it
    * then fills with cached blocks: the scan's resident memory grew with the file for no gain.
-   * @default 768MB plus 96 bytes per stored exchange (the id index), raised as the store grows, at most half the machine
+   * A schema 1 store keeps a primary-key index on `id` that must stay in memory, so there
+   * the budget grows with the stored exchanges (a fixed 1 GB ran out before 5M).
+   * @default 768MB; for a schema 1 store, plus 96 bytes per stored exchange (the id index), at most half the machine
    */
   memoryLimit?: string;
   /**
@@ -82,7 +85,8 @@ const SQL_TYPE: Record<Kind, string> = {
 function exchangeColumnsDdl(withConstraints: boolean): string {
   return NAMES.map((n, i) => {
     const type = SQL_TYPE[KINDS[i]!];
-    if (n === 'id') return withConstraints ? 'id VARCHAR PRIMARY KEY' : 'id VARCHAR';
+    // No PRIMARY KEY: its index is held in memory whole, ~60 bytes an exchange (see INSERT_NEW_EXCHANGES).
+    if (n === 'id') return withConstraints ? 'id VARCHAR NOT NULL' : 'id VARCHAR';
     return `${n} ${withConstraints ? type : type.replace(' NOT NULL', '')}`;
   }).join(',\n  ');
 }
@@ -172,6 +176,7 @@ CREATE TABLE IF NOT EXISTS account_verdicts (
 // inside the transaction, so a rejected row rolls the whole batch back.
 const STAGING_DDL = `
 CREATE TEMP TABLE exchange_staging (row_json VARCHAR NOT NULL);
+CREATE TEMP TABLE exchange_batch (n BIGINT, ${exchangeColumnsDdl(false)});
 CREATE TEMP TABLE bad_record_staging (file VARCHAR, line BIGINT, reason VARCHAR, excerpt VARCHAR);
 `;
 
@@ -179,7 +184,21 @@ CREATE TEMP TABLE bad_record_staging (file VARCHAR, line BIGINT, reason VARCHAR,
 // call a row instead of forty, and DuckDB turns them into columns on its own threads. The
 // values were checked against their columns before they were encoded.
 const ROW_STRUCTURE = JSON.stringify(Object.fromEntries(NAMES.map((n, i) => [n, SQL_TYPE[KINDS[i]!].replace(' NOT NULL', '')])));
-const INSERT_EXCHANGES = `INSERT OR IGNORE INTO exchanges (${NAME_LIST}) SELECT ${NAMES.map((n) => `r.${n}`).join(', ')} FROM (SELECT json_transform(row_json, '${ROW_STRUCTURE}') AS r FROM exchange_staging)`;
+const TYPE_BATCH = `INSERT INTO exchange_batch (n, ${NAME_LIST}) SELECT n, ${NAMES.map((n) => `r.${n}`).join(', ')} FROM (SELECT rowid AS n, json_transform(row_json, '${ROW_STRUCTURE}') AS r FROM exchange_staging)`;
+/**
+ * A re-ingest must never count an exchange twice. Schema 1 did it with a primary key on `id`,
+ * whose index DuckDB holds in memory whole (about 60 bytes an exchange): the one part of a
+ * scan's memory that grew with the store. Now the batch is anti-joined with the stored rows
+ * of its own time span ($1..$2, constants, so DuckDB's zone maps on `ts` skip every row group
+ * outside it): an exchange is its id at its event time, which a re-ingest or a replayed
+ * gateway log repeats exactly. Logs come roughly in time order, so a batch's span holds a few
+ * row groups, and nothing held grows with the store. Within a batch the first of an id wins.
+ */
+const INSERT_NEW_EXCHANGES = `INSERT INTO exchanges (${NAME_LIST}) SELECT ${NAMES.map((n) => `b.${n}`).join(', ')} FROM exchange_batch b
+  WHERE NOT EXISTS (SELECT 1 FROM exchanges e WHERE e.ts BETWEEN $1 AND $2 AND e.id = b.id AND e.ts = b.ts)
+  QUALIFY row_number() OVER (PARTITION BY b.id ORDER BY b.n) = 1`;
+/** Schema 1 stores, whose `id` is a primary key: the index decides, as it always did there. */
+const INSERT_EXCHANGES_KEYED = `INSERT OR IGNORE INTO exchanges (${NAME_LIST}) SELECT ${NAME_LIST} FROM exchange_batch ORDER BY n`;
 const INSERT_BAD = `INSERT OR IGNORE INTO bad_records (file, line, reason, excerpt) SELECT file, line, reason, excerpt FROM bad_record_staging`;
 const UPSERT_CHECKPOINT = `INSERT OR REPLACE INTO ingest_checkpoints (source_key, path, line, done, updated_at) VALUES ($1, $2, $3, $4, now())`;
 
@@ -219,17 +238,6 @@ function decisionRow(row: unknown[]): DecisionRecord {
 }
 
 // ---------------------------------------------------------------------------------------
-
-/** Rows checked and encoded here, for callers that hand the store objects. */
-function encodeRows(rows: readonly ExchangeFeatures[]): EncodedExchange[] {
-  const out: EncodedExchange[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const e = encodeExchange(rows[i]!, i);
-    if (typeof e !== 'string') throw new StoreError('invalid_value', e.problem);
-    out[i] = e;
-  }
-  return out;
-}
 
 const STAGE_YIELD_MASK = 1023;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -336,8 +344,10 @@ class DuckDbStore implements Store {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
     private readonly readOnly: boolean,
-    /** Whether the budget follows the stored exchanges (no budget was given). */
+    /** Whether the budget follows the stored exchanges (no budget was given, and the store has an id index). */
     private readonly budgetFollowsSize: boolean,
+    /** A schema 1 store, whose `id` is a primary key. */
+    private readonly idIndexed: boolean,
     private readonly replayWindowRows: number,
   ) {}
 
@@ -401,9 +411,8 @@ class DuckDbStore implements Store {
   appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
     return this.serial(async () => {
       this.assertWritable();
-      if (!Number.isSafeInteger(cp.line) || cp.line < 0) {
-        throw new StoreError('invalid_value', `Cannot store the checkpoint of "${cp.source.path}": line is ${describeValue(cp.line)}, expected a whole number`);
-      }
+      const cpProblem = checkpointProblem(cp);
+      if (cpProblem !== null) throw new StoreError('invalid_value', cpProblem);
       // Before the insert, as if every row were new: the index must fit while it grows.
       await this.raiseBudget(this.stored + rows.length);
       await this.conn.run('BEGIN TRANSACTION');
@@ -411,8 +420,14 @@ class DuckDbStore implements Store {
         let inserted = 0;
         if (rows.length > 0) {
           await this.stageExchanges(rows);
-          inserted = (await this.conn.run(INSERT_EXCHANGES)).rowsChanged;
+          await this.conn.run(TYPE_BATCH);
+          if (this.idIndexed) inserted = (await this.conn.run(INSERT_EXCHANGES_KEYED)).rowsChanged;
+          else {
+            const span = (await this.conn.runAndReadAll('SELECT min(ts), max(ts) FROM exchange_batch')).getRows()[0]!;
+            inserted = (await this.conn.run(INSERT_NEW_EXCHANGES, [span[0] as bigint, span[1] as bigint])).rowsChanged;
+          }
           await this.conn.run('DELETE FROM exchange_staging');
+          await this.conn.run('DELETE FROM exchange_batch');
         }
         if (bad.length > 0) {
           await this.stageBadRecords(bad);
@@ -683,7 +698,7 @@ class DuckDbStore implements Store {
     });
   }
 
-  // Casework (decisions, audit, investigation reads): the SQL lives in duckdb-casework.ts.
+  // Casework (decisions, audit, investigation reads): the SQL lives in duckdb/casework.ts.
   recordCaseDecision(d: NewCaseDecision, audit: NewAuditEntry): Promise<CaseDecision> {
     return this.serial(async () => {
       this.assertWritable();
@@ -797,6 +812,14 @@ class DuckDbStore implements Store {
   }
 }
 
+/** Whether `exchanges` has the primary key on `id` of schema 1 stores. */
+async function hasIdIndex(conn: DuckDBConnection): Promise<boolean> {
+  const r = await conn.runAndReadAll(
+    "SELECT count(*) FROM duckdb_constraints() WHERE database_name = current_database() AND table_name = 'exchanges' AND constraint_type = 'PRIMARY KEY'",
+  );
+  return Number(r.getRows()[0]![0]) > 0;
+}
+
 async function prepareSchema(conn: DuckDBConnection, path: string, readOnly: boolean): Promise<void> {
   const tables = await conn.runAndReadAll(
     "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary",
@@ -904,7 +927,8 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
       if (e instanceof StoreError) throw e;
       throw new StoreError('cannot_open', `Cannot open the store "${path}": ${dbMessage(e)}`, { cause: e });
     }
-    const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS);
+    const idIndexed = await hasIdIndex(conn);
+    const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined && idIndexed, idIndexed, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS);
     await store.fitBudget();
     return store;
   } catch (e) {
