@@ -4,7 +4,8 @@
  * measures:
  *   - the bound: gunzip + JSON.parse of every line, on one core, nothing else;
  *   - the scan end to end (ingest, detect, report written to the store), in a fresh process,
- *     as its ratio to the bound;
+ *     as its ratio to the bound; the engine is fed along the ingest as the scan command does
+ *     (pipeline/early-detect.ts), or, with --replay, after it from the store;
  *   - peak memory of the same scan on the first quarter, half and all of the file, to show
  *     whether memory grows with exchanges;
  *   - the engine's memory per account, measured from the JS heap after a forced collection.
@@ -12,7 +13,7 @@
  * so CPU seconds are printed beside wall seconds (on a busy machine wall time also counts
  * the time other processes held the cores).
  *
- *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep] [--json FILE] [--stores duckdb,chdb]
+ *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep] [--json FILE] [--replay] [--stores duckdb,chdb]
  *
  * With --stores duckdb,chdb the whole scan also runs into ClickHouse (chdb), printed side by side.
  */
@@ -25,7 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { readLines } from '../ingest/lines.js';
-import { detect, ingest } from '../pipeline/scan.js';
+import { describeMiss } from '../pipeline/early-detect.js';
+import { detect, ingest, startEarlyDetect } from '../pipeline/scan.js';
 import { openStore } from '../store/open.js';
 import { writeMediumTraffic } from './medium-traffic.js';
 
@@ -38,9 +40,12 @@ interface Phase {
 interface ChildResult {
   exchanges: number;
   accounts: number;
+  /** Read, features, store, and the engine fed along (unless replayed). */
   ingest: Phase;
-  /** Replay through the engine and the report built and saved in the store. */
+  /** The engine finished (or the store replayed through it) and the report built and saved in the store. */
   detect: Phase;
+  /** Why the store was replayed after the ingest; null when the engine was fed along it. */
+  replayed: string | null;
   maxRssMb: number;
   /** The JS heap alone (engine, batches): RSS minus it is mostly DuckDB (its id index, buffers). */
   maxHeapMb: number;
@@ -51,47 +56,58 @@ interface ChildResult {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/** The last phase measured, for a caller that keeps only the value. */
+let lastPhase: Phase | null = null;
+
 function phase<T>(fn: () => Promise<T>): Promise<{ value: T; phase: Phase }> {
   const t = process.hrtime.bigint();
   const c = process.cpuUsage();
   return fn().then((value) => {
     const used = process.cpuUsage(c);
-    return { value, phase: { wallSeconds: Number(process.hrtime.bigint() - t) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 } };
+    lastPhase = { wallSeconds: Number(process.hrtime.bigint() - t) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 };
+    return { value, phase: lastPhase };
   });
 }
 
-async function child(file: string, db: string): Promise<void> {
+async function child(file: string, db: string, replay: boolean): Promise<void> {
   for (const f of [db, db + '.wal', db.replace(/^chdb:\/\//, '')]) rmSync(f, { force: true, recursive: true });
   const store = await openStore(db);
   let maxHeap = 0;
   const sampler = setInterval(() => {
     maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed);
   }, 100);
-  const ing = await phase(() => ingest({ inputs: [file], store }));
-  gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const det = await phase(() => detect({ store, thisScan: ing.value.inputs.map((i) => i.source) }));
-  gc?.();
-  const engineHeap = process.memoryUsage().heapUsed - heapBefore;
-  clearInterval(sampler);
-  await store.close();
+  let early = replay ? null : await startEarlyDetect(store);
+  const ing = await phase(() => ingest({ inputs: [file], store, ...(early ? { onRow: early.offer } : {}) }));
+  let det: Awaited<ReturnType<typeof detect>> | null = (await phase(() => detect({ store, early, thisScan: ing.value.inputs.map((i) => i.source) }))).value;
+  const detPhase = lastPhase!;
   const out: ChildResult = {
     exchanges: ing.value.read,
-    accounts: det.value.report.input.accounts,
+    accounts: det.report.input.accounts,
     ingest: ing.phase,
-    detect: det.phase,
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
-    maxHeapMb: maxHeap / 1e6,
-    engineHeapMb: engineHeap / 1e6,
-    storeMb: sizeOf(db.replace(/^chdb:\/\//, '')) / 1e6,
+    detect: detPhase,
+    replayed: det.replayed ? describeMiss(det.replayed) : (replay ? 'asked for (--replay)' : null),
+    maxRssMb: 0,
+    maxHeapMb: 0,
+    engineHeapMb: 0,
+    storeMb: 0,
   };
-  // Keeps the engine alive until its heap was measured.
-  void det.value.engine;
+  // The engine's heap: what a collection frees once nothing holds the engine any more.
+  gc?.();
+  const heapWith = process.memoryUsage().heapUsed;
+  det = null;
+  early = null;
+  gc?.();
+  out.engineHeapMb = (heapWith - process.memoryUsage().heapUsed) / 1e6;
+  clearInterval(sampler);
+  await store.close();
+  out.maxRssMb = process.resourceUsage().maxRSS / 1024;
+  out.maxHeapMb = maxHeap / 1e6;
+  out.storeMb = sizeOf(db.replace(/^chdb:\/\//, '')) / 1e6;
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-function runChild(file: string, db: string): ChildResult {
-  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', file, '--db', db], { encoding: 'utf8', maxBuffer: 1 << 24 });
+function runChild(file: string, db: string, replay: boolean): ChildResult {
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', file, '--db', db, ...(replay ? ['--replay'] : [])], { encoding: 'utf8', maxBuffer: 1 << 24 });
   for (const f of [db, db + '.wal', db.replace(/^chdb:\/\//, '')]) rmSync(f, { force: true, recursive: true });
   if (r.status !== 0) throw new Error(`the scan of "${file}" failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
@@ -147,9 +163,10 @@ async function main(): Promise<void> {
       keep: { type: 'boolean', default: false },
       json: { type: 'string' },
       stores: { type: 'string', default: 'duckdb' },
+      replay: { type: 'boolean', default: false },
     },
   });
-  if (values.child) return child(positionals[0]!, values.db!);
+  if (values.child) return child(positionals[0]!, values.db!, values.replay);
 
   const target = Number(values.exchanges);
   if (!Number.isSafeInteger(target) || target < 1000) throw new Error(`--exchanges "${values.exchanges}" is not a whole number of at least 1000`);
@@ -163,21 +180,21 @@ async function main(): Promise<void> {
   process.stderr.write(`measuring bare gunzip + JSON.parse of ${file}\n`);
   const bare = await bareParse(file);
   process.stderr.write('measuring the scan end to end\n');
-  const full = runChild(file, join(dir, 'bench.duckdb'));
+  const full = runChild(file, join(dir, 'bench.duckdb'), values.replay);
   const parts: ChildResult[] = [];
   for (const frac of [0.25, 0.5]) {
     const n = Math.round(bare.lines * frac);
     const part = join(dir, `head-${n}.jsonl.gz`);
     process.stderr.write(`measuring the scan of the first ${n} exchanges\n`);
     await head(file, n, part);
-    parts.push(runChild(part, join(dir, `bench-${n}.duckdb`)));
+    parts.push(runChild(part, join(dir, `bench-${n}.duckdb`), values.replay));
     rmSync(part, { force: true });
   }
   parts.push(full);
   const stores = values.stores.split(',').map((k) => k.trim());
   const unknownStore = stores.find((k) => k !== 'duckdb' && k !== 'chdb');
   if (unknownStore !== undefined) throw new Error(`--stores: unknown store "${unknownStore}" (known: duckdb, chdb)`);
-  const chdb = stores.includes('chdb') ? (process.stderr.write('measuring the scan end to end into ClickHouse (chdb)\n'), runChild(file, `chdb://${join(dir, 'bench-chdb')}`)) : null;
+  const chdb = stores.includes('chdb') ? (process.stderr.write('measuring the scan end to end into ClickHouse (chdb)\n'), runChild(file, `chdb://${join(dir, 'bench-chdb')}`, values.replay)) : null;
 
   const bareRate = bare.lines / bare.wallSeconds;
   const scanWall = full.ingest.wallSeconds + full.detect.wallSeconds;
@@ -189,10 +206,11 @@ async function main(): Promise<void> {
     `bare gunzip + JSON.parse, one core:  ${int(bareRate)} lines/s (${bare.wallSeconds.toFixed(1)} s wall, ${bare.cpuSeconds.toFixed(1)} s CPU)`,
     `scan end to end (ingest + detect + report written): ${rate({ wallSeconds: scanWall, cpuSeconds: scanCpu })}`,
     `  = ${pct(scanRate / bareRate)} of bare gunzip + JSON.parse (target 25%)`,
-    `  ingest:            ${rate(full.ingest)} = ${pct(full.exchanges / full.ingest.wallSeconds / bareRate)}`,
-    `  detect and report: ${rate(full.detect)}`,
+    `  ingest${full.replayed === null ? ', the engine fed along' : ''}: ${rate(full.ingest)} = ${pct(full.exchanges / full.ingest.wallSeconds / bareRate)}`,
+    `  ${full.replayed === null ? 'engine finished' : 'replay through the engine'} and report: ${rate(full.detect)}`,
+    `  ${full.replayed === null ? 'detection ran along the ingest (no replay of the store)' : `the store was replayed after the ingest: ${full.replayed}`}`,
     `  cores used: ${(scanCpu / scanWall).toFixed(2)} on average (CPU seconds over wall seconds)`,
-    `CPU per exchange: bound ${((1e6 * bare.cpuSeconds) / bare.lines).toFixed(1)} µs, scan ${((1e6 * scanCpu) / full.exchanges).toFixed(1)} µs (ingest ${((1e6 * full.ingest.cpuSeconds) / full.exchanges).toFixed(1)}, detect ${((1e6 * full.detect.cpuSeconds) / full.exchanges).toFixed(1)})`,
+    `CPU per exchange: bound ${((1e6 * bare.cpuSeconds) / bare.lines).toFixed(1)} µs, scan ${((1e6 * scanCpu) / full.exchanges).toFixed(1)} µs (ingest${full.replayed === null ? ' with the engine' : ''} ${((1e6 * full.ingest.cpuSeconds) / full.exchanges).toFixed(1)}, detect ${((1e6 * full.detect.cpuSeconds) / full.exchanges).toFixed(1)})`,
     `  = ${pct(bare.cpuSeconds / bare.lines / (scanCpu / full.exchanges))} of the bound counted in CPU seconds: the steadier figure on a busy machine, where wall time also counts other processes' turns`,
     `peak RSS (JS heap) by input size:`,
     ...parts.map((m) => `  ${int(m.exchanges).padStart(11)} exchanges, ${int(m.accounts).padStart(7)} accounts: ${int(m.maxRssMb).padStart(6)} MB (${int(m.maxHeapMb)} MB), store ${int(m.storeMb)} MB`),

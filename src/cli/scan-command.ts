@@ -5,7 +5,8 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { dirname, join, resolve } from 'node:path';
 import { parseParams, type DetectorParams } from '../detect/params.js';
 import type { FormatOption } from '../ingest/detect.js';
-import { detect, ingest } from '../pipeline/scan.js';
+import { describeMiss } from '../pipeline/early-detect.js';
+import { detect, ingest, startEarlyDetect } from '../pipeline/scan.js';
 import { formatSummary } from '../report/summary.js';
 import { dropStore, openStore } from '../store/open.js';
 import type { ScanReport } from '../core/report.js';
@@ -110,7 +111,10 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
   const progress = progressReporter(o.progress && process.stderr.isTTY === true);
   try {
     const started = Date.now();
+    // The engine is fed as rows are read when the store starts empty (pipeline/early-detect.ts).
+    const early = await startEarlyDetect(store, params);
     const summary = await ingest({
+      ...(early ? { onRow: early.offer } : {}),
       inputs,
       store,
       format: o.format,
@@ -131,7 +135,8 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
       const first = summary.inputs.find((i) => i.firstBad)?.firstBad ?? (await store.badRecords(1))[0]?.reason ?? '';
       throw new UserError(`No exchange could be read: all ${counts.bad_records} records were bad, set aside in "${quarantinePath}" and the store (first: ${first}); check the files and --format`);
     }
-    const { report } = await detect({ store, counts, ...(params ? { params } : {}), onProgress: progress.update, thisScan: summary.inputs.map((i) => i.source) });
+    const { report, replayed } = await detect({ store, counts, early, ...(params ? { params } : {}), onProgress: progress.update, thisScan: summary.inputs.map((i) => i.source) });
+    if (replayed) notes.push(`the store was replayed in time order after reading, since ${describeMiss(replayed)}`);
     progress.stop();
     writeFileSync(o.out, JSON.stringify(report, null, 2) + '\n');
     const secs = (Date.now() - started) / 1000;

@@ -9,16 +9,16 @@
  * RNG, so that its communities depend only on its contents: an incremental linker that
  * re-clusters only the components that changed gets exactly what a from-scratch run gets.
  */
-import { UndirectedGraph } from 'graphology';
 import { createRequire } from 'node:module';
 import type { LouvainOptions } from 'graphology-communities-louvain';
-import type { AbstractGraph } from 'graphology-types';
 import type { AccountId } from '../core/ids.js';
 import { KIND_WEIGHT, kindOf, STRONG_KINDS, type IndicatorIndex, type IndicatorKey } from './indicators.js';
+import { LouvainGraph } from './louvain-graph.js';
 
 // The package is CommonJS with an ES-style default in its types; require gives the function.
+// It is given a LouvainGraph, which offers what it reads of a graphology graph (see there).
 const louvain = createRequire(import.meta.url)('graphology-communities-louvain') as (
-  graph: AbstractGraph,
+  graph: LouvainGraph,
   options?: LouvainOptions,
 ) => Record<string, number>;
 
@@ -148,7 +148,7 @@ function mulberry32(seed: number): () => number {
 
 /** Communities of one connected component (`accounts` sorted), a function of its contents only. */
 export function clusterComponent(accounts: readonly AccountId[], view: LinkView, roleOf: (key: IndicatorKey) => KeyRole, p: LinkParams): Community[] {
-  const g = new UndirectedGraph();
+  const g = new LouvainGraph();
   const acct = (a: AccountId): string => 'a:' + a;
   for (const a of accounts) g.addNode(acct(a));
   const keys = new Set<IndicatorKey>();
@@ -159,7 +159,7 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
     const weight = KIND_WEIGHT[kindOf(key)];
     g.addNode(node);
     // Every holder tied by the key is in this component, by construction of the component.
-    for (const h of tiedBy(key, role, view).sort()) g.addEdge(acct(h), node, { weight });
+    for (const h of tiedBy(key, role, view).sort()) g.addEdge(acct(h), node, weight);
   }
   const assignment = louvain(g, { getEdgeWeight: 'weight', resolution: p.resolution, rng: mulberry32(42) });
   const byCommunity = new Map<number, AccountId[]>();

@@ -1,10 +1,13 @@
 /**
- * The scan: ingest every input into the store (streaming, idempotent, resumable), then replay
- * the store in event-time order through the detection engine and write the report.
+ * The scan: ingest every input into the store (streaming, idempotent, resumable) and run the
+ * detection engine over the exchanges in event-time order, then write the report.
  *
- * Two passes because logs are not sorted (merged from many servers, files given in any
- * order) while the engine must see time in order to say honestly when it would have
- * flagged an account. The store does the sort, out of core.
+ * Logs are not always sorted (merged from many servers, files given in any order) while the
+ * engine must see time in order to say honestly when it would have flagged an account. When
+ * the input is in time order give or take minutes (the usual case), the engine is fed along
+ * the ingest on this thread while the feature workers and the store's threads do the rest
+ * (early-detect.ts); otherwise, or when the store held rows before, the store does the sort,
+ * out of core, and is replayed after the ingest. Both give the same report.
  */
 import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -18,6 +21,7 @@ import { buildReport } from '../report/build.js';
 import { withDecisions } from '../report/decisions.js';
 import { knownIndicators } from '../intel/known.js';
 import type { FeatureOptions } from '../signals/features.js';
+import { EarlyDetect, type EarlyDetectMiss } from './early-detect.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
 import type { BadRecord, EncodedExchange, SourceKey, Store, StoreCounts } from '../store/store.js';
@@ -58,6 +62,8 @@ export interface ScanOptions {
    * many committed batches. Set from the DISTILLWATCH_FAILPOINT_KILL_AFTER_BATCHES variable.
    */
   killAfterBatches?: number;
+  /** Sees every row read, in input order, as the store is handed it (see early-detect.ts). */
+  onRow?: (row: EncodedExchange) => void;
 }
 
 export interface IngestSummary {
@@ -125,6 +131,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         for (const item of items) {
           if (item.kind === 'row') {
             rows.push(item.row);
+            opts.onRow?.(item.row);
             summary.read++;
             mine.read++;
             lastLine = item.line;
@@ -151,32 +158,64 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   return summary;
 }
 
-/** Replays the store through a fresh engine and builds the report. `counts` spares a count the caller already made. */
-export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[]; counts?: StoreCounts }): Promise<{ report: ScanReport; engine: DetectionEngine }> {
+/** A fresh engine with the store's imported indicators. */
+async function newEngine(store: Store, params: Partial<DetectorParams> | undefined): Promise<DetectionEngine> {
   // Indicators imported from other providers' bundles (distillwatch intel import) are evidence.
-  const known = knownIndicators(await opts.store.intelIndicators());
-  const engine = new DetectionEngine({ ...(opts.params ? { params: opts.params } : {}), ...(known.size > 0 ? { knownIndicators: known } : {}) });
+  const known = knownIndicators(await store.intelIndicators());
+  return new DetectionEngine({ ...(params ? { params } : {}), ...(known.size > 0 ? { knownIndicators: known } : {}) });
+}
+
+/**
+ * An engine to feed along the ingest (pass its `offer` as `onRow`), or null when the store
+ * already holds rows: then only a replay sees them all in time order.
+ */
+export async function startEarlyDetect(store: Store, params?: Partial<DetectorParams>): Promise<EarlyDetect | null> {
+  if ((await store.counts()).exchanges > 0) return null;
+  return new EarlyDetect(await newEngine(store, params));
+}
+
+export interface DetectOutcome {
+  report: ScanReport;
+  engine: DetectionEngine;
+  /** Why the engine fed along the ingest could not be used and the store was replayed; null when it was used or not asked for. */
+  replayed: EarlyDetectMiss | null;
+}
+
+/**
+ * The report: from the engine fed along the ingest (`early`) when it saw exactly the stored
+ * rows in the replay's order, else from a replay of the store through a fresh engine.
+ * `counts` spares a count the caller already made.
+ */
+export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[]; counts?: StoreCounts; early?: EarlyDetect | null }): Promise<DetectOutcome> {
   const counts = opts.counts ?? (await opts.store.counts());
-  const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
-  let done = 0;
-  for await (const batch of opts.store.replay()) {
-    for (const f of batch) ticker.observe(f);
-    done += batch.length;
-    opts.onProgress?.({ phase: 'detect', done, bad: counts.bad_records, duplicates: 0, total: counts.exchanges });
+  const early = opts.early?.finish(counts.exchanges);
+  let engine: DetectionEngine;
+  if (early?.ok) engine = early.engine;
+  else {
+    engine = await newEngine(opts.store, opts.params);
+    const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
+    let done = 0;
+    for await (const batch of opts.store.replay()) {
+      for (const f of batch) ticker.observe(f);
+      done += batch.length;
+      opts.onProgress?.({ phase: 'detect', done, bad: counts.bad_records, duplicates: 0, total: counts.exchanges });
+    }
+    ticker.finish();
   }
-  ticker.finish();
   // The replay covers the whole store, so the report names every input in it, not only this scan's.
   const mine = new Set((opts.thisScan ?? []).map((s) => s.key));
   const sources: InputSource[] = (await opts.store.sources()).map((cp) => ({ path: cp.source.path, lines: cp.line, complete: cp.done, this_scan: mine.has(cp.source.key) }));
   // The analysts' decisions beside the verdicts (report/decisions.ts).
   const report = withDecisions(buildReport(engine, { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, files: sources.map((s) => s.path), sources }), await opts.store.caseDecisions());
   await opts.store.saveReport(report);
-  return { report, engine };
+  return { report, engine, replayed: early && !early.ok ? early.miss : null };
 }
 
-export async function scan(opts: ScanOptions): Promise<{ report: ScanReport | null; ingest: IngestSummary }> {
-  const summary = await ingest(opts);
-  if (opts.ingestOnly) return { report: null, ingest: summary };
-  const { report } = await detect({ ...opts, thisScan: summary.inputs.map((i) => i.source) });
-  return { report, ingest: summary };
+/** Ingest and detect, the engine fed along the ingest when the store starts empty (`replay: true` always replays). */
+export async function scan(opts: ScanOptions & { replay?: boolean }): Promise<{ report: ScanReport | null; ingest: IngestSummary; replayed: EarlyDetectMiss | null }> {
+  const early = opts.ingestOnly || opts.replay ? null : await startEarlyDetect(opts.store, opts.params);
+  const summary = await ingest(early ? { ...opts, onRow: early.offer } : opts);
+  if (opts.ingestOnly) return { report: null, ingest: summary, replayed: null };
+  const { report, replayed } = await detect({ ...opts, thisScan: summary.inputs.map((i) => i.source), early });
+  return { report, ingest: summary, replayed };
 }

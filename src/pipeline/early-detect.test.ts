@@ -1,0 +1,114 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ScanReport } from '../core/report.js';
+import { openDuckDbStore } from '../store/duckdb/store.js';
+import { writeSimulation } from '../traffic/simulate.js';
+import { detect, ingest, scan, startEarlyDetect } from './scan.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dw-early-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What a scan concludes: verdicts, flag times, campaigns and their evidence (not when the report was written). */
+function conclusions(r: ScanReport): string {
+  return JSON.stringify({ accounts: r.accounts, campaigns: r.campaigns });
+}
+
+/** The report of a replay of the store `db` (a fresh engine, whatever fed it during the ingest). */
+async function replayed(db: string): Promise<ScanReport> {
+  const store = await openDuckDbStore(db);
+  try {
+    return (await detect({ store })).report;
+  } finally {
+    await store.close();
+  }
+}
+
+describe('detection along the ingest', () => {
+  const traffic = join(dir, 'traffic.jsonl');
+
+  before(async () => {
+    await writeSimulation({ scenario: 'demo', seed: 3, out: traffic, truthOut: join(dir, 'truth.json') });
+  });
+
+  it('reports exactly what a replay of the store reports, without replaying it', async () => {
+    const db = join(dir, 'a.duckdb');
+    const store = await openDuckDbStore(db);
+    let report: ScanReport | null;
+    try {
+      const r = await scan({ inputs: [traffic], store });
+      assert.equal(r.replayed, null, 'the engine fed along the ingest was used');
+      report = r.report;
+    } finally {
+      await store.close();
+    }
+    assert.ok(report && report.campaigns.length >= 1, 'the demo traffic has campaigns');
+    assert.equal(conclusions(report), conclusions(await replayed(db)));
+  });
+
+  it('puts rows that arrive a little out of order back in time order', async () => {
+    // Lines swapped in pairs: a log merged from two servers, seconds apart.
+    const lines = readFileSync(traffic, 'utf8').trim().split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) [lines[i], lines[i + 1]] = [lines[i + 1]!, lines[i]!];
+    const swapped = join(dir, 'swapped.jsonl');
+    writeFileSync(swapped, lines.join('\n') + '\n');
+    const db = join(dir, 'b.duckdb');
+    const store = await openDuckDbStore(db);
+    let r;
+    try {
+      r = await scan({ inputs: [swapped], store });
+    } finally {
+      await store.close();
+    }
+    assert.equal(r.replayed, null);
+    assert.equal(conclusions(r.report!), conclusions(await replayed(db)));
+  });
+
+  it('replays the store instead when the input goes back in time further than it holds rows', async () => {
+    // The second half first: the first half's rows are days older than rows already analysed.
+    const lines = readFileSync(traffic, 'utf8').trim().split('\n');
+    const half = lines.length >> 1;
+    const unsorted = join(dir, 'unsorted.jsonl');
+    writeFileSync(unsorted, [...lines.slice(half), ...lines.slice(0, half)].join('\n') + '\n');
+    const db = join(dir, 'c.duckdb');
+    const store = await openDuckDbStore(db);
+    let r;
+    try {
+      r = await scan({ inputs: [unsorted], store });
+    } finally {
+      await store.close();
+    }
+    assert.equal(r.replayed?.code, 'out_of_order');
+    assert.equal(conclusions(r.report!), conclusions(await replayed(db)));
+  });
+
+  it('replays the store when the input repeats exchanges, which the store keeps once', async () => {
+    const copy = join(dir, 'copy.jsonl');
+    writeFileSync(copy, readFileSync(traffic));
+    const db = join(dir, 'd.duckdb');
+    const store = await openDuckDbStore(db);
+    let r;
+    try {
+      r = await scan({ inputs: [traffic, copy], store });
+    } finally {
+      await store.close();
+    }
+    // The copy's rows are as old as rows already analysed, or counted twice: either way, a replay.
+    assert.ok(r.replayed !== null);
+    assert.ok(r.ingest.duplicates > 0);
+    assert.equal(conclusions(r.report!), conclusions(await replayed(db)));
+  });
+
+  it('is not started on a store that already holds rows', async () => {
+    const db = join(dir, 'e.duckdb');
+    const store = await openDuckDbStore(db);
+    try {
+      await ingest({ inputs: [traffic], store });
+      assert.equal(await startEarlyDetect(store), null);
+    } finally {
+      await store.close();
+    }
+  });
+});
