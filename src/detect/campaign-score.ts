@@ -142,8 +142,10 @@ export function scoreCampaign(
   push('campaign_automation', 'automation', ramp(automated / k, 0.2, 0.6), 0.4, `${automated} of ${k} accounts run around the clock, on a fixed cadence or carry other people's conversations`);
   // Scripted at the group's scale: people, even in a class or an office, ask follow-ups; a
   // harness sends one question per request. Counted once the group has said enough, so that
-  // a few quiet hours of each member's traffic add up before any account has on its own.
-  if (exchanges >= 10 * k) {
+  // a few quiet hours of each member's traffic add up before any account has on its own:
+  // five exchanges a member already tell a class's conversations (about half single-turn)
+  // from a job queue's (all single-turn), and a load-balanced pool is found in its first hours.
+  if (exchanges >= 5 * k) {
     const single = singleTurn / exchanges;
     push('campaign_single_turn', 'automation', ramp(single, 0.85, 0.97) * ramp(scripted / k, 0.5, 0.8), 0.25, `${pct(single)} of the group's ${exchanges} exchanges are single-turn with no tool results (${scripted} of ${k} accounts)`);
   }
