@@ -8,6 +8,9 @@ import { runScenario, type ScenarioResult } from './detection.js';
 
 const HARD_NEGATIVES = ['saas', 'enterprise', 'university', 'eval_run', 'coding_agent', 'release_mover', 'batch_pipeline', 'bystander', 'reseller_customer'];
 
+/** Floors for the first flag of every non-adaptive operator on `small` seed 5, with room for the machine's seed-to-seed spread. */
+const TTD_FLOOR = { share: 0.06, hours: 10 };
+
 function dw(r: ScenarioResult) {
   return r.detectors.find((d) => d.name === 'distillwatch')!;
 }
@@ -37,6 +40,14 @@ describe('detection benchmark', () => {
       assert.ok(g.recall >= 0.95, `${playbook} recall ${g.recall}`);
     }
     for (const pop of HARD_NEGATIVES) assert.equal(d.populations[pop]?.flagged ?? 0, 0, `${pop}: ${d.populations[pop]?.flagged} of ${d.populations[pop]?.accounts} flagged`);
+    // Every campaign found early: its operator's first flag within a small share of its
+    // exchanges and within hours of its start (the relay took 57-70 h before it was found by
+    // the conversations its accounts carry; see docs/detection.md for the measured figures).
+    for (const [playbook, t] of Object.entries(d.playbookTtd)) {
+      if (playbook === 'adaptive') continue;
+      assert.ok(t.firstFlagShare !== null && t.firstFlagShare <= TTD_FLOOR.share, `${playbook} first flag after ${t.firstFlagShare} of its exchanges`);
+      assert.ok(t.firstFlagHours !== null && t.firstFlagHours <= TTD_FLOOR.hours, `${playbook} first flag after ${t.firstFlagHours} h`);
+    }
     // Beats the baselines a provider already has.
     for (const b of r.detectors.filter((x) => x.name !== 'distillwatch')) assert.ok(d.f1 > b.f1, `F1 ${d.f1} vs ${b.name} ${b.f1}`);
   });

@@ -48,10 +48,19 @@ export function accountFindings(s: AccountState, p: DetectorParams): Finding[] {
     const cv = s.gapCv;
     push('regular_timing', 'automation', ramp(0.3 - cv, 0.05, 0.2), 0.25, `gaps between requests vary by only ${cv.toFixed(2)} (coefficient of variation of log-gaps over ${s.gapN} gaps)`);
   }
+  // Many end users' conversations multiplexed through one account: it keeps receiving later
+  // turns of conversations it never started, which a person's or a product's own chat never
+  // does. Counted per conversation (each foreign one once), so the few conversations already
+  // under way when the logs begin stay below the bar. Accrues within hours, unlike a rhythm.
+  if (s.continuations >= 5) {
+    const orphans = s.orphanContinuations;
+    const share = orphans / s.continuations;
+    push('relayed_conversations', 'automation', ramp(orphans, 2, 8) * ramp(share, 0.4, 0.8), 0.35, `${orphans} of ${s.continuations} multi-turn requests continue a conversation this account never started (one account carrying many people's conversations)`);
+  }
 
   const age = s.ageAtFirstDays;
   if (age !== null && age <= p.newAccountDays) {
-    push('no_ramp_up', 'lifecycle', ramp(s.firstDay, p.rampUpExchanges * 0.4, p.rampUpExchanges * 2), 0.3, `account ${age.toFixed(1)} days old at its first request, ${s.firstDay} exchanges in its first 24 h`);
+    push('no_ramp_up', 'lifecycle', ramp(firstDayPace(s), p.rampUpExchanges * 0.4, p.rampUpExchanges * 2), 0.3, `account ${age.toFixed(1)} days old at its first request, ${s.firstDay} exchanges in its first ${Math.min(24, Math.round((s.lastTs - s.firstTs) / 3_600_000)) || 1} h`);
     const tier = (s.tier ?? '').toLowerCase();
     if (FARMED_TIERS.has(tier) && s.verified === false && n >= 10) {
       push('farmed_entry_point', 'lifecycle', 1, 0.15, `new, unverified ${tier} account`);
@@ -73,6 +82,22 @@ export function accountFindings(s: AccountState, p: DetectorParams): Finding[] {
     push('client_rotation', 'infrastructure', ramp(s.userAgents.size, 2, 5), 0.2, `${s.userAgents.size} different user agents`);
   }
   return out;
+}
+
+/** Hours of steady first-day use before its pace stands for the whole first day. */
+const PACE_MIN_HOURS = 3;
+
+/**
+ * Exchanges in the account's first 24 h, or, while that day is still under way, its pace so
+ * far projected over the day: a fresh account at full throughput shows it within hours, not
+ * only once its first day is over. Projected only for steady use (active in most hours so
+ * far): a person trying a new account in one busy hour is not a day's pace.
+ */
+export function firstDayPace(s: AccountState): number {
+  const hours = (s.lastTs - s.firstTs) / 3_600_000;
+  if (hours >= 24 || hours < PACE_MIN_HOURS) return s.firstDay;
+  if (s.firstDayHours < 0.75 * Math.ceil(hours)) return s.firstDay;
+  return Math.max(s.firstDay, (s.firstDay * 24) / hours);
 }
 
 export function scoreAccount(s: AccountState, p: DetectorParams): AccountScore {

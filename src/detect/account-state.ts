@@ -55,6 +55,29 @@ export class DistinctCounter {
   }
 }
 
+/**
+ * Membership of strings in a fixed 1 KiB per account (a one-hash Bloom filter). It can answer
+ * "seen" for a value never added, when the map fills, but never "not seen" for one that was:
+ * an honest account's own conversations are never taken for foreign ones.
+ */
+export class SeenBits {
+  private static readonly BITS = 8192;
+  private readonly bits = new Uint32Array(SeenBits.BITS / 32);
+
+  /** Whether `v` was (probably) added before; adds it. */
+  testAndSet(v: string): boolean {
+    // FNV-1a: conversation ids are opaque strings, not hashes.
+    let h = 0x811c9dc5;
+    for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
+    const bit = (h >>> 0) & (SeenBits.BITS - 1);
+    const word = bit >>> 5;
+    const mask = 1 << (bit & 31);
+    const seen = (this.bits[word]! & mask) !== 0;
+    this.bits[word]! |= mask;
+    return seen;
+  }
+}
+
 /** Counts per key, keeping at most `cap` keys (later keys beyond the cap are not tracked). */
 export class CappedCounter {
   readonly counts = new Map<string, number>();
@@ -126,6 +149,13 @@ export class AccountState {
   gapM2 = 0;
   /** Exchanges in the first 24 h after the first one. */
   firstDay = 0;
+  /** Distinct hours with activity in the first 24 h: steady use, not one burst. */
+  firstDayHours = 0;
+  private lastHour = -1;
+  /** Multi-turn requests, and those continuing a conversation this account never opened. */
+  continuations = 0;
+  orphanContinuations = 0;
+  private readonly conversations = new SeenBits();
   /** Set by the engine: when this account was first flagged and why. */
   flaggedAt: number | null = null;
   campaignId: CampaignId | null = null;
@@ -148,7 +178,22 @@ export class AccountState {
     this.n++;
     if (ts < this.firstTs) this.firstTs = ts;
     if (ts > this.lastTs) this.lastTs = ts;
-    if (ts - this.firstTs < DAY) this.firstDay++;
+    const hour = Math.floor(ts / HOUR);
+    if (ts - this.firstTs < DAY) {
+      this.firstDay++;
+      if (hour !== this.lastHour) this.firstDayHours++;
+    }
+    this.lastHour = hour;
+    // A request carrying earlier turns of a conversation whose start this account never sent:
+    // a relay spreads its customers' conversations over its accounts. Logs without
+    // conversation ids say nothing here.
+    if (f.conversation_id !== null) {
+      const seen = this.conversations.testAndSet(f.conversation_id);
+      if (f.n_user_turns > 1) {
+        this.continuations++;
+        if (!seen) this.orphanContinuations++;
+      }
+    }
     if (f.account_created_at !== null) this.createdAt = this.createdAt === null ? f.account_created_at : Math.min(this.createdAt, f.account_created_at);
     if (f.tier !== null) this.tier = f.tier;
     if (f.verified !== null) this.verified = f.verified;
@@ -168,7 +213,6 @@ export class AccountState {
     if (m) m.n++;
     else this.models.set(f.model, { first: ts, n: 1 });
     this.capabilities[CAP_INDEX.get(f.capability) ?? 0]!++;
-    const hour = Math.floor(ts / HOUR);
     this.hourOfDay[hour % 24]!++;
     this.bumpRecent(hour);
     const day = Math.floor(ts / DAY);

@@ -37,8 +37,15 @@ describe('scoreCampaign', () => {
     assert.ok(!findingsOf(group(12, 12, 3)).includes('campaign_single_turn'));
   });
 
+  it('judges a job queue\'s turns after five exchanges a member, and a class\'s conversations not', () => {
+    // A load-balanced pool's first hours: a handful of requests per account, all single-turn.
+    assert.ok(findingsOf(group(40, 5, null)).includes('campaign_single_turn'));
+    // People at the same point: one question in two followed up.
+    assert.ok(!findingsOf(group(40, 5, 2)).includes('campaign_single_turn'));
+  });
+
   it('waits until the group has said enough before judging its turns', () => {
-    assert.ok(!findingsOf(group(12, 5, null)).includes('campaign_single_turn'));
+    assert.ok(!findingsOf(group(12, 4, null)).includes('campaign_single_turn'));
   });
 });
 

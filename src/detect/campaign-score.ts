@@ -125,7 +125,7 @@ export function scoreCampaign(
     for (const x of s.payments.items) payments.add(x);
     for (const x of s.orgs.items) orgs.add(x);
     if (strength(m.score, 'templated_bank') >= 0.5) templated++;
-    if (Math.max(strength(m.score, 'around_the_clock'), strength(m.score, 'regular_timing')) >= 0.5) automated++;
+    if (Math.max(strength(m.score, 'around_the_clock'), strength(m.score, 'regular_timing'), strength(m.score, 'relayed_conversations')) >= 0.5) automated++;
     if (strength(m.score, 'no_ramp_up') >= 0.5) noRamp++;
     const age = s.ageAtFirstDays;
     if (age !== null && age <= p.newAccountDays) newAccounts++;
@@ -139,11 +139,13 @@ export function scoreCampaign(
   const gradedShare = graded / Math.max(1, exchanges);
   push('campaign_grading', 'content', ramp(gradedShare, 0.03, 0.15), 0.45, `${pct(gradedShare)} of the group's prompts ask the model to grade or rank answers`);
   push('campaign_templates', 'content', ramp(templated / k, 0.2, 0.6), 0.3, `${templated} of ${k} accounts fill one wrapper from a problem bank`);
-  push('campaign_automation', 'automation', ramp(automated / k, 0.2, 0.6), 0.4, `${automated} of ${k} accounts run around the clock or on a fixed cadence`);
+  push('campaign_automation', 'automation', ramp(automated / k, 0.2, 0.6), 0.4, `${automated} of ${k} accounts run around the clock, on a fixed cadence or carry other people's conversations`);
   // Scripted at the group's scale: people, even in a class or an office, ask follow-ups; a
   // harness sends one question per request. Counted once the group has said enough, so that
-  // a few quiet hours of each member's traffic add up before any account has on its own.
-  if (exchanges >= 10 * k) {
+  // a few quiet hours of each member's traffic add up before any account has on its own:
+  // five exchanges a member already tell a class's conversations (about half single-turn)
+  // from a job queue's (all single-turn), and a load-balanced pool is found in its first hours.
+  if (exchanges >= 5 * k) {
     const single = singleTurn / exchanges;
     push('campaign_single_turn', 'automation', ramp(single, 0.85, 0.97) * ramp(scripted / k, 0.5, 0.8), 0.25, `${pct(single)} of the group's ${exchanges} exchanges are single-turn with no tool results (${scripted} of ${k} accounts)`);
   }

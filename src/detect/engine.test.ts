@@ -219,6 +219,35 @@ describe('DetectionEngine', () => {
     assert.equal(flagged.length, 9, JSON.stringify(e.verdicts().map((v) => [v.accountId, v.verdict, v.risk.toFixed(2)])));
   });
 
+  it('flags a relay within six hours of its start, before any rhythm of its own could show', () => {
+    const pool = relayPool(12, 2);
+    const engine = run(pool);
+    for (let i = 0; i < 12; i++) {
+      const v = engine.verdictOf(`relay${i}`)!;
+      const first = Math.min(...pool.filter((f) => f.account_id === `relay${i}`).map((f) => f.ts));
+      assert.ok(v.flaggedAt !== null && v.flaggedAt - first <= 6 * HOUR, `relay${i} flagged ${v.flaggedAt === null ? 'never' : ((v.flaggedAt - first) / HOUR).toFixed(1) + ' h'} after its start: ${v.reasons.join('; ')}`);
+    }
+  });
+
+  it('calls a lone relay account suspicious within hours, though it harvests nothing and no group is flagged', () => {
+    const lone = relayPool(1, 0.3);
+    const v = run(lone).verdictOf('relay0')!;
+    assert.equal(v.verdict, 'suspicious', v.reasons.join('; '));
+    assert.ok(v.reasons.some((r) => r.startsWith('relayed_conversations')), v.reasons.join('; '));
+  });
+
+  it('does not take a new account\'s own long conversations, kept up all day, for relayed ones', () => {
+    // A fresh account on a chat product's steady load: every conversation starts on it.
+    const out: ExchangeFeatures[] = [];
+    for (let k = 0; k < 400; k++) {
+      const turn = k % 4;
+      out.push(feat({ account_id: 'chat', ts: T0 + k * 200_000, account_created_at: T0 - HOUR, conversation_id: `conv-${Math.floor(k / 4)}`, n_messages: 1 + turn * 2, n_user_turns: 1 + turn }));
+    }
+    const v = run(out).verdictOf('chat')!;
+    assert.equal(v.verdict, 'benign', v.reasons.join('; '));
+    assert.ok(!v.reasons.some((r) => r.startsWith('relayed_conversations')), v.reasons.join('; '));
+  });
+
   it('leaves a new company\'s batch pipeline on one harness, one card and one egress benign', () => {
     const e = run(batchPipeline(6, 4));
     assert.deepEqual(e.verdicts().filter((v) => v.verdict !== 'benign').map((v) => v.accountId), []);
@@ -229,10 +258,11 @@ describe('DetectionEngine', () => {
     const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 });
     const poolIps = [...new Set(pool.map((f) => f.ip))];
     // A person through the reseller: every request from another exit of the pool, daytime,
-    // conversations, five of twelve questions asking to be walked through the steps.
+    // conversations (a question, then a follow-up in the same conversation), five of twelve
+    // questions asking to be walked through the steps.
     const customer = Array.from({ length: 12 }, (_, k) => {
       const ip = poolIps[(k * 37) % poolIps.length]!;
-      return feat({ account_id: 'customer', ts: T0 + DAY + (9 + k) * HOUR, ip, subnet: ip.replace(/\.\d+$/, '.0/24'), asn: 64600 + (k % 6), elicitation: k % 12 < 5 ? 1 : 0, n_messages: 1 + (k % 2) * 2, n_user_turns: 1 + (k % 2) });
+      return feat({ account_id: 'customer', ts: T0 + DAY + (9 + k) * HOUR, ip, subnet: ip.replace(/\.\d+$/, '.0/24'), asn: 64600 + (k % 6), elicitation: k % 12 < 5 ? 1 : 0, conversation_id: `customer-${k >> 1}`, n_messages: 1 + (k % 2) * 2, n_user_turns: 1 + (k % 2) });
     });
     const e = run([...pool, ...customer]);
     assert.equal(e.verdictOf('hyd0')?.verdict, 'distillation', 'the pool is flagged');

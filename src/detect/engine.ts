@@ -235,6 +235,9 @@ export class DetectionEngine {
     let verdict: Verdict = 'benign';
     if (s.flaggedAt !== null) verdict = 'distillation';
     else if (sc.risk >= this.params.suspiciousRisk && sc.families.size >= 2 && harvests(sc) && fraudLifecycle(sc) && sustained(s, this.params)) verdict = 'suspicious';
+    // A relay's account passes real prompts, so it never harvests; fresh at full throughput and
+    // carrying other people's conversations, it is a suspect until its group is flagged.
+    else if (sc.families.size >= 2 && relays(sc) && fraudLifecycle(sc)) verdict = 'suspicious';
     const campaign = s.campaignId ? this.registry.campaigns.get(s.campaignId) : undefined;
     const risk = s.flaggedAt !== null ? Math.max(sc.risk, campaign?.score.confidence ?? 0) : sc.risk;
     return { accountId: s.id, risk, verdict, campaignId: s.campaignId, flaggedAt: s.flaggedAt, reasons, exchanges: s.n };
@@ -325,6 +328,11 @@ function behaviourBeyondNetwork(sc: AccountScore): number {
 /** Asks for what a distiller wants (the reasoning, or grades), not just a lot of anything. */
 function harvests(sc: AccountScore): boolean {
   return sc.findings.some((f) => (f.code === 'elicitation_share' || f.code === 'grading_share') && f.strength >= 0.5);
+}
+
+/** Carries many people's conversations (see account-score.ts). */
+function relays(sc: AccountScore): boolean {
+  return sc.findings.some((f) => f.code === 'relayed_conversations' && f.strength >= 0.5);
 }
 
 /**

@@ -15,6 +15,7 @@ export const ACCOUNT_FINDING_CODES = [
   'scripted_single_turn',
   'around_the_clock',
   'regular_timing',
+  'relayed_conversations',
   'no_ramp_up',
   'farmed_entry_point',
   'throughput_vs_tier',
