@@ -36,8 +36,8 @@ describe('detection benchmark', () => {
     const d = dw(r);
     assert.ok(d.precision >= 0.99, `precision ${d.precision}`);
     for (const [playbook, g] of Object.entries(d.playbooks)) {
-      if (playbook === 'adaptive') continue; // the evasive playbook: reported, not floored (see docs/detection.md)
-      assert.ok(g.recall >= 0.95, `${playbook} recall ${g.recall}`);
+      // The evasive playbook has its own floor, below what shared wrappers reach on seeds 1 and 2 (0.92, 0.93).
+      assert.ok(g.recall >= (playbook === 'adaptive' ? 0.6 : 0.95), `${playbook} recall ${g.recall}`);
     }
     for (const pop of HARD_NEGATIVES) assert.equal(d.populations[pop]?.flagged ?? 0, 0, `${pop}: ${d.populations[pop]?.flagged} of ${d.populations[pop]?.accounts} flagged`);
     // Every campaign found early: its operator's first flag within a small share of its

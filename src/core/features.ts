@@ -65,6 +65,8 @@ export interface ExchangeFeatures {
   template_simhash: string;
   /** Hash of the exact normalised last user message (prompt-bank item reuse). */
   prompt_hash: string;
+  /** Hashes of the masked sentences of the last user message, space-separated (signals/item-sketch.ts). */
+  phrase_sigs: string;
   prompt_chars: number;
 
   // Content signals

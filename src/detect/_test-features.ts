@@ -34,6 +34,7 @@ export function feat(p: Partial<ExchangeFeatures> & { account_id: string; ts: nu
     template_suffix: `s${seq}`,
     template_simhash: '0000000000000000',
     prompt_hash: `q${seq}`,
+    phrase_sigs: '',
     prompt_chars: 200,
     capability: 'general_chat',
     elicitation: 0,

@@ -3,11 +3,14 @@
  * account is bounded (capped sets, fixed-size arrays) because a large provider has
  * hundreds of thousands of active accounts and the engine holds all of them.
  */
+import { phrasesOf } from '../signals/item-sketch.js';
 import { CAPABILITIES, type Capability, type ExchangeFeatures } from '../core/features.js';
 import type { AccountId, CampaignId } from '../core/ids.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/** Different prompts a sentence must wrap before it is the account's wrapper (as a template's habit, link/indicators.ts). */
+const WRAPPER_MIN_USES = 3;
 /** Hours of recent activity kept per account, for synchronisation between accounts. */
 export const RECENT_HOURS = 168;
 
@@ -48,10 +51,21 @@ export class DistinctCounter {
   }
 
   get size(): number {
+    return DistinctCounter.estimate(this.zeros);
+  }
+
+  /** Estimated count of values both counters hold (|A| + |B| - |A ∪ B|, the union from the OR of the maps). */
+  shared(other: DistinctCounter): number {
+    let zeros = 0;
+    for (let i = 0; i < this.bits.length; i++) zeros += 32 - popcount(this.bits[i]! | other.bits[i]!);
+    return Math.max(0, this.size + other.size - DistinctCounter.estimate(zeros));
+  }
+
+  private static estimate(zeros: number): number {
     const m = DistinctCounter.BITS;
     // Saturated: the estimate is unbounded, the map says only "very many".
-    if (this.zeros === 0) return Math.round(m * Math.log(m));
-    return Math.round(-m * Math.log(this.zeros / m));
+    if (zeros === 0) return Math.round(m * Math.log(m));
+    return Math.round(-m * Math.log(zeros / m));
   }
 }
 
@@ -76,6 +90,12 @@ export class SeenBits {
     this.bits[word]! |= mask;
     return seen;
   }
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 /** Counts per key, keeping at most `cap` keys (later keys beyond the cap are not tracked). */
@@ -129,6 +149,8 @@ export class AccountState {
   readonly systems = new CappedCounter(16);
   readonly prefixes = new DistinctUseCounter(64);
   readonly suffixes = new DistinctUseCounter(64);
+  /** Sentences (masked, hashed) and how many different prompts each wrapped: an operator's stock phrasings. */
+  readonly phrases = new DistinctUseCounter(256);
   readonly models = new Map<string, { first: number; n: number }>();
   readonly capabilities = new Uint32Array(CAPABILITIES.length);
   readonly hourOfDay = new Uint32Array(24);
@@ -139,6 +161,8 @@ export class AccountState {
   singleTurn = 0;
   withToolResults = 0;
   elicitationSum = 0;
+  /** Exchanges whose prompt holds a sentence this account has wrapped around three or more different prompts. */
+  wrapped = 0;
   elicited = 0;
   graded = 0;
   outputTokens = 0;
@@ -209,6 +233,12 @@ export class AccountState {
     this.systems.add(f.system_sig);
     this.prefixes.use(f.template_prefix, f.prompt_hash);
     this.suffixes.use(f.template_suffix, f.prompt_hash);
+    let wrapped = false;
+    for (const p of phrasesOf(f.phrase_sigs)) {
+      this.phrases.use(p, f.prompt_hash);
+      if ((this.phrases.counts.get(p) ?? 0) >= WRAPPER_MIN_USES) wrapped = true;
+    }
+    if (wrapped) this.wrapped++;
     const m = this.models.get(f.model);
     if (m) m.n++;
     else this.models.set(f.model, { first: ts, n: 1 });

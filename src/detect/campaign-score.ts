@@ -13,6 +13,7 @@ import { combine, families, pct, ramp, type AccountFindingCode, type CampaignFin
 import type { DetectorParams } from './params.js';
 import type { Community } from '../link/communities.js';
 import { kindOf, type IndicatorKind } from '../link/indicators.js';
+import { sharedWrapperEvidence } from './shared-wrappers.js';
 
 export interface Member {
   state: AccountState;
@@ -168,6 +169,11 @@ export function scoreCampaign(
     if (kind === 'payment' && holders >= 2) sharedPaymentAccounts = Math.max(sharedPaymentAccounts, holders);
   }
   push('shared_harness', 'coordination', ramp(harnessTies / k, 0.3, 0.8), 0.35, `${harnessTies} of ${k} accounts send requests from one harness (client, parameters or injected prompt)`);
+  // Shared wrappers over disjoint items (shared-wrappers.ts), only for a group nothing else
+  // ties: a company's batch jobs repeat their own sentences too.
+  const tiedOtherwise = ramp(harnessTies / k, 0.3, 0.8) >= 0.5 || sharedPaymentAccounts >= 3 || (links['payment'] ?? 0) + (links['ip'] ?? 0) + (links['burst'] ?? 0) + (links['system'] ?? 0) >= k / 2;
+  const wrappers = sharedWrapperEvidence(community.indicators, members, tiedOtherwise, p.suspectRisk);
+  findings.push(...wrappers.findings);
   if (sharedPaymentAccounts >= 3 && orgs.size !== 1) {
     push('shared_payment', 'coordination', ramp(sharedPaymentAccounts / k, 0.1, 0.5), 0.35, `${sharedPaymentAccounts} accounts in ${orgs.size || 'no'} organisations pay with one payment method`);
   }
@@ -193,11 +199,13 @@ export function scoreCampaign(
   const sharedTemplate = ramp(templateTies / k, 0.3, 0.8) >= 0.5 && (fam.has('lifecycle') || fam.has('infrastructure'));
   // Evaluated only when needed: the concurrency sweep sorts every member, every linking run.
   const together = (): boolean => ramp(corr, 0.3, 0.7) >= 0.5 || maxConcurrent(members) / k >= 0.5;
-  const coordinated = controlTies >= k / 2 || sharedPaymentAccounts >= 3 || ((sharedClient || sharedTemplate) && together());
+  const coordinated = controlTies >= k / 2 || sharedPaymentAccounts >= 3 || ((sharedClient || sharedTemplate) && together()) || wrappers.coordinated;
   // Coordination without harvesting behaviour is an organisation; behaviour without
   // coordination is one customer. A campaign needs both, and two kinds of behaviour.
   let confidence = combine(findings);
-  if (k < p.minCampaignAccounts || !coordinated || behaviour < 2) confidence = Math.min(confidence, 0.5);
+  // Shared wrappers over disjoint items are two kinds of evidence themselves (each member's own
+  // wrapping, the group's split bank): an adaptive operator shows no second kind of behaviour.
+  if (k < p.minCampaignAccounts || !coordinated || (behaviour < 2 && !wrappers.coordinated)) confidence = Math.min(confidence, 0.5);
   // Without harvesting content (a relay passes its customers' real prompts) the bar is higher,
   // so that a company's batch jobs on one harness and one card are not a campaign: ties of
   // control (addresses, payment, creation burst, injected prompt), not only a common client;

@@ -7,6 +7,9 @@
  * Because linking only ever sees exchanges before the tick, the time at which an account is
  * flagged is the time a live deployment would have flagged it.
  */
+import { phrasesOf } from '../signals/item-sketch.js';
+import { PhraseUsage } from './phrase-usage.js';
+import { wrapsItems } from './shared-wrappers.js';
 import type { ExchangeFeatures } from '../core/features.js';
 import { accountId, type AccountId, type CampaignId } from '../core/ids.js';
 import type { Community } from '../link/communities.js';
@@ -78,6 +81,7 @@ export class DetectionEngine {
   private readonly linker: Linker;
   private readonly registry: CampaignRegistry;
   private readonly flagReasons = new Map<AccountId, string>();
+  private readonly phrases = new PhraseUsage();
   private lastTs = -Infinity;
   private readonly onFlag: ((e: FlagEvent) => void) | undefined;
   /** Accounts' use of marks other providers shared; absent without imported indicators. */
@@ -99,15 +103,19 @@ export class DetectionEngine {
   observe(f: ExchangeFeatures): void {
     this.exchanges++;
     if (f.ts > this.lastTs) this.lastTs = f.ts;
+    // Phrase uses are counted per different prompt; what changed with this one is what counts.
+    const phrases = phrasesOf(f.phrase_sigs);
+    const known = phrases.length ? this.book.get(accountId(f.account_id)) : undefined;
+    const usesBefore = phrases.map((p) => known?.phrases.counts.get(p) ?? 0);
     const s = this.book.observe(f);
-    this.indexExchange(s, f);
+    this.indexExchange(s, f, phrases, usesBefore);
     if (s.flaggedAt === null) {
       const m = this.registry.matchHarness(s, f);
       if (m) this.flag(s, f.ts, m.campaign, `reuses the ${m.marks} of campaign ${m.campaign} from its first exchanges`);
     }
   }
 
-  private indexExchange(s: AccountState, f: ExchangeFeatures): void {
+  private indexExchange(s: AccountState, f: ExchangeFeatures, phrases: readonly string[], usesBefore: readonly number[]): void {
     const a = s.id;
     const add = (key: IndicatorKey): void => void this.linker.addKey(a, key);
     if (f.ip !== null && s.ips.items.size <= this.params.linkIpsPerAccount && s.ips.items.has(f.ip)) add(indicatorKey('ip', f.ip));
@@ -124,6 +132,14 @@ export class DetectionEngine {
     const templateUses = Math.max(HABIT_MIN_USES, 0.2 * s.n);
     if ((s.prefixes.counts.get(f.template_prefix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_prefix));
     if ((s.suffixes.counts.get(f.template_suffix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_suffix));
+    // A sentence is a habit when it wraps several different prompts of the account; it ties
+    // suspects only (communities.ts), since bank items and follow-ups are everyone's.
+    phrases.forEach((p, i) => {
+      const uses = s.phrases.counts.get(p) ?? 0;
+      if (uses === usesBefore[i]) return;
+      if (uses === 1) this.phrases.firstUse(p);
+      if (uses === HABIT_MIN_USES) for (const h of this.phrases.habit(p, a)) this.linker.addKey(h, indicatorKey('phrase', p));
+    });
     this.intel?.observe(a, f, add);
   }
 
@@ -142,7 +158,9 @@ export class DetectionEngine {
     const p = this.params;
     // An account using a mark another provider shared takes part in linking from then on; its
     // risk is unchanged, so it is never acted on alone for the match.
-    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk || this.intel?.has(s.id) === true));
+    // An account that wraps its different prompts in sentences of its own is a suspect too, so
+    // that a shared stock of such sentences can tie it (shared-wrappers.ts); a tie alone flags nothing.
+    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk || this.intel?.has(s.id) === true || wrapsItems(s)));
     const communities = this.linker.communities();
     const headHour = Math.floor((at - 1) / HOUR);
     for (const com of communities) {
@@ -154,7 +172,7 @@ export class DetectionEngine {
       this.registry.record(id, at, score, com.indicators, com.accounts);
       for (const m of members) {
         if (m.state.flaggedAt !== null) continue;
-        if (this.involved(m, com)) {
+        if (this.involved(m, com, score.findings.some((f) => f.code === 'shared_phrasing'))) {
           this.flag(m.state, at, id, `member of campaign ${id} (confidence ${score.confidence.toFixed(2)})`);
         }
       }
@@ -179,18 +197,24 @@ export class DetectionEngine {
    * Is a member of a flagged group part of the operation, or a bystander that shares an IP
    * with it? It must behave at least a little like the group, or share its harness or payment.
    */
-  private involved(m: Member, com: Community): boolean {
+  private involved(m: Member, com: Community, byWrappers: boolean): boolean {
     let templates = 0;
     let client = 0;
     let network = 0;
+    let phrases = 0;
     for (const key of this.linker.keysOf(m.state.id)) {
       const kind = kindOf(key);
       if ((com.indicators.get(key) ?? 0) < 3) continue;
       if (kind === 'payment') return true;
-      if (kind === 'template') templates++;
+      if (kind === 'phrase') phrases++;
+      else if (kind === 'template') templates++;
       else if (HARNESS_KINDS.has(kind)) client++;
       else if (kind === 'ip') network++;
     }
+    // A group tied only by its stock of sentences (shared-wrappers.ts): a member wraps its own
+    // items in them; sharing a bank's sentences or a template with it says nothing (a tutoring
+    // product sends the same public items under its own step-by-step wrapper).
+    if (byWrappers) return phrases >= 1 && wrapsItems(m.state);
     // Two marks of one harness, one of them the client itself (its parameters or injected
     // prompt). Shared templates alone can be a public problem bank that an evaluation run or
     // a customer also sends; then the account must also behave like the group.

@@ -258,7 +258,7 @@ function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: Indicat
     const kind = kindOf(key);
     // Templates and IPs tie suspects only: honest users send items of the same public problem
     // banks and share NATs; a client fingerprint, injected prompt or payment method ties anyone.
-    if (kind === 'template' || kind === 'ip') {
+    if (kind === 'template' || kind === 'phrase' || kind === 'ip') {
       weak.push(key);
       continue;
     }
@@ -270,7 +270,9 @@ function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: Indicat
   for (let i = 0; i < parent.length; i++) size.set(find(i), (size.get(find(i)) ?? 0) + 1);
   const core = parent.map((_, i) => ((size.get(find(i)) ?? 0) >= (p.minCoreAccounts ?? 3) ? find(i) : -1));
   for (const key of weak) {
-    const held = holdersInside(key, true);
+    // A shared sentence ties loose accounts only: an operator that already runs one client
+    // is held by it, and a company's core must not be hung on a stranger by one sentence.
+    const held = kindOf(key) === 'phrase' ? holdersInside(key, true).filter((i) => core[i]! < 0) : holdersInside(key, true);
     const cores = new Set<number>();
     for (const i of held) if (core[i]! >= 0) cores.add(core[i]!);
     if (cores.size <= 1) unite(held);

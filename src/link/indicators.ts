@@ -7,7 +7,7 @@
 import type { ExchangeFeatures } from '../core/features.js';
 import type { AccountId } from '../core/ids.js';
 
-export const INDICATOR_KINDS = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst'] as const;
+export const INDICATOR_KINDS = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'phrase', 'burst'] as const;
 export type IndicatorKind = (typeof INDICATOR_KINDS)[number];
 
 /** One shared value of one kind, e.g. `harness:9f3a…`; built only by `indicatorKey`. */
@@ -22,6 +22,7 @@ export const KIND_WEIGHT: Record<IndicatorKind, number> = {
   harness: 2,
   system: 2,
   template: 1.5,
+  phrase: 1,
   burst: 1,
   ip: 1,
   subnet: 0.3,

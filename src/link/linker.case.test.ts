@@ -74,6 +74,19 @@ for (const [name, make] of LINKERS) {
       assert.equal(coms[0]!.indicators.get(indicatorKey('template', 'operator')), 4);
     });
 
+    it('ties loose suspects by a shared sentence but hangs no client core on them by it', () => {
+      const l = make();
+      const phrase = indicatorKey('phrase', '5e1f0a2b');
+      // Three suspects, each with its own client, wrapping their prompts in one sentence.
+      const more = [indicatorKey('phrase', '77aa0c01'), indicatorKey('phrase', '77aa0c02')];
+      ids('a', 3).forEach((a, i) => hold(l, [a], [indicatorKey('harness', `own${i}`), phrase, ...more]));
+      // A company's accounts on one client and card that happen to use the sentences too.
+      hold(l, ids('corp', 3), [indicatorKey('harness', 'corp'), indicatorKey('payment', 'card'), phrase, ...more]);
+      // An honest account using it ties nothing: a sentence ties suspects only.
+      hold(l, [accountId('honest')], [phrase], false);
+      assert.deepEqual(groups(l).sort(), [['a0', 'a1', 'a2'], ['corp0', 'corp1', 'corp2']]);
+    });
+
     it('stops a value from holding a group once most of its users behave normally', () => {
       const l = make();
       const key = indicatorKey('harness', 'popular');

@@ -3,6 +3,7 @@
  * options always give the same row, so a scan can be re-run and a live gateway and a scan
  * see the same thing.
  */
+import { phraseSigs } from './item-sketch.js';
 import { createHmac } from 'node:crypto';
 import { messageText, systemText, type Exchange, type Message } from '../core/exchange.js';
 import type { ExchangeFeatures } from '../core/features.js';
@@ -156,6 +157,7 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
     template_suffix: tpl.suffix,
     template_simhash: tpl.simhash,
     prompt_hash: promptHash,
+    phrase_sigs: phraseSigs(masked),
     prompt_chars: text.length,
     capability: classifyCapability({ text: lower, toolNames, nToolResults: blocks.toolResults, hasImage: blocks.images > 0, grading, open }),
     elicitation: elicitationScore(lower, open),

@@ -59,6 +59,7 @@ export function sampleFeatures(i: number, over: Partial<ExchangeFeatures> = {}):
     template_suffix: `tsf_${i % 31}`,
     template_simhash: ((i * 2654435761) >>> 0).toString(16).padStart(8, '0') + ((i * 40503) >>> 0).toString(16).padStart(8, '0'),
     prompt_hash: `ph_${i}`,
+    phrase_sigs: i % 3 ? `${(i * 2654435761 >>> 0).toString(16).padStart(8, '0')} 0000beef` : '',
     prompt_chars: 40 + ((i * 37) % 12_000),
     capability: CAPS[i % CAPS.length]!,
     elicitation: [0, 1, 0.1, 1 / 3, 0.7000000000000001][i % 5]!,

@@ -47,6 +47,7 @@ export const EXCHANGE_COLUMNS: { readonly [K in keyof ExchangeFeatures]-?: KindO
   template_suffix: 'text',
   template_simhash: 'text',
   prompt_hash: 'text',
+  phrase_sigs: 'text',
   prompt_chars: 'int32',
   capability: 'text',
   elicitation: 'float',

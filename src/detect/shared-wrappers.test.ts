@@ -1,0 +1,88 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { accountId } from '../core/ids.js';
+import { indicatorKey, type IndicatorKey } from '../link/indicators.js';
+import { fnv1a32, hex8 } from '../signals/hash.js';
+import { phraseSigs } from '../signals/item-sketch.js';
+import { maskVariableParts } from '../signals/text.js';
+import { feat } from './_test-features.js';
+import { AccountState, DistinctCounter } from './account-state.js';
+import { itemOverlap, sharedWrapperEvidence, wrapsItems } from './shared-wrappers.js';
+
+const STOCK = ['Please lay out the logic you followed, every inference included.', 'I would like to see the whole derivation, in order.', 'Detail how you get there so that I can check it.', 'Give the answer only after all of the working.'];
+const phraseOf = (sentence: string): string => phraseSigs(maskVariableParts(sentence));
+
+/** An account that sends `n` prompts, each an item wrapped in one of `asks`; items from `item(i)`. */
+function account(id: string, asks: readonly string[], n: number, item: (i: number) => string): AccountState {
+  const s = new AccountState(accountId(id));
+  for (let i = 0; i < n; i++) {
+    const text = `${item(i)}\n\n${asks[i % asks.length]!}`;
+    s.observe(feat({ account_id: id, ts: i * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(`${id}${text}`)), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
+  }
+  return s;
+}
+
+/** Items no other account asks: each names its own topic word. */
+const ownItem = (id: string) => (i: number): string => `Consider the problem called ${id}x${'abcdefghijklmnopqrstuvwxyz'[i % 26]}${Math.floor(i / 26)} in the bank.`;
+
+function group(states: AccountState[]): { indicators: Map<IndicatorKey, number>; members: { state: AccountState; score: { risk: number } }[] } {
+  const indicators = new Map<IndicatorKey, number>();
+  for (const s of states) for (const [p, c] of s.phrases.counts) if (c >= 3) indicators.set(indicatorKey('phrase', p), (indicators.get(indicatorKey('phrase', p)) ?? 0) + 1);
+  return { indicators, members: states.map((state) => ({ state, score: { risk: 0 } })) };
+}
+
+describe('wrapsItems', () => {
+  it('holds for an account that wraps most of its different prompts in its own sentences, not for one that asks plainly', () => {
+    assert.equal(wrapsItems(account('w', STOCK.slice(0, 2), 30, ownItem('w'))), true);
+    const plain = new AccountState(accountId('p'));
+    for (let i = 0; i < 30; i++) plain.observe(feat({ account_id: 'p', ts: i * 60_000, prompt_hash: hex8(fnv1a32(`p${i}`)), phrase_sigs: phraseOf(`Question number ${'abcdefghijklmnopqrstuvwxyz'[i % 26]} about my own garden today.`) }));
+    assert.equal(wrapsItems(plain), false);
+  });
+});
+
+describe('sharedWrapperEvidence', () => {
+  it('ties accounts that wrap disjoint items in sentences combined differently from one stock', () => {
+    const states = [0, 1, 2, 3, 4].map((i) => account(`op${i}`, [STOCK[i % 4]!, STOCK[(i + 1) % 4]!, STOCK[(i + 3) % 4]!].slice(0, 2 + (i % 2)), 30, ownItem(`op${i}`)));
+    const { indicators, members } = group(states);
+    const e = sharedWrapperEvidence(indicators, members, false, 0.3);
+    assert.equal(e.coordinated, true);
+    assert.deepEqual(e.findings.map((f) => f.code).sort(), ['campaign_wrapped_items', 'shared_phrasing']);
+  });
+
+  it('does not tie evaluation runs that send the same public items under one public template', () => {
+    const publicItem = (i: number): string => `Public benchmark item ${'abcdefghijklmnopqrstuvwxyz'[i % 26]}${Math.floor(i / 26)} asks this.`;
+    // The same items under the template's sentences: the prompts overlap, so the coverage is
+    // not split (two of the runs use a third sentence, so the combinations vary).
+    const states = [0, 1, 2, 3].map((i) => account(`eval${i}`, STOCK.slice(0, i < 2 ? 2 : 3), 30, publicItem));
+    for (const s of states) for (const t of states) if (s !== t) assert.ok(s.prompts.shared(t.prompts) > 0);
+    const { indicators, members } = group(states);
+    const e = sharedWrapperEvidence(indicators, members, false, 0.3);
+    assert.equal(e.coordinated, false);
+    assert.equal(e.findings.some((f) => f.code === 'shared_phrasing'), false);
+  });
+
+  it('does not tie the users of one fixed template (a library prompt), whose sentences all come together', () => {
+    const states = [0, 1, 2, 3].map((i) => account(`app${i}`, [STOCK.slice(0, 2).join(' ')], 30, ownItem(`app${i}`)));
+    const { indicators, members } = group(states);
+    assert.equal(sharedWrapperEvidence(indicators, members, false, 0.3).coordinated, false);
+  });
+
+  it('adds nothing to a group that a client, card or addresses tie already', () => {
+    const states = [0, 1, 2, 3].map((i) => account(`corp${i}`, [STOCK[i % 4]!, STOCK[(i + 2) % 4]!], 30, ownItem(`corp${i}`)));
+    const { indicators, members } = group(states);
+    assert.deepEqual(sharedWrapperEvidence(indicators, members, true, 0.3), { findings: [], coordinated: false });
+  });
+});
+
+describe('itemOverlap and DistinctCounter.shared', () => {
+  it('estimates the items two accounts both sent', () => {
+    const a = new DistinctCounter();
+    const b = new DistinctCounter();
+    const hex = (i: number): string => ((Math.imul(i + 1, 2654435761) >>> 0).toString(16)).padStart(8, '0');
+    for (let i = 0; i < 300; i++) a.add(hex(i));
+    for (let i = 200; i < 500; i++) b.add(hex(i));
+    assert.ok(Math.abs(a.shared(b) - 100) <= 10, `shared ${a.shared(b)}`);
+    const disjoint = [account('x', STOCK, 40, ownItem('x')), account('y', STOCK, 40, ownItem('y'))].map((state) => ({ state, score: { risk: 0 } }));
+    assert.ok(itemOverlap(disjoint) <= 0.05, `overlap ${itemOverlap(disjoint)}`);
+  });
+});

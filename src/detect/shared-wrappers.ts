@@ -1,0 +1,123 @@
+/**
+ * Evidence against an operator that shares nothing an honest user would not: no client,
+ * network or card in common, its own words per account, its asks paraphrased past any list.
+ * It still harvests, and two things about what it sends survive its care:
+ *
+ * 1. Each account wraps different items in a few sentences of its own (`wrapsItems`): a
+ *    harness fills a bank, a person does not repeat whole sentences around most of what they
+ *    ask. This is the account's own evidence and reads no phrase list.
+ * 2. Its accounts draw those sentences from one stock (a phrase tie, link/indicators.ts) while
+ *    the items they wrap are disjoint (one bank split across accounts): independent users of a
+ *    public template ask the same public items, so their prompts overlap.
+ *
+ * Neither alone: a company's pipeline and a SaaS product wrap every item (1); evaluation runs
+ * share a public template (2, but their items overlap). Groups that a client, card or
+ * addresses already tie are judged by those ties, never by this (a pipeline's own sentences
+ * must not lift it over the bar).
+ */
+import type { AccountState } from './account-state.js';
+/** A group member as the campaign score sees it (only its behaviour is read here). */
+interface Member {
+  state: AccountState;
+  score: { risk: number };
+}
+import { pct, ramp, type Finding } from './findings.js';
+import { HABIT_MIN_USES, kindOf, type IndicatorKey } from '../link/indicators.js';
+
+/** Exchanges before an account's wrapping habit is judged. */
+const MIN_EXCHANGES = 15;
+/** Share of its prompts an account wraps in a sentence of its own habit (people: under 0.25 in the simulator's populations). */
+export const MIN_WRAPPED_SHARE = 0.4;
+/** Share of prompts distinct: re-sending one item under one wrapper is a re-run, not a bank. */
+const MIN_DISTINCT_SHARE = 0.7;
+/** Pairs of members whose prompts are compared, at most: the comparison is 256 words a pair. */
+const MAX_COMPARED = 24;
+/** Share of items two members both sent above which their coverage is not disjoint. */
+const MAX_OVERLAP = 0.05;
+/** Share of members with a combination of shared sentences of their own (see `variety`). */
+const MIN_VARIETY = 0.5;
+/**
+ * Weights of the two findings: together at full strength they reach the default campaign bar
+ * (1 - 0.6 x 0.4 = 0.76 >= 0.75), neither alone does; harvesting content on top adds to them.
+ */
+const WRAPPING_WEIGHT = 0.4;
+const STOCK_WEIGHT = 0.6;
+
+/** Does this account wrap most of its different prompts in sentences of its own habit? */
+export function wrapsItems(s: AccountState): boolean {
+  return s.n >= MIN_EXCHANGES && s.wrapped >= MIN_WRAPPED_SHARE * s.n && s.prompts.size >= MIN_DISTINCT_SHARE * s.n;
+}
+
+export interface WrapperEvidence {
+  findings: Finding[];
+  /** Both kinds hold for most of the group: its members are under common control. */
+  coordinated: boolean;
+}
+
+const NONE: WrapperEvidence = { findings: [], coordinated: false };
+
+/**
+ * The group's shared-wrapper evidence. `tiedOtherwise`: a client, card or addresses tie the
+ * group already, and then this adds nothing.
+ */
+export function sharedWrapperEvidence(indicators: ReadonlyMap<IndicatorKey, number>, members: readonly Member[], tiedOtherwise: boolean, suspectRisk: number): WrapperEvidence {
+  if (tiedOtherwise) return NONE;
+  const groupPhrases = new Set<string>();
+  for (const [key, holders] of indicators) if (holders >= 3 && kindOf(key) === 'phrase') groupPhrases.add(key.slice(key.indexOf(':') + 1));
+  if (groupPhrases.size === 0) return NONE;
+  const wrapping = members.filter((m) => wrapsItems(m.state) && holdsAny(m.state, groupPhrases));
+  // Shares among the group's suspects: honest accounts that a common SDK ties to some members
+  // are in the group too, and are judged one by one (each needs its own wrapping habit).
+  const k = members.filter((m) => m.score.risk >= suspectRisk || wrapsItems(m.state)).length;
+  if (wrapping.length < 3) return NONE;
+  const findings: Finding[] = [];
+  const own = ramp(wrapping.length / k, 0.3, 0.7);
+  if (own > 0) findings.push({ code: 'campaign_wrapped_items', family: 'content', strength: Math.min(1, own), weight: WRAPPING_WEIGHT, detail: `${wrapping.length} of ${k} accounts wrap most of their different prompts in sentences of their own` });
+  const overlap = itemOverlap(wrapping);
+  const varied = variety(wrapping, groupPhrases);
+  const tie = overlap <= MAX_OVERLAP && varied >= MIN_VARIETY ? ramp(wrapping.length / k, 0.3, 0.8) : 0;
+  if (tie > 0) {
+    findings.push({ code: 'shared_phrasing', family: 'coordination', strength: Math.min(1, tie), weight: STOCK_WEIGHT, detail: `${wrapping.length} of ${k} accounts wrap disjoint items (${pct(overlap)} overlap) in sentences from one stock, combined ${pct(varied)} differently` });
+  }
+  return { findings, coordinated: tie >= 0.5 };
+}
+
+/**
+ * Share of wrapping members whose set of shared sentences no other member has: an operator
+ * writing each account's wrappers afresh from one stock combines its sentences differently;
+ * the users of one public template (a library's default prompt) all hold the same few.
+ */
+export function variety(members: readonly Member[], phrases: ReadonlySet<string>): number {
+  const combos = new Set<string>();
+  for (const m of members) {
+    const held: string[] = [];
+    for (const [p, c] of m.state.phrases.counts) if (c >= HABIT_MIN_USES && phrases.has(p)) held.push(p);
+    combos.add(held.sort().join(' '));
+  }
+  return members.length > 0 ? combos.size / members.length : 0;
+}
+
+function holdsAny(s: AccountState, phrases: ReadonlySet<string>): boolean {
+  for (const [p, c] of s.phrases.counts) if (c >= HABIT_MIN_USES && phrases.has(p)) return true;
+  return false;
+}
+
+/**
+ * Share of items that two members both sent, over sampled pairs: near 0 when one bank is
+ * split across the accounts, high when they walk the same public bank. Pairs, not the whole
+ * group's union, so that the estimate stays within the counters' range.
+ */
+export function itemOverlap(members: readonly Member[]): number {
+  const sample = members.slice(0, MAX_COMPARED);
+  let shared = 0;
+  let smaller = 0;
+  for (let i = 0; i < sample.length; i++) {
+    for (let j = i + 1; j < sample.length; j++) {
+      const a = sample[i]!.state.prompts;
+      const b = sample[j]!.state.prompts;
+      shared += a.shared(b);
+      smaller += Math.min(a.size, b.size);
+    }
+  }
+  return smaller > 0 ? shared / smaller : 0;
+}
