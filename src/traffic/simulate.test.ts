@@ -6,6 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExchangeSchema, type Exchange } from '../core/exchange.js';
+import { readExchanges } from '../ingest/read.js';
 import { prepareSimulation, writeSimulation } from './simulate.js';
 
 function collect(scenario: string, seed: number, scale?: number): Promise<{ exchanges: Exchange[]; truth: Awaited<ReturnType<typeof prepareSimulation>>['truth'] }> {
@@ -68,6 +69,14 @@ describe('simulator', () => {
     assert.equal(truth.bans.length, 1);
     const evaders = Object.values(truth.accounts).filter((a) => a.playbook === 'ban_evasion').length;
     assert.equal(truth.operators[truth.bans[0]!.operator]!.accounts, evaders, 'operators counted over every shard');
+    // The scan's reader takes the gzip members as one stream.
+    let read = 0;
+    for await (const item of readExchanges(join(dir, 'w2.jsonl.gz'), { format: 'canonical' })) {
+      assert.equal(item.kind, 'exchange');
+      read++;
+    }
+    assert.equal(read, one.exchanges);
+    assert.ok(readFileSync(join(dir, 'w2.jsonl.gz')).length > 0 && lines1.length > 4 << 20, 'more than one gzip member was written');
     // The same shards merged in this thread, as the benchmark and the tests read them.
     const sim = await prepareSimulation(base);
     const h = createHash('sha256');
