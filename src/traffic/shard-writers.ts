@@ -118,7 +118,8 @@ async function mergeWindow(batches: ShardBatch[], out: LineWriter): Promise<numb
     if (m < 0) return n;
     const b = batches[m]!;
     const i = at[m]!;
-    await out.bytes(b.bytes.subarray(i === 0 ? 0 : b.ends[i - 1]!, b.ends[i]!));
+    const wait = out.bytes(b.bytes.subarray(i === 0 ? 0 : b.ends[i - 1]!, b.ends[i]!));
+    if (wait) await wait;
     at[m] = i + 1;
     n++;
   }

@@ -289,7 +289,8 @@ export async function writeSimulation(o: WriteOptions): Promise<SimulationCounts
   if (workers === 1) {
     const sim = await prepareSimulation(o);
     for (const ex of sim.exchanges) {
-      await out.line(JSON.stringify(ex));
+      const wait = out.line(JSON.stringify(ex));
+      if (wait) await wait;
       count++;
     }
     truth = sim.truth;
