@@ -23,6 +23,14 @@ function positiveNumber(name: string) {
   };
 }
 
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a whole number above 0, got "${v}"`);
+    return n;
+  };
+}
+
 function scenarioName(v: string): string {
   if (!(v in SCENARIOS)) throw new InvalidArgumentError(`unknown scenario "${v}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
   return v;
@@ -59,9 +67,11 @@ export function registerExtraCommands(program: Command): void {
     .option('--seed <n>', 'random seed', positiveNumber('--seed'), 1)
     .option('--scale <x>', 'multiply the scenario volumes', positiveNumber('--scale'))
     .option('--datasets <dir>', 'folder of public prompt sets (*.jsonl.gz); built-in prompts when absent')
+    .option('--shards <n>', "shards the actors are cut into (changes the traffic; default: the scenario's, else 1)", positiveInt('--shards'))
+    .option('--workers <n>', 'threads writing the shards (the output is the same whatever this is; default: one per core)', positiveInt('--workers'))
     .action(async (o) => {
       const started = Date.now();
-      const r = await writeSimulation({ scenario: o.scenario, seed: o.seed, out: o.out, truthOut: o.truth, ...(o.scale ? { scale: o.scale } : {}), ...(o.datasets ? { datasetsDir: o.datasets } : {}) });
+      const r = await writeSimulation({ scenario: o.scenario, seed: o.seed, out: o.out, truthOut: o.truth, ...(o.scale ? { scale: o.scale } : {}), ...(o.datasets ? { datasetsDir: o.datasets } : {}), ...(o.shards ? { shards: o.shards } : {}), ...(o.workers ? { workers: o.workers } : {}) });
       process.stderr.write(`wrote ${o.out} and ${o.truth}: ${JSON.stringify(r)} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     });
 

@@ -3,6 +3,8 @@
  * the scenario seed and the actor's index, so output is reproducible whatever the interleaving.
  */
 
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export class Rng {
   private s: number;
   constructor(seed: number) {
@@ -10,11 +12,15 @@ export class Rng {
   }
   /** Uniform in [0, 1). mulberry32. */
   next(): number {
+    return this.u32() / 4294967296;
+  }
+  /** The 32 random bits behind one `next()`: the same draw, without the float round trip. */
+  u32(): number {
     this.s = (this.s + 0x6d2b79f5) >>> 0;
     let t = this.s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   }
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
@@ -58,10 +64,18 @@ export class Rng {
     } while (p > l);
     return k - 1;
   }
+  /**
+   * n hex digits, eight per draw (the last draw cut): ids are drawn for every exchange, so
+   * the digits come from a byte table rather than toString/padStart/slice.
+   */
   hex(n: number): string {
     let s = '';
-    while (s.length < n) s += Math.floor(this.next() * 0x100000000).toString(16).padStart(8, '0');
-    return s.slice(0, n);
+    for (let left = n; left > 0; left -= 8) {
+      const v = this.u32();
+      const w = HEX2[v >>> 24]! + HEX2[(v >>> 16) & 255]! + HEX2[(v >>> 8) & 255]! + HEX2[v & 255]!;
+      s += left >= 8 ? w : w.slice(0, left);
+    }
+    return s;
   }
   shuffle<T>(xs: T[]): T[] {
     for (let i = xs.length - 1; i > 0; i--) {

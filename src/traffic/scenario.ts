@@ -45,6 +45,12 @@ export interface ScenarioSpec {
   attacks: AttackSpec[];
   /** Whether `scale` multiplies the attackers too. @default true */
   scaleAttacks?: boolean;
+  /**
+   * Shards the actors are cut into, so several threads can write the scenario; the traffic
+   * depends on it (each shard has its own id and jitter streams), never on the thread count.
+   * @default 1
+   */
+  shards?: number;
 }
 
 const BYSTANDERS = { bystanders: 60, resellerCustomers: 30, batchPipelines: 2, batchAccounts: 6, batchPerDay: 300 };
@@ -134,5 +140,6 @@ export const SCENARIOS: Record<string, ScenarioSpec> = {
     releaseAfterHours: 20 * 24,
     benign: { ordinary: 100_000, saas: 20, saasPerDay: 8000, enterprises: 30, employees: 80, classes: 20, students: 100, evalRuns: 40, codingAgents: 1500, releaseMovers: 5, moverPerDay: 5000, ...BYSTANDERS, bystanders: 2000, resellerCustomers: 1000, batchPipelines: 20 },
     attacks: [{ playbook: 'hydra', accounts: 25_000, perDay: 26 }],
+    shards: 16,
   },
 };

@@ -3,17 +3,17 @@
  * time order with a priority queue, and writes canonical JSONL plus the ground truth.
  * Memory is bounded by the number of actors, not the number of exchanges.
  */
-import { createWriteStream, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
-import { createGzip } from 'node:zlib';
-import type { Writable } from 'node:stream';
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { Exchange } from '../core/exchange.js';
 import type { Actor, SimContext, Truth } from './actors.js';
 import { adaptive, banEvasion, farming, hydra, relay, sweep, synchronized } from './playbooks.js';
 import { batchPipeline, bystanders, codingAgent, enterprise, evalRun, ordinaryUser, releaseMover, saasApp, universityClass } from './populations.js';
 import { builtInPrompts, loadDatasets, type PromptSource } from './prompts.js';
+import { LineWriter } from './line-writer.js';
+import { writeShardsInWorkers } from './shard-writers.js';
 import { deriveSeed, Rng } from './rng.js';
-import { SCENARIOS, type AttackSpec } from './scenario.js';
+import { SCENARIOS, type AttackSpec, type ScenarioSpec } from './scenario.js';
 import { byKind, DAY, HOUR, Ids, ipIn } from './world.js';
 
 export interface SimulateOptions {
@@ -21,6 +21,8 @@ export interface SimulateOptions {
   seed: number;
   datasetsDir?: string;
   scale?: number;
+  /** Shards the actors are cut into (see runShard). @default the scenario's, else 1 */
+  shards?: number;
 }
 
 export interface Simulation {
@@ -40,7 +42,7 @@ class ActorHeap {
     this.items.push({ ex: r.value, ts: Date.parse(r.value.ts), actor });
     this.up(this.items.length - 1);
   }
-  pop(): { ex: Exchange; actor: Actor } {
+  pop(): { ex: Exchange; ts: number; actor: Actor } {
     const top = this.items[0]!;
     const last = this.items.pop()!;
     if (this.items.length > 0) {
@@ -95,10 +97,55 @@ function attackActors(ctx: SimContext, rng: Rng, a: AttackSpec, op: string): Act
   }
 }
 
-export async function prepareSimulation(o: SimulateOptions): Promise<Simulation> {
-  const spec = SCENARIOS[o.scenario];
-  if (!spec) throw new Error(`Unknown scenario "${o.scenario}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
-  const prompts: PromptSource = o.datasetsDir ? await loadDatasets(o.datasetsDir) : builtInPrompts();
+/** Loads the prompt source once; every shard reads it, none changes it. */
+export async function loadPrompts(o: SimulateOptions): Promise<PromptSource> {
+  return o.datasetsDir ? await loadDatasets(o.datasetsDir) : builtInPrompts();
+}
+
+function scenarioSpec(name: string): ScenarioSpec {
+  const spec = SCENARIOS[name];
+  if (!spec) throw new Error(`Unknown scenario "${name}"; known: ${Object.keys(SCENARIOS).join(', ')}`);
+  return spec;
+}
+
+/** How many shards a run is cut into: part of what the traffic is, like the seed. */
+export function shardCount(o: Pick<SimulateOptions, 'scenario' | 'shards'>): number {
+  return o.shards ?? scenarioSpec(o.scenario).shards ?? 1;
+}
+
+export interface Constructed {
+  accounts: number;
+  bans: number;
+}
+
+/** An exchange with the time the merge orders it by (its time before the log jitter). */
+export interface KeyedExchange {
+  ex: Exchange;
+  key: number;
+}
+
+/** One shard of a scenario: its exchanges in time order and the truth it registered. */
+export interface ShardRun {
+  items: Generator<KeyedExchange>;
+  truth: Truth;
+  /** Accounts and bans registered while the actors were built (the same in every shard); later ones belong to this shard alone. */
+  constructed: Constructed;
+}
+
+// Stream indices for the shards' own draws, far above the actors' (which count from 1).
+const SHARD_IDS_STREAM = 2_000_003;
+const SHARD_JITTER_STREAM = 3_000_017;
+
+/**
+ * Builds the whole scenario (every shard builds the same accounts from the same streams) and
+ * runs the actors of one shard: actor i belongs to shard i mod `shards`. With one shard this
+ * is the scenario as it always was, draw for draw. With more, each shard draws its exchange
+ * ids and log jitter from streams of its own, derived from (seed, shard), and actors that
+ * share a stream or a bank (a hydra's accounts) share it only within their shard; so what a
+ * shard writes depends on the seed and the shard count, never on which thread runs it.
+ */
+export function runShard(o: SimulateOptions, prompts: PromptSource, shard: number, shards: number): ShardRun {
+  const spec = scenarioSpec(o.scenario);
   const scale = o.scale ?? 1;
   const n = (x: number): number => Math.max(x > 0 ? 1 : 0, Math.round(x * scale));
   const start = Date.parse(spec.start);
@@ -148,23 +195,75 @@ export async function prepareSimulation(o: SimulateOptions): Promise<Simulation>
   const opRng = rng();
   spec.attacks.forEach((a) => actors.push(...attackActors(ctx, rng(), { ...a, accounts: nAttack(a.accounts) }, `op_${opRng.hex(6)}`)));
 
-  const jitter = rng();
-  function* merged(): Generator<Exchange> {
+  const jitter = shards === 1 ? rng() : new Rng(deriveSeed(o.seed, SHARD_JITTER_STREAM + shard));
+  if (shards > 1) ctx.ids = new Ids(new Rng(deriveSeed(o.seed, SHARD_IDS_STREAM + shard)), shard, shards);
+  const mine = actors.filter((_, i) => i % shards === shard);
+  actors.length = 0;
+  const constructed: Constructed = { accounts: Object.keys(truth.accounts).length, bans: truth.bans.length };
+  function* merged(): Generator<KeyedExchange> {
     const heap = new ActorHeap();
-    for (const a of actors) heap.push(a);
+    for (const a of mine) heap.push(a);
+    mine.length = 0;
     while (heap.size > 0) {
-      const { ex, actor } = heap.pop();
+      const { ex, ts, actor } = heap.pop();
       // Logs merged from many servers are a little out of order: shift the written time by a few seconds.
-      if (jitter.chance(0.05)) ex.ts = new Date(Date.parse(ex.ts) + Math.round(Math.max(-4000, Math.min(4000, jitter.normal(0, 2000))))).toISOString();
-      yield ex;
+      if (jitter.chance(0.05)) ex.ts = new Date(ts + Math.round(Math.max(-4000, Math.min(4000, jitter.normal(0, 2000))))).toISOString();
+      yield { ex, key: ts };
       heap.push(actor);
     }
   }
-  return { exchanges: merged(), truth };
+  return { items: merged(), truth, constructed };
 }
 
-async function write(out: Writable, s: string): Promise<void> {
-  if (!out.write(s)) await once(out, 'drain');
+/** Merges shards' streams by time, a tie going to the lower shard: the order every writer uses. */
+export function* mergeShards(streams: Iterator<KeyedExchange>[]): Generator<KeyedExchange> {
+  const heads = streams.map((s) => s.next());
+  for (;;) {
+    let m = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i]!;
+      if (!h.done && (m < 0 || h.value.key < (heads[m]!.value as KeyedExchange).key)) m = i;
+    }
+    if (m < 0) return;
+    yield heads[m]!.value as KeyedExchange;
+    heads[m] = streams[m]!.next();
+  }
+}
+
+/**
+ * The truth of a sharded run: the accounts and bans every shard built, then each shard's later
+ * accounts (ban evasion's fresh pools...) and bans in shard order, operators counted again.
+ */
+export function mergeTruth(parts: readonly { truth: Truth; constructed: Constructed }[]): Truth {
+  const first = parts[0]!.truth;
+  const built = parts[0]!.constructed;
+  const accounts: Truth['accounts'] = {};
+  Object.entries(first.accounts).slice(0, built.accounts).forEach(([id, t]) => (accounts[id] = t));
+  for (const p of parts) Object.entries(p.truth.accounts).slice(p.constructed.accounts).forEach(([id, t]) => (accounts[id] = t));
+  const operators: Truth['operators'] = {};
+  for (const t of Object.values(accounts)) {
+    if (!t.operator) continue;
+    const op = (operators[t.operator] ??= { playbook: t.playbook ?? 'unknown', accounts: 0 });
+    op.accounts++;
+  }
+  return { ...first, accounts, operators, bans: [...first.bans.slice(0, built.bans), ...parts.flatMap((p) => p.truth.bans.slice(p.constructed.bans))] };
+}
+
+export async function prepareSimulation(o: SimulateOptions): Promise<Simulation> {
+  const shards = shardCount(o);
+  const prompts = await loadPrompts(o);
+  const runs = Array.from({ length: shards }, (_, s) => runShard(o, prompts, s, shards));
+  if (shards === 1) {
+    const items = runs[0]!.items;
+    return { exchanges: (function* () { for (const k of items) yield k.ex; })(), truth: runs[0]!.truth };
+  }
+  // The truth is complete once the stream is: later accounts are registered as it runs.
+  const truth: Truth = { ...runs[0]!.truth };
+  function* all(): Generator<Exchange> {
+    for (const k of mergeShards(runs.map((r) => r.items))) yield k.ex;
+    Object.assign(truth, mergeTruth(runs));
+  }
+  return { exchanges: all(), truth };
 }
 
 export interface SimulationCounts {
@@ -173,27 +272,35 @@ export interface SimulationCounts {
   maliciousAccounts: number;
 }
 
+export interface WriteOptions extends SimulateOptions {
+  out: string;
+  truthOut: string;
+  /** Threads generating shards: the output is the same whatever this is. @default one per core, at most one per shard */
+  workers?: number;
+}
+
 /** Streams a scenario to `out` (.gz compresses) and writes the truth to `truthOut`. */
-export async function writeSimulation(o: SimulateOptions & { out: string; truthOut: string }): Promise<SimulationCounts> {
-  const sim = await prepareSimulation(o);
-  const file = createWriteStream(o.out);
-  const gz = o.out.endsWith('.gz') ? createGzip({ level: 1 }) : null;
-  if (gz) gz.pipe(file);
-  const sink: Writable = gz ?? file;
+export async function writeSimulation(o: WriteOptions): Promise<SimulationCounts> {
+  const shards = shardCount(o);
+  const workers = Math.max(1, Math.min(o.workers ?? availableParallelism(), shards));
+  const out = new LineWriter(o.out);
   let count = 0;
-  let buf = '';
-  for (const ex of sim.exchanges) {
-    buf += JSON.stringify(ex) + '\n';
-    count++;
-    if (buf.length > 1 << 20) {
-      await write(sink, buf);
-      buf = '';
+  let truth: Truth;
+  if (workers === 1) {
+    const sim = await prepareSimulation(o);
+    for (const ex of sim.exchanges) {
+      const wait = out.line(JSON.stringify(ex));
+      if (wait) await wait;
+      count++;
     }
+    truth = sim.truth;
+  } else {
+    const r = await writeShardsInWorkers(o, shards, workers, out);
+    count = r.exchanges;
+    truth = mergeTruth(r.parts);
   }
-  if (buf) await write(sink, buf);
-  sink.end();
-  await once(file, 'close');
-  writeFileSync(o.truthOut, JSON.stringify(sim.truth, null, 1) + '\n');
-  const accounts = Object.values(sim.truth.accounts);
+  await out.close();
+  writeFileSync(o.truthOut, JSON.stringify(truth, null, 1) + '\n');
+  const accounts = Object.values(truth.accounts);
   return { exchanges: count, accounts: accounts.length, maliciousAccounts: accounts.filter((a) => a.malicious).length };
 }

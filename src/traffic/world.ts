@@ -85,8 +85,18 @@ export interface ModelCatalog {
 
 /** One generator of identities for everyone: an id never tells who made it. */
 export class Ids {
-  private seq = 0;
-  constructor(private readonly rng: Rng) {}
+  private seq: number;
+  /**
+   * `seqFirst` and `seqStep` interleave the counters of several shards (shard s of n counts
+   * s, s+n, s+2n...) so exchange ids stay unique across shards written apart.
+   */
+  constructor(
+    private readonly rng: Rng,
+    seqFirst = 0,
+    private readonly seqStep = 1,
+  ) {
+    this.seq = seqFirst;
+  }
   account(): string {
     return `acct_${this.rng.hex(10)}`;
   }
@@ -104,7 +114,7 @@ export class Ids {
   }
   /** Unique by construction (a counter) yet not ordered by who sent it (mixed with random bits). */
   exchange(): string {
-    this.seq++;
+    this.seq += this.seqStep;
     return `ex_${this.rng.hex(6)}${this.seq.toString(16).padStart(8, '0')}`;
   }
 }
@@ -166,9 +176,19 @@ const ANSWER_WORDS = 'the result follows from the definition above so we can che
 function answerText(rng: Rng, tokens: number): string {
   // Short on purpose: response text is not what detection reads, and volume must stay cheap.
   const words = Math.min(60, Math.max(8, Math.round(tokens / 20)));
-  const out: string[] = [];
-  for (let i = 0; i < words; i++) out.push(rng.pick(ANSWER_WORDS));
-  return out.join(' ') + '.';
+  let out = rng.pick(ANSWER_WORDS);
+  for (let i = 1; i < words; i++) out += ' ' + rng.pick(ANSWER_WORDS);
+  return out + '.';
+}
+
+/** Accounts send thousands of exchanges with the same creation date: format it once per account. */
+const createdIso = new WeakMap<AccountProfile, { at: number; iso: string }>();
+function createdAtIso(acct: AccountProfile): string {
+  const c = createdIso.get(acct);
+  if (c !== undefined && c.at === acct.createdAt) return c.iso;
+  const iso = new Date(acct.createdAt).toISOString();
+  createdIso.set(acct, { at: acct.createdAt, iso });
+  return iso;
 }
 
 export function buildExchange(ids: Ids, rng: Rng, ts: number, acct: AccountProfile, client: ClientSpec, req: RequestSpec, turn: TurnSpec): Exchange {
@@ -182,7 +202,7 @@ export function buildExchange(ids: Ids, rng: Rng, ts: number, acct: AccountProfi
     account_id: acct.id,
     model: req.model,
     client: { ip: client.ip, user_agent: client.userAgent, country: client.country, asn: client.network.asn, asn_org: client.network.org },
-    account: { created_at: new Date(acct.createdAt).toISOString(), tier: acct.tier, payment_fingerprint: acct.payment, email_domain: acct.emailDomain, verified: acct.verified },
+    account: { created_at: createdAtIso(acct), tier: acct.tier, payment_fingerprint: acct.payment, email_domain: acct.emailDomain, verified: acct.verified },
     request: { messages },
     usage: { input_tokens: inputTokens, output_tokens: capped },
     latency_ms: Math.round(300 + capped * (8 + rng.next() * 10)),
