@@ -173,6 +173,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       onWorkerError: (e) => logger.error({ err: e.message }, 'analysis worker failed'),
     },
   );
+  // The same tokens and roles on the admin routes as on the investigation API.
+  const holders = opts.tokenHolders ?? (opts.adminToken ? [{ name: 'admin', role: 'admin' as const, token: opts.adminToken }] : []);
   gateway = new Gateway({
     config,
     state,
@@ -183,7 +185,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     analysis,
     metrics,
     logger,
-    adminToken: opts.adminToken ?? null,
+    holders,
     // With a store, the investigation API answers on the admin address too: one process holds
     // the store, and its decisions reach this replica's state (and through Redis, the others) at once.
     api:
@@ -191,7 +193,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         ? getRequestListener(
             apiApp({
               store,
-              holders: opts.tokenHolders ?? (opts.adminToken ? [{ name: 'admin', role: 'admin', token: opts.adminToken }] : []),
+              holders,
               enforcement: state,
               logger,
               origin: config.replicaId,
