@@ -174,7 +174,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     },
   );
   // The same tokens and roles on the admin routes as on the investigation API.
-  const holders = opts.tokenHolders ?? (opts.adminToken ? [{ name: 'admin', role: 'admin' as const, token: opts.adminToken }] : []);
+  // DISTILLWATCH_ADMIN_TOKEN keeps meaning an admin token, beside the holders of the tokens file.
+  const adminHolder = opts.adminToken && !opts.tokenHolders?.some((h) => h.token === opts.adminToken) ? [{ name: 'admin', role: 'admin' as const, token: opts.adminToken }] : [];
+  const holders = [...(opts.tokenHolders ?? []), ...adminHolder];
   gateway = new Gateway({
     config,
     state,

@@ -81,7 +81,8 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<Env> {
 
   const route = <R extends RouteConfig>(r: R) => createRoute({ ...r, security: [{ bearer: [] }] });
   const report = async () => (await deps.store.latestReport()) ?? EMPTY_REPORT;
-  const decisions = async () => currentDecisions(await deps.store.caseDecisions());
+  // Campaign decisions follow their members to the campaign that has them in this report.
+  const decisions = async () => currentDecisions(await deps.store.caseDecisions(), await report());
   const forbidden = (c: Context<Env>, needed: Role) =>
     roleAllows(c.get('holder').role, needed) ? null : c.json(errorBody('permission_error', `The ${c.get('holder').role} role cannot do this: it needs ${needed}`), 403);
 
