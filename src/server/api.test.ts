@@ -55,7 +55,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ROUTES = ['/api/v1/overview', '/api/v1/campaigns/x/graph', '/api/v1/campaigns', '/api/v1/campaigns/x', '/api/v1/campaigns/x/timeline', '/api/v1/campaigns/x/dossier', '/api/v1/accounts/x', '/api/v1/accounts/x/exchanges', '/api/v1/search?kind=ip&value=1', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit', '/api/v1/openapi.json'];
+const ROUTES = ['/api/v1/overview', '/api/v1/campaigns/x/graph', '/api/v1/campaigns', '/api/v1/campaigns/x', '/api/v1/campaigns/x/timeline', '/api/v1/campaigns/x/dossier', '/api/v1/accounts/x', '/api/v1/accounts/x/exchanges', '/api/v1/search?kind=ip&value=1', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit', '/api/v1/shadow', '/api/v1/openapi.json'];
 
 describe('the investigation API', () => {
   it('answers 401 to every API route without a valid token, and names every route in its OpenAPI document', async () => {
@@ -68,7 +68,7 @@ describe('the investigation API', () => {
     const doc = await get('/api/v1/openapi.json');
     assert.equal(doc.status, 200);
     assert.equal(doc.json.openapi, '3.1.0');
-    for (const p of ['/api/v1/overview', '/api/v1/campaigns/{id}/graph', '/api/v1/campaigns', '/api/v1/campaigns/{id}', '/api/v1/campaigns/{id}/timeline', '/api/v1/campaigns/{id}/dossier', '/api/v1/accounts/{id}', '/api/v1/accounts/{id}/exchanges', '/api/v1/search', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit']) {
+    for (const p of ['/api/v1/overview', '/api/v1/campaigns/{id}/graph', '/api/v1/campaigns', '/api/v1/campaigns/{id}', '/api/v1/campaigns/{id}/timeline', '/api/v1/campaigns/{id}/dossier', '/api/v1/accounts/{id}', '/api/v1/accounts/{id}/exchanges', '/api/v1/search', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit', '/api/v1/shadow']) {
       assert.ok(doc.json.paths[p], `${p} in the OpenAPI document`);
     }
     assert.ok(doc.json.components.schemas.DecisionRequest, 'the request schemas are in the document');

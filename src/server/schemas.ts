@@ -105,6 +105,14 @@ export const TimelineSchema = z
   })
   .openapi('CampaignTimeline');
 
+const ShadowCounts = { flag: z.number().int(), throttle: z.number().int(), degrade: z.number().int(), block: z.number().int() };
+export const ShadowSchema = z
+  .discriminatedUnion('available', [
+    z.object({ available: z.literal(true), gateway: z.string(), mode: z.enum(['enforce', 'shadow']), since: z.string(), would_have: z.object(ShadowCounts), accounts: z.array(z.object({ account_id: z.string(), ...ShadowCounts })) }),
+    z.object({ available: z.literal(false), reason: z.string() }),
+  ])
+  .openapi('Shadow');
+
 /** Where a node is drawn, in the unit square: laid out once per scan on the server. */
 const Placed = { x: z.number().min(0).max(1), y: z.number().min(0).max(1) };
 

@@ -55,6 +55,11 @@ export async function download(path: string, filename: string): Promise<ApiResul
   return { ok: true, data: null };
 }
 
+type ShadowCounts = { flag: number; throttle: number; degrade: number; block: number };
+export type Shadow =
+  | ({ available: true; gateway: string; mode: 'enforce' | 'shadow'; since: string; would_have: ShadowCounts; accounts: ({ account_id: string } & ShadowCounts)[] })
+  | { available: false; reason: string };
+
 export type Verdict = 'distillation' | 'suspicious' | 'benign';
 export interface DecisionSummary { kind: string; at: string; actor: string; note: string; reason?: string; until?: string }
 export interface CampaignSummary {
