@@ -221,6 +221,14 @@ describe('the investigation API', () => {
     assert.equal((await get('/api/v1/decisions')).json.items.length, 1);
   });
 
+  it('refuses a bad audit query with 400 naming the field, and a bad page of exchanges or campaigns too', async () => {
+    for (const [path, field] of [['/api/v1/audit?limit=0', 'limit'], ['/api/v1/audit?target_kind=planet&target_id=x', 'target_kind'], ['/api/v1/campaigns?sort=colour', 'sort'], ['/api/v1/campaigns?offset=-1', 'offset']] as const) {
+      const r = await get(path);
+      assert.equal(r.status, 400, path);
+      assert.match(r.json.error.message, new RegExp(`"${field}"`), path);
+    }
+  });
+
   it('a rescan shows the dismissal beside the verdicts and does not raise the dismissed accounts again on the same indicators', async () => {
     const c = report.campaigns[1]!;
     const { report: again } = await detect({ store });
