@@ -63,6 +63,7 @@ program
   .option('--store <url>', STORE_OPTION_HELP)
   .option('--listen <address>', 'address to listen on: PORT, HOST:PORT or [IPv6]:PORT', '127.0.0.1:8790')
   .option('--redis <url>', "the gateways' Redis: decisions reach them through it at once")
+  .option('--gateway-admin <url>', "a gateway's admin address: the dashboard shows its shadow-mode would-have counts (token: DISTILLWATCH_GATEWAY_TOKEN, else the admin token)")
   .action(async (o) => {
     const { runServeCommand } = await import('./serve-command.js');
     await runServeCommand(o);

@@ -10,6 +10,7 @@ export interface ServeCommandOptions {
   store?: string;
   listen: string;
   redis?: string;
+  gatewayAdmin?: string;
 }
 
 export async function runServeCommand(o: ServeCommandOptions): Promise<void> {
@@ -17,10 +18,16 @@ export async function runServeCommand(o: ServeCommandOptions): Promise<void> {
   if (!listen.ok) throw new UserError(`--listen: ${listen.error}`);
   const tokens = tokensFromEnv();
   if (!tokens.ok) throw new UserError(tokens.error);
+  let gatewayAdmin: { url: string; token: string | null } | undefined;
+  if (o.gatewayAdmin !== undefined) {
+    if (!URL.canParse(o.gatewayAdmin) || !/^https?:$/.test(new URL(o.gatewayAdmin).protocol)) throw new UserError(`--gateway-admin: "${o.gatewayAdmin}" is not an http(s) URL such as http://127.0.0.1:8788`);
+    // Any role reads the shadow counts; the admin token serves when no other is given.
+    gatewayAdmin = { url: o.gatewayAdmin, token: process.env.DISTILLWATCH_GATEWAY_TOKEN ?? tokens.holders.find((h) => h.role === 'admin')?.token ?? null };
+  }
   const store = await openCommandStore(storeUrlOf(o, 'distillwatch.duckdb'));
   let server;
   try {
-    server = await startServer({ store, listen: listen.value, holders: tokens.holders, ...(o.redis ? { redisUrl: o.redis } : {}) });
+    server = await startServer({ store, listen: listen.value, holders: tokens.holders, ...(o.redis ? { redisUrl: o.redis } : {}), ...(gatewayAdmin ? { gatewayAdmin } : {}) });
   } catch (e) {
     await store.close();
     const code = (e as { code?: string }).code;

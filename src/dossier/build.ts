@@ -3,7 +3,7 @@
  * read model (the same views the API serves), before any of it is drawn.
  */
 import type { CampaignReport, ScanReport } from '../core/report.js';
-import type { AuditEntry, CaseDecision, ExchangePreview, HourlyActivity, SearchKind } from '../store/casework.js';
+import type { AuditEntry, CaseDecision, ExchangePreview, HourlyVerdictActivity, SearchKind } from '../store/casework.js';
 import { SEARCH_KINDS } from '../store/casework.js';
 import type { StoreReader } from '../store/store.js';
 import { campaignDetail, campaignTimeline, type CampaignDetail, type CampaignTimeline } from '../investigate/campaigns.js';
@@ -60,7 +60,7 @@ export async function buildDossier(store: StoreReader, campaignId: string, optio
   const report = await store.latestReport();
   if (report === null) return { ok: false, code: 'no_report', message: `No report in ${where}: no scan has finished into it` };
   const all = await store.caseDecisions();
-  const detail = campaignDetail(report, currentDecisions(all), campaignId, Date.parse(options.preparedAt));
+  const detail = campaignDetail(report, currentDecisions(all, report), campaignId, Date.parse(options.preparedAt));
   if (detail === null) {
     const known = report.campaigns.map((c) => c.id).join(', ') || 'none';
     return { ok: false, code: 'unknown_campaign', message: `No campaign "${campaignId}" in the latest scan of ${where} (campaigns: ${known})` };
@@ -104,12 +104,12 @@ export async function buildDossier(store: StoreReader, campaignId: string, optio
 }
 
 /** Exchanges per hour of all members together, in time order. */
-export function hourlyTotals(activity: readonly HourlyActivity[]): { hour: string; exchanges: number; accounts: number }[] {
+export function hourlyTotals(activity: readonly HourlyVerdictActivity[]): { hour: string; exchanges: number; accounts: number }[] {
   const by = new Map<string, { exchanges: number; accounts: number }>();
   for (const a of activity) {
     const t = by.get(a.hour) ?? { exchanges: 0, accounts: 0 };
     t.exchanges += a.exchanges;
-    t.accounts += 1;
+    t.accounts += a.accounts;
     by.set(a.hour, t);
   }
   return [...by].map(([hour, t]) => ({ hour, ...t })).sort((a, b) => a.hour.localeCompare(b.hour));

@@ -27,6 +27,7 @@ import { SseReader } from './sse.js';
 import { ListenError, type ListenAddress } from './listen.js';
 import { adminRoutes, dispatchAdmin, type AdminRoute } from './admin/routes.js';
 import { adminError, type AdminAnswer } from './admin/http.js';
+import type { TokenHolder } from './admin/auth.js';
 import { applyDegrade, streamDegrade, type Watermark } from './degrade.js';
 
 export interface GatewayDeps {
@@ -48,7 +49,8 @@ export interface GatewayDeps {
   countRequests?: boolean;
   metrics: GatewayMetrics;
   logger: Logger;
-  adminToken: string | null;
+  /** Who may call the admin routes, with their roles (the investigation API's tokens). */
+  holders: readonly TokenHolder[];
   watermark?: Watermark;
   /** The investigation API (`/api/v1`), answered on the admin address when the gateway has a store. */
   api?: ((req: IncomingMessage, res: ServerResponse) => void) | null;
@@ -362,7 +364,7 @@ export class Gateway {
   private async adminRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = pathOf(req);
     if (this.deps.api && (path === '/api/v1' || path.startsWith('/api/v1/'))) return this.deps.api(req, res);
-    const answer = await dispatchAdmin(this.adminRoutes, this.deps.adminToken, {
+    const answer = await dispatchAdmin(this.adminRoutes, this.deps.holders, {
       method: req.method ?? 'GET',
       rawPath: path,
       headers: req.headers,

@@ -194,6 +194,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       onWorkerError: (e) => logger.error({ err: e.message }, 'analysis worker failed'),
     },
   );
+  // The same tokens and roles on the admin routes as on the investigation API.
+  // DISTILLWATCH_ADMIN_TOKEN keeps meaning an admin token, beside the holders of the tokens file.
+  const adminHolder = opts.adminToken && !opts.tokenHolders?.some((h) => h.token === opts.adminToken) ? [{ name: 'admin', role: 'admin' as const, token: opts.adminToken }] : [];
+  const holders = [...(opts.tokenHolders ?? []), ...adminHolder];
   gateway = new Gateway({
     config,
     state,
@@ -205,7 +209,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     analysis,
     metrics,
     logger,
-    adminToken: opts.adminToken ?? null,
+    holders,
     // With a store, the investigation API answers on the admin address too: one process holds
     // the store, and its decisions reach this replica's state (and through Redis, the others) at once.
     api:
@@ -213,7 +217,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         ? getRequestListener(
             apiApp({
               store,
-              holders: opts.tokenHolders ?? (opts.adminToken ? [{ name: 'admin', role: 'admin', token: opts.adminToken }] : []),
+              holders,
               enforcement: state,
               logger,
               origin: config.replicaId,

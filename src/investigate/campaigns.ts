@@ -1,6 +1,6 @@
 /** Campaign views: the list (filter, sort, page), one campaign with its members, its timeline. */
 import type { AccountReport, CampaignReport, ScanReport } from '../core/report.js';
-import type { HourlyActivity, HourlyCapability, Page } from '../store/casework.js';
+import type { HourlyActivity, HourlyCapability, HourlyVerdictActivity, Page } from '../store/casework.js';
 import type { Store } from '../store/store.js';
 import { decisionSummary, inForce, targetKey, type CurrentDecisions } from './decisions.js';
 
@@ -106,17 +106,34 @@ export function campaignDetail(report: ScanReport, decisions: CurrentDecisions, 
   };
 }
 
+/** Member-hours summed per hour and verdict (the rollup's shape, for a store without one). */
+function byVerdict(rows: readonly HourlyActivity[], verdicts: ReadonlyMap<string, HourlyVerdictActivity['verdict']>): HourlyVerdictActivity[] {
+  const by = new Map<string, HourlyVerdictActivity>();
+  for (const r of rows) {
+    const verdict = verdicts.get(r.account_id) ?? 'benign';
+    const key = `${r.hour} ${verdict}`;
+    const t = by.get(key) ?? by.set(key, { hour: r.hour, verdict, exchanges: 0, accounts: 0 }).get(key)!;
+    t.exchanges += r.exchanges;
+    t.accounts += 1;
+  }
+  return [...by.values()].sort((a, b) => a.hour.localeCompare(b.hour) || a.verdict.localeCompare(b.verdict));
+}
+
 export interface CampaignTimeline {
   campaign_id: string;
-  /** Exchanges per member per hour (UTC). */
-  activity: HourlyActivity[];
+  /**
+   * The members' exchanges per hour (UTC) by their verdict, with how many were active: a
+   * campaign of hundreds of members over weeks has too many member-hours to send a browser.
+   */
+  activity: HourlyVerdictActivity[];
   /** When the campaign, then each member, was flagged (event time). */
   flags: { account_id: string | null; at: string }[];
   /** The members' exchanges per hour per capability, with their mean elicitation score. */
   capabilities: HourlyCapability[];
 }
 
-export async function campaignTimeline(store: Pick<Store, 'hourlyActivity' | 'hourlyCapabilities'>, report: ScanReport, id: string): Promise<CampaignTimeline | null> {
+/** From the scan's rollup when there is one for this report (investigate/rollup.ts), else from the exchanges. */
+export async function campaignTimeline(store: Pick<Store, 'hourlyActivity' | 'hourlyCapabilities' | 'rolledTimeline'>, report: ScanReport, id: string): Promise<CampaignTimeline | null> {
   const c = report.campaigns.find((x) => x.id === id);
   if (!c) return null;
   const members = new Set(c.accounts);
@@ -124,5 +141,8 @@ export async function campaignTimeline(store: Pick<Store, 'hourlyActivity' | 'ho
   if (c.first_flagged_at) flags.push({ account_id: null, at: c.first_flagged_at });
   for (const a of report.accounts) if (members.has(a.account_id) && a.first_flagged_at) flags.push({ account_id: a.account_id, at: a.first_flagged_at });
   flags.sort((a, b) => a.at.localeCompare(b.at));
-  return { campaign_id: id, activity: await store.hourlyActivity(c.accounts), flags, capabilities: await store.hourlyCapabilities(c.accounts) };
+  const rolled = await store.rolledTimeline(report.generated_at, id);
+  if (rolled !== null) return { campaign_id: id, activity: rolled.activity, flags, capabilities: rolled.capabilities };
+  const verdicts = new Map(report.accounts.map((a) => [a.account_id, a.verdict]));
+  return { campaign_id: id, activity: byVerdict(await store.hourlyActivity(c.accounts), verdicts), flags, capabilities: await store.hourlyCapabilities(c.accounts) };
 }

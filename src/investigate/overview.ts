@@ -21,7 +21,7 @@ export interface Overview {
   review_queue: number;
 }
 
-export async function overview(store: Pick<Store, 'hourlyTotals'>, report: ScanReport, decisions: CurrentDecisions, now = Date.now()): Promise<Overview> {
+export async function overview(store: Pick<Store, 'hourlyTotals' | 'rolledTotals'>, report: ScanReport, decisions: CurrentDecisions, now = Date.now()): Promise<Overview> {
   const capabilities: Record<string, number> = {};
   for (const c of report.campaigns) {
     // A campaign's capabilities are shares of its exchanges; weighted by them, campaigns add up.
@@ -32,7 +32,7 @@ export async function overview(store: Pick<Store, 'hourlyTotals'>, report: ScanR
     exchanges: report.input.exchanges,
     accounts: report.input.accounts,
     campaigns: report.campaigns.map((c) => summarise(c, decisions, now)).sort((a, b) => b.confidence - a.confidence || a.id.localeCompare(b.id)),
-    hourly: await store.hourlyTotals(),
+    hourly: (await store.rolledTotals(report.generated_at)) ?? (await store.hourlyTotals()),
     flags: report.campaigns.filter((c) => c.first_flagged_at).map((c) => ({ campaign_id: c.id, at: c.first_flagged_at! })).sort((a, b) => a.at.localeCompare(b.at)),
     capabilities,
     review_queue: reviewQueue(report, decisions, now).length,

@@ -19,6 +19,7 @@ import type { FormatOption } from '../ingest/detect.js';
 import { sourceKey } from '../ingest/source.js';
 import { buildReport } from '../report/build.js';
 import { withDecisions } from '../report/decisions.js';
+import { writeRollup } from '../investigate/rollup.js';
 import { knownIndicators } from '../intel/known.js';
 import type { FeatureOptions } from '../signals/features.js';
 import { EarlyDetect, type EarlyDetectMiss } from './early-detect.js';
@@ -208,6 +209,7 @@ export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onPro
   // The analysts' decisions beside the verdicts (report/decisions.ts).
   const report = withDecisions(buildReport(engine, { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, files: sources.map((s) => s.path), sources }), await opts.store.caseDecisions());
   await opts.store.saveReport(report);
+  await writeRollup(opts.store, report);
   return { report, engine, replayed: early && !early.ok ? early.miss : null };
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { CampaignReport, ScanReport } from '../core/report.js';
 import type { CaseDecision } from '../store/casework.js';
 import { withDecisions } from './decisions.js';
+import { currentDecisions } from '../investigate/decisions.js';
 import { formatSummary } from './summary.js';
 
 function campaign(id: string, accounts: string[], shared: { kind: string; value: string }[]): CampaignReport {
@@ -48,4 +49,25 @@ test('a snooze past its date is no longer shown', () => {
   const snoozed: CaseDecision = { ...base, kind: 'snooze', until: '2026-01-04T00:00:00.000Z', target: { kind: 'campaign', id: 'cmp_a' }, marks: [], accounts: ['a1'] };
   assert.equal(withDecisions(report, [snoozed], Date.parse('2026-01-03T12:00:00Z')).campaigns[0]!.decision?.kind, 'snooze');
   assert.equal(withDecisions(report, [snoozed], Date.parse('2026-01-05T00:00:00Z')).campaigns[0]!.decision, undefined);
+});
+
+test('a campaign decision follows its members when a later scan numbers their campaign differently, and leaves the campaign that took its old id', () => {
+  // The first scan called the members' campaign cmp_2; a scan of the grown store found another campaign first.
+  const report: ScanReport = {
+    generated_at: '', input: { exchanges: 30, accounts: 5, bad_records: 0 },
+    campaigns: [campaign('cmp_2', ['x1', 'x2'], [{ kind: 'payment', value: 'p7' }]), campaign('cmp_3', ['a1', 'a2', 'a3'], [{ kind: 'ip', value: '10.0.0.1' }])],
+    accounts: [acct('x1', 'cmp_2'), acct('x2', 'cmp_2'), acct('a1', 'cmp_3'), acct('a2', 'cmp_3'), acct('a3', 'cmp_3')],
+  };
+  const dismissed: CaseDecision = { ...base, kind: 'dismiss', reason: 'research_partner', target: { kind: 'campaign', id: 'cmp_2' }, marks: ['ip:10.0.0.1'], accounts: ['a1', 'a2'] };
+  const out = withDecisions(report, [dismissed]);
+  assert.equal(out.campaigns.find((c) => c.id === 'cmp_3')!.decision?.kind, 'dismiss', 'the decision is on the campaign its members are in now');
+  assert.equal(out.campaigns.find((c) => c.id === 'cmp_2')!.decision, undefined, 'not on the campaign that took the old id');
+  assert.deepEqual(out.accounts.map((a) => [a.account_id, a.verdict]), [['x1', 'distillation'], ['x2', 'distillation'], ['a1', 'benign'], ['a2', 'benign'], ['a3', 'distillation']], 'the accounts dismissed are set aside, a newcomer is not');
+  // Through the investigation read model as well: the list shows the decision beside the right campaign.
+  const current = currentDecisions([dismissed], report);
+  assert.equal(current.get('campaign:cmp_3')?.kind, 'dismiss');
+  assert.equal(current.get('campaign:cmp_2'), undefined);
+  // A campaign that keeps fewer than half of the members decided on is another campaign.
+  const scattered: ScanReport = { ...report, campaigns: [campaign('cmp_9', ['a1', 'z1', 'z2'], [])] };
+  assert.equal(currentDecisions([{ ...dismissed, accounts: ['a1', 'a2', 'a3'] }], scattered).size, 0);
 });

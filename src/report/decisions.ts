@@ -25,7 +25,9 @@ const marksOf = (c: CampaignReport | undefined): string[] => (c?.shared_indicato
 export function withDecisions(report: ScanReport, all: readonly CaseDecision[], now = Date.now()): ScanReport {
   if (all.length === 0) return report;
   const current = currentDecisions(all);
-  const inForceOn = (kind: 'campaign' | 'account', id: string) => inForce(current.get(targetKey({ kind, id })), now);
+  // Campaign decisions keyed by the campaign of this report they are about: ids can change between scans.
+  const byCampaign = currentDecisions(all, report);
+  const inForceOn = (kind: 'campaign' | 'account', id: string) => inForce(byCampaign.get(targetKey({ kind, id })), now);
   const dismissals = new Map<string, CaseDecision>();
   const confirmedMarks = new Map<string, string>();
   for (const d of current.values()) {

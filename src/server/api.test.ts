@@ -55,7 +55,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ROUTES = ['/api/v1/overview', '/api/v1/campaigns/x/graph', '/api/v1/campaigns', '/api/v1/campaigns/x', '/api/v1/campaigns/x/timeline', '/api/v1/campaigns/x/dossier', '/api/v1/accounts/x', '/api/v1/accounts/x/exchanges', '/api/v1/search?kind=ip&value=1', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit', '/api/v1/openapi.json'];
+const ROUTES = ['/api/v1/overview', '/api/v1/campaigns/x/graph', '/api/v1/campaigns', '/api/v1/campaigns/x', '/api/v1/campaigns/x/timeline', '/api/v1/campaigns/x/dossier', '/api/v1/accounts/x', '/api/v1/accounts/x/exchanges', '/api/v1/search?kind=ip&value=1', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit', '/api/v1/shadow', '/api/v1/openapi.json'];
 
 describe('the investigation API', () => {
   it('answers 401 to every API route without a valid token, and names every route in its OpenAPI document', async () => {
@@ -68,7 +68,7 @@ describe('the investigation API', () => {
     const doc = await get('/api/v1/openapi.json');
     assert.equal(doc.status, 200);
     assert.equal(doc.json.openapi, '3.1.0');
-    for (const p of ['/api/v1/overview', '/api/v1/campaigns/{id}/graph', '/api/v1/campaigns', '/api/v1/campaigns/{id}', '/api/v1/campaigns/{id}/timeline', '/api/v1/campaigns/{id}/dossier', '/api/v1/accounts/{id}', '/api/v1/accounts/{id}/exchanges', '/api/v1/search', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit']) {
+    for (const p of ['/api/v1/overview', '/api/v1/campaigns/{id}/graph', '/api/v1/campaigns', '/api/v1/campaigns/{id}', '/api/v1/campaigns/{id}/timeline', '/api/v1/campaigns/{id}/dossier', '/api/v1/accounts/{id}', '/api/v1/accounts/{id}/exchanges', '/api/v1/search', '/api/v1/review-queue', '/api/v1/decisions', '/api/v1/audit', '/api/v1/shadow']) {
       assert.ok(doc.json.paths[p], `${p} in the OpenAPI document`);
     }
     assert.ok(doc.json.components.schemas.DecisionRequest, 'the request schemas are in the document');
@@ -219,6 +219,14 @@ describe('the investigation API', () => {
     assert.equal(shown.json.decision.kind, 'dismiss');
     assert.equal((await get('/api/v1/campaigns?decision=dismiss')).json.total, 1);
     assert.equal((await get('/api/v1/decisions')).json.items.length, 1);
+  });
+
+  it('refuses a bad audit query with 400 naming the field, and a bad page of exchanges or campaigns too', async () => {
+    for (const [path, field] of [['/api/v1/audit?limit=0', 'limit'], ['/api/v1/audit?target_kind=planet&target_id=x', 'target_kind'], ['/api/v1/campaigns?sort=colour', 'sort'], ['/api/v1/campaigns?offset=-1', 'offset']] as const) {
+      const r = await get(path);
+      assert.equal(r.status, 400, path);
+      assert.match(r.json.error.message, new RegExp(`"${field}"`), path);
+    }
   });
 
   it('a rescan shows the dismissal beside the verdicts and does not raise the dismissed accounts again on the same indicators', async () => {

@@ -20,6 +20,7 @@ import { reviewQueue } from '../investigate/queue.js';
 import { currentDecisions } from '../investigate/decisions.js';
 import { decide, type DecisionRequest } from '../investigate/decide.js';
 import { renderDossier } from '../dossier/render.js';
+import type { ShadowSource } from '../investigate/shadow.js';
 import * as S from './schemas.js';
 
 export interface ApiDeps {
@@ -30,6 +31,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Names this server in the account decisions it records. */
   origin: string;
+  /** A gateway's shadow-mode tally (would-have counts); absent when none was named. */
+  shadow?: ShadowSource | null;
 }
 
 type Env = { Variables: { holder: TokenHolder } };
@@ -81,7 +84,8 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<Env> {
 
   const route = <R extends RouteConfig>(r: R) => createRoute({ ...r, security: [{ bearer: [] }] });
   const report = async () => (await deps.store.latestReport()) ?? EMPTY_REPORT;
-  const decisions = async () => currentDecisions(await deps.store.caseDecisions());
+  // Campaign decisions follow their members to the campaign that has them in this report.
+  const decisions = async () => currentDecisions(await deps.store.caseDecisions(), await report());
   const forbidden = (c: Context<Env>, needed: Role) =>
     roleAllows(c.get('holder').role, needed) ? null : c.json(errorBody('permission_error', `The ${c.get('holder').role} role cannot do this: it needs ${needed}`), 403);
 
@@ -160,6 +164,11 @@ export function apiApp(deps: ApiDeps): OpenAPIHono<Env> {
   app.openapi(
     route({ method: 'get', path: '/api/v1/overview', summary: 'The scan at a glance: scale, campaigns, exchanges per hour with the flag times, capabilities targeted, the review queue length', responses: { ...ok(S.OverviewSchema, 'The overview'), 401: errors[401] } }),
     async (c) => c.json(await overview(deps.store, await report(), await decisions()), 200),
+  );
+
+  app.openapi(
+    route({ method: 'get', path: '/api/v1/shadow', summary: "Shadow mode: what the gateway's policy would have done (flag, throttle, degrade, block) without enforcing it, and the accounts it would have acted on most", responses: { ...ok(S.ShadowSchema, 'The would-have counts, or why there are none'), 401: errors[401] } }),
+    async (c) => c.json(deps.shadow ? await deps.shadow() : { available: false as const, reason: 'No gateway named: start serve with --gateway-admin URL to show its shadow counts' }, 200),
   );
 
   app.openapi(

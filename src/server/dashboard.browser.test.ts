@@ -133,6 +133,20 @@ describe('the dashboard in Chromium', () => {
     await shot('campaign');
   });
 
+  it("downloads the campaign's dossier as HTML and as PDF with the page's buttons", async () => {
+    const c = report.campaigns[0]!;
+    await open(`#/campaign/${c.id}`, 'dossier');
+    const [html] = await Promise.all([page.waitForEvent('download', { timeout: 30_000 }), page.click('[data-testid=dossier] button.dossier-html')]);
+    assert.equal(html.suggestedFilename(), `dossier-${c.id}.html`);
+    const text = readFileSync((await html.path())!, 'utf8');
+    assert.match(text, /^<!doctype html>/i);
+    assert.ok(text.includes(c.id), 'the dossier names its campaign');
+    const [pdf] = await Promise.all([page.waitForEvent('download', { timeout: 90_000 }), page.click('[data-testid=dossier] button.dossier-pdf')]);
+    assert.equal(pdf.suggestedFilename(), `dossier-${c.id}.pdf`);
+    assert.equal(readFileSync((await pdf.path())!).subarray(0, 5).toString('latin1'), '%PDF-');
+    await page.waitForSelector(`[data-testid=dossier] .status:has-text("Downloaded dossier-${c.id}.pdf")`);
+  });
+
   it('opens an account and an indicator from the campaign', async () => {
     const c = report.campaigns[0]!;
     const member = c.accounts[0]!;

@@ -99,19 +99,30 @@ export const CampaignDetailSchema = z
 export const TimelineSchema = z
   .object({
     campaign_id: z.string(),
-    activity: z.array(z.object({ account_id: z.string(), hour: z.string(), exchanges: z.number().int() })),
+    activity: z.array(z.object({ hour: z.string(), verdict: z.enum(['distillation', 'suspicious', 'benign']), exchanges: z.number().int(), accounts: z.number().int() })),
     flags: z.array(z.object({ account_id: z.string().nullable(), at: z.string() })),
     capabilities: z.array(z.object({ hour: z.string(), capability: z.string(), exchanges: z.number().int(), elicitation: z.number() })),
   })
   .openapi('CampaignTimeline');
+
+const ShadowCounts = { flag: z.number().int(), throttle: z.number().int(), degrade: z.number().int(), block: z.number().int() };
+export const ShadowSchema = z
+  .discriminatedUnion('available', [
+    z.object({ available: z.literal(true), gateway: z.string(), mode: z.enum(['enforce', 'shadow']), since: z.string(), would_have: z.object(ShadowCounts), accounts: z.array(z.object({ account_id: z.string(), ...ShadowCounts })) }),
+    z.object({ available: z.literal(false), reason: z.string() }),
+  ])
+  .openapi('Shadow');
+
+/** Where a node is drawn, in the unit square: laid out once per scan on the server. */
+const Placed = { x: z.number().min(0).max(1), y: z.number().min(0).max(1) };
 
 export const GraphSchema = z
   .object({
     campaign_id: z.string(),
     nodes: z.array(
       z.discriminatedUnion('type', [
-        z.object({ id: z.string(), type: z.literal('account'), verdict: z.enum(['distillation', 'suspicious', 'benign']), exchanges: z.number().int() }),
-        z.object({ id: z.string(), type: z.literal('indicator'), kind: z.string(), value: z.string(), accounts: z.number().int() }),
+        z.object({ id: z.string(), type: z.literal('account'), verdict: z.enum(['distillation', 'suspicious', 'benign']), exchanges: z.number().int(), ...Placed }),
+        z.object({ id: z.string(), type: z.literal('indicator'), kind: z.string(), value: z.string(), accounts: z.number().int(), ...Placed }),
       ]),
     ),
     edges: z.array(z.object({ source: z.string(), target: z.string() })),

@@ -13,6 +13,7 @@ import { formatListen, type ListenAddress } from '../gateway/listen.js';
 import type { TokenHolder } from '../gateway/admin/auth.js';
 import { apiApp } from './app.js';
 import { dashboardHandler } from './dashboard.js';
+import { gatewayShadow } from '../investigate/shadow.js';
 
 export interface ServerOptions {
   store: Store;
@@ -23,6 +24,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** The built dashboard's folder; `dist/web/` by default. */
   dashboardDir?: string;
+  /** A gateway's admin address and a token it takes: the dashboard shows its shadow-mode counts. */
+  gatewayAdmin?: { url: string; token: string | null };
 }
 
 export interface RunningServer {
@@ -49,7 +52,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     await redis.ready(2000).catch(() => logger.warn('redis not reachable at start'));
   }
   if (o.holders.length === 0) logger.warn('no tokens (DISTILLWATCH_ADMIN_TOKEN or DISTILLWATCH_TOKENS_FILE): every API call will answer 401');
-  const app = apiApp({ store: o.store, holders: o.holders, enforcement: redis, logger, origin: 'server' });
+  const shadow = o.gatewayAdmin ? gatewayShadow(o.gatewayAdmin.url, o.gatewayAdmin.token) : null;
+  const app = apiApp({ store: o.store, holders: o.holders, enforcement: redis, logger, origin: 'server', shadow });
   // The dashboard at `/`: any GET the API does not answer.
   app.get('*', dashboardHandler(o.dashboardDir));
   const server: ServerType = await new Promise((resolve, reject) => {

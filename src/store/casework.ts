@@ -82,7 +82,15 @@ export interface HourlyActivity {
   exchanges: number;
 }
 
-/** Indicator kinds a search accepts, each naming the exchange field it matches. */
+/** A campaign's members of one verdict in one hour: their exchanges, and how many of them were active. */
+export interface HourlyVerdictActivity {
+  /** Start of the hour, ISO 8601 UTC. */
+  hour: string;
+  verdict: 'distillation' | 'suspicious' | 'benign';
+  exchanges: number;
+  accounts: number;
+}
+
 export interface HourlyTotal {
   /** Start of the hour, ISO 8601 UTC. */
   hour: string;
@@ -112,6 +120,22 @@ export interface Page<T> {
   items: T[];
 }
 
+/** What a scan's rollup is made of (investigate/rollup.ts): the report it is for, its campaigns, their graphs. */
+export interface RollupInput {
+  /** The report's `generated_at`: a rollup is read only for the report it was made for. */
+  generatedAt: string;
+  /** Each campaign's members with their verdicts in the report. */
+  campaigns: readonly { id: string; members: readonly { account_id: string; verdict: HourlyVerdictActivity['verdict'] }[] }[];
+  /** Each campaign's graph, laid out, as the API serves it. */
+  graphs: readonly { campaign_id: string; graph: unknown }[];
+}
+
+/** A campaign's timeline as the rollup has it. */
+export interface RolledTimeline {
+  activity: HourlyVerdictActivity[];
+  capabilities: HourlyCapability[];
+}
+
 export interface CaseworkStore {
   /** Appends a decision and its audit entry together: both are kept or neither. */
   recordCaseDecision(d: NewCaseDecision, audit: NewAuditEntry): Promise<CaseDecision>;
@@ -133,4 +157,15 @@ export interface CaseworkStore {
   indicatorHolders(kind: SearchKind, value: string, limit: number): Promise<IndicatorHolder[]>;
   /** Whether the store holds any exchange of the account. */
   hasAccount(accountId: string): Promise<boolean>;
+  /**
+   * Replaces the hourly rollup (written at the end of a scan): what the dashboard reads, so
+   * that opening a campaign does not count a million exchanges again.
+   */
+  saveRollup(input: RollupInput): Promise<void>;
+  /** A campaign's timeline from the rollup; null when there is no rollup for that report. */
+  rolledTimeline(generatedAt: string, campaignId: string): Promise<RolledTimeline | null>;
+  /** Exchanges per hour over the store from the rollup; null when there is none for that report. */
+  rolledTotals(generatedAt: string): Promise<HourlyTotal[] | null>;
+  /** A campaign's laid-out graph from the rollup; null when there is none for that report or campaign. */
+  rolledGraph(generatedAt: string, campaignId: string): Promise<unknown | null>;
 }

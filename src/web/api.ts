@@ -33,6 +33,33 @@ export async function api<T>(path: string, init: { method?: 'GET' | 'POST'; body
   return { ok: true, data: json as T };
 }
 
+/**
+ * Fetches a document the API serves (a dossier) with the token and hands it to the browser as
+ * a download: a plain link could not carry the token, and the token never goes in a URL.
+ */
+export async function download(path: string, filename: string): Promise<ApiResult<null>> {
+  const r = await fetch('/api/v1' + path, { headers: { authorization: `Bearer ${getToken() ?? ''}` } });
+  if (!r.ok) {
+    const json = (await r.json().catch(() => null)) as { error?: { message?: string } } | null;
+    return { ok: false, status: r.status, message: json?.error?.message ?? `HTTP ${r.status}` };
+  }
+  const url = URL.createObjectURL(await r.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Revoked once the browser has taken the file.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  return { ok: true, data: null };
+}
+
+type ShadowCounts = { flag: number; throttle: number; degrade: number; block: number };
+export type Shadow =
+  | ({ available: true; gateway: string; mode: 'enforce' | 'shadow'; since: string; would_have: ShadowCounts; accounts: ({ account_id: string } & ShadowCounts)[] })
+  | { available: false; reason: string };
+
 export type Verdict = 'distillation' | 'suspicious' | 'benign';
 export interface DecisionSummary { kind: string; at: string; actor: string; note: string; reason?: string; until?: string }
 export interface CampaignSummary {
@@ -55,13 +82,16 @@ export interface CampaignDetail {
 }
 export interface Timeline {
   campaign_id: string;
-  activity: { account_id: string; hour: string; exchanges: number }[];
+  /** The members' exchanges per hour by verdict, and how many were active. */
+  activity: { hour: string; verdict: Verdict; exchanges: number; accounts: number }[];
   flags: { account_id: string | null; at: string }[];
   capabilities: { hour: string; capability: string; exchanges: number; elicitation: number }[];
 }
-export type GraphNode =
+/** `x`, `y`: where the server laid the node out, in the unit square. */
+export type GraphNode = (
   | { id: string; type: 'account'; verdict: Verdict; exchanges: number }
-  | { id: string; type: 'indicator'; kind: string; value: string; accounts: number };
+  | { id: string; type: 'indicator'; kind: string; value: string; accounts: number }
+) & { x: number; y: number };
 export interface Graph { campaign_id: string; nodes: GraphNode[]; edges: { source: string; target: string }[] }
 export interface Account {
   account_id: string; risk: number; verdict: Verdict; campaign_id: string | null; first_flagged_at: string | null; exchanges: number;

@@ -1,32 +1,34 @@
 /**
- * The account–indicator graph on a canvas: laid out with graphology's ForceAtlas2, accounts
- * as circles coloured by verdict, indicators as squares coloured by kind. A click opens the
- * node's page. The canvas carries the number of nodes it drew (`data-drawn`), so a test can
- * tell a drawn graph from an empty one.
+ * The account–indicator graph on a canvas, at the positions the server laid out once per
+ * scan (no layout runs in the browser: it was the slowest part of opening a large campaign).
+ * Accounts are circles coloured by verdict, indicators squares coloured by kind; a click
+ * opens the node's page. A large campaign draws its most active members only, and says so.
+ * The canvas carries the number of nodes it drew (`data-drawn`), so a test can tell a drawn
+ * graph from an empty one.
  */
 import { useEffect, useRef } from 'preact/hooks';
-import Graph from 'graphology';
-import forceAtlas2 from 'graphology-layout-forceatlas2';
 import type { GraphNode } from './api.js';
-import { KIND_COLOURS, VERDICT_COLOURS, hrefAccount, hrefIndicator } from './format.js';
+import { KIND_COLOURS, VERDICT_COLOURS, hrefAccount, hrefIndicator, num } from './format.js';
 
 interface Placed { node: GraphNode; x: number; y: number; r: number }
 
-/** A fixed-seed generator: the same campaign is drawn the same way each time it is opened. */
-function seeded(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
+/** Beyond this many members a canvas is a blot: the most active are drawn, the table lists all. */
+export const MAX_MEMBERS_DRAWN = 300;
 
-function layout(nodes: GraphNode[], edges: { source: string; target: string }[]): Map<string, { x: number; y: number }> {
-  const g = new Graph({ type: 'undirected', multi: false });
-  const rnd = seeded(nodes.length * 7919 + edges.length);
-  for (const n of nodes) g.addNode(n.id, { x: rnd() * 100, y: rnd() * 100 });
-  for (const e of edges) if (g.hasNode(e.source) && g.hasNode(e.target) && !g.hasEdge(e.source, e.target)) g.addEdge(e.source, e.target);
-  if (g.size > 0) forceAtlas2.assign(g, { iterations: 300, settings: { ...forceAtlas2.inferSettings(g), gravity: 1, scalingRatio: 4 } });
-  const out = new Map<string, { x: number; y: number }>();
-  g.forEachNode((id, a) => out.set(id, { x: a.x as number, y: a.y as number }));
-  return out;
+/** The members drawn (the most active, the focus always) and the indicators they hold. */
+function capped(nodes: GraphNode[], edges: { source: string; target: string }[], focus: string | undefined) {
+  const accounts = nodes.filter((n): n is Extract<GraphNode, { type: 'account' }> => n.type === 'account');
+  if (accounts.length <= MAX_MEMBERS_DRAWN) return { nodes, edges };
+  const kept = new Set(
+    accounts
+      .slice()
+      .sort((a, b) => Number(b.id === focus) - Number(a.id === focus) || b.exchanges - a.exchanges || a.id.localeCompare(b.id))
+      .slice(0, MAX_MEMBERS_DRAWN)
+      .map((a) => a.id),
+  );
+  const keptEdges = edges.filter((e) => kept.has(e.source));
+  const held = new Set(keptEdges.map((e) => e.target));
+  return { nodes: nodes.filter((n) => (n.type === 'account' ? kept.has(n.id) : held.has(n.id))), edges: keptEdges };
 }
 
 export function GraphCanvas(props: { nodes: GraphNode[]; edges: { source: string; target: string }[]; focus?: string; height?: number }) {
@@ -43,30 +45,30 @@ export function GraphCanvas(props: { nodes: GraphNode[]; edges: { source: string
     const ctx = canvas.getContext('2d')!;
     ctx.scale(dpr, dpr);
     ctx.clearRect(0, 0, w, h);
-    const pos = layout(props.nodes, props.edges);
-    const xs = [...pos.values()].map((p) => p.x);
-    const ys = [...pos.values()].map((p) => p.y);
+    const { nodes, edges } = capped(props.nodes, props.edges, props.focus);
+    const xs = nodes.map((n) => n.x);
+    const ys = nodes.map((n) => n.y);
     const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
     const pad = 28;
     const sx = (v: number) => pad + ((v - x0) / Math.max(1e-9, x1 - x0)) * (w - 2 * pad);
     const sy = (v: number) => pad + ((v - y0) / Math.max(1e-9, y1 - y0)) * (h - 2 * pad);
     const at = new Map<string, Placed>();
-    for (const n of props.nodes) {
-      const p = pos.get(n.id)!;
+    for (const n of nodes) {
       const r = n.type === 'account' ? 5 + Math.min(7, Math.sqrt(n.exchanges) / 6) : 6;
-      at.set(n.id, { node: n, x: props.nodes.length === 1 ? w / 2 : sx(p.x), y: props.nodes.length === 1 ? h / 2 : sy(p.y), r });
+      at.set(n.id, { node: n, x: nodes.length === 1 ? w / 2 : sx(n.x), y: nodes.length === 1 ? h / 2 : sy(n.y), r });
     }
     ctx.strokeStyle = 'rgba(80,80,80,0.25)';
     ctx.lineWidth = 1;
-    for (const e of props.edges) {
+    // Every edge in one path and one stroke: a stroke per edge made thousands of paints.
+    ctx.beginPath();
+    for (const e of edges) {
       const a = at.get(e.source);
       const b = at.get(e.target);
       if (!a || !b) continue;
-      ctx.beginPath();
       ctx.moveTo(a.x, a.y);
       ctx.lineTo(b.x, b.y);
-      ctx.stroke();
     }
+    ctx.stroke();
     let drawn = 0;
     for (const p of at.values()) {
       ctx.fillStyle = p.node.type === 'account' ? VERDICT_COLOURS[p.node.verdict]! : KIND_COLOURS[p.node.kind] ?? '#555';
@@ -83,7 +85,7 @@ export function GraphCanvas(props: { nodes: GraphNode[]; edges: { source: string
     }
     placed.current = [...at.values()];
     canvas.dataset.drawn = String(drawn);
-    canvas.dataset.accounts = String(props.nodes.filter((n) => n.type === 'account').length);
+    canvas.dataset.accounts = String(nodes.filter((n) => n.type === 'account').length);
   }, [props.nodes, props.edges, props.focus]);
 
   const hit = (ev: MouseEvent): Placed | undefined => {
@@ -93,8 +95,14 @@ export function GraphCanvas(props: { nodes: GraphNode[]; edges: { source: string
     return placed.current.find((p) => (p.x - x) ** 2 + (p.y - y) ** 2 <= (p.r + 3) ** 2);
   };
   const kinds = [...new Set(props.nodes.flatMap((n) => (n.type === 'indicator' ? [n.kind] : [])))];
+  const members = props.nodes.filter((n) => n.type === 'account').length;
   return (
     <figure class="graph">
+      {members > MAX_MEMBERS_DRAWN && (
+        <p class="muted" data-testid="graph-capped">
+          Drawing the {num(MAX_MEMBERS_DRAWN)} most active of {num(members)} members and the indicators they hold; every member is listed below.
+        </p>
+      )}
       <canvas
         ref={ref}
         data-testid="graph"

@@ -6,6 +6,7 @@ import type { GatewayState } from '../state.js';
 import { ActionSchema, decide, type Policy } from '../policy.js';
 import type { Store } from '../../store/store.js';
 import { adminError, json, type AdminAnswer } from './http.js';
+import type { TokenHolder } from './auth.js';
 
 export interface AccountRouteDeps {
   state: GatewayState;
@@ -58,7 +59,8 @@ export async function showAccount(deps: AccountRouteDeps, accountId: string): Pr
   });
 }
 
-export async function changeAccount(deps: AccountRouteDeps, accountId: string, body: Buffer | null): Promise<AdminAnswer> {
+/** `holder` is who the audit names; null only when called with no token to check (tests of the handler alone). */
+export async function changeAccount(deps: AccountRouteDeps, accountId: string, body: Buffer | null, holder: TokenHolder | null = null): Promise<AdminAnswer> {
   if (body === null) return adminError(413, 'request_too_large', 'Cannot change the account: the body is too large');
   const p = parseAccountChange(body);
   if (!p.ok) return adminError(400, 'invalid_request_error', p.error);
@@ -71,8 +73,9 @@ export async function changeAccount(deps: AccountRouteDeps, accountId: string, b
   if (store !== null) {
     try {
       const at = new Date().toISOString();
-      const audit = { at, actor: 'admin', role: 'admin', action: 'account.change', target: { kind: 'account' as const, id: accountId }, why: '', before, after };
-      await store.recordDecision({ accountId, at, actor: 'admin', origin: deps.replicaId(), before, after }, audit);
+      const actor = holder?.name ?? 'admin';
+      const audit = { at, actor, role: holder?.role ?? 'admin', action: 'account.change', target: { kind: 'account' as const, id: accountId }, why: '', before, after };
+      await store.recordDecision({ accountId, at, actor, origin: deps.replicaId(), before, after }, audit);
     } catch (e) {
       deps.logger.error({ account: accountId, err: (e as Error).message }, 'cannot record the decision');
       return adminError(503, 'server_error', 'Cannot record the decision: the store refused it; nothing was changed');

@@ -83,3 +83,39 @@ test('the admin token is checked before the path is decoded or the body read', a
   assert.equal(r.statusCode, 405);
   await r.body.dump();
 });
+
+test('the admin routes honour the API roles: no token 401, a viewer reads but cannot change an account (403), an analyst can', async () => {
+  const holders = [
+    { name: 'vera', role: 'viewer' as const, token: 'viewer-token-0123456789' },
+    { name: 'ana', role: 'analyst' as const, token: 'analyst-token-0123456789' },
+    { name: 'root', role: 'admin' as const, token: ADMIN_TOKEN },
+  ];
+  const roled = await startTestGateway(testConfig(stub.url), { tokenHolders: holders });
+  try {
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+    const change = async (headers: Record<string, string>) => {
+      const r = await request(roled.adminUrl + '/admin/accounts/acct_carol', { method: 'PUT', headers: { 'content-type': 'application/json', ...headers }, body: '{"blocked": true}' });
+      return { status: r.statusCode, body: (await r.body.json()) as { error?: { type: string; message: string } } };
+    };
+    const standing = async () => (JSON.parse((await get(roled.adminUrl + '/admin/accounts/acct_carol', as(holders[0]!.token))).text) as { standing: { blocked: boolean } }).standing.blocked;
+    for (const path of ['/metrics', '/admin/shadow', '/admin/accounts/acct_carol']) {
+      assert.equal((await get(roled.adminUrl + path)).status, 401, `${path} without a token`);
+      assert.equal((await get(roled.adminUrl + path, { authorization: 'Bearer not-a-token-of-anyone' })).status, 401, `${path} with an unknown token`);
+      for (const h of holders) assert.equal((await get(roled.adminUrl + path, as(h.token))).status, 200, `${path} read by the ${h.role}`);
+    }
+    assert.equal((await change({})).status, 401);
+    const denied = await change(as(holders[0]!.token));
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.error?.type, 'permission_error');
+    assert.match(denied.body.error?.message ?? '', /viewer role cannot PUT \/admin\/accounts\/: it needs analyst/);
+    assert.equal(await standing(), false, 'the viewer changed nothing');
+    assert.equal((await change(as(holders[1]!.token))).status, 200, 'an analyst decides');
+    assert.equal(await standing(), true);
+    const r = await request(roled.adminUrl + '/admin/accounts/acct_carol', { method: 'PUT', headers: { 'content-type': 'application/json', ...as(holders[2]!.token) }, body: '{"blocked": false}' });
+    assert.equal(r.statusCode, 200, 'an admin does all');
+    await r.body.dump();
+    assert.equal(await standing(), false);
+  } finally {
+    await roled.close();
+  }
+});

@@ -18,7 +18,7 @@ export type AdminAnswer =
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'text'; status: number; contentType: string; text: string };
 
-export type AdminErrorType = 'authentication_error' | 'invalid_request_error' | 'not_found_error' | 'request_too_large' | 'server_error';
+export type AdminErrorType = 'authentication_error' | 'permission_error' | 'invalid_request_error' | 'not_found_error' | 'request_too_large' | 'server_error';
 
 export function json(status: number, body: unknown, headers?: Record<string, string>): AdminAnswer {
   return { kind: 'json', status, body, ...(headers ? { headers } : {}) };

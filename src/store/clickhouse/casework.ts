@@ -11,10 +11,13 @@ import type {
   HourlyActivity,
   HourlyCapability,
   HourlyTotal,
+  HourlyVerdictActivity,
   IndicatorHolder,
   NewAuditEntry,
   NewCaseDecision,
   Page,
+  RolledTimeline,
+  RollupInput,
   SearchKind,
 } from '../casework.js';
 import { msOf } from '../schema.js';
@@ -154,4 +157,77 @@ export async function selectIndicatorHoldings(sql: Sql, accountIds: readonly str
 export async function accountExists(sql: Sql, accountId: string): Promise<boolean> {
   const r = await sql.rows<{ x: number }>('SELECT 1 AS x FROM {db}.exchanges WHERE account_id = {a:String} LIMIT 1', { a: accountId });
   return r.length > 0;
+}
+
+const ROLLUP_TABLES = ['rollup_meta', 'rollup_activity', 'rollup_capabilities', 'rollup_totals', 'rollup_graphs'] as const;
+
+/**
+ * Replaces the rollup. ClickHouse has no transaction across tables, so the old rollup's meta row
+ * goes first (readers then see none) and the new one's last (readers see it only once whole).
+ */
+export async function replaceRollup(sql: Sql, input: RollupInput): Promise<void> {
+  for (const t of ROLLUP_TABLES) await sql.run(`TRUNCATE TABLE {db}.${t}`);
+  const members = input.campaigns.flatMap((c) => c.members.map((m) => [c.id, m.account_id, m.verdict] as const));
+  const g = input.generatedAt;
+  if (members.length > 0) {
+    // The members as a table from three bound arrays, joined to their exchanges in ClickHouse.
+    const memberTable = `(SELECT t.1 AS campaign_id, t.2 AS account_id, t.3 AS verdict
+       FROM (SELECT arrayJoin(arrayZip({c:Array(String)}, {a:Array(String)}, {v:Array(String)})) AS t))`;
+    const params = { g, c: members.map((m) => m[0]), a: members.map((m) => m[1]), v: members.map((m) => m[2]) };
+    await sql.run(
+      `INSERT INTO {db}.rollup_activity
+       SELECT {g:String}, m.campaign_id, toUnixTimestamp(toStartOfHour(e.ts)) AS h, m.verdict, count(), uniqExact(e.account_id)
+       FROM {db}.exchanges AS e FINAL INNER JOIN ${memberTable} AS m ON e.account_id = m.account_id
+       GROUP BY m.campaign_id, h, m.verdict`,
+      params,
+    );
+    await sql.run(
+      `INSERT INTO {db}.rollup_capabilities
+       SELECT {g:String}, m.campaign_id, toUnixTimestamp(toStartOfHour(e.ts)) AS h, e.capability, count(), sum(e.elicitation)
+       FROM {db}.exchanges AS e FINAL INNER JOIN ${memberTable} AS m ON e.account_id = m.account_id
+       GROUP BY m.campaign_id, h, e.capability`,
+      params,
+    );
+  }
+  await sql.run(
+    `INSERT INTO {db}.rollup_totals SELECT {g:String}, toUnixTimestamp(toStartOfHour(ts)) AS h, count() FROM {db}.exchanges FINAL GROUP BY h`,
+    { g },
+  );
+  await sql.insertRows('rollup_graphs', input.graphs.map((x) => ({ generated_at: g, campaign_id: x.campaign_id, graph: JSON.stringify(x.graph) })));
+  await sql.insertRows('rollup_meta', [{ generated_at: g }]);
+}
+
+/** Whether the rollup was made for the report `generatedAt` names. */
+async function rollupIsFor(sql: Sql, generatedAt: string): Promise<boolean> {
+  const r = await sql.rows<{ n: number | string }>('SELECT count() AS n FROM {db}.rollup_meta WHERE generated_at = {g:String}', { g: generatedAt });
+  return Number(r[0]?.n ?? 0) > 0;
+}
+
+export async function selectRolledTimeline(sql: Sql, generatedAt: string, campaignId: string): Promise<RolledTimeline | null> {
+  if (!(await rollupIsFor(sql, generatedAt))) return null;
+  const p = { g: generatedAt, c: campaignId };
+  const a = await sql.rows<{ h: number | string; verdict: string; exchanges: number | string; accounts: number | string }>(
+    'SELECT h, verdict, exchanges, accounts FROM {db}.rollup_activity WHERE generated_at = {g:String} AND campaign_id = {c:String} ORDER BY h, verdict',
+    p,
+  );
+  const c = await sql.rows<{ h: number | string; capability: string; exchanges: number | string; e: number }>(
+    'SELECT h, capability, exchanges, elicitation_sum / exchanges AS e FROM {db}.rollup_capabilities WHERE generated_at = {g:String} AND campaign_id = {c:String} ORDER BY h, capability',
+    p,
+  );
+  return {
+    activity: a.map((row) => ({ hour: iso(Number(row.h) * 1000), verdict: row.verdict as HourlyVerdictActivity['verdict'], exchanges: Number(row.exchanges), accounts: Number(row.accounts) })),
+    capabilities: c.map((row) => ({ hour: iso(Number(row.h) * 1000), capability: row.capability, exchanges: Number(row.exchanges), elicitation: Number(row.e) })),
+  };
+}
+
+export async function selectRolledTotals(sql: Sql, generatedAt: string): Promise<HourlyTotal[] | null> {
+  if (!(await rollupIsFor(sql, generatedAt))) return null;
+  const r = await sql.rows<{ h: number | string; exchanges: number | string }>('SELECT h, exchanges FROM {db}.rollup_totals WHERE generated_at = {g:String} ORDER BY h', { g: generatedAt });
+  return r.map((row) => ({ hour: iso(Number(row.h) * 1000), exchanges: Number(row.exchanges) }));
+}
+
+export async function selectRolledGraph(sql: Sql, generatedAt: string, campaignId: string): Promise<unknown | null> {
+  if (!(await rollupIsFor(sql, generatedAt))) return null;
+  const r = await sql.rows<{ graph: string }>('SELECT graph FROM {db}.rollup_graphs WHERE generated_at = {g:String} AND campaign_id = {c:String}', { g: generatedAt, c: campaignId });
+  return r[0] === undefined ? null : (JSON.parse(r[0].graph) as unknown);
 }

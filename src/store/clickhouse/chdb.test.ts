@@ -116,4 +116,41 @@ describe('ClickHouse casework (chdb) answers as DuckDB does', () => {
       await ch.close();
     }
   });
+
+  it('gives the same rollup as DuckDB: each campaign\'s hours by verdict and capability, the store\'s hours, the graphs, and none for another report', async () => {
+    const { openDuckDbStore } = await import('../duckdb/store.js');
+    const duck = await openDuckDbStore(':memory:');
+    const ch = await openStore(fresh());
+    try {
+      const rows = Array.from({ length: 2000 }, (_, i) => sampleFeatures(i));
+      const input = {
+        generatedAt: '2026-05-02T00:00:00.000Z',
+        campaigns: [
+          { id: 'cmp_1', members: [{ account_id: 'acct_1', verdict: 'distillation' as const }, { account_id: 'acct_2', verdict: 'suspicious' as const }] },
+          { id: 'cmp_2', members: [{ account_id: 'acct_16', verdict: 'distillation' as const }] },
+        ],
+        graphs: [{ campaign_id: 'cmp_1', graph: { nodes: [{ id: 'acct_1', x: 0.5, y: -1 }], edges: [] } }],
+      };
+      for (const s of [duck, ch]) {
+        await s.append(rows, [], { source, line: rows.length, done: true });
+        await s.saveRollup(input);
+      }
+      const answers = async (s: typeof duck) => ({
+        cmp1: await s.rolledTimeline(input.generatedAt, 'cmp_1'),
+        cmp2: await s.rolledTimeline(input.generatedAt, 'cmp_2'),
+        totals: await s.rolledTotals(input.generatedAt),
+        graph: await s.rolledGraph(input.generatedAt, 'cmp_1'),
+        noGraph: await s.rolledGraph(input.generatedAt, 'cmp_2'),
+        otherReport: [await s.rolledTimeline('2026-05-03T00:00:00.000Z', 'cmp_1'), await s.rolledTotals('2026-05-03T00:00:00.000Z')],
+      });
+      const round = (a: Awaited<ReturnType<typeof answers>>) => ({ ...a, cmp1: a.cmp1 && { ...a.cmp1, capabilities: a.cmp1.capabilities.map((c) => ({ ...c, elicitation: Math.round(c.elicitation * 1e9) })) } });
+      const want = round(await answers(duck));
+      assert.ok(want.cmp1 !== null && want.cmp1.activity.length > 1 && want.cmp1.capabilities.length > 0 && want.totals !== null && want.totals.length > 1 && want.graph !== null, 'the rollup has rows to compare');
+      assert.deepEqual(want.otherReport, [null, null]);
+      assert.deepEqual(round(await answers(ch as unknown as typeof duck)), want);
+    } finally {
+      await duck.close();
+      await ch.close();
+    }
+  });
 });

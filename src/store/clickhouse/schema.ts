@@ -96,6 +96,23 @@ ORDER BY (ts, id)`,
 ) ENGINE = ReplacingMergeTree ORDER BY seq`,
     ],
   },
+  {
+    version: 2,
+    description: "the dashboard's hourly rollup, written at the end of a scan",
+    // Every row names the report it was made for; rollup_meta is written last, so a rollup cut
+    // short is never taken for the report's.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS {db}.rollup_meta (generated_at String) ENGINE = MergeTree ORDER BY generated_at`,
+      `CREATE TABLE IF NOT EXISTS {db}.rollup_activity (
+  generated_at String, campaign_id String, h Int64, verdict String, exchanges UInt64, accounts UInt64
+) ENGINE = MergeTree ORDER BY (generated_at, campaign_id, h)`,
+      `CREATE TABLE IF NOT EXISTS {db}.rollup_capabilities (
+  generated_at String, campaign_id String, h Int64, capability String, exchanges UInt64, elicitation_sum Float64
+) ENGINE = MergeTree ORDER BY (generated_at, campaign_id, h)`,
+      `CREATE TABLE IF NOT EXISTS {db}.rollup_totals (generated_at String, h Int64, exchanges UInt64) ENGINE = MergeTree ORDER BY (generated_at, h)`,
+      `CREATE TABLE IF NOT EXISTS {db}.rollup_graphs (generated_at String, campaign_id String, graph String) ENGINE = MergeTree ORDER BY (generated_at, campaign_id)`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

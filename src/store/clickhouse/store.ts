@@ -21,7 +21,7 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import type { ExchangeFeatures } from '../../core/features.js';
 import type { ScanReport } from '../../core/report.js';
-import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from '../casework.js';
+import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, RollupInput, SearchKind } from '../casework.js';
 import { StoreError } from '../errors.js';
 import { badRecordProblem, checkpointProblem, describeValue, encodeRows, EXCHANGE_NAMES, msOf, reportRows } from '../schema.js';
 import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
@@ -493,6 +493,25 @@ class ClickHouseStore implements Store, Sql {
 
   hasAccount(accountId: string) {
     return this.op(`look up "${accountId}"`, () => casework.accountExists(this, accountId));
+  }
+
+  saveRollup(input: RollupInput): Promise<void> {
+    return this.op('save the rollup', async () => {
+      this.assertWritable();
+      await casework.replaceRollup(this, input);
+    });
+  }
+
+  rolledTimeline(generatedAt: string, campaignId: string) {
+    return this.op('read the rollup', () => casework.selectRolledTimeline(this, generatedAt, campaignId));
+  }
+
+  rolledTotals(generatedAt: string) {
+    return this.op('read the rollup', () => casework.selectRolledTotals(this, generatedAt));
+  }
+
+  rolledGraph(generatedAt: string, campaignId: string) {
+    return this.op('read the rollup', () => casework.selectRolledGraph(this, generatedAt, campaignId));
   }
 
   async close(): Promise<void> {

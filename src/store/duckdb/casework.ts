@@ -11,10 +11,13 @@ import type {
   HourlyActivity,
   HourlyCapability,
   HourlyTotal,
+  HourlyVerdictActivity,
   IndicatorHolder,
   NewAuditEntry,
   NewCaseDecision,
   Page,
+  RollupInput,
+  RolledTimeline,
   SearchKind,
 } from '../casework.js';
 
@@ -42,6 +45,23 @@ CREATE TABLE IF NOT EXISTS audit_log (
   before JSON,
   after JSON
 );
+CREATE TABLE IF NOT EXISTS rollup_meta (generated_at VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS rollup_activity (
+  campaign_id VARCHAR NOT NULL,
+  h BIGINT NOT NULL,
+  verdict VARCHAR NOT NULL,
+  exchanges BIGINT NOT NULL,
+  accounts BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rollup_capabilities (
+  campaign_id VARCHAR NOT NULL,
+  h BIGINT NOT NULL,
+  capability VARCHAR NOT NULL,
+  exchanges BIGINT NOT NULL,
+  elicitation_sum DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rollup_totals (h BIGINT NOT NULL, exchanges BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS rollup_graphs (campaign_id VARCHAR NOT NULL, graph JSON NOT NULL);
 `;
 
 const ISO = (col: string) => `strftime(${col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`;
@@ -193,4 +213,77 @@ export async function selectIndicatorHoldings(conn: DuckDBConnection, accountIds
 export async function accountExists(conn: DuckDBConnection, accountId: string): Promise<boolean> {
   const r = await conn.runAndReadAll('SELECT 1 FROM exchanges WHERE account_id = $1 LIMIT 1', [accountId]);
   return r.getRows().length > 0;
+}
+
+/**
+ * Replaces the rollup with one for the report `input.generatedAt` names: each campaign
+ * member's exchanges per hour and capability, the store's exchanges per hour, and each
+ * campaign's graph as given. One transaction: a reader sees the old rollup or the new one.
+ */
+export async function replaceRollup(conn: DuckDBConnection, input: RollupInput): Promise<void> {
+  const members = input.campaigns.flatMap((c) => c.members.map((m) => [c.id, m.account_id, m.verdict] as const));
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    for (const t of ['rollup_meta', 'rollup_activity', 'rollup_capabilities', 'rollup_totals', 'rollup_graphs']) await conn.run(`DELETE FROM ${t}`);
+    if (members.length > 0) {
+      // One pass over the members' exchanges, per member, hour and capability; both tables are sums of it.
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE rollup_members AS
+         SELECT m.campaign_id, e.account_id, m.verdict, e.ts // 3600000 AS h, e.capability, count(*) AS n, sum(e.elicitation) AS e
+         FROM exchanges e JOIN (SELECT unnest($1::VARCHAR[]) AS campaign_id, unnest($2::VARCHAR[]) AS account_id, unnest($3::VARCHAR[]) AS verdict) m ON e.account_id = m.account_id
+         GROUP BY ALL`,
+        [listValue(members.map((m) => m[0])), listValue(members.map((m) => m[1])), listValue(members.map((m) => m[2]))],
+      );
+      await conn.run('INSERT INTO rollup_activity SELECT campaign_id, h, verdict, sum(n), count(DISTINCT account_id) FROM rollup_members GROUP BY ALL');
+      await conn.run('INSERT INTO rollup_capabilities SELECT campaign_id, h, capability, sum(n), sum(e) FROM rollup_members GROUP BY ALL');
+      await conn.run('DROP TABLE rollup_members');
+    }
+    await conn.run('INSERT INTO rollup_totals SELECT ts // 3600000, count(*) FROM exchanges GROUP BY 1');
+    for (const g of input.graphs) await conn.run('INSERT INTO rollup_graphs VALUES ($1, $2::JSON)', [g.campaign_id, JSON.stringify(g.graph)]);
+    await conn.run('INSERT INTO rollup_meta VALUES ($1)', [input.generatedAt]);
+    await conn.run('COMMIT');
+  } catch (e) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Whether the rollup was made for the report `generatedAt` names (a store from before rollups has none). */
+async function rollupIsFor(conn: DuckDBConnection, generatedAt: string): Promise<boolean> {
+  try {
+    const r = await conn.runAndReadAll('SELECT generated_at FROM rollup_meta');
+    return r.getRows().length === 1 && String(r.getRows()[0]![0]) === generatedAt;
+  } catch {
+    // A store opened read-only that predates the rollup tables.
+    return false;
+  }
+}
+
+export async function selectRolledTimeline(conn: DuckDBConnection, generatedAt: string, campaignId: string): Promise<RolledTimeline | null> {
+  if (!(await rollupIsFor(conn, generatedAt))) return null;
+  const a = await conn.runAndReadAll(
+    `SELECT ${ISO('to_timestamp(h * 3600)')}, verdict, exchanges, accounts FROM rollup_activity WHERE campaign_id = $1 ORDER BY h, verdict`,
+    [campaignId],
+  );
+  const c = await conn.runAndReadAll(
+    `SELECT ${ISO('to_timestamp(h * 3600)')}, capability, exchanges, elicitation_sum / exchanges FROM rollup_capabilities WHERE campaign_id = $1 ORDER BY h, capability`,
+    [campaignId],
+  );
+  return {
+    activity: a.getRows().map((row) => ({ hour: String(row[0]), verdict: String(row[1]) as HourlyVerdictActivity['verdict'], exchanges: Number(row[2]), accounts: Number(row[3]) })),
+    capabilities: c.getRows().map((row) => ({ hour: String(row[0]), capability: String(row[1]), exchanges: Number(row[2]), elicitation: Number(row[3]) })),
+  };
+}
+
+export async function selectRolledTotals(conn: DuckDBConnection, generatedAt: string): Promise<HourlyTotal[] | null> {
+  if (!(await rollupIsFor(conn, generatedAt))) return null;
+  const r = await conn.runAndReadAll(`SELECT ${ISO('to_timestamp(h * 3600)')}, exchanges FROM rollup_totals ORDER BY h`);
+  return r.getRows().map((row) => ({ hour: String(row[0]), exchanges: Number(row[1]) }));
+}
+
+export async function selectRolledGraph(conn: DuckDBConnection, generatedAt: string, campaignId: string): Promise<unknown | null> {
+  if (!(await rollupIsFor(conn, generatedAt))) return null;
+  const r = await conn.runAndReadAll('SELECT graph::VARCHAR FROM rollup_graphs WHERE campaign_id = $1', [campaignId]);
+  const row = r.getRows()[0];
+  return row === undefined ? null : (JSON.parse(String(row[0])) as unknown);
 }

@@ -25,7 +25,7 @@ import type { ExchangeFeatures } from '../../core/features.js';
 import type { AccountReport, CampaignReport, ScanReport } from '../../core/report.js';
 import { StoreError } from '../errors.js';
 import * as casework from './casework.js';
-import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, SearchKind } from '../casework.js';
+import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, RollupInput, SearchKind } from '../casework.js';
 import { checkpointProblem, describeValue, encodeRows, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
 import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
 
@@ -744,6 +744,29 @@ class DuckDbStore implements Store {
 
   hasAccount(accountId: string) {
     return this.serial(() => casework.accountExists(this.conn, accountId));
+  }
+
+  saveRollup(input: RollupInput): Promise<void> {
+    return this.serial(async () => {
+      this.assertWritable();
+      try {
+        await casework.replaceRollup(this.conn, input);
+      } catch (e) {
+        throw new StoreError('rejected', `Cannot save the rollup in "${this.path}": ${dbMessage(e)}`, { cause: e });
+      }
+    });
+  }
+
+  rolledTimeline(generatedAt: string, campaignId: string) {
+    return this.serial(() => casework.selectRolledTimeline(this.conn, generatedAt, campaignId));
+  }
+
+  rolledTotals(generatedAt: string) {
+    return this.serial(() => casework.selectRolledTotals(this.conn, generatedAt));
+  }
+
+  rolledGraph(generatedAt: string, campaignId: string) {
+    return this.serial(() => casework.selectRolledGraph(this.conn, generatedAt, campaignId));
   }
 
   importIntel(records: readonly IntelIndicatorRecord[]): Promise<AppendOutcome> {

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { BarList, TimeChart, type Series } from '../charts.js';
-import type { CampaignDetail, ExchangePreview, Graph, Page, Timeline } from '../api.js';
+import { download, type CampaignDetail, type ExchangePreview, type Graph, type Page, type Timeline } from '../api.js';
 import { useApi } from '../use-api.js';
 import { GraphCanvas } from '../graph.js';
 import { DecisionForm } from '../decide.js';
@@ -25,11 +25,10 @@ function capabilitySeries(t: Timeline): { volume: Series[]; elicitation: Series[
   return { volume, elicitation };
 }
 
-function activitySeries(t: Timeline, d: CampaignDetail): Series[] {
-  const verdict = new Map(d.members.map((m) => [m.account_id, m.verdict]));
+function activitySeries(t: Timeline): Series[] {
   const byVerdict = new Map<string, Map<number, number>>();
   for (const a of t.activity) {
-    const v = verdict.get(a.account_id) ?? 'benign';
+    const v = a.verdict;
     const m = byVerdict.get(v) ?? byVerdict.set(v, new Map()).get(v)!;
     const at = Date.parse(a.hour);
     m.set(at, (m.get(at) ?? 0) + a.exchanges);
@@ -60,13 +59,14 @@ export function CampaignPage(props: { id: string }) {
       </div>
       <p class="muted">{when(c.first_seen)} to {when(c.last_seen)} · tactics: {c.tactics.join(', ') || '—'}</p>
       <DecisionForm target={{ kind: 'campaign', id: c.id }} onDone={() => setReload((n) => n + 1)} />
+      <DossierButtons id={c.id} />
       <h2>Explanation</h2>
       <p class="explanation" data-testid="explanation">{c.explanation}</p>
       <h2>Accounts and the indicators they share</h2>
       {g?.ok ? <GraphCanvas nodes={g.data.nodes} edges={g.data.edges} /> : <Pending r={g} what="the graph" />}
       <h2>Members' activity</h2>
       {t?.ok ? (
-        <TimeChart testId="timeline" stacked yLabel="exchanges per hour" series={activitySeries(t.data, d.data)} markers={t.data.flags.map((f) => ({ t: Date.parse(f.at), label: `${f.account_id ?? 'campaign'} flagged ${when(f.at)}` }))} />
+        <TimeChart testId="timeline" stacked yLabel="exchanges per hour" series={activitySeries(t.data)} markers={t.data.flags.map((f) => ({ t: Date.parse(f.at), label: `${f.account_id ?? 'campaign'} flagged ${when(f.at)}` }))} />
       ) : <Pending r={t} what="the timeline" />}
       {caps && (
         <div class="two">
@@ -109,6 +109,23 @@ export function CampaignPage(props: { id: string }) {
       <h2>Sample exchanges{sampleOf ? ` (of ${sampleOf}, the riskiest member)` : ''}</h2>
       {samples?.ok ? <ExchangeTable rows={samples.data.items} /> : <Pending r={samples} what="sample exchanges" />}
     </section>
+  );
+}
+
+/** The campaign's evidence dossier for a policy or legal team, as HTML or PDF (the PDF takes Chromium a few seconds). */
+function DossierButtons(props: { id: string }) {
+  const [status, setStatus] = useState('');
+  const get = async (format: 'html' | 'pdf') => {
+    setStatus(`Preparing the ${format.toUpperCase()} dossier…`);
+    const name = `dossier-${props.id.replace(/[^\w.-]/g, '_')}.${format}`;
+    const r = await download(`/campaigns/${encodeURIComponent(props.id)}/dossier${format === 'pdf' ? '?format=pdf' : ''}`, name);
+    setStatus(r.ok ? `Downloaded ${name}` : `Cannot prepare the dossier: ${r.message}`);
+  };
+  return (
+    <p class="dossier" data-testid="dossier">
+      Evidence dossier: <button class="dossier-html" onClick={() => void get('html')}>Download HTML</button>{' '}
+      <button class="dossier-pdf" onClick={() => void get('pdf')}>Download PDF</button> <span class="status muted">{status}</span>
+    </p>
   );
 }
 

@@ -1,7 +1,7 @@
 import { BarList, ScatterChart, TimeChart } from '../charts.js';
-import type { Overview } from '../api.js';
+import type { Overview, Shadow } from '../api.js';
 import { useApi } from '../use-api.js';
-import { hrefCampaign, num, pct, when } from '../format.js';
+import { hrefAccount, hrefCampaign, num, pct, when } from '../format.js';
 import { Pending } from './common.js';
 
 export function OverviewPage() {
@@ -50,6 +50,45 @@ export function OverviewPage() {
         </tbody>
       </table>
       <p class="muted">Confidence is the engine's (0–1); a share like {pct(0.5)} is of the campaign's exchanges.</p>
+      <ShadowPanel />
     </section>
+  );
+}
+
+/** What the gateway's policy would have done in shadow mode: measured before it is let act. */
+function ShadowPanel() {
+  const r = useApi<Shadow>('/shadow');
+  if (!r || !r.ok) return null;
+  const s = r.data;
+  return (
+    <div data-testid="shadow">
+      <h2>Shadow mode: what the gateway would have done</h2>
+      {!s.available ? (
+        <p class="muted">{s.reason}</p>
+      ) : (
+        <>
+          <p class="muted">
+            Gateway {s.gateway}, policy mode <b>{s.mode}</b>, counting since {when(s.since)}
+            {s.mode === 'enforce' ? ' (enforcing: nothing is counted as would-have)' : ': requests it served that the policy would have acted on'}.
+          </p>
+          <div class="cards">
+            <div><b data-testid="would-have-blocked">{num(s.would_have.block)}</b>would have been blocked</div>
+            <div><b>{num(s.would_have.degrade)}</b>would have been degraded</div>
+            <div><b>{num(s.would_have.throttle)}</b>would have been throttled</div>
+            <div><b>{num(s.would_have.flag)}</b>would have been flagged</div>
+          </div>
+          {s.accounts.length > 0 && (
+            <table data-testid="shadow-accounts">
+              <thead><tr><th>account</th><th>would have blocked</th><th>degraded</th><th>throttled</th><th>flagged</th></tr></thead>
+              <tbody>
+                {s.accounts.slice(0, 10).map((a) => (
+                  <tr><td><a href={hrefAccount(a.account_id)}>{a.account_id}</a></td><td>{num(a.block)}</td><td>{num(a.degrade)}</td><td>{num(a.throttle)}</td><td>{num(a.flag)}</td></tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </div>
   );
 }
