@@ -287,6 +287,28 @@ describe('DetectionEngine', () => {
     assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 0);
   });
 
+  it('keeps a tutoring product out of a campaign it shares only the sentences of a public problem bank with', () => {
+    // Bank items are templated word problems: with their numbers masked, each of 30 sentences
+    // recurs across items. A pool on one client fills its wrapper from the bank; loose accounts
+    // of the same operator, each on its own client, card and address, fill the pool's wrapper
+    // too and send the bank's items. A tutoring product sends the same bank's items under its
+    // own fixed wrapper, asking for every step, day and night: it holds the bank's sentences.
+    const bank = (i: number): string => `bank${i % 30}`;
+    const pool = campaignPool('op', 12, T0, 48, { ipBase: 50 });
+    const loose = Array.from({ length: 6 * 144 }, (_, j) => {
+      const a = j % 6;
+      const k = Math.floor(j / 6);
+      return feat({ account_id: `loose${a}`, ts: T0 + k * 1_200_000 + a * 7_000, ip: `198.51.${a}.9`, subnet: `198.51.${a}.0/24`, harness_sig: `h-loose${a}`, payment_fp: `pm-loose${a}`, template_prefix: 'tp-solve', template_suffix: 'ts-steps', elicitation: 1, phrase_sigs: `ask${(a + k) % 3} ${bank(k)}` });
+    });
+    const tutor = Array.from({ length: 576 }, (_, k) =>
+      feat({ account_id: 'tutor', ts: T0 + k * 300_000, account_created_at: T0 - 900 * DAY, email_domain: 'tutor.example', ip: '192.0.2.50', subnet: '192.0.2.0/24', harness_sig: 'h-tutor', system_sig: 'sys-tutor', elicitation: 1, phrase_sigs: `tutor-wrap ${bank(k * 7)}` }),
+    );
+    const e = run([...pool, ...loose, ...tutor]);
+    for (let i = 0; i < 12; i++) assert.equal(e.verdictOf(`op${i}`)?.verdict, 'distillation', `op${i}`);
+    const v = e.verdictOf('tutor')!;
+    assert.equal(v.verdict, 'benign', v.reasons.join('; '));
+  });
+
   it('ties a fresh pool that keeps the banned pool harness to the same campaign within its first exchanges', () => {
     const first = campaignPool('old', 10, T0, 30, { ipBase: 0 });
     const fresh = campaignPool('new', 10, T0 + 40 * HOUR, 6, { ipBase: 100, payment: (i) => `pm-fresh-${i}` });

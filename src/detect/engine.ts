@@ -9,7 +9,7 @@
  */
 import { phrasesOf } from '../signals/item-sketch.js';
 import { PhraseUsage } from './phrase-usage.js';
-import { wrapsItems } from './shared-wrappers.js';
+import { wrapsItems, wrapsWith } from './shared-wrappers.js';
 import type { ExchangeFeatures } from '../core/features.js';
 import { accountId, type AccountId, type CampaignId } from '../core/ids.js';
 import type { Community } from '../link/communities.js';
@@ -202,12 +202,21 @@ export class DetectionEngine {
     let client = 0;
     let network = 0;
     let phrases = 0;
+    // Ties other than sentences (client, template, network, burst): what the last rule weighs.
+    let otherTies = 0;
     for (const key of this.linker.keysOf(m.state.id)) {
       const kind = kindOf(key);
       if ((com.indicators.get(key) ?? 0) < 3) continue;
       if (kind === 'payment') return true;
-      if (kind === 'phrase') phrases++;
-      else if (kind === 'template') templates++;
+      // A shared sentence counts only when it is one of the member's own wrappers: the sentences
+      // of a public bank's items tie a product or an evaluation run that sends those items to
+      // the operator that splits the bank, and say nothing about who wrote the prompts.
+      if (kind === 'phrase') {
+        if (wrapsWith(m.state, key.slice(key.indexOf(':') + 1))) phrases++;
+        continue;
+      }
+      otherTies++;
+      if (kind === 'template') templates++;
       else if (HARNESS_KINDS.has(kind)) client++;
       else if (kind === 'ip') network++;
     }
@@ -215,6 +224,10 @@ export class DetectionEngine {
     // items in them; sharing a bank's sentences or a template with it says nothing (a tutoring
     // product sends the same public items under its own step-by-step wrapper).
     if (byWrappers) return phrases >= 1 && wrapsItems(m.state);
+    // In the group through nothing but the text of items it sends: its own behaviour, however
+    // heavy (a tutoring product asks for every step of every answer), is a customer's, and the
+    // group's evidence (its client, card or burst) is not the member's.
+    if (otherTies === 0 && phrases === 0) return false;
     // Two marks of one harness, one of them the client itself (its parameters or injected
     // prompt). Shared templates alone can be a public problem bank that an evaluation run or
     // a customer also sends; then the account must also behave like the group.

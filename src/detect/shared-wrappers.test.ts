@@ -7,7 +7,7 @@ import { phraseSigs } from '../signals/item-sketch.js';
 import { maskVariableParts } from '../signals/text.js';
 import { feat } from './_test-features.js';
 import { AccountState, DistinctCounter } from './account-state.js';
-import { itemOverlap, sharedWrapperEvidence, wrapsItems } from './shared-wrappers.js';
+import { itemOverlap, sharedWrapperEvidence, wrapsItems, wrapsWith } from './shared-wrappers.js';
 
 const STOCK = ['Please lay out the logic you followed, every inference included.', 'I would like to see the whole derivation, in order.', 'Detail how you get there so that I can check it.', 'Give the answer only after all of the working.'];
 const phraseOf = (sentence: string): string => phraseSigs(maskVariableParts(sentence));
@@ -37,6 +37,23 @@ describe('wrapsItems', () => {
     const plain = new AccountState(accountId('p'));
     for (let i = 0; i < 30; i++) plain.observe(feat({ account_id: 'p', ts: i * 60_000, prompt_hash: hex8(fnv1a32(`p${i}`)), phrase_sigs: phraseOf(`Question number ${'abcdefghijklmnopqrstuvwxyz'[i % 26]} about my own garden today.`) }));
     assert.equal(wrapsItems(plain), false);
+  });
+});
+
+describe('wrapsWith', () => {
+  it('takes the sentences an account asks in for its wrappers, not the recurring sentences of the bank items it sends', () => {
+    // Word problems of ten forms (numbers masked): each form recurs across a tenth of the items.
+    const wordProblem = (i: number): string => `Pat has ${i} apples and buys ${i + 1} packs of ${(i % 7) + 2} more. ${['Ana', 'Bo', 'Chen', 'Dara', 'Eli', 'Farah', 'Gus', 'Hana', 'Ivo', 'Jun'][i % 10]} takes ${i + 3} of them away today.`;
+    const tutor = account('tutor', ['Explain the solution step by step so that the student can follow every step.'], 200, wordProblem);
+    const operator = account('op', STOCK.slice(0, 3), 200, wordProblem);
+    const formOf = (i: number): string => phraseOf(wordProblem(i)).split(' ')[1]!;
+    assert.equal(wrapsWith(tutor, phraseOf(STOCK[0]!)), false, 'a sentence the tutor never sends');
+    assert.equal(wrapsWith(tutor, phraseOf('Explain the solution step by step so that the student can follow every step.')), true);
+    assert.equal(wrapsWith(operator, phraseOf(STOCK[1]!)), true);
+    for (const s of [tutor, operator]) {
+      assert.ok((s.phrases.counts.get(formOf(4)) ?? 0) >= 3, 'the bank sentence is a habit of the account');
+      assert.equal(wrapsWith(s, formOf(4)), false);
+    }
   });
 });
 

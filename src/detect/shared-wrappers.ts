@@ -43,6 +43,22 @@ const MIN_VARIETY = 0.5;
 const WRAPPING_WEIGHT = 0.4;
 const STOCK_WEIGHT = 0.6;
 
+/**
+ * Share of an account's wrapped prompts that one sentence must wrap to be one of its
+ * wrappers. An operator's account draws each prompt's ask from a few sentences (up to four),
+ * so one of them wraps a quarter or more; a sentence of a public problem bank (a templated
+ * word problem with its numbers masked) is one of the bank's many forms, each about a tenth of
+ * its items, in a product or an evaluation run that sends the bank as in the operator that
+ * splits it.
+ */
+const MIN_SENTENCE_SHARE = 0.2;
+
+/** Is this sentence one of the account's own wrappers, rather than the text of items it sends? */
+export function wrapsWith(s: AccountState, phrase: string): boolean {
+  const uses = s.phrases.counts.get(phrase) ?? 0;
+  return uses >= HABIT_MIN_USES && uses >= MIN_SENTENCE_SHARE * s.wrapped;
+}
+
 /** Does this account wrap most of its different prompts in sentences of its own habit? */
 export function wrapsItems(s: AccountState): boolean {
   return s.n >= MIN_EXCHANGES && s.wrapped >= MIN_WRAPPED_SHARE * s.n && s.prompts.size >= MIN_DISTINCT_SHARE * s.n;
@@ -97,8 +113,9 @@ export function variety(members: readonly Member[], phrases: ReadonlySet<string>
   return members.length > 0 ? combos.size / members.length : 0;
 }
 
+/** Does the account wrap its prompts in one of the group's sentences (not merely send items that hold one)? */
 function holdsAny(s: AccountState, phrases: ReadonlySet<string>): boolean {
-  for (const [p, c] of s.phrases.counts) if (c >= HABIT_MIN_USES && phrases.has(p)) return true;
+  for (const p of s.phrases.counts.keys()) if (phrases.has(p) && wrapsWith(s, p)) return true;
   return false;
 }
 
