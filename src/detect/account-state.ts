@@ -3,6 +3,7 @@
  * account is bounded (capped sets, fixed-size arrays) because a large provider has
  * hundreds of thousands of active accounts and the engine holds all of them.
  */
+import { FNV_SEED_A, fnv1a32Step } from '../signals/hash.js';
 import { phrasesOf } from '../signals/item-sketch.js';
 import { CAPABILITIES, type Capability, type ExchangeFeatures } from '../core/features.js';
 import type { AccountId, CampaignId } from '../core/ids.js';
@@ -81,8 +82,8 @@ export class SeenBits {
   /** Whether `v` was (probably) added before; adds it. */
   testAndSet(v: string): boolean {
     // FNV-1a: conversation ids are opaque strings, not hashes.
-    let h = 0x811c9dc5;
-    for (let i = 0; i < v.length; i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
+    let h = FNV_SEED_A;
+    for (let i = 0; i < v.length; i++) h = fnv1a32Step(h, v.charCodeAt(i));
     const bit = (h >>> 0) & (SeenBits.BITS - 1);
     const word = bit >>> 5;
     const mask = 1 << (bit & 31);

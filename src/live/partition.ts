@@ -8,16 +8,15 @@
  * one transaction (see worker.ts).
  */
 
+import { FNV_SEED_A, fnv1a32Step } from '../signals/hash.js';
+
 /** A partition number, 0 <= p < partitions. */
 export type Partition = number & { readonly __partition: true };
 
 /** FNV-1a over the UTF-16 code units: cheap, stable across processes and versions. */
 export function partitionOf(accountId: string, partitions: number): Partition {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < accountId.length; i++) {
-    h ^= accountId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  let h = FNV_SEED_A;
+  for (let i = 0; i < accountId.length; i++) h = fnv1a32Step(h, accountId.charCodeAt(i));
   return ((h >>> 0) % partitions) as Partition;
 }
 

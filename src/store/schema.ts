@@ -8,12 +8,12 @@ import type { ExchangeFeatures } from '../core/features.js';
 import type { ScanReport } from '../core/report.js';
 import { StoreError } from './errors.js';
 import { describeValue, encodeExchange } from './exchange-columns.js';
-import type { BadRecord, EncodedExchange, IngestCheckpoint } from './store.js';
+import type { AppendOutcome, BadRecord, EncodedExchange, IngestCheckpoint, StoreWriter } from './store.js';
 
 export { describeValue, encodeExchange, EXCHANGE_COLUMNS, EXCHANGE_KINDS, EXCHANGE_NAMES, fitsKind, rowProblem, type Kind } from './exchange-columns.js';
 
 /** Rows checked and encoded here, for callers that hand the store objects; the first bad row fails the batch. */
-export function encodeRows(rows: readonly ExchangeFeatures[]): EncodedExchange[] {
+function encodeRows(rows: readonly ExchangeFeatures[]): EncodedExchange[] {
   const out: EncodedExchange[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const e = encodeExchange(rows[i]!, i);
@@ -21,6 +21,25 @@ export function encodeRows(rows: readonly ExchangeFeatures[]): EncodedExchange[]
     out[i] = e;
   }
   return out;
+}
+
+/**
+ * `Store.append` for every backend: the objects checked and encoded here, then stored as
+ * `appendEncoded` stores rows encoded by the feature workers; a bad row rejects the batch.
+ */
+export function appendByEncoding(
+  store: Pick<StoreWriter, 'appendEncoded'>,
+  rows: readonly ExchangeFeatures[],
+  bad: readonly BadRecord[],
+  cp: IngestCheckpoint,
+): Promise<AppendOutcome> {
+  let encoded: EncodedExchange[];
+  try {
+    encoded = encodeRows(rows);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return store.appendEncoded(encoded, bad, cp);
 }
 
 /** Why a checkpoint cannot be stored, or null. */

@@ -23,7 +23,7 @@ import type { ExchangeFeatures } from '../../core/features.js';
 import type { ScanReport } from '../../core/report.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, RollupInput, SearchKind } from '../casework.js';
 import { StoreError } from '../errors.js';
-import { badRecordProblem, checkpointProblem, describeValue, encodeRows, EXCHANGE_NAMES, msOf, reportRows } from '../schema.js';
+import { appendByEncoding, badRecordProblem, checkpointProblem, describeValue, EXCHANGE_NAMES, msOf, reportRows } from '../schema.js';
 import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
 import type { StoreLocation } from '../url.js';
 import * as casework from './casework.js';
@@ -212,13 +212,7 @@ class ClickHouseStore implements Store, Sql {
   }
 
   append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
-    let encoded: EncodedExchange[];
-    try {
-      encoded = encodeRows(rows);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.appendEncoded(encoded, bad, cp);
+    return appendByEncoding(this, rows, bad, cp);
   }
 
   appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {

@@ -26,7 +26,7 @@ import type { AccountReport, CampaignReport, ScanReport } from '../../core/repor
 import { StoreError } from '../errors.js';
 import * as casework from './casework.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, RollupInput, SearchKind } from '../casework.js';
-import { checkpointProblem, describeValue, encodeRows, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
+import { appendByEncoding, checkpointProblem, describeValue, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
 import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
 
 /**
@@ -399,13 +399,7 @@ class DuckDbStore implements Store {
   }
 
   append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
-    let encoded: EncodedExchange[];
-    try {
-      encoded = encodeRows(rows);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.appendEncoded(encoded, bad, cp);
+    return appendByEncoding(this, rows, bad, cp);
   }
 
   appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
