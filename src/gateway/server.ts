@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
 import { apiKeyOf, edgeAccountOf, keyIdOf, resolveCaller, type CallerRefusal } from './accounts.js';
@@ -63,7 +64,7 @@ interface Flight {
   accountId: string;
   dialect: Dialect;
   res: ServerResponse;
-  abort: AbortController;
+  abort: CutSignal;
   cut: Cut | null;
 }
 
@@ -181,6 +182,21 @@ function serving(logger: Logger, what: string, handle: (req: IncomingMessage, re
 
 /** Most an operator request body may be: a few keys. */
 const MAX_ADMIN_BODY = 64 * 1024;
+
+/**
+ * What cuts a request's upstream call: an EventEmitter with `aborted`, which undici takes as
+ * a signal. An AbortController per request (an EventTarget, its signal created and its
+ * listener added and removed through the web events machinery) was a few percent of the
+ * proxy's CPU in its profile, for a request that is almost never cut.
+ */
+class CutSignal extends EventEmitter {
+  aborted = false;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
 
 /** Marks a request in flight as cut and aborts its upstream call; false when it was cut already. */
 function cut(f: Flight, why: Cut): boolean {
@@ -518,7 +534,7 @@ export class Gateway {
     }
     headers['content-length'] = String(body.length);
 
-    const flight: Flight = { accountId, dialect, res, abort: new AbortController(), cut: null };
+    const flight: Flight = { accountId, dialect, res, abort: new CutSignal(), cut: null };
     let set = this.flights.get(accountId);
     if (!set) this.flights.set(accountId, (set = new Set()));
     set.add(flight);
@@ -543,7 +559,7 @@ export class Gateway {
         method: 'POST',
         headers,
         body,
-        signal: flight.abort.signal,
+        signal: flight.abort,
         headersTimeout: timeout,
         bodyTimeout: timeout,
       });

@@ -4,8 +4,8 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino, type Logger } from 'pino';
-import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { loadConfigFile, reloadedConfig, type GatewayConfig } from './config.js';
 import { ExchangeLog } from './exchange-log.js';
@@ -23,8 +23,6 @@ import { formatListen } from './listen.js';
 import type { FinishedRequest } from './record.js';
 import { ActionSchema, lowestActingRisk } from './policy.js';
 import type { SeedStanding } from './state.js';
-import { getRequestListener } from '@hono/node-server';
-import { apiApp } from '../server/app.js';
 import type { TokenHolder } from './admin/auth.js';
 
 export interface StartOptions {
@@ -75,6 +73,12 @@ export function startWarnings(config: GatewayConfig, adminToken: string | null, 
   return out;
 }
 
+/** The investigation API as a node:http listener, its modules loaded on first use (see the store above). */
+async function investigationApi(opts: Parameters<typeof import('../server/app.js').apiApp>[0]): Promise<(req: IncomingMessage, res: ServerResponse) => void> {
+  const [{ getRequestListener }, { apiApp }] = await Promise.all([import('@hono/node-server'), import('../server/app.js')]);
+  return getRequestListener(apiApp(opts).fetch);
+}
+
 export async function startGateway(opts: StartOptions): Promise<RunningGateway> {
   const config = opts.config;
   // Read before anything opens: a key that cannot be read stops the start.
@@ -85,7 +89,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   let gateway: Gateway | null = null;
   const live = config.analysis.mode === 'stream' ? config.analysis : null;
   // A thin replica holds no store: the linker does (config validation refuses storePath).
-  const store = live !== null ? null : opts.store !== undefined ? opts.store : config.storePath ? await openStore(config.storePath) : null;
+  // The store's drivers and the investigation API (tens of MB of heap, PDF rendering
+  // included) are loaded only by a gateway that has a store: a thin replica's heap stays
+  // small, and so do its garbage collector's pauses.
+  const store = live !== null ? null : opts.store !== undefined ? opts.store : config.storePath ? await (await import('../store/open.js')).openStore(config.storePath) : null;
   const ownsStore = opts.store === undefined && store !== null;
   // Operator decisions live in the store; state (local and Redis) is their working copy.
   const decisions = async (): Promise<SeedStanding[]> => {
@@ -214,15 +221,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     // the store, and its decisions reach this replica's state (and through Redis, the others) at once.
     api:
       store !== null
-        ? getRequestListener(
-            apiApp({
-              store,
-              holders,
-              enforcement: state,
-              logger,
-              origin: config.replicaId,
-            }).fetch,
-          )
+        ? await investigationApi({
+            store,
+            holders,
+            enforcement: state,
+            logger,
+            origin: config.replicaId,
+          })
         : null,
     ...(watermark ? { watermark } : {}),
   });

@@ -11,7 +11,7 @@
  * analysed and stored again; the store ignores ids it already has, so nothing is doubled.
  */
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FinishedRequest } from './record.js';
 
@@ -223,11 +223,13 @@ export class WriteAheadLog {
     for (let i = 0; i < this.segments.length; i++) {
       const s = this.segments[i]!;
       if (s === this.active?.seg || s.last > low) continue;
-      try {
-        unlinkSync(s.path);
-      } catch {
+      // Off the event loop: freeing a 16 MiB file can take the file system milliseconds,
+      // which a synchronous unlink would add to the requests in flight. A crash before it
+      // is done leaves a settled segment: the next start replays it, and the store keeps
+      // one copy of each exchange.
+      unlink(s.path).catch(() => {
         // Gone already, or the folder is read-only: replay skips its records by the checkpoint.
-      }
+      });
       this.segments.splice(i--, 1);
     }
   }

@@ -46,6 +46,20 @@ interface Queued {
 }
 
 const RETRY_MS = 250;
+/** Most time Redis gets to answer a batch (or a PING) before it is taken for stalled. */
+const ANSWER_MS = 2000;
+
+/**
+ * `p`, or a rejection once `ms` have passed. One timer per batch: ioredis's `commandTimeout`
+ * would arm and clear one per command, hundreds per batch, on the proxy's event loop.
+ */
+function answeredWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer ${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
 
 export class ExchangeStream implements ExchangeAnalysis {
   readonly writesAhead = true;
@@ -70,8 +84,9 @@ export class ExchangeStream implements ExchangeAnalysis {
     this.batchMax = opts.batchMax ?? 512;
     this.flushMs = opts.flushMs ?? 2;
     this.maxQueue = opts.maxQueue ?? 200_000;
-    // No offline queue: a batch that cannot be sent now stays ours, to be sent again.
-    this.redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 500, commandTimeout: 2000, retryStrategy: (n) => Math.min(n * 100, 1000) });
+    // No offline queue: a batch that cannot be sent now stays ours, to be sent again. No
+    // command timeout either: each batch and each PING is given ANSWER_MS as a whole.
+    this.redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 500, retryStrategy: (n) => Math.min(n * 100, 1000) });
     this.redis.on('error', () => {});
   }
 
@@ -141,7 +156,7 @@ export class ExchangeStream implements ExchangeAnalysis {
     this.timer = setTimeout(() => {
       this.timer = null;
       if (this.closed) return;
-      this.redis.ping().then(
+      answeredWithin(this.redis.ping(), ANSWER_MS, 'a PING').then(
         () => {
           this.sending = null;
           this.send();
@@ -155,7 +170,7 @@ export class ExchangeStream implements ExchangeAnalysis {
     const pipe = this.redis.pipeline();
     const maxLen = String(this.opts.maxLen);
     for (const q of batch) pipe.xadd(this.keys.input(q.p), 'MAXLEN', '~', maxLen, '*', 'x', q.text);
-    const replies = await pipe.exec();
+    const replies = await answeredWithin(pipe.exec(), ANSWER_MS, `a batch of ${batch.length} entries`);
     const failed = replies?.find(([e]) => e !== null);
     if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error('Cannot append to the exchange streams: no reply from Redis');
     this.sent += batch.length;
