@@ -233,6 +233,8 @@ export interface RunScenarioOptions {
   seed: number;
   datasetsDir?: string;
   scale?: number;
+  /** People's visits per day multiplied (SimulateOptions.peopleVolume). @default 1 */
+  peopleVolume?: number;
   params?: Partial<DetectorParams>;
   workDir?: string;
   keep?: boolean;
@@ -252,7 +254,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   const truthFile = join(dir, `${o.scenario}-${o.seed}.truth.json`);
   try {
     const simulated = o.drop?.length ? join(dir, `${o.scenario}-${o.seed}.full.jsonl.gz`) : traffic;
-    await writeSimulation({ scenario: o.scenario, seed: o.seed, out: simulated, truthOut: truthFile, ...(o.datasetsDir ? { datasetsDir: o.datasetsDir } : {}), ...(o.scale ? { scale: o.scale } : {}) });
+    await writeSimulation({ scenario: o.scenario, seed: o.seed, out: simulated, truthOut: truthFile, ...(o.datasetsDir ? { datasetsDir: o.datasetsDir } : {}), ...(o.scale ? { scale: o.scale } : {}), ...(o.peopleVolume ? { peopleVolume: o.peopleVolume } : {}) });
     if (o.drop?.length) await writeAblated(simulated, traffic, o.drop);
     const features = o.drop?.includes('previews') ? { features: { promptPreviewChars: 0 } } : {};
     let report: ScanReport;
