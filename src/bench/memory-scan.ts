@@ -27,7 +27,10 @@ export interface MemoryScanOptions {
  * @example const report = await memoryScan('small-1.jsonl.gz', {});
  */
 export async function memoryScan(path: string, o: MemoryScanOptions = {}): Promise<ScanReport> {
-  const early = new EarlyDetect(new DetectionEngine(o.params ? { params: o.params } : {}));
+  // Held for two hours of event time rather than the scan's ten minutes: logs cut to the hour
+  // (an ablation) put a late-written line an hour behind the one before it. Holding longer only
+  // delays feeding; the order fed, and so every verdict, is the replay's.
+  const early = new EarlyDetect(new DetectionEngine(o.params ? { params: o.params } : {}), { holdMs: 2 * 3_600_000, maxHeld: 1_000_000 });
   const accounts = new Set<string>();
   let exchanges = 0;
   let bad = 0;
