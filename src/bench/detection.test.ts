@@ -8,8 +8,11 @@ import { runScenario, type ScenarioResult } from './detection.js';
 
 const HARD_NEGATIVES = ['saas', 'enterprise', 'university', 'eval_run', 'coding_agent', 'release_mover', 'batch_pipeline', 'bystander', 'reseller_customer'];
 
-/** Floors for the first flag of every non-adaptive operator on `small` seed 5, with room for the machine's seed-to-seed spread. */
-const TTD_FLOOR = { share: 0.06, hours: 10 };
+/**
+ * Floors for the first flag of every non-adaptive operator on `small` seed 5: measured at most
+ * 2.1% of its exchanges and 5.6 h on seeds 1, 2, 3 and 5 (the synchronized pool is the latest).
+ */
+const TTD_FLOOR = { share: 0.025, hours: 6 };
 
 function dw(r: ScenarioResult) {
   return r.detectors.find((d) => d.name === 'distillwatch')!;
@@ -34,10 +37,11 @@ describe('detection benchmark', () => {
   it('meets its floors on the small scenario with every playbook', async () => {
     const r = await runScenario({ scenario: 'small', seed: 5 });
     const d = dw(r);
-    assert.ok(d.precision >= 0.99, `precision ${d.precision}`);
+    assert.ok(d.precision >= 0.995, `precision ${d.precision}`);
     for (const [playbook, g] of Object.entries(d.playbooks)) {
-      // The evasive playbook has its own floor, below what shared wrappers reach on seeds 1 and 2 (0.92, 0.93).
-      assert.ok(g.recall >= (playbook === 'adaptive' ? 0.6 : 0.95), `${playbook} recall ${g.recall}`);
+      // Every non-adaptive playbook is caught whole on seeds 1, 2, 3 and 5. The evasive one has
+      // its own floor, below what shared wrappers reach on this seed (0.94; 0.91 and 0.93 on seeds 1 and 2).
+      assert.ok(g.recall >= (playbook === 'adaptive' ? 0.85 : 1), `${playbook} recall ${g.recall}`);
     }
     for (const pop of HARD_NEGATIVES) assert.equal(d.populations[pop]?.flagged ?? 0, 0, `${pop}: ${d.populations[pop]?.flagged} of ${d.populations[pop]?.accounts} flagged`);
     // Every campaign found early: its operator's first flag within a small share of its

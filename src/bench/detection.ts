@@ -15,6 +15,7 @@ import { elicitationScore } from '../signals/elicitation.js';
 import { openDuckDbStore } from '../store/duckdb/store.js';
 import { writeSimulation } from '../traffic/simulate.js';
 import { writeAblated, type FieldFamily } from './ablate.js';
+import { memoryScan } from './memory-scan.js';
 import { KeywordBaseline, RateLimitBaseline, type Baseline } from './baselines.js';
 import { confusion, flagsFromReport, perGroup, quantile, reconstruction, type TruthLike, type Flags } from './metrics.js';
 
@@ -232,11 +233,19 @@ export interface RunScenarioOptions {
   seed: number;
   datasetsDir?: string;
   scale?: number;
+  /** People's visits per day multiplied (SimulateOptions.peopleVolume). @default 1 */
+  peopleVolume?: number;
   params?: Partial<DetectorParams>;
   workDir?: string;
   keep?: boolean;
   /** Field families removed from the logs before the scan (see ablate.ts). */
   drop?: readonly FieldFamily[];
+  /**
+   * `store`: scan as a user would, into a DuckDB store. `memory`: the scan's engine fed the
+   * logs in memory (memory-scan.ts), same verdicts without the store's round trip.
+   * @default 'store'
+   */
+  scan?: 'store' | 'memory';
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult> {
@@ -245,16 +254,20 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
   const truthFile = join(dir, `${o.scenario}-${o.seed}.truth.json`);
   try {
     const simulated = o.drop?.length ? join(dir, `${o.scenario}-${o.seed}.full.jsonl.gz`) : traffic;
-    await writeSimulation({ scenario: o.scenario, seed: o.seed, out: simulated, truthOut: truthFile, ...(o.datasetsDir ? { datasetsDir: o.datasetsDir } : {}), ...(o.scale ? { scale: o.scale } : {}) });
+    await writeSimulation({ scenario: o.scenario, seed: o.seed, out: simulated, truthOut: truthFile, ...(o.datasetsDir ? { datasetsDir: o.datasetsDir } : {}), ...(o.scale ? { scale: o.scale } : {}), ...(o.peopleVolume ? { peopleVolume: o.peopleVolume } : {}) });
     if (o.drop?.length) await writeAblated(simulated, traffic, o.drop);
-    const store = await openDuckDbStore(join(dir, `${o.scenario}-${o.seed}.duckdb`));
+    const features = o.drop?.includes('previews') ? { features: { promptPreviewChars: 0 } } : {};
     let report: ScanReport;
     const started = process.hrtime.bigint();
-    try {
-      const r = await scan({ inputs: [traffic], store, ...(o.params ? { params: o.params } : {}), ...(o.drop?.includes('previews') ? { features: { promptPreviewChars: 0 } } : {}) });
-      report = r.report!;
-    } finally {
-      await store.close();
+    if (o.scan === 'memory') report = await memoryScan(traffic, { ...(o.params ? { params: o.params } : {}), ...features });
+    else {
+      const store = await openDuckDbStore(join(dir, `${o.scenario}-${o.seed}.duckdb`));
+      try {
+        const r = await scan({ inputs: [traffic], store, ...(o.params ? { params: o.params } : {}), ...features });
+        report = r.report!;
+      } finally {
+        await store.close();
+      }
     }
     const scanSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as TruthLike;

@@ -119,6 +119,8 @@ export function registerExtraCommands(program: Command): void {
     .option('--datasets <dir>', 'folder of public prompt sets; built-in prompts when absent')
     .option('--params <file>', 'detector parameters (JSON)')
     .option('--drop <families>', `field families removed from the logs before the scan, comma-separated (${FIELD_FAMILIES.join(', ')})`)
+    .option('--people-volume <x>', 'multiply people\'s visits per day (ordinary users, bystanders, reseller customers), for the largest populations', positiveNumber('--people-volume'))
+    .option('--memory', 'run the scan\'s engine on the logs in memory instead of through a store (same verdicts, much faster for large populations)')
     .option('--out <file>', 'results as JSON', 'bench.json')
     .option('--chart <file>', 'time-to-detect chart (SVG)', 'bench-ttd.svg')
     .action(async (o) => {
@@ -138,7 +140,7 @@ export function registerExtraCommands(program: Command): void {
       for (const scenario of scenarios) {
         for (const seed of seeds) {
           process.stderr.write(`running ${scenario} seed ${seed}\n`);
-          const r = await runScenario({ scenario, seed, ...(o.scale ? { scale: o.scale } : {}), ...(o.datasets ? { datasetsDir: o.datasets } : {}), ...(params ? { params } : {}), ...(drop.length ? { drop } : {}) });
+          const r = await runScenario({ scenario, seed, ...(o.scale ? { scale: o.scale } : {}), ...(o.peopleVolume ? { peopleVolume: o.peopleVolume } : {}), ...(o.datasets ? { datasetsDir: o.datasets } : {}), ...(params ? { params } : {}), ...(drop.length ? { drop } : {}), ...(o.memory ? { scan: 'memory' as const } : {}) });
           results.push(r);
           process.stdout.write(formatResults([r]) + '\n');
         }

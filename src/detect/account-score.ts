@@ -24,10 +24,14 @@ export function accountFindings(s: AccountState, p: DetectorParams): Finding[] {
   };
 
   if (n >= p.minExchangesContent) {
-    const elicit = s.elicitationSum / n;
-    push('elicitation_share', 'content', ramp(elicit, 0.15, 0.5), 0.55, `${pct(elicit)} of ${n} prompts ask for the reasoning itself (step-by-step, reasoning tags, full derivation)`);
-    const graded = s.graded / n;
-    push('grading_share', 'content', ramp(graded, 0.04, 0.2), 0.45, `${pct(graded)} of ${n} prompts ask the model to grade or rank answers`);
+    // Shares over a few exchanges are noisy: below contentShareOver the missing exchanges
+    // count as asking for nothing, so an early suspect needs as many eliciting prompts as one
+    // judged over that many (params.ts).
+    const over = Math.max(n, p.contentShareOver);
+    const elicit = s.elicitationSum / over;
+    push('elicitation_share', 'content', ramp(elicit, 0.15, 0.5), 0.55, `${pct(s.elicitationSum / n)} of ${n} prompts ask for the reasoning itself (step-by-step, reasoning tags, full derivation)`);
+    const graded = s.graded / over;
+    push('grading_share', 'content', ramp(graded, 0.04, 0.2), 0.45, `${pct(s.graded / n)} of ${n} prompts ask the model to grade or rank answers`);
     const tpl = Math.max(s.topShare(s.prefixes), s.topShare(s.suffixes));
     const distinct = s.prompts.size / n;
     if (n >= 15) {

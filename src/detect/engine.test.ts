@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExchangeFeatures } from '../core/features.js';
 import { DetectionEngine } from './engine.js';
+import { DEFAULT_PARAMS } from './params.js';
 import { EventTimeTicker, replay } from './ticker.js';
 import type { LinkerKind } from '../link/linker.js';
 import { feat } from './_test-features.js';
@@ -227,6 +228,31 @@ describe('DetectionEngine', () => {
       const first = Math.min(...pool.filter((f) => f.account_id === `relay${i}`).map((f) => f.ts));
       assert.ok(v.flaggedAt !== null && v.flaggedAt - first <= 6 * HOUR, `relay${i} flagged ${v.flaggedAt === null ? 'never' : ((v.flaggedAt - first) / HOUR).toFixed(1) + ' h'} after its start: ${v.reasons.join('; ')}`);
     }
+  });
+
+  it('flags a load-balanced pool on shared cards within its members\' first six exchanges, before any of them has eight', () => {
+    // An operator's job queue dispatched round-robin over aged accounts paying with three
+    // cards: every prompt asks for the reasoning, one client with an injected prompt.
+    const pool: ExchangeFeatures[] = [];
+    for (let i = 0; i < 30; i++) {
+      for (let k = 0; k < 6; k++) {
+        pool.push(feat({ account_id: `q${i}`, ts: T0 + k * 15 * 60_000 + i * 20_000, payment_fp: `pm-queue-${i % 3}`, harness_sig: 'h-queue', system_sig: 'sys-queue', ip: `203.0.113.${i % 4}`, subnet: '203.0.113.0/24', elicitation: 1, grading: k === 3, capability: 'reasoning' }));
+      }
+    }
+    // Someone else's request after the second hour, so that the linking run at its boundary happens.
+    const later = feat({ account_id: 'someone', ts: T0 + 2 * HOUR + 60_000 });
+    const engine = run([...pool, later, ...enterprise(10, 1)]);
+    for (let i = 0; i < 30; i++) {
+      const v = engine.verdictOf(`q${i}`)!;
+      assert.equal(v.verdict, 'distillation', `q${i}: ${v.reasons.join('; ')}`);
+      assert.ok(v.flaggedAt !== null && v.flaggedAt <= T0 + 2 * HOUR, `q${i} flagged at ${v.flaggedAt}`);
+    }
+  });
+
+  it('does not make a suspect of a person whose first five prompts ask twice for worked answers', () => {
+    const person = Array.from({ length: 5 }, (_, k) => feat({ account_id: 'pat', ts: T0 + k * 10 * 60_000, elicitation: k < 2 ? 1 : 0, n_user_turns: 1 + (k % 2), n_messages: 1 + 2 * (k % 2) }));
+    const v = run(person).verdictOf('pat')!;
+    assert.ok(v.risk < DEFAULT_PARAMS.suspectRisk, `risk ${v.risk}: ${v.reasons.join('; ')}`);
   });
 
   it('calls a lone relay account suspicious within hours, though it harvests nothing and no group is flagged', () => {

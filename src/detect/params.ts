@@ -7,8 +7,15 @@ import { z } from 'zod';
 export const DetectorParamsSchema = z.strictObject({
   /** Event time between two linking runs, in ms. @default 1 hour */
   linkIntervalMs: z.number().int().positive().default(3_600_000),
-  /** Exchanges an account needs before content shares count. @default 8 */
-  minExchangesContent: z.number().int().positive().default(8),
+  /** Exchanges an account needs before content shares count. @default 5 */
+  minExchangesContent: z.number().int().positive().default(5),
+  /**
+   * Content shares of an account with fewer exchanges than this count the missing ones as
+   * asking for nothing: five eliciting prompts of five weigh as five of eight, so a few early
+   * prompts of a person who likes worked answers do not make a suspect, while an operator's
+   * account whose every prompt elicits is one after five. @default 8
+   */
+  contentShareOver: z.number().int().positive().default(8),
   /** An account this many days old or younger at its first request is new. @default 3 */
   newAccountDays: z.number().positive().default(3),
   /** First-day exchanges that make a new account's start "full throughput". @default 50 */

@@ -41,6 +41,8 @@ export interface SimContext {
   start: number;
   end: number;
   truth: Truth;
+  /** Multiplies people's visits per day (ordinary users, bystanders, reseller customers); see SimulateOptions. */
+  peopleVolume: number;
 }
 
 export type Actor = Generator<Exchange, void, undefined>;

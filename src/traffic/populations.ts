@@ -92,7 +92,7 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng, o: OrdinaryOptions = {}
   ]);
   const stream = pickStream(rng);
   const activeProb = Math.min(0.95, rng.lognormal(0.45, 0.5));
-  const visitsPerDay = rng.lognormal(1.2, 0.5);
+  const visitsPerDay = rng.lognormal(1.2, 0.5) * ctx.peopleVolume;
   const explains = rng.chance(0.12);
   const system = rng.chance(0.25) ? rng.pick(GENERIC_SYSTEM_PROMPTS) : undefined;
   const maxTokens = rng.pick(MAX_TOKENS);
@@ -100,8 +100,13 @@ export function* ordinaryUser(ctx: SimContext, rng: Rng, o: OrdinaryOptions = {}
   const thinking = rng.chance(0.1) ? rng.pick([1024, 2048, 4000, 8000, 16000]) : undefined;
   const eagerness = rng.next();
   let t = Math.max(ctx.start, acct.createdAt);
+  let activeDays = 0;
   for (let day = localDayStart(t, tz); day < ctx.end; day += DAY) {
     if (!rng.chance(activeProb)) continue;
+    // At a lower people volume a person keeps its first active day and fewer of the others
+    // (drawn only then, so that the traffic at full volume is what it was).
+    if (ctx.peopleVolume < 1 && activeDays > 0 && !rng.chance(ctx.peopleVolume)) continue;
+    activeDays++;
     const n = Math.max(1, rng.poisson(visitsPerDay));
     const starts = Array.from({ length: n }, () => day + (8 + rng.next() * 15) * HOUR).sort((a, b) => a - b);
     for (const s0 of starts) {

@@ -139,6 +139,30 @@ describe('simulator', () => {
     }
   });
 
+  it('gives people fewer visits with peopleVolume, the same accounts and the attackers\' volume', async () => {
+    const count = async (peopleVolume?: number): Promise<{ people: number; attackers: number; accounts: Record<string, number> }> => {
+      const sim = await prepareSimulation({ scenario: 'demo', seed: 5, ...(peopleVolume ? { peopleVolume } : {}) });
+      let people = 0;
+      let attackers = 0;
+      const byAccount = new Map<string, number>();
+      for (const ex of sim.exchanges) byAccount.set(ex.account_id, (byAccount.get(ex.account_id) ?? 0) + 1);
+      const accounts: Record<string, number> = {};
+      for (const [id, n] of byAccount) {
+        const t = sim.truth.accounts[id]!;
+        if (t.malicious) attackers += n;
+        else if (t.population === 'ordinary' || t.population === 'bystander' || t.population === 'reseller_customer') people += n;
+        accounts[t.population] = (accounts[t.population] ?? 0) + 1;
+      }
+      return { people, attackers, accounts };
+    };
+    const [full, quarter] = [await count(), await count(0.25)];
+    assert.ok(quarter.people < full.people * 0.45 && quarter.people > full.people * 0.1, `${quarter.people} vs ${full.people} exchanges of people`);
+    // Not scaled (their draws can shift a little where they meet shared streams of the world).
+    assert.ok(Math.abs(quarter.attackers - full.attackers) <= 0.02 * full.attackers, `${quarter.attackers} vs ${full.attackers} attacker exchanges`);
+    // Every account that had a day of activity at full volume still exists; a few quiet ones may send nothing.
+    for (const [pop, n] of Object.entries(full.accounts)) assert.ok((quarter.accounts[pop] ?? 0) >= n * 0.7, `${pop}: ${quarter.accounts[pop]} of ${n} accounts`);
+  });
+
   it('puts honest bystanders behind the addresses the hydra and the relay leave from', async () => {
     const { exchanges, truth } = await collect('at-scale', 8, 0.3);
     const attackerIps = new Set<string>();

@@ -21,6 +21,13 @@ export interface SimulateOptions {
   seed: number;
   datasetsDir?: string;
   scale?: number;
+  /**
+   * Multiplies people's visits per day (ordinary users, bystanders at home, a reseller's
+   * customers), so that a population of 100,000 accounts fits a run: fewer exchanges each,
+   * the same networks and clients shared by chance. Attackers and products are not scaled.
+   * @default 1
+   */
+  peopleVolume?: number;
   /** Shards the actors are cut into (see runShard). @default the scenario's, else 1 */
   shards?: number;
 }
@@ -177,7 +184,7 @@ export function runShard(o: SimulateOptions, prompts: PromptSource, shard: numbe
       return { ip: ipIn(net, exitRng), net };
     }),
   };
-  const ctx: SimContext = { ids: new Ids(new Rng(deriveSeed(o.seed, 0))), exits, prompts, models, start, end, truth };
+  const ctx: SimContext = { ids: new Ids(new Rng(deriveSeed(o.seed, 0))), exits, prompts, models, start, end, truth, peopleVolume: o.peopleVolume ?? 1 };
   let k = 1;
   const rng = (): Rng => new Rng(deriveSeed(o.seed, k++));
   const actors: Actor[] = [];
