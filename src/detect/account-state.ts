@@ -164,6 +164,12 @@ export class AccountState {
   elicitationSum = 0;
   /** Exchanges whose prompt holds a sentence this account has wrapped around three or more different prompts. */
   wrapped = 0;
+  /**
+   * Different prompts holding a sentence that two or more other accounts sent before (an item
+   * of a public bank) inside a sentence no account had written before: counted by the engine,
+   * which sees the population (shared-wrappers.ts, `paraphrasesItems`).
+   */
+  freshWrapped = 0;
   elicited = 0;
   graded = 0;
   outputTokens = 0;

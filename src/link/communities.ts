@@ -258,7 +258,7 @@ function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: Indicat
     const kind = kindOf(key);
     // Templates and IPs tie suspects only: honest users send items of the same public problem
     // banks and share NATs; a client fingerprint, injected prompt or payment method ties anyone.
-    if (kind === 'template' || kind === 'phrase' || kind === 'ip') {
+    if (kind === 'template' || kind === 'phrase' || kind === 'item' || kind === 'ip') {
       weak.push(key);
       continue;
     }
@@ -283,7 +283,7 @@ function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: Indicat
     const cores = new Set<number>();
     for (const i of held) if (core[i]! >= 0) cores.add(core[i]!);
     const loose = held.filter((i) => core[i]! < 0);
-    const text = kindOf(key) === 'phrase';
+    const text = kindOf(key) === 'phrase' || kindOf(key) === 'item';
     if (text || cores.size <= 1) unite(loose);
     if (!text && cores.size === 1) attach.push([key, loose, [...cores][0]!]);
   }
