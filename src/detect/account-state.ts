@@ -170,6 +170,12 @@ export class AccountState {
    * which sees the population (shared-wrappers.ts, `paraphrasesItems`).
    */
   freshWrapped = 0;
+  /**
+   * The different prompts counted in `wrapped`, kept from the first one on (a kilobyte, so
+   * only for accounts that wrap at all): an operator's cover traffic is ordinary requests
+   * that overlap other accounts', its wrapped items do not.
+   */
+  wrappedPrompts: DistinctCounter | null = null;
   elicited = 0;
   graded = 0;
   outputTokens = 0;
@@ -245,7 +251,10 @@ export class AccountState {
       this.phrases.use(p, f.prompt_hash);
       if ((this.phrases.counts.get(p) ?? 0) >= WRAPPER_MIN_USES) wrapped = true;
     }
-    if (wrapped) this.wrapped++;
+    if (wrapped) {
+      this.wrapped++;
+      (this.wrappedPrompts ??= new DistinctCounter()).add(f.prompt_hash);
+    }
     const m = this.models.get(f.model);
     if (m) m.n++;
     else this.models.set(f.model, { first: ts, n: 1 });

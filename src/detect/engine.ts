@@ -9,7 +9,7 @@
  */
 import { phrasesOf } from '../signals/item-sketch.js';
 import { PhraseUsage } from './phrase-usage.js';
-import { paraphrasesItems, PUBLIC_ITEM_USERS, wrapsItems, wrapsWith } from './shared-wrappers.js';
+import { paraphrasesItems, PUBLIC_ITEM_USERS, wrapsItems, wrapsItemsAsMember, wrapsWith } from './shared-wrappers.js';
 import type { ExchangeFeatures } from '../core/features.js';
 import { accountId, type AccountId, type CampaignId } from '../core/ids.js';
 import type { Community } from '../link/communities.js';
@@ -240,7 +240,7 @@ export class DetectionEngine {
     // A group tied only by its stock of sentences (shared-wrappers.ts): a member wraps its own
     // items in them; sharing a bank's sentences or a template with it says nothing (a tutoring
     // product sends the same public items under its own step-by-step wrapper).
-    if (byWrappers) return (phrases >= 1 && wrapsItems(m.state)) || (items >= 1 && paraphrasesItems(m.state));
+    if (byWrappers) return (phrases >= 1 && wrapsItemsAsMember(m.state)) || (items >= 1 && paraphrasesItems(m.state));
     // In the group through nothing but the text of items it sends: its own behaviour, however
     // heavy (a tutoring product asks for every step of every answer), is a customer's, and the
     // group's evidence (its client, card or burst) is not the member's.

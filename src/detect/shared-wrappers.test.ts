@@ -68,6 +68,23 @@ describe('sharedWrapperEvidence', () => {
     assert.deepEqual(e.findings.map((f) => f.code).sort(), ['campaign_wrapped_items', 'shared_phrasing']);
   });
 
+  it('ties accounts that hide their wrapped items among cover traffic that other accounts also send', () => {
+    // Two prompts in five are wrapped; the rest are ordinary requests that every account sends alike.
+    const states = [0, 1, 2, 3, 4].map((i) => {
+      const id = `cover${i}`;
+      const s = new AccountState(accountId(id));
+      const asks = [STOCK[i % 4]!, STOCK[(i + 1) % 4]!, STOCK[(i + 3) % 4]!].slice(0, 2 + (i % 2));
+      for (let j = 0; j < 60; j++) {
+        const text = j % 5 < 2 ? `${ownItem(id)(j)}\n\n${asks[j % asks.length]!}` : `Ordinary request number ${'abcdefghij'[j % 10]}${'abcdefghij'[Math.floor(j / 10)]} please.`;
+        s.observe(feat({ account_id: id, ts: j * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
+      }
+      return s;
+    });
+    const { indicators, members } = group(states);
+    const e = sharedWrapperEvidence(indicators, members, false, 0.3);
+    assert.equal(e.coordinated, true, e.findings.map((f) => f.detail).join('; '));
+  });
+
   it('does not tie evaluation runs that send the same public items under one public template', () => {
     const publicItem = (i: number): string => `Public benchmark item ${'abcdefghijklmnopqrstuvwxyz'[i % 26]}${Math.floor(i / 26)} asks this.`;
     // The same items under the template's sentences: the prompts overlap, so the coverage is

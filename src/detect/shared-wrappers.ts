@@ -34,6 +34,12 @@ import { HABIT_MIN_USES, kindOf, type IndicatorKey } from '../link/indicators.js
 const MIN_EXCHANGES = 15;
 /** Share of its prompts an account wraps in a sentence of its own habit (people: under 0.25 in the simulator's populations). */
 export const MIN_WRAPPED_SHARE = 0.4;
+/**
+ * The same share for a member of a group that a stock of sentences ties already: an operator
+ * hiding its bank among cover traffic (a third to a half of ordinary requests) wraps less of
+ * what it sends; people stay under 0.25.
+ */
+const MIN_MEMBER_WRAPPED_SHARE = 0.3;
 /** Share of prompts distinct: re-sending one item under one wrapper is a re-run, not a bank. */
 const MIN_DISTINCT_SHARE = 0.7;
 /** Pairs of members whose prompts are compared, at most: the comparison is 256 words a pair. */
@@ -82,9 +88,12 @@ export function wrapsWith(s: AccountState, phrase: string): boolean {
 }
 
 /** Does this account wrap most of its different prompts in sentences of its own habit? */
-export function wrapsItems(s: AccountState): boolean {
-  return s.n >= MIN_EXCHANGES && s.wrapped >= MIN_WRAPPED_SHARE * s.n && s.prompts.size >= MIN_DISTINCT_SHARE * s.n;
+export function wrapsItems(s: AccountState, share = MIN_WRAPPED_SHARE): boolean {
+  return s.n >= MIN_EXCHANGES && s.wrapped >= share * s.n && s.prompts.size >= MIN_DISTINCT_SHARE * s.n;
 }
+
+/** `wrapsItems` for a member of a group tied by a stock of sentences. */
+export const wrapsItemsAsMember = (s: AccountState): boolean => wrapsItems(s, MIN_MEMBER_WRAPPED_SHARE);
 
 export interface WrapperEvidence {
   findings: Finding[];
@@ -103,11 +112,11 @@ export function sharedWrapperEvidence(indicators: ReadonlyMap<IndicatorKey, numb
   const stock = sentencesOf(indicators, 'phrase');
   const bank = sentencesOf(indicators, 'item');
   if (stock.size === 0 && bank.size === 0) return NONE;
-  const wrapping = members.filter((m) => wrapsItems(m.state) && holdsAny(m.state, stock));
+  const wrapping = members.filter((m) => wrapsItemsAsMember(m.state) && holdsAny(m.state, stock));
   const paraphrasing = members.filter((m) => !wrapping.includes(m) && paraphrasesItems(m.state) && sentAny(m.state, bank));
   // Shares among the group's suspects: honest accounts that a common SDK ties to some members
   // are in the group too, and are judged one by one (each needs its own wrapping habit).
-  const k = members.filter((m) => m.score.risk >= suspectRisk || wrapsItems(m.state) || paraphrasesItems(m.state)).length;
+  const k = members.filter((m) => m.score.risk >= suspectRisk || wrapsItemsAsMember(m.state) || paraphrasesItems(m.state)).length;
   const own = wrapping.length + paraphrasing.length;
   if (own < 3) return NONE;
   const findings: Finding[] = [];
@@ -184,8 +193,9 @@ export function itemOverlap(members: readonly Member[]): number {
   let smaller = 0;
   for (let i = 0; i < sample.length; i++) {
     for (let j = i + 1; j < sample.length; j++) {
-      const a = sample[i]!.state.prompts;
-      const b = sample[j]!.state.prompts;
+      // The wrapped prompts only: cover traffic (ordinary requests) overlaps other accounts'.
+      const a = sample[i]!.state.wrappedPrompts ?? sample[i]!.state.prompts;
+      const b = sample[j]!.state.wrappedPrompts ?? sample[j]!.state.prompts;
       shared += a.shared(b);
       smaller += Math.min(a.size, b.size);
     }
