@@ -164,6 +164,18 @@ export class AccountState {
   elicitationSum = 0;
   /** Exchanges whose prompt holds a sentence this account has wrapped around three or more different prompts. */
   wrapped = 0;
+  /**
+   * Different prompts holding a sentence that two or more other accounts sent before (an item
+   * of a public bank) inside a sentence no account had written before: counted by the engine,
+   * which sees the population (shared-wrappers.ts, `paraphrasesItems`).
+   */
+  freshWrapped = 0;
+  /**
+   * The different prompts counted in `wrapped`, kept from the first one on (a kilobyte, so
+   * only for accounts that wrap at all): an operator's cover traffic is ordinary requests
+   * that overlap other accounts', its wrapped items do not.
+   */
+  wrappedPrompts: DistinctCounter | null = null;
   elicited = 0;
   graded = 0;
   outputTokens = 0;
@@ -239,7 +251,10 @@ export class AccountState {
       this.phrases.use(p, f.prompt_hash);
       if ((this.phrases.counts.get(p) ?? 0) >= WRAPPER_MIN_USES) wrapped = true;
     }
-    if (wrapped) this.wrapped++;
+    if (wrapped) {
+      this.wrapped++;
+      (this.wrappedPrompts ??= new DistinctCounter()).add(f.prompt_hash);
+    }
     const m = this.models.get(f.model);
     if (m) m.n++;
     else this.models.set(f.model, { first: ts, n: 1 });

@@ -9,7 +9,7 @@
  */
 import { phrasesOf } from '../signals/item-sketch.js';
 import { PhraseUsage } from './phrase-usage.js';
-import { wrapsItems, wrapsWith } from './shared-wrappers.js';
+import { paraphrasesItems, PUBLIC_ITEM_USERS, wrapsItems, wrapsItemsAsMember, wrapsWith } from './shared-wrappers.js';
 import type { ExchangeFeatures } from '../core/features.js';
 import { accountId, type AccountId, type CampaignId } from '../core/ids.js';
 import type { Community } from '../link/communities.js';
@@ -134,12 +134,23 @@ export class DetectionEngine {
     if ((s.suffixes.counts.get(f.template_suffix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_suffix));
     // A sentence is a habit when it wraps several different prompts of the account; it ties
     // suspects only (communities.ts), since bank items and follow-ups are everyone's.
+    // An item other accounts sent, inside a sentence no one wrote before: a bank wrapped in a
+    // paraphrase of its own (shared-wrappers.ts, `paraphrasesItems`).
+    const publicItems: string[] = [];
+    let fresh = false;
     phrases.forEach((p, i) => {
       const uses = s.phrases.counts.get(p) ?? 0;
       if (uses === usesBefore[i]) return;
+      const others = this.phrases.usersOf(p) - (usesBefore[i]! > 0 ? 1 : 0);
+      if (others === 0 && usesBefore[i] === 0) fresh = true;
+      else if (others >= PUBLIC_ITEM_USERS) publicItems.push(p);
       if (uses === 1) this.phrases.firstUse(p);
       if (uses === HABIT_MIN_USES) for (const h of this.phrases.habit(p, a)) this.linker.addKey(h, indicatorKey('phrase', p));
     });
+    if (fresh && publicItems.length > 0) {
+      s.freshWrapped++;
+      for (const p of publicItems) add(indicatorKey('item', p));
+    }
     this.intel?.observe(a, f, add);
   }
 
@@ -160,7 +171,7 @@ export class DetectionEngine {
     // risk is unchanged, so it is never acted on alone for the match.
     // An account that wraps its different prompts in sentences of its own is a suspect too, so
     // that a shared stock of such sentences can tie it (shared-wrappers.ts); a tie alone flags nothing.
-    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk || this.intel?.has(s.id) === true || wrapsItems(s)));
+    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk || this.intel?.has(s.id) === true || wrapsItems(s) || paraphrasesItems(s)));
     const communities = this.linker.communities();
     const headHour = Math.floor((at - 1) / HOUR);
     for (const com of communities) {
@@ -172,7 +183,7 @@ export class DetectionEngine {
       this.registry.record(id, at, score, com.indicators, com.accounts);
       for (const m of members) {
         if (m.state.flaggedAt !== null) continue;
-        if (this.involved(m, com, score.findings.some((f) => f.code === 'shared_phrasing'))) {
+        if (this.involved(m, com, score.findings.some((f) => f.code === 'shared_phrasing' || f.code === 'shared_bank'))) {
           this.flag(m.state, at, id, `member of campaign ${id} (confidence ${score.confidence.toFixed(2)})`);
         }
       }
@@ -202,6 +213,7 @@ export class DetectionEngine {
     let client = 0;
     let network = 0;
     let phrases = 0;
+    let items = 0;
     // Ties other than sentences (client, template, network, burst): what the last rule weighs.
     let otherTies = 0;
     for (const key of this.linker.keysOf(m.state.id)) {
@@ -215,6 +227,11 @@ export class DetectionEngine {
         if (wrapsWith(m.state, key.slice(key.indexOf(':') + 1))) phrases++;
         continue;
       }
+      // A bank's item ties a member only as part of its own paraphrasing habit.
+      if (kind === 'item') {
+        if (paraphrasesItems(m.state)) items++;
+        continue;
+      }
       otherTies++;
       if (kind === 'template') templates++;
       else if (HARNESS_KINDS.has(kind)) client++;
@@ -223,7 +240,7 @@ export class DetectionEngine {
     // A group tied only by its stock of sentences (shared-wrappers.ts): a member wraps its own
     // items in them; sharing a bank's sentences or a template with it says nothing (a tutoring
     // product sends the same public items under its own step-by-step wrapper).
-    if (byWrappers) return phrases >= 1 && wrapsItems(m.state);
+    if (byWrappers) return (phrases >= 1 && wrapsItemsAsMember(m.state)) || (items >= 1 && paraphrasesItems(m.state));
     // In the group through nothing but the text of items it sends: its own behaviour, however
     // heavy (a tutoring product asks for every step of every answer), is a customer's, and the
     // group's evidence (its client, card or burst) is not the member's.

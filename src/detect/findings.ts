@@ -36,6 +36,7 @@ export const CAMPAIGN_FINDING_CODES = [
   'campaign_ip_rotation',
   'shared_harness',
   'shared_phrasing',
+  'shared_bank',
   'shared_payment',
   'synchronized_activity',
   'shared_intel',

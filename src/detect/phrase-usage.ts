@@ -21,6 +21,11 @@ export class PhraseUsage {
   /** Sentences found to be wrappers: from then on every habit holder is tied. */
   private readonly wrappers = new Set<string>();
 
+  /** Accounts that used a sentence so far. */
+  usersOf(phrase: string): number {
+    return this.users.get(phrase) ?? 0;
+  }
+
   /** An account used a sentence for the first time. */
   firstUse(phrase: string): void {
     this.users.set(phrase, (this.users.get(phrase) ?? 0) + 1);

@@ -7,7 +7,9 @@ import { phraseSigs } from '../signals/item-sketch.js';
 import { maskVariableParts } from '../signals/text.js';
 import { feat } from './_test-features.js';
 import { AccountState, DistinctCounter } from './account-state.js';
+import { DetectionEngine } from './engine.js';
 import { itemOverlap, sharedWrapperEvidence, wrapsItems, wrapsWith } from './shared-wrappers.js';
+import { replay } from './ticker.js';
 
 const STOCK = ['Please lay out the logic you followed, every inference included.', 'I would like to see the whole derivation, in order.', 'Detail how you get there so that I can check it.', 'Give the answer only after all of the working.'];
 const phraseOf = (sentence: string): string => phraseSigs(maskVariableParts(sentence));
@@ -66,6 +68,23 @@ describe('sharedWrapperEvidence', () => {
     assert.deepEqual(e.findings.map((f) => f.code).sort(), ['campaign_wrapped_items', 'shared_phrasing']);
   });
 
+  it('ties accounts that hide their wrapped items among cover traffic that other accounts also send', () => {
+    // Two prompts in five are wrapped; the rest are ordinary requests that every account sends alike.
+    const states = [0, 1, 2, 3, 4].map((i) => {
+      const id = `cover${i}`;
+      const s = new AccountState(accountId(id));
+      const asks = [STOCK[i % 4]!, STOCK[(i + 1) % 4]!, STOCK[(i + 3) % 4]!].slice(0, 2 + (i % 2));
+      for (let j = 0; j < 60; j++) {
+        const text = j % 5 < 2 ? `${ownItem(id)(j)}\n\n${asks[j % asks.length]!}` : `Ordinary request number ${'abcdefghij'[j % 10]}${'abcdefghij'[Math.floor(j / 10)]} please.`;
+        s.observe(feat({ account_id: id, ts: j * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
+      }
+      return s;
+    });
+    const { indicators, members } = group(states);
+    const e = sharedWrapperEvidence(indicators, members, false, 0.3);
+    assert.equal(e.coordinated, true, e.findings.map((f) => f.detail).join('; '));
+  });
+
   it('does not tie evaluation runs that send the same public items under one public template', () => {
     const publicItem = (i: number): string => `Public benchmark item ${'abcdefghijklmnopqrstuvwxyz'[i % 26]}${Math.floor(i / 26)} asks this.`;
     // The same items under the template's sentences: the prompts overlap, so the coverage is
@@ -101,5 +120,52 @@ describe('itemOverlap and DistinctCounter.shared', () => {
     assert.ok(Math.abs(a.shared(b) - 100) <= 10, `shared ${a.shared(b)}`);
     const disjoint = [account('x', STOCK, 40, ownItem('x')), account('y', STOCK, 40, ownItem('y'))].map((state) => ({ state, score: { risk: 0 } }));
     assert.ok(itemOverlap(disjoint) <= 0.05, `overlap ${itemOverlap(disjoint)}`);
+  });
+});
+
+describe('paraphrased items (engine)', () => {
+  // A word per number, so that masking keeps items apart: 'ba', 'be', ... 'zu'.
+  const word = (n: number): string => 'bcdfghjklmnpqrstvz'[n % 18]! + 'aeiou'[Math.floor(n / 18) % 5]! + 'bcdfghjklmnpqrstvz'[Math.floor(n / 90) % 18]!;
+  /** A bank of items of 50 forms (as word problems whose numbers are masked): each account sends 30 of them. */
+  const form = (i: number): number => (i * 37 + 11) % 50;
+  const itemText = (i: number): string => `Work out the puzzle named ${word(form(i))} from the public bank.`;
+  let uniq = 0;
+  const paraphrase = (item: string): string => `${item}\n\nPlease go over the ${word(uniq++)}${word(uniq++)} steps one at a time.`;
+
+  function exchange(id: string, n: number, t: number, text: string) {
+    // Nothing but the bank in common: its own network, client and creation day.
+    const masked = maskVariableParts(text);
+    return feat({ account_id: id, ts: t, ip: `203.0.113.${n}`, subnet: `203.0.${n}.0/24`, user_agent: `client/${n}`, harness_sig: `h${n}`, account_created_at: Date.parse('2026-01-01T00:00:00Z') - n * 3 * 86_400_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(`${id}:${text}`)), phrase_sigs: phraseSigs(masked) });
+  }
+
+  /** Three people send every form of the bank plainly first: its sentences are public text. */
+  function publicBank(start: number) {
+    const out = [];
+    for (let p = 0; p < 3; p++) for (let f = 0; f < 50; f++) out.push(exchange(`person${p}`, 200 + p, start + (p * 50 + f) * 1000, itemText(f)));
+    return out;
+  }
+
+  /** `accounts` accounts send `n` items each, from `itemOf(account, j)`, each in a new paraphrase, over days. */
+  function senders(prefix: string, accounts: number, n: number, itemOf: (a: number, j: number) => number, start: number, offset: number) {
+    const out = [];
+    for (let j = 0; j < n; j++) for (let a = 0; a < accounts; a++) out.push(exchange(`${prefix}${a}`, offset + a, start + (j * accounts + a) * 20 * 60_000, paraphrase(itemText(itemOf(a, j)))));
+    return out;
+  }
+
+  it('ties accounts that each cover their own part of one public bank, every item in a new paraphrase', () => {
+    const T = Date.parse('2026-04-22T00:00:00Z');
+    const ops = senders('op', 10, 30, (a, j) => a * 30 + j, T + 3_600_000, 10);
+    const engine = replay(new DetectionEngine(), [...publicBank(T), ...ops]);
+    const flagged = engine.verdicts().filter((v) => v.verdict === 'distillation').map((v) => v.accountId);
+    assert.deepEqual(flagged.sort(), Array.from({ length: 10 }, (_, a) => `op${a}`).sort());
+    const [campaign] = engine.campaignList();
+    assert.ok(campaign!.score.findings.some((f) => f.code === 'shared_bank'), campaign!.score.findings.map((f) => f.code).join(','));
+  });
+
+  it('does not tie a class that asks the same homework items, each student in words of their own', () => {
+    const T = Date.parse('2026-04-22T00:00:00Z');
+    const students = senders('student', 10, 30, (_a, j) => j, T + 3_600_000, 10);
+    const engine = replay(new DetectionEngine(), [...publicBank(T), ...students]);
+    assert.deepEqual(engine.verdicts().filter((v) => v.verdict === 'distillation'), []);
   });
 });

@@ -56,4 +56,28 @@ describe('findCommunities', () => {
     const groups = groupsOf(held, ['office0', 'office1', 'office2', 'office3']);
     assert.deepEqual(groups, [['a0', 'a1', 'a2', 'a3', 'a4']]);
   });
+
+  it('keeps a loose group apart from another operator it meets only on the text of a public bank', () => {
+    // One operator runs one client; the other runs a client per account and is tied by its
+    // stock of wrapper sentences alone. One account of the second sends a few items of the
+    // same public bank as the first, and its template is all that touches the first's core
+    // (the bank's sentences are habits of both): content anyone can copy is no bridge
+    // between two groups.
+    const bank = Array.from({ length: 12 }, (_, i): IndicatorKey => `phrase:bank${i}`);
+    const held = {
+      ...pool('a', 6, (i) => ['harness:ha', 'system:sa', ...bank, ...(i < 4 ? (['template:bank-item'] as IndicatorKey[]) : [])]),
+      ...pool('b', 6, (i) => [`harness:own${i}`, 'phrase:stock1', 'phrase:stock2', ...bank, ...(i === 0 ? (['template:bank-item'] as IndicatorKey[]) : [])]),
+    };
+    const groups = groupsOf(held);
+    assert.deepEqual(groups, [
+      ['a0', 'a1', 'a2', 'a3', 'a4', 'a5'],
+      ['b0', 'b1', 'b2', 'b3', 'b4', 'b5'],
+    ]);
+  });
+
+  it('still hangs a straggler on the core it shares a template with', () => {
+    // An operator's account whose client is not yet a habit of its own is tied by the template.
+    const held = { ...pool('a', 5, () => ['harness:ha', 'template:op']), late: ['template:op'] as IndicatorKey[] };
+    assert.deepEqual(groupsOf(held), [['a0', 'a1', 'a2', 'a3', 'a4', 'late']]);
+  });
 });

@@ -258,7 +258,7 @@ function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: Indicat
     const kind = kindOf(key);
     // Templates and IPs tie suspects only: honest users send items of the same public problem
     // banks and share NATs; a client fingerprint, injected prompt or payment method ties anyone.
-    if (kind === 'template' || kind === 'phrase' || kind === 'ip') {
+    if (kind === 'template' || kind === 'phrase' || kind === 'item' || kind === 'ip') {
       weak.push(key);
       continue;
     }
@@ -268,14 +268,33 @@ function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: Indicat
   // Cores: groups of at least `minCore` accounts held together by client ties alone.
   const size = new Map<number, number>();
   for (let i = 0; i < parent.length; i++) size.set(find(i), (size.get(find(i)) ?? 0) + 1);
-  const core = parent.map((_, i) => ((size.get(find(i)) ?? 0) >= (p.minCoreAccounts ?? 3) ? find(i) : -1));
+  const minCore = p.minCoreAccounts ?? 3;
+  const core = parent.map((_, i) => ((size.get(find(i)) ?? 0) >= minCore ? find(i) : -1));
+  // Loose accounts first tie among themselves; then a loose account hangs on the one core it
+  // shares a template or IP with, unless it is part of a loose group of its own: a bridge
+  // between two groups must be a client tie (harness, injected prompt, payment), and the
+  // text of a public bank's items that both send is not one (an adaptive operator that
+  // splits a bank met the synchronized operator that walks it, as one campaign).
+  const attach: [key: IndicatorKey, loose: number[], core: number][] = [];
   for (const key of weak) {
     // A shared sentence ties loose accounts only: an operator that already runs one client
     // is held by it, and a company's core must not be hung on a stranger by one sentence.
-    const held = kindOf(key) === 'phrase' ? holdersInside(key, true).filter((i) => core[i]! < 0) : holdersInside(key, true);
+    const held = holdersInside(key, true);
     const cores = new Set<number>();
     for (const i of held) if (core[i]! >= 0) cores.add(core[i]!);
-    if (cores.size <= 1) unite(held);
+    const loose = held.filter((i) => core[i]! < 0);
+    const text = kindOf(key) === 'phrase' || kindOf(key) === 'item';
+    if (text || cores.size <= 1) unite(loose);
+    if (!text && cores.size === 1) attach.push([key, loose, [...cores][0]!]);
+  }
+  const looseSize = new Map<number, number>();
+  for (let i = 0; i < parent.length; i++) if (core[i]! < 0) looseSize.set(find(i), (looseSize.get(find(i)) ?? 0) + 1);
+  // Sizes as they stand before any attaching, so that the order of the keys does not matter.
+  const groupSize = parent.map((_, i) => (core[i]! < 0 ? looseSize.get(find(i))! : 0));
+  for (const [key, loose, c] of attach) {
+    const content = kindOf(key) === 'template';
+    const joining = loose.filter((i) => !content || groupSize[i]! < minCore);
+    if (joining.length > 0) unite([c, ...joining]);
   }
   const groups = new Map<number, AccountId[]>();
   com.accounts.forEach((a, i) => {

@@ -7,7 +7,7 @@
 import type { ExchangeFeatures } from '../core/features.js';
 import type { AccountId } from '../core/ids.js';
 
-export const INDICATOR_KINDS = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'phrase', 'burst'] as const;
+export const INDICATOR_KINDS = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'phrase', 'item', 'burst'] as const;
 export type IndicatorKind = (typeof INDICATOR_KINDS)[number];
 
 /** One shared value of one kind, e.g. `harness:9f3a…`; built only by `indicatorKey`. */
@@ -23,6 +23,9 @@ export const KIND_WEIGHT: Record<IndicatorKind, number> = {
   system: 2,
   template: 1.5,
   phrase: 1,
+  // A sentence of a public item that an account sent inside text of its own: the bank it
+  // harvests, which honest users send too, so it ties suspects only and weighs little.
+  item: 0.5,
   burst: 1,
   ip: 1,
   subnet: 0.3,

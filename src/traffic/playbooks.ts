@@ -295,8 +295,31 @@ function adaptiveWrappers(rng: Rng, variant: AdaptiveVariant): ((item: string) =
   });
 }
 
+/**
+ * Parts of a paraphrase written afresh for each prompt: over a thousand asks, so that no
+ * sentence of the operator's own recurs often enough in one account to be its habit.
+ */
+const PARAPHRASE = {
+  leads: ['Please', 'Kindly', 'Could you', 'I would like you to', 'Can you', 'I need you to'],
+  verbs: ['lay out', 'walk me through', 'write out', 'set down', 'spell out', 'go over', 'take me through'],
+  objects: ['the complete logic', 'your whole derivation', 'each step of the working', 'every intermediate result', 'the full rationale', 'how you reach it'],
+  tails: ['before the final answer.', 'in order.', 'so I can check it.', 'and not only the result.', 'one line at a time.', 'then conclude.'],
+};
+
+/** One prompt wrapped in a paraphrase of its own: the ask, and sometimes an opener and a closer. */
+function paraphrased(rng: Rng, variant: AdaptiveVariant, item: string): string {
+  const parts = ADAPTIVE_PARTS[variant];
+  const ask = `${rng.pick(PARAPHRASE.leads)} ${rng.pick(PARAPHRASE.verbs)} ${rng.pick(PARAPHRASE.objects)} ${rng.pick(PARAPHRASE.tails)}`;
+  const body = rng.chance(0.5) ? `${ask}\n${item}` : `${item}\n\n${ask}`;
+  return [rng.chance(0.3) ? rng.pick(parts.openers) : '', body, rng.chance(0.2) ? rng.pick(parts.closers) : ''].filter(Boolean).join(' ');
+}
+
 export interface AdaptiveOptions extends OperatorOptions {
   variant?: AdaptiveVariant;
+  /** A few wrappers per account, or a paraphrase per prompt. @default 'per-account' */
+  wrapping?: 'per-account' | 'per-prompt';
+  /** Range the operator's mean off-bank share is drawn from. @default the variant's */
+  offBank?: readonly [number, number];
 }
 
 /**
@@ -310,7 +333,8 @@ export function adaptive(ctx: SimContext, rng: Rng, o: AdaptiveOptions): Actor[]
   const variant = o.variant ?? 'dev';
   const nets = variant === 'dev' ? byKind(['residential', 'mobile', 'cloud']) : byKind(['residential', 'mobile', 'university', 'corporate']);
   // Seed-varied operator habits.
-  const offBankMean = variant === 'dev' ? 0.1 + rng.next() * 0.25 : 0.2 + rng.next() * 0.3;
+  const [offLow, offHigh] = o.offBank ?? (variant === 'dev' ? [0.1, 0.35] : [0.2, 0.5]);
+  const offBankMean = offLow + rng.next() * (offHigh - offLow);
   const fakeTurnsMean = rng.next() * 0.7;
   const taxonomy: readonly (readonly [PromptCategory, number])[] = variant === 'dev' ? SWEEP_TAXONOMY : [['math', 5], ['coding', 3], ['instructions', 2]];
   // One shared walk of the bank: each item goes to one account only.
@@ -348,7 +372,7 @@ export function adaptive(ctx: SimContext, rng: Rng, o: AdaptiveOptions): Actor[]
           continue;
         }
         const item = ctx.prompts.item(rng.weighted(taxonomy), bankCursor + stride * walked++);
-        const text = rng.pick(wrappers)(item.text);
+        const text = o.wrapping === 'per-prompt' ? paraphrased(rng, variant, item.text) : rng.pick(wrappers)(item.text);
         // A fabricated earlier exchange makes a scripted request look like a conversation.
         const fake = rng.chance(fakeTurns);
         const history = fake ? historyFor(rng, ctx.prompts.random('chat', rng).text, rng.int(1, 2)) : [];

@@ -96,7 +96,7 @@ function attackActors(ctx: SimContext, rng: Rng, a: AttackSpec, op: string): Act
     case 'entry_point_farming':
       return farming(ctx, rng, o);
     case 'adaptive':
-      return adaptive(ctx, rng, { ...o, ...(a.variant ? { variant: a.variant } : {}) });
+      return adaptive(ctx, rng, { ...o, ...(a.variant ? { variant: a.variant } : {}), ...(a.wrapping ? { wrapping: a.wrapping } : {}), ...(a.offBank ? { offBank: a.offBank } : {}) });
     case 'ban_evasion':
       return banEvasion(ctx, rng, o);
     case 'relay':
