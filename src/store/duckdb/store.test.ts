@@ -278,6 +278,34 @@ describe('DuckDB store', () => {
     );
   });
 
+  it('stores the same rows whether a batch starts after every stored row or overlaps them', async () => {
+    // Two appends of the same exchanges: in one store the second batch starts after the
+    // first's latest time (appended straight), in the other it goes back over a hundred stored
+    // exchanges (compared with them). Both batches repeat two ids with other values.
+    const rows = Array.from({ length: 5000 }, (_, i) => sampleFeatures(i)).sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
+    let cut = 2500;
+    while (rows[cut]!.ts === rows[cut - 1]!.ts) cut++;
+    const repeats = [{ ...rows[cut]!, account_id: 'acct_other' }, { ...rows[cut + 10]!, output_tokens: 1 }];
+    const stores = { after: await openDuckDbStore(freshPath()), overlapping: await openDuckDbStore(freshPath()) };
+    try {
+      for (const s of Object.values(stores)) assert.deepEqual(await s.append(rows.slice(0, cut), [], { source, line: cut, done: false }), { inserted: cut, duplicates: 0 });
+      assert.deepEqual(await stores.after.append([...rows.slice(cut), ...repeats], [], { source, line: 5002, done: true }), { inserted: 5000 - cut, duplicates: 2 });
+      assert.deepEqual(await stores.overlapping.append([...rows.slice(cut - 100), ...repeats], [], { source, line: 5002, done: true }), { inserted: 5000 - cut, duplicates: 102 });
+      const replayed = async (s: Store) => {
+        const out = [];
+        for await (const batch of s.replay()) out.push(...batch);
+        return out;
+      };
+      assert.deepEqual(await replayed(stores.after), rows);
+      assert.deepEqual(await replayed(stores.overlapping), rows);
+      // A later batch that goes back in time after the straight appends is still compared.
+      assert.deepEqual(await stores.after.append([rows[0]!, sampleFeatures(9999, { ts: rows[4999]!.ts + 1 })], [], { source, line: 5004, done: true }), { inserted: 1, duplicates: 1 });
+    } finally {
+      await stores.after.close();
+      await stores.overlapping.close();
+    }
+  });
+
   it('stores each exchange once with the time it was ingested', async () => {
     const p = freshPath();
     const s = await openDuckDbStore(p);
