@@ -452,7 +452,7 @@ class DuckDbStore implements Store {
     return appendByEncoding(this, rows, bad, cp);
   }
 
-  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
+  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint, decoded?: readonly ExchangeFeatures[]): Promise<AppendOutcome> {
     return this.serial(async () => {
       this.assertWritable();
       const cpProblem = checkpointProblem(cp);
@@ -464,9 +464,10 @@ class DuckDbStore implements Store {
         let inserted = 0;
         let span: TimeSpan | null = null;
         if (rows.length > 0) {
-          const decoded = await decodeRows(rows);
-          span = timeSpan(decoded);
-          inserted = span.min > this.latestTs && !this.idIndexed ? await this.appendAfterStored(decoded) : await this.insertNew(decoded, span);
+          if (decoded !== undefined && decoded.length !== rows.length) throw new Error(`appendEncoded was given ${decoded.length} decoded rows for ${rows.length} encoded ones`);
+          const objects = decoded ?? (await decodeRows(rows));
+          span = timeSpan(objects);
+          inserted = span.min > this.latestTs && !this.idIndexed ? await this.appendAfterStored(objects) : await this.insertNew(objects, span);
         }
         if (bad.length > 0) {
           await this.stageBadRecords(bad);
