@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -303,6 +303,26 @@ describe('DuckDB store', () => {
     } finally {
       await stores.after.close();
       await stores.overlapping.close();
+    }
+  });
+
+  it('folds appended rows into the file every row group, so that they do not pile up in memory and the WAL', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    const walBytes = (): number => (existsSync(p + '.wal') ? statSync(p + '.wal').size : 0);
+    try {
+      let wal = 0;
+      for (let b = 0; b < 7; b++) {
+        const rows = Array.from({ length: 20_000 }, (_, i) => sampleFeatures(b * 20_000 + i, { ts: 1_700_000_000_000 + b * 20_000 + i }));
+        await s.append(rows, [], { source, line: (b + 1) * 20_000, done: false });
+        if (b === 5) wal = walBytes();
+      }
+      // Six batches (120,000 rows) are all in the WAL; the seventh passes a row group and is folded in.
+      assert.ok(wal > 20_000_000, `the WAL holds the first six batches (${wal} bytes)`);
+      assert.ok(walBytes() < 1_000_000, `the WAL after a row group was folded in: ${walBytes()} bytes`);
+      assert.equal((await s.counts()).exchanges, 140_000);
+    } finally {
+      await s.close();
     }
   });
 

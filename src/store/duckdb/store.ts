@@ -314,6 +314,16 @@ function dbMessage(e: unknown): string {
  */
 const CHECKPOINT_THRESHOLD = '256MB';
 
+/**
+ * Rows appended between the checkpoints the store asks for itself: one DuckDB row group.
+ * Until a checkpoint, appended rows sit in memory uncompressed (about 1 KB an exchange):
+ * with only the WAL threshold above to fold them in, a scan's resident memory grew with its
+ * exchanges up to a quarter of a million of them. A checkpoint every row group writes each
+ * one compressed about once, where the threshold's 16 MB default rewrote the open row
+ * group after nearly every batch.
+ */
+const CHECKPOINT_EVERY_ROWS = 122_880;
+
 /** Databases this process has open, by real path: DuckDB's file lock only keeps other processes out. */
 const openInThisProcess = new Set<string>();
 
@@ -416,6 +426,19 @@ class DuckDbStore implements Store {
    */
   private latestTs = Infinity;
 
+  /** Rows appended since the last checkpoint this store asked for (see CHECKPOINT_EVERY_ROWS). */
+  private sinceCheckpoint = 0;
+
+  private async foldIn(): Promise<void> {
+    this.sinceCheckpoint = 0;
+    try {
+      await this.conn.run('CHECKPOINT');
+    } catch {
+      // Refused while another connection writes or reads a transaction that needs the old
+      // blocks: the rows are committed all the same, and the next checkpoint folds them in.
+    }
+  }
+
   async readLatest(): Promise<void> {
     const r = await this.conn.runAndReadAll('SELECT max(ts) FROM exchanges');
     const v = r.getRows()[0]![0];
@@ -478,6 +501,8 @@ class DuckDbStore implements Store {
         await this.conn.run('COMMIT');
         this.stored += inserted;
         if (span !== null) this.latestTs = Math.max(this.latestTs, span.max);
+        this.sinceCheckpoint += inserted;
+        if (this.sinceCheckpoint >= CHECKPOINT_EVERY_ROWS) await this.foldIn();
         return { inserted, duplicates: rows.length - inserted };
       } catch (e) {
         await this.rollback();
