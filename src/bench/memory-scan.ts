@@ -12,7 +12,7 @@ import { readExchangeBatches } from '../ingest/read.js';
 import { describeMiss, EarlyDetect } from '../pipeline/early-detect.js';
 import { buildReport } from '../report/build.js';
 import { computeFeatures, type FeatureOptions } from '../signals/features.js';
-import { encodeExchange } from '../store/exchange-columns.js';
+import { decodeExchange, encodeExchange } from '../store/exchange-columns.js';
 
 export interface MemoryScanOptions {
   params?: Partial<DetectorParams>;
@@ -45,7 +45,7 @@ export async function memoryScan(path: string, o: MemoryScanOptions = {}): Promi
       if (typeof row !== 'string') throw new Error(row.problem);
       accounts.add(f.account_id);
       exchanges++;
-      early.offer(row);
+      early.offer(decodeExchange(row));
     }
   }
   const done = early.finish(exchanges);

@@ -16,8 +16,6 @@
 import type { ExchangeFeatures } from '../core/features.js';
 import { EventTimeTicker } from '../detect/ticker.js';
 import type { DetectionEngine } from '../detect/engine.js';
-import { EXCHANGE_NAMES } from '../store/exchange-columns.js';
-import type { EncodedExchange } from '../store/store.js';
 
 export interface EarlyDetectOptions {
   /**
@@ -58,12 +56,6 @@ function compareIds(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** A row as the replay gives it back: every column present, absent ones null. */
-function decodeRow(encoded: EncodedExchange): ExchangeFeatures {
-  const row = JSON.parse(encoded) as Record<string, unknown>;
-  for (let i = 0; i < EXCHANGE_NAMES.length; i++) if (row[EXCHANGE_NAMES[i]!] === undefined) row[EXCHANGE_NAMES[i]!] = null;
-  return row as unknown as ExchangeFeatures;
-}
 
 export class EarlyDetect {
   private readonly holdMs: number;
@@ -91,10 +83,9 @@ export class EarlyDetect {
     return this.engine !== null;
   }
 
-  /** A stored row, in input order. */
-  offer = (encoded: EncodedExchange): void => {
+  /** A stored row as a replay gives it back (decodeExchange), in input order. */
+  offer = (row: ExchangeFeatures): void => {
     if (this.engine === null) return;
-    const row = decodeRow(encoded);
     if (this.last !== null && before(row, this.last)) {
       this.giveUp({ code: 'out_of_order', id: row.id, behindMs: this.last.ts - row.ts });
       return;

@@ -11,7 +11,9 @@
  */
 import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import type { ExchangeFeatures } from '../core/features.js';
 import type { InputSource, ScanReport } from '../core/report.js';
+import { decodeExchange } from '../store/exchange-columns.js';
 import { DetectionEngine } from '../detect/engine.js';
 import type { DetectorParams } from '../detect/params.js';
 import { EventTimeTicker } from '../detect/ticker.js';
@@ -63,8 +65,11 @@ export interface ScanOptions {
    * many committed batches. Set from the DISTILLWATCH_FAILPOINT_KILL_AFTER_BATCHES variable.
    */
   killAfterBatches?: number;
-  /** Sees every row read, in input order, as the store is handed it (see early-detect.ts). */
-  onRow?: (row: EncodedExchange) => void;
+  /**
+   * Sees every row read, in input order, decoded as the replay gives it back (see
+   * early-detect.ts). The store is handed the same objects, so a row is parsed once.
+   */
+  onRow?: (row: ExchangeFeatures) => void;
 }
 
 export interface IngestSummary {
@@ -87,6 +92,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   let inFlight: Promise<void> | null = null;
   const workers = opts.featureWorkers ?? defaultFeatureWorkers();
   const pool = workers > 0 ? new FeaturePool(workers) : null;
+  const onRow = opts.onRow;
   const setAside = (b: BadRecord): void => {
     if (opts.quarantinePath) {
       quarantine ??= createWriteStream(opts.quarantinePath, { flags: 'a' });
@@ -106,17 +112,19 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
       const skipLines = cp?.line ?? 0;
       if (skipLines > 0) summary.resumed.push({ file: input, fromLine: skipLines + 1 });
       let rows: EncodedExchange[] = [];
+      let decoded: ExchangeFeatures[] = [];
       let bad: BadRecord[] = [];
       let lastLine = skipLines;
       // One batch at a time is in the store's hands while the next is read and computed:
       // the store inserts on its own threads, so reading need not wait for it. Batches still
       // commit one after another, in order, each with its checkpoint.
       const flush = async (done: boolean): Promise<void> => {
-        const batch = { rows, bad, line: lastLine };
+        const batch = { rows, decoded, bad, line: lastLine };
         rows = [];
+        decoded = [];
         bad = [];
         if (inFlight) await inFlight;
-        const committed = opts.store.appendEncoded(batch.rows, batch.bad, { source, line: batch.line, done }).then((out) => {
+        const committed = opts.store.appendEncoded(batch.rows, batch.bad, { source, line: batch.line, done }, onRow ? batch.decoded : undefined).then((out) => {
           summary.inserted += out.inserted;
           summary.duplicates += out.duplicates;
           batches++;
@@ -132,7 +140,11 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         for (const item of items) {
           if (item.kind === 'row') {
             rows.push(item.row);
-            opts.onRow?.(item.row);
+            if (onRow) {
+              const row = decodeExchange(item.row);
+              decoded.push(row);
+              onRow(row);
+            }
             summary.read++;
             mine.read++;
             lastLine = item.line;

@@ -135,3 +135,10 @@ export function encodeExchange(row: ExchangeFeatures, index: number): EncodedExc
   // rowProblem allowed only where the column takes one.
   return JSON.stringify(row) as EncodedExchange;
 }
+
+/** An encoded row back as the object it was, every column present (absent ones null), as a replay gives it. */
+export function decodeExchange(encoded: EncodedExchange): ExchangeFeatures {
+  const row = JSON.parse(encoded) as Record<string, unknown>;
+  for (let i = 0; i < EXCHANGE_NAMES.length; i++) if (row[EXCHANGE_NAMES[i]!] === undefined) row[EXCHANGE_NAMES[i]!] = null;
+  return row as unknown as ExchangeFeatures;
+}

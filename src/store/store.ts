@@ -128,8 +128,12 @@ export interface StoreWriter {
    * tables, stores the rows first and the checkpoint last.
    */
   append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
-  /** As `append`, for rows already checked and encoded where they were computed (a feature worker). */
-  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
+  /**
+   * As `append`, for rows already checked and encoded where they were computed (a feature
+   * worker). `decoded`, when the caller has it, is the same rows decoded (decodeExchange), in
+   * the same order: a backend that writes objects takes them instead of parsing every row again.
+   */
+  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint, decoded?: readonly ExchangeFeatures[]): Promise<AppendOutcome>;
   /** Saves the results of one scan (campaigns, account verdicts) as the latest results. */
   saveReport(report: ScanReport): Promise<void>;
   /**

@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -276,6 +276,54 @@ describe('DuckDB store', () => {
         [2, 'acct_9', 0.5, 'suspicious', 'cmp_02', null, 'capability sweep', 300],
       ],
     );
+  });
+
+  it('stores the same rows whether a batch starts after every stored row or overlaps them', async () => {
+    // Two appends of the same exchanges: in one store the second batch starts after the
+    // first's latest time (appended straight), in the other it goes back over a hundred stored
+    // exchanges (compared with them). Both batches repeat two ids with other values.
+    const rows = Array.from({ length: 5000 }, (_, i) => sampleFeatures(i)).sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
+    let cut = 2500;
+    while (rows[cut]!.ts === rows[cut - 1]!.ts) cut++;
+    const repeats = [{ ...rows[cut]!, account_id: 'acct_other' }, { ...rows[cut + 10]!, output_tokens: 1 }];
+    const stores = { after: await openDuckDbStore(freshPath()), overlapping: await openDuckDbStore(freshPath()) };
+    try {
+      for (const s of Object.values(stores)) assert.deepEqual(await s.append(rows.slice(0, cut), [], { source, line: cut, done: false }), { inserted: cut, duplicates: 0 });
+      assert.deepEqual(await stores.after.append([...rows.slice(cut), ...repeats], [], { source, line: 5002, done: true }), { inserted: 5000 - cut, duplicates: 2 });
+      assert.deepEqual(await stores.overlapping.append([...rows.slice(cut - 100), ...repeats], [], { source, line: 5002, done: true }), { inserted: 5000 - cut, duplicates: 102 });
+      const replayed = async (s: Store) => {
+        const out = [];
+        for await (const batch of s.replay()) out.push(...batch);
+        return out;
+      };
+      assert.deepEqual(await replayed(stores.after), rows);
+      assert.deepEqual(await replayed(stores.overlapping), rows);
+      // A later batch that goes back in time after the straight appends is still compared.
+      assert.deepEqual(await stores.after.append([rows[0]!, sampleFeatures(9999, { ts: rows[4999]!.ts + 1 })], [], { source, line: 5004, done: true }), { inserted: 1, duplicates: 1 });
+    } finally {
+      await stores.after.close();
+      await stores.overlapping.close();
+    }
+  });
+
+  it('folds appended rows into the file every row group, so that they do not pile up in memory and the WAL', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    const walBytes = (): number => (existsSync(p + '.wal') ? statSync(p + '.wal').size : 0);
+    try {
+      let wal = 0;
+      for (let b = 0; b < 7; b++) {
+        const rows = Array.from({ length: 20_000 }, (_, i) => sampleFeatures(b * 20_000 + i, { ts: 1_700_000_000_000 + b * 20_000 + i }));
+        await s.append(rows, [], { source, line: (b + 1) * 20_000, done: false });
+        if (b === 5) wal = walBytes();
+      }
+      // Six batches (120,000 rows) are all in the WAL; the seventh passes a row group and is folded in.
+      assert.ok(wal > 20_000_000, `the WAL holds the first six batches (${wal} bytes)`);
+      assert.ok(walBytes() < 1_000_000, `the WAL after a row group was folded in: ${walBytes()} bytes`);
+      assert.equal((await s.counts()).exchanges, 140_000);
+    } finally {
+      await s.close();
+    }
   });
 
   it('stores each exchange once with the time it was ingested', async () => {

@@ -1,10 +1,11 @@
 /**
  * The embedded store: one DuckDB file, no server.
  *
- * Writes: a batch goes through DuckDB's appender (its fast path) into a temporary staging
- * table, then into `exchanges` with INSERT OR IGNORE, all inside one transaction with the bad
- * records and the checkpoint, so that a killed ingest leaves either a whole batch or none and
- * a re-ingest stores nothing twice.
+ * Writes: a batch goes through DuckDB's appender as data chunks (chunk-append.ts), straight
+ * into `exchanges` when it is later than every stored row, else into a temporary table from
+ * which only the exchanges not stored yet are inserted; all inside one transaction with the
+ * bad records and the checkpoint, so that a killed ingest leaves either a whole batch or
+ * none and a re-ingest stores nothing twice.
  *
  * Reads: replay sorts in DuckDB (which spills to disk when the table outgrows memory) and
  * streams the result on a connection of its own, so the table is never held whole in JS and
@@ -24,6 +25,7 @@ import {
 import type { ExchangeFeatures } from '../../core/features.js';
 import type { AccountReport, CampaignReport, ScanReport } from '../../core/report.js';
 import { StoreError } from '../errors.js';
+import { appendChunks } from './chunk-append.js';
 import * as casework from './casework.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, RollupInput, SearchKind } from '../casework.js';
 import { appendByEncoding, checkpointProblem, describeValue, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
@@ -175,16 +177,10 @@ CREATE TABLE IF NOT EXISTS account_verdicts (
 // Per connection and never written to disk. Without constraints: the real tables check them,
 // inside the transaction, so a rejected row rolls the whole batch back.
 const STAGING_DDL = `
-CREATE TEMP TABLE exchange_staging (row_json VARCHAR NOT NULL);
 CREATE TEMP TABLE exchange_batch (n BIGINT, ${exchangeColumnsDdl(false)});
 CREATE TEMP TABLE bad_record_staging (file VARCHAR, line BIGINT, reason VARCHAR, excerpt VARCHAR);
 `;
 
-// Rows arrive as JSON objects, one string each (store/exchange-columns.ts): one appender
-// call a row instead of forty, and DuckDB turns them into columns on its own threads. The
-// values were checked against their columns before they were encoded.
-const ROW_STRUCTURE = JSON.stringify(Object.fromEntries(NAMES.map((n, i) => [n, SQL_TYPE[KINDS[i]!].replace(' NOT NULL', '')])));
-const TYPE_BATCH = `INSERT INTO exchange_batch (n, ${NAME_LIST}) SELECT n, ${NAMES.map((n) => `r.${n}`).join(', ')} FROM (SELECT rowid AS n, json_transform(row_json, '${ROW_STRUCTURE}') AS r FROM exchange_staging)`;
 /**
  * A re-ingest must never count an exchange twice. Schema 1 did it with a primary key on `id`,
  * whose index DuckDB holds in memory whole (about 60 bytes an exchange): the one part of a
@@ -239,8 +235,49 @@ function decisionRow(row: unknown[]): DecisionRecord {
 
 // ---------------------------------------------------------------------------------------
 
-const STAGE_YIELD_MASK = 1023;
+const DECODE_YIELD_MASK = 4095;
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Rows as the feature workers encoded them (checked against their columns first, see
+ * rowProblem), back as objects. The event loop gets a turn every few thousand rows: a live
+ * gateway's requests must not wait behind a whole batch.
+ */
+async function decodeRows(rows: readonly EncodedExchange[]): Promise<ExchangeFeatures[]> {
+  const out: ExchangeFeatures[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    out[i] = JSON.parse(rows[i]!) as ExchangeFeatures;
+    if ((i & DECODE_YIELD_MASK) === DECODE_YIELD_MASK) await yieldToEventLoop();
+  }
+  return out;
+}
+
+interface TimeSpan {
+  min: number;
+  max: number;
+}
+
+function timeSpan(rows: readonly ExchangeFeatures[]): TimeSpan {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const r of rows) {
+    if (r.ts < min) min = r.ts;
+    if (r.ts > max) max = r.ts;
+  }
+  return { min, max };
+}
+
+/** The first row of each id, in batch order: a batch that repeats an id stores its first. */
+function firstOfEachId(rows: readonly ExchangeFeatures[]): readonly ExchangeFeatures[] {
+  const seen = new Set<string>();
+  const out: ExchangeFeatures[] = [];
+  for (const r of rows) {
+    if (seen.has(r.id)) continue;
+    seen.add(r.id);
+    out.push(r);
+  }
+  return out.length === rows.length ? rows : out;
+}
 
 function timestampTz(iso: string | undefined): DuckDBTimestampTZValue | null {
   if (iso === undefined) return null;
@@ -276,6 +313,16 @@ function dbMessage(e: unknown): string {
  * (measured on 1M exchanges), for a WAL of at most this size to fold in at close or after a crash.
  */
 const CHECKPOINT_THRESHOLD = '256MB';
+
+/**
+ * Rows appended between the checkpoints the store asks for itself: one DuckDB row group.
+ * Until a checkpoint, appended rows sit in memory uncompressed (about 1 KB an exchange):
+ * with only the WAL threshold above to fold them in, a scan's resident memory grew with its
+ * exchanges up to a quarter of a million of them. A checkpoint every row group writes each
+ * one compressed about once, where the threshold's 16 MB default rewrote the open row
+ * group after nearly every batch.
+ */
+const CHECKPOINT_EVERY_ROWS = 122_880;
 
 /** Databases this process has open, by real path: DuckDB's file lock only keeps other processes out. */
 const openInThisProcess = new Set<string>();
@@ -372,6 +419,32 @@ class DuckDbStore implements Store {
   /** Exchanges stored, kept from the appends once counted at open. */
   private stored = 0;
 
+  /**
+   * No stored exchange is later than this (event time, ms): a batch that starts after it
+   * needs no look at the stored rows. Read at open, then kept from the appends (a batch's
+   * latest time, whether or not all its rows were new: an upper bound is all it must be).
+   */
+  private latestTs = Infinity;
+
+  /** Rows appended since the last checkpoint this store asked for (see CHECKPOINT_EVERY_ROWS). */
+  private sinceCheckpoint = 0;
+
+  private async foldIn(): Promise<void> {
+    this.sinceCheckpoint = 0;
+    try {
+      await this.conn.run('CHECKPOINT');
+    } catch {
+      // Refused while another connection writes or reads a transaction that needs the old
+      // blocks: the rows are committed all the same, and the next checkpoint folds them in.
+    }
+  }
+
+  async readLatest(): Promise<void> {
+    const r = await this.conn.runAndReadAll('SELECT max(ts) FROM exchanges');
+    const v = r.getRows()[0]![0];
+    this.latestTs = v === null || v === undefined ? -Infinity : Number(v);
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(() => {
       this.assertOpen();
@@ -402,7 +475,7 @@ class DuckDbStore implements Store {
     return appendByEncoding(this, rows, bad, cp);
   }
 
-  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
+  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint, decoded?: readonly ExchangeFeatures[]): Promise<AppendOutcome> {
     return this.serial(async () => {
       this.assertWritable();
       const cpProblem = checkpointProblem(cp);
@@ -412,16 +485,12 @@ class DuckDbStore implements Store {
       await this.conn.run('BEGIN TRANSACTION');
       try {
         let inserted = 0;
+        let span: TimeSpan | null = null;
         if (rows.length > 0) {
-          await this.stageExchanges(rows);
-          await this.conn.run(TYPE_BATCH);
-          if (this.idIndexed) inserted = (await this.conn.run(INSERT_EXCHANGES_KEYED)).rowsChanged;
-          else {
-            const span = (await this.conn.runAndReadAll('SELECT min(ts), max(ts) FROM exchange_batch')).getRows()[0]!;
-            inserted = (await this.conn.run(INSERT_NEW_EXCHANGES, [span[0] as bigint, span[1] as bigint])).rowsChanged;
-          }
-          await this.conn.run('DELETE FROM exchange_staging');
-          await this.conn.run('DELETE FROM exchange_batch');
+          if (decoded !== undefined && decoded.length !== rows.length) throw new Error(`appendEncoded was given ${decoded.length} decoded rows for ${rows.length} encoded ones`);
+          const objects = decoded ?? (await decodeRows(rows));
+          span = timeSpan(objects);
+          inserted = span.min > this.latestTs && !this.idIndexed ? await this.appendAfterStored(objects) : await this.insertNew(objects, span);
         }
         if (bad.length > 0) {
           await this.stageBadRecords(bad);
@@ -431,6 +500,9 @@ class DuckDbStore implements Store {
         await this.conn.run(UPSERT_CHECKPOINT, [cp.source.key, cp.source.path, cp.line, cp.done]);
         await this.conn.run('COMMIT');
         this.stored += inserted;
+        if (span !== null) this.latestTs = Math.max(this.latestTs, span.max);
+        this.sinceCheckpoint += inserted;
+        if (this.sinceCheckpoint >= CHECKPOINT_EVERY_ROWS) await this.foldIn();
         return { inserted, duplicates: rows.length - inserted };
       } catch (e) {
         await this.rollback();
@@ -440,21 +512,36 @@ class DuckDbStore implements Store {
     });
   }
 
-  private async stageExchanges(rows: readonly EncodedExchange[]): Promise<void> {
-    const app = await this.conn.createAppender('exchange_staging');
+  /**
+   * The common case (a first scan, a resumed one past its checkpoint, a gateway's log): every
+   * row of the batch is later than every stored row, so none can be a stored exchange (an id
+   * at its event time) and the rows go straight into `exchanges`, the first of each id only.
+   */
+  private async appendAfterStored(rows: readonly ExchangeFeatures[]): Promise<number> {
+    const fresh = firstOfEachId(rows);
+    await this.withAppender('exchanges', (app) => appendChunks(app, fresh, { kind: 'stored', ingestedAt: new DuckDBTimestampTZValue(BigInt(Date.now()) * 1000n) }));
+    return fresh.length;
+  }
+
+  /** A batch that overlaps the stored rows in time: typed into `exchange_batch`, then only the exchanges not stored yet are inserted. */
+  private async insertNew(rows: readonly ExchangeFeatures[], span: TimeSpan): Promise<number> {
+    await this.withAppender('exchange_batch', (app) => appendChunks(app, rows, { kind: 'batch' }));
+    const inserted = this.idIndexed
+      ? (await this.conn.run(INSERT_EXCHANGES_KEYED)).rowsChanged
+      : (await this.conn.run(INSERT_NEW_EXCHANGES, [BigInt(span.min), BigInt(span.max)])).rowsChanged;
+    await this.conn.run('DELETE FROM exchange_batch');
+    return inserted;
+  }
+
+  private async withAppender(table: string, fill: (app: DuckDBAppender) => Promise<void>): Promise<void> {
+    const app = await this.conn.createAppender(table);
     let failed = true;
     try {
-      for (let r = 0; r < rows.length; r++) {
-        app.appendVarchar(rows[r]!);
-        app.endRow();
-        // Appending is synchronous: a live gateway's requests must not wait behind a whole
-        // batch, so the event loop gets a turn every thousand rows.
-        if ((r & STAGE_YIELD_MASK) === STAGE_YIELD_MASK) await yieldToEventLoop();
-      }
+      await fill(app);
       app.flushSync();
       failed = false;
     } finally {
-      // A half-appended row would make the flush in closeSync fail and hide the real error.
+      // Rows half appended would make the flush in closeSync fail and hide the real error.
       if (failed) app.clear();
       app.closeSync();
     }
@@ -947,6 +1034,7 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
     const idIndexed = await hasIdIndex(conn);
     const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined && idIndexed, idIndexed, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS);
     await store.fitBudget();
+    if (!readOnly) await store.readLatest();
     return store;
   } catch (e) {
     if (key) openInThisProcess.delete(key);
