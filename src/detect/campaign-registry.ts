@@ -5,7 +5,7 @@
  */
 import type { ExchangeFeatures } from '../core/features.js';
 import { campaignId, type AccountId, type CampaignId } from '../core/ids.js';
-import { HARNESS_KINDS, indicatorKey, kindOf, type IndicatorKey } from '../link/indicators.js';
+import { HARNESS_KINDS, indicatorKey, kindOf, type IndicatorKey, type IndicatorKind } from '../link/indicators.js';
 import type { Linker } from '../link/linker.js';
 import type { AccountBook } from './account-book.js';
 import type { AccountState } from './account-state.js';
@@ -20,6 +20,9 @@ export interface CampaignState {
   /** Harness, system-prompt and template keys specific to this campaign (see signatures). */
   signature: Set<IndicatorKey>;
 }
+
+/** Kinds that say "the same client software or the same payer": what joins two flagged groups. */
+const CLIENT_KINDS: ReadonlySet<IndicatorKind> = new Set(['harness', 'system', 'payment']);
 
 export class CampaignRegistry {
   readonly campaigns = new Map<CampaignId, CampaignState>();
@@ -80,7 +83,7 @@ export class CampaignRegistry {
     const others = new Set<CampaignId>();
     for (const a of accounts) {
       const c = this.book.get(a)?.campaignId;
-      if (c && c !== id) others.add(c);
+      if (c && c !== id && this.tiedByClient(c, accounts)) others.add(c);
     }
     if (others.size === 0) return undefined;
     let earliest = this.campaigns.get(id)?.firstFlaggedAt ?? Infinity;
@@ -98,6 +101,35 @@ export class CampaignRegistry {
     const c = this.campaigns.get(id);
     if (c && earliest < c.firstFlaggedAt) c.firstFlaggedAt = earliest;
     return earliest;
+  }
+
+  /**
+   * Is campaign `other` one operation with the rest of `accounts`? Only when one of its
+   * accounts there shares a specific client with another account of the group: a harness,
+   * an injected system prompt or a payment method. A public template or a shared exit hangs
+   * a lone account of one operator on another's group now and then (on small seed 2, one
+   * ban-evasion account in the hydra's group by the wrapper both copied), and that must not
+   * fold one campaign into the other; the account stays in its own campaign.
+   */
+  private tiedByClient(other: CampaignId, accounts: readonly AccountId[]): boolean {
+    const rest = new Set<AccountId>();
+    const theirs: AccountId[] = [];
+    for (const a of accounts) {
+      if (this.book.get(a)?.campaignId === other) theirs.push(a);
+      else rest.add(a);
+    }
+    for (const a of theirs) {
+      for (const key of this.linker.keysOf(a)) {
+        if (!CLIENT_KINDS.has(kindOf(key))) continue;
+        const holders = this.linker.holders(key);
+        // A client that many accounts in no campaign use (a popular SDK's defaults) is no tie.
+        let outside = 0;
+        for (const h of holders) if (!this.book.get(h)?.campaignId) outside++;
+        if (outside > Math.max(2, 0.1 * accounts.length)) continue;
+        for (const h of holders) if (rest.has(h)) return true;
+      }
+    }
+    return false;
   }
 
   /** Harness marks that members share and few outsiders use: what a replacement pool keeps. */
