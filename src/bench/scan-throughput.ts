@@ -16,7 +16,9 @@
  *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep] [--json FILE] [--replay] [--stores duckdb,chdb] [--trace FILE]
  *
  * With --trace FILE the whole scan's memory (RSS, JS heap, external, array buffers) is written
- * to FILE every 100 ms beside the rows read so far, one JSON object a line.
+ * to FILE every 100 ms beside the rows read so far, one JSON object a line. The variable
+ * DISTILLWATCH_BENCH_DUCKDB_MEMORY (e.g. 256MB) sets DuckDB's memory budget for the scans, to
+ * tell DuckDB's cache from the rest of the resident memory.
  * With --stores duckdb,chdb the whole scan also runs into ClickHouse (chdb), printed side by side.
  */
 import { spawnSync } from 'node:child_process';
