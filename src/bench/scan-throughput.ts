@@ -13,8 +13,12 @@
  * so CPU seconds are printed beside wall seconds (on a busy machine wall time also counts
  * the time other processes held the cores).
  *
- *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep] [--json FILE] [--replay] [--stores duckdb,chdb]
+ *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep] [--json FILE] [--replay] [--stores duckdb,chdb] [--trace FILE]
  *
+ * With --trace FILE the whole scan's memory (RSS, JS heap, external, array buffers) is written
+ * to FILE every 100 ms beside the rows read so far, one JSON object a line. The variable
+ * DISTILLWATCH_BENCH_DUCKDB_MEMORY (e.g. 256MB) sets DuckDB's memory budget for the scans, to
+ * tell DuckDB's cache from the rest of the resident memory.
  * With --stores duckdb,chdb the whole scan also runs into ClickHouse (chdb), printed side by side.
  */
 import { spawnSync } from 'node:child_process';
@@ -72,17 +76,23 @@ function phase<T>(fn: () => Promise<T>): Promise<{ value: T; phase: Phase }> {
   });
 }
 
-async function child(file: string, db: string, replay: boolean): Promise<void> {
+async function child(file: string, db: string, replay: boolean, trace: string | undefined): Promise<void> {
   for (const f of [db, db + '.wal', db.replace(/^chdb:\/\//, '')]) rmSync(f, { force: true, recursive: true });
-  const store = await openStore(db);
+  const store = await openStore(db, process.env.DISTILLWATCH_BENCH_DUCKDB_MEMORY ? { duckdbMemory: process.env.DISTILLWATCH_BENCH_DUCKDB_MEMORY } : {});
   gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
   let maxHeap = 0;
+  // With --trace, the memory of the process against the rows read so far, a line a sample:
+  // what grows with exchanges shows as a slope.
+  let read = 0;
+  const samples: string[] = [];
   const sampler = setInterval(() => {
-    maxHeap = Math.max(maxHeap, process.memoryUsage().heapUsed);
+    const m = process.memoryUsage();
+    maxHeap = Math.max(maxHeap, m.heapUsed);
+    if (trace !== undefined) samples.push(JSON.stringify({ read, rssMb: Math.round(m.rss / 1e6), heapMb: Math.round(m.heapUsed / 1e6), externalMb: Math.round(m.external / 1e6), arrayBuffersMb: Math.round(m.arrayBuffers / 1e6) }));
   }, 100);
   const early = replay ? null : await startEarlyDetect(store);
-  const ing = await phase(() => ingest({ inputs: [file], store, ...(early ? { onRow: early.offer } : {}) }));
+  const ing = await phase(() => ingest({ inputs: [file], store, onProgress: (p) => (read = p.done), ...(early ? { onRow: early.offer } : {}) }));
   const det = (await phase(() => detect({ store, early, thisScan: ing.value.inputs.map((i) => i.source) }))).value;
   const detPhase = lastPhase!;
   const out: ChildResult = {
@@ -104,6 +114,7 @@ async function child(file: string, db: string, replay: boolean): Promise<void> {
   // Read after the measurement, so the engine is still held during it.
   out.accounts = det.report.input.accounts;
   clearInterval(sampler);
+  if (trace !== undefined) writeFileSync(trace, samples.join('\n') + '\n');
   await store.close();
   out.maxRssMb = process.resourceUsage().maxRSS / 1024;
   out.maxHeapMb = maxHeap / 1e6;
@@ -111,8 +122,8 @@ async function child(file: string, db: string, replay: boolean): Promise<void> {
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
-function runChild(file: string, db: string, replay: boolean): ChildResult {
-  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', file, '--db', db, ...(replay ? ['--replay'] : [])], { encoding: 'utf8', maxBuffer: 1 << 24 });
+function runChild(file: string, db: string, replay: boolean, trace?: string): ChildResult {
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', file, '--db', db, ...(replay ? ['--replay'] : []), ...(trace !== undefined ? ['--trace', trace] : [])], { encoding: 'utf8', maxBuffer: 1 << 24 });
   for (const f of [db, db + '.wal', db.replace(/^chdb:\/\//, '')]) rmSync(f, { force: true, recursive: true });
   if (r.status !== 0) throw new Error(`the scan of "${file}" failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
@@ -169,9 +180,10 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       stores: { type: 'string', default: 'duckdb' },
       replay: { type: 'boolean', default: false },
+      trace: { type: 'string' },
     },
   });
-  if (values.child) return child(positionals[0]!, values.db!, values.replay);
+  if (values.child) return child(positionals[0]!, values.db!, values.replay, values.trace);
 
   const target = Number(values.exchanges);
   if (!Number.isSafeInteger(target) || target < 1000) throw new Error(`--exchanges "${values.exchanges}" is not a whole number of at least 1000`);
@@ -185,7 +197,7 @@ async function main(): Promise<void> {
   process.stderr.write(`measuring bare gunzip + JSON.parse of ${file}\n`);
   const bare = await bareParse(file);
   process.stderr.write('measuring the scan end to end\n');
-  const full = runChild(file, join(dir, 'bench.duckdb'), values.replay);
+  const full = runChild(file, join(dir, 'bench.duckdb'), values.replay, values.trace);
   const parts: ChildResult[] = [];
   for (const frac of [0.25, 0.5]) {
     const n = Math.round(bare.lines * frac);

@@ -51,6 +51,13 @@ export interface ScanOptions {
   /** Bad records are also appended here as JSONL, for a human to look at. */
   quarantinePath?: string;
   batchSize?: number;
+  /**
+   * A batch goes to the store once its encoded rows reach this many bytes, even short of
+   * `batchSize` rows: the scan's thread holds at most two batches (one being filled, one
+   * being written), so this, not the rows' size, bounds what it holds.
+   * @default 8 MiB
+   */
+  batchBytes?: number;
   onProgress?: (p: ScanProgress) => void;
   /**
    * Worker threads that read, validate and compute features while this thread reads the
@@ -83,9 +90,13 @@ export interface IngestSummary {
   inputs: { file: string; source: SourceKey; read: number; bad: number; firstBad?: string }[];
 }
 
+const DEFAULT_BATCH_BYTES = 8 * 2 ** 20;
+
 /** Ingests inputs into the store. Each batch is committed with its checkpoint, so a killed run resumes. */
 export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   const batchSize = opts.batchSize ?? 20_000;
+  const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
+  if (!(batchBytes >= 1)) throw new RangeError(`Cannot fill batches of ${batchBytes} bytes: give 1 or more`);
   const summary: IngestSummary = { read: 0, inserted: 0, duplicates: 0, bad: 0, resumed: [], skipped: [], inputs: [] };
   let quarantine: WriteStream | null = null;
   let batches = 0;
@@ -115,6 +126,8 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
       let decoded: ExchangeFeatures[] = [];
       let bad: BadRecord[] = [];
       let lastLine = skipLines;
+      // UTF-16 code units of the batch's encoded rows: the bytes of a JSON string of ASCII, near enough for a bound.
+      let held = 0;
       // One batch at a time is in the store's hands while the next is read and computed:
       // the store inserts on its own threads, so reading need not wait for it. Batches still
       // commit one after another, in order, each with its checkpoint.
@@ -123,6 +136,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         rows = [];
         decoded = [];
         bad = [];
+        held = 0;
         if (inFlight) await inFlight;
         const committed = opts.store.appendEncoded(batch.rows, batch.bad, { source, line: batch.line, done }, onRow ? batch.decoded : undefined).then((out) => {
           summary.inserted += out.inserted;
@@ -140,6 +154,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         for (const item of items) {
           if (item.kind === 'row') {
             rows.push(item.row);
+            held += item.row.length;
             if (onRow) {
               const row = decodeExchange(item.row);
               decoded.push(row);
@@ -156,7 +171,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
             mine.firstBad ??= item.bad.reason;
             lastLine = item.bad.line;
           }
-          if (rows.length + bad.length >= batchSize) await flush(false);
+          if (rows.length + bad.length >= batchSize || held >= batchBytes) await flush(false);
         }
       }
       await flush(true);

@@ -1,0 +1,68 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { writeSimulation } from '../traffic/simulate.js';
+import { ingest } from './scan.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dw-bounds-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The real store, with every batch it is handed recorded: its rows and the characters of their encoding. */
+function recording(store: Store): { store: Store; batches: { rows: number; chars: number; largest: number }[] } {
+  const batches: { rows: number; chars: number; largest: number }[] = [];
+  const appendEncoded: Store['appendEncoded'] = (rows, bad, cp, decoded) => {
+    let chars = 0;
+    let largest = 0;
+    for (const r of rows) {
+      chars += r.length;
+      largest = Math.max(largest, r.length);
+    }
+    batches.push({ rows: rows.length, chars, largest });
+    return store.appendEncoded(rows, bad, cp, decoded);
+  };
+  // Every other call goes to the store itself, bound to it.
+  const wrapped = new Proxy(store, {
+    get: (target, key) => {
+      if (key === 'appendEncoded') return appendEncoded;
+      const v: unknown = Reflect.get(target, key);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  return { store: wrapped, batches };
+}
+
+describe('ingest bounds what the scan holds', () => {
+  const traffic = join(dir, 'traffic.jsonl');
+  let exchanges = 0;
+  before(async () => {
+    exchanges = (await writeSimulation({ scenario: 'demo', seed: 2, out: traffic, truthOut: join(dir, 'truth.json') })).exchanges;
+  });
+
+  for (const engineAlong of [false, true]) {
+    it(`hands the store batches of at most batchBytes of encoded rows, every row stored once${engineAlong ? ', the engine fed along' : ''}`, async () => {
+      const real = await openStore(join(dir, `s-${engineAlong}.duckdb`));
+      try {
+        const { store, batches } = recording(real);
+        const batchBytes = 64 * 1024;
+        let seen = 0;
+        const summary = await ingest({ inputs: [traffic], store, batchBytes, featureWorkers: 1, ...(engineAlong ? { onRow: () => void seen++ } : {}) });
+        assert.equal(summary.read, exchanges);
+        assert.equal((await real.counts()).exchanges, exchanges);
+        if (engineAlong) assert.equal(seen, exchanges);
+        const rows = batches.reduce((n, b) => n + b.rows, 0);
+        assert.equal(rows, exchanges);
+        // A batch is sent once it reaches the bound: it passes it by at most its last row.
+        for (const b of batches) assert.ok(b.chars - b.largest < batchBytes, `a batch of ${b.rows} rows holds ${b.chars} characters, over the bound of ${batchBytes}`);
+        // And it is sent no sooner: every batch but the input's last is full.
+        assert.ok(batches.length > 1, `${batches.length} batches`);
+        for (const b of batches.slice(0, -1)) assert.ok(b.chars >= batchBytes, `a batch of ${b.rows} rows was sent at ${b.chars} characters, short of ${batchBytes}`);
+      } finally {
+        await real.close();
+      }
+    });
+  }
+});
