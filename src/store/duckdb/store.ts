@@ -548,9 +548,7 @@ class DuckDbStore implements Store {
   }
 
   private async stageBadRecords(bad: readonly BadRecord[]): Promise<void> {
-    const app = await this.conn.createAppender('bad_record_staging');
-    let failed = true;
-    try {
+    await this.withAppender('bad_record_staging', async (app) => {
       for (const b of bad) {
         // Nulls go through: the NOT NULL columns of bad_records refuse them inside the transaction.
         appendNullableVarchar(app, b.file ?? undefined);
@@ -561,12 +559,7 @@ class DuckDbStore implements Store {
         appendNullableVarchar(app, b.excerpt ?? undefined);
         app.endRow();
       }
-      app.flushSync();
-      failed = false;
-    } finally {
-      if (failed) app.clear();
-      app.closeSync();
-    }
+    });
   }
 
   private async rollback(): Promise<void> {
@@ -665,9 +658,7 @@ class DuckDbStore implements Store {
   }
 
   private async appendCampaigns(scanId: number, campaigns: readonly CampaignReport[]): Promise<void> {
-    const app = await this.conn.createAppender('campaigns');
-    let failed = true;
-    try {
+    await this.withAppender('campaigns', async (app) => {
       const list = LIST(VARCHAR);
       for (const c of campaigns) {
         app.appendBigInt(BigInt(scanId));
@@ -686,18 +677,11 @@ class DuckDbStore implements Store {
         app.appendVarchar(c.explanation);
         app.endRow();
       }
-      app.flushSync();
-      failed = false;
-    } finally {
-      if (failed) app.clear();
-      app.closeSync();
-    }
+    });
   }
 
   private async appendVerdicts(scanId: number, accounts: readonly AccountReport[]): Promise<void> {
-    const app = await this.conn.createAppender('account_verdicts');
-    let failed = true;
-    try {
+    await this.withAppender('account_verdicts', async (app) => {
       for (const a of accounts) {
         app.appendBigInt(BigInt(scanId));
         app.appendVarchar(a.account_id);
@@ -709,12 +693,7 @@ class DuckDbStore implements Store {
         app.appendBigInt(BigInt(a.exchanges));
         app.endRow();
       }
-      app.flushSync();
-      failed = false;
-    } finally {
-      if (failed) app.clear();
-      app.closeSync();
-    }
+    });
   }
 
   sources(): Promise<IngestCheckpoint[]> {
