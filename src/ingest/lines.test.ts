@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { collectAll, fixtureWriter } from './test-fixtures.js';
-import { InputError, readLines, splitLines, type LineItem, type ReadLinesOptions } from './lines.js';
+import { InputError, linesOfBlock, readLineBlocks, readLines, splitLines, type LineItem, type ReadLinesOptions } from './lines.js';
 
 const fixture = fixtureWriter('dw-lines-');
 const collect = (path: string, opts?: ReadLinesOptions): Promise<LineItem[]> => collectAll(readLines(path, opts));
@@ -249,3 +249,55 @@ describe('readLines', () => {
     assert.throws(() => readLines('x', { skipLines: -1 }), RangeError);
   });
 });
+
+describe('readLineBlocks', () => {
+  /** The lines of the blocks, each block cut apart from the others as a feature worker cuts it (its bytes copied, as if transferred). */
+  async function viaBlocks(path: string, opts: ReadLinesOptions): Promise<LineItem[]> {
+    const out: LineItem[] = [];
+    for await (const items of readLineBlocks(path, opts)) {
+      for (const item of items) {
+        if (Array.isArray(item)) out.push(...item);
+        else out.push(...linesOfBlock({ firstLine: item.firstLine, bytes: new Uint8Array(item.bytes) }, opts.maxLineBytes));
+      }
+    }
+    return out;
+  }
+
+  test('blocks of whole lines give the lines readLines gives, whatever the chunk size, across long lines, blanks, CRLF and a BOM', async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const body = ['{"a":1}', '', '  ', 'x'.repeat(150), 'two\r', 'é😀 text', 'y'.repeat(99), 'z'.repeat(101), '', 'last without newline'].join('\n');
+    const plain = fixture(Buffer.concat([bom, Buffer.from(body)]));
+    const gz = fixture(gzipSync(Buffer.concat([bom, Buffer.from(body)])));
+    for (const path of [plain, gz]) {
+      // zlib takes chunks of 64 bytes or more.
+      for (const chunkBytes of path === gz ? [64, 100, 1000] : [1, 7, 64, 1000]) {
+        for (const skipLines of [0, 3]) {
+          const opts = { chunkBytes, maxLineBytes: 100, skipLines };
+          const expected = await collect(path, opts);
+          assert.equal(expected.filter((i) => 'bad' in i).length, 2, 'two lines over the limit');
+          assert.deepEqual(await viaBlocks(path, opts), expected, `chunks of ${chunkBytes} bytes, ${skipLines} lines skipped`);
+        }
+      }
+    }
+    // The lines themselves, to pin what both give.
+    const lines = await collect(plain, { chunkBytes: 7, maxLineBytes: 100 });
+    assert.deepEqual(lines.map((i) => i.line), [1, 4, 5, 6, 7, 8, 10]);
+    assert.deepEqual(lines[0], { line: 1, text: '{"a":1}' });
+    assert.equal((lines[1] as { bad: string }).bad, 'longer than the limit of 100 bytes');
+    assert.deepEqual(lines[6], { line: 10, text: 'last without newline' });
+  });
+
+  test('a gzip input cut short gives its whole lines as blocks, then the broken line as bad', async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ i, pad: 'p'.repeat(i % 97) }));
+    const whole = gzipSync(Buffer.from(lines.join('\n') + '\n'));
+    const p = fixture(whole.subarray(0, Math.floor(whole.length / 2)));
+    const expected = await collect(p, { chunkBytes: 4096 });
+    const items = await viaBlocks(p, { chunkBytes: 4096 });
+    assert.deepEqual(items, expected);
+    assert.ok(items.length > 100, `${items.length} lines before the cut`);
+    const last = items.at(-1)!;
+    assert.match((last as { bad: string }).bad, /^gzip data is truncated or corrupt/);
+    assert.equal(last.line, items.length);
+  });
+});
+

@@ -15,6 +15,20 @@ export type LineItem =
   | { line: number; text: string }
   | { line: number; bad: string; excerpt: string };
 
+/**
+ * Whole lines of an input as bytes, to be cut into lines where they are read (a feature
+ * worker): handing a worker the bytes, transferred, costs neither the decoding of every line
+ * on the reading thread nor a structured clone of every line's string. Every line but an
+ * input's last ends in its newline; `firstLine` is the number of the first.
+ */
+export interface LineBlock {
+  firstLine: number;
+  bytes: Uint8Array;
+}
+
+/** In file order: a block of whole lines, or lines already cut (a line over the limit, a broken input). */
+export type BlockItem = LineBlock | LineItem[];
+
 export interface ReadLinesOptions {
   /**
    * A longer line is reported as bad; its bytes past the limit are dropped unread.
@@ -115,11 +129,34 @@ export function flatten<T>(batches: AsyncIterator<T[]>): AsyncIterableIterator<T
  */
 export function readLineBatches(path: string, opts: ReadLinesOptions = {}): AsyncGenerator<LineItem[]> {
   const o = checkOptions(opts);
+  return split(fileSource(path, o.chunkBytes), path, o);
+}
+
+/**
+ * The lines of an input as blocks of whole lines' bytes, a chunk of input at a time, for a
+ * reader that cuts them into lines on another thread (`linesOfBlock`, given the same
+ * `maxLineBytes`). The lines are those `readLineBatches` gives, in the same order.
+ */
+export function readLineBlocks(path: string, opts: ReadLinesOptions = {}): AsyncGenerator<BlockItem[]> {
+  const o = checkOptions(opts);
+  return cutBlocks(fileSource(path, o.chunkBytes), path, o);
+}
+
+/** The lines of a block, as `readLineBatches` gives them; `maxLineBytes` as given to `readLineBlocks`. */
+export function linesOfBlock(block: LineBlock, maxLineBytes = DEFAULT_MAX_LINE_BYTES): LineItem[] {
+  const out: LineItem[] = [];
+  const splitter = new LineSplitter(maxLineBytes, 0, block.firstLine - 1);
+  splitter.push(block.bytes, out);
+  splitter.end(out);
+  return out;
+}
+
+function fileSource(path: string, chunkBytes: number): AsyncIterable<Uint8Array> {
   // Opened lazily, on the first read, so that a reader that is never read leaks no descriptor.
   const source = async function* (): AsyncGenerator<Uint8Array> {
-    yield* path === '-' ? process.stdin : createReadStream(path, { highWaterMark: o.chunkBytes });
+    yield* path === '-' ? process.stdin : createReadStream(path, { highWaterMark: chunkBytes });
   };
-  return split(source(), path, o);
+  return source();
 }
 
 /** `readLineBatches` over any byte source, for callers that already hold a stream. */
@@ -140,17 +177,29 @@ function checkOptions(opts: ReadLinesOptions): Required<ReadLinesOptions> {
   };
 }
 
-async function* split(
+/** The lines of the blocks, cut here: the same cutter serves a reader on this thread and the feature workers. */
+async function* split(source: AsyncIterable<Uint8Array>, name: string, opts: Required<ReadLinesOptions>): AsyncGenerator<LineItem[]> {
+  for await (const items of cutBlocks(source, name, opts)) {
+    const out: LineItem[] = [];
+    for (const item of items) {
+      if (Array.isArray(item)) for (const line of item) out.push(line);
+      else for (const line of linesOfBlock(item, opts.maxLineBytes)) out.push(line);
+    }
+    if (out.length > 0) yield out;
+  }
+}
+
+async function* cutBlocks(
   source: AsyncIterable<Uint8Array>,
   name: string,
   { maxLineBytes, skipLines, chunkBytes }: Required<ReadLinesOptions>,
-): AsyncGenerator<LineItem[]> {
-  const splitter = new LineSplitter(maxLineBytes, skipLines);
+): AsyncGenerator<BlockItem[]> {
+  const cutter = new BlockCutter(maxLineBytes, skipLines);
   const bytes = gunzipIfCompressed(source, name, chunkBytes);
-  let out: LineItem[] = [];
+  let out: BlockItem[] = [];
   try {
     for await (const chunk of bytes) {
-      splitter.push(chunk, out);
+      cutter.push(chunk, out);
       if (out.length > 0) {
         yield out;
         out = [];
@@ -158,14 +207,130 @@ async function* split(
     }
   } catch (e) {
     if (!isZlibError(e)) throw e;
-    // A truncated .gz (a log still being written, a cut download) loses only its tail:
-    // the lines before it are good, the loss is reported where it happened.
-    splitter.fail(`gzip data is truncated or corrupt (${lowerFirst((e as Error).message)})`, out);
+    cutter.fail(`gzip data is truncated or corrupt (${lowerFirst((e as Error).message)})`, out);
     yield out;
     return;
   }
-  splitter.end(out);
+  cutter.end(out);
   if (out.length > 0) yield out;
+}
+
+/**
+ * Cuts byte chunks into blocks of whole lines without looking inside a line: one search
+ * for each newline, to count them, and one copy of the bytes. A line longer than the limit
+ * is not gathered: it goes through a LineSplitter here, which drops its bytes.
+ */
+class BlockCutter {
+  /** Number of the last line that ended before `carry`. */
+  private line = 0;
+  /** Bytes after the last newline seen (a line's start), copied: chunks are not ours. */
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  /** A line over the limit, being dropped up to its newline. */
+  private over: LineSplitter | null = null;
+  private toSkip: number;
+
+  constructor(
+    private readonly maxLineBytes: number,
+    skipLines: number,
+  ) {
+    this.toSkip = skipLines;
+  }
+
+  push(input: Uint8Array, out: BlockItem[]): void {
+    let chunk = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    if (this.toSkip > 0) {
+      const start = this.skip(chunk);
+      if (start < 0) return;
+      chunk = chunk.subarray(start);
+    }
+    if (this.over !== null) {
+      const nl = chunk.indexOf(NL);
+      const items: LineItem[] = [];
+      this.over.push(nl === -1 ? chunk : chunk.subarray(0, nl + 1), items);
+      if (items.length > 0) out.push(items);
+      if (nl === -1) return;
+      this.line = this.over.lastLine;
+      this.over = null;
+      chunk = chunk.subarray(nl + 1);
+    }
+    const last = chunk.lastIndexOf(NL);
+    if (last === -1) {
+      if (this.carryBytes + chunk.length > this.maxLineBytes) {
+        // Not gathered: the splitter keeps the line's head for the excerpt and drops the rest.
+        this.over = new LineSplitter(this.maxLineBytes, 0, this.line);
+        const items: LineItem[] = [];
+        for (const part of this.carry) this.over.push(part, items);
+        this.over.push(chunk, items);
+        this.dropCarry();
+        if (items.length > 0) out.push(items);
+      } else if (chunk.length > 0) {
+        this.carry.push(Buffer.from(chunk));
+        this.carryBytes += chunk.length;
+      }
+      return;
+    }
+    const bytes = this.block(chunk, last + 1);
+    out.push({ firstLine: this.line + 1, bytes });
+    let lines = 0;
+    for (let i = bytes.indexOf(NL); i !== -1; i = bytes.indexOf(NL, i + 1)) lines++;
+    this.line += lines;
+    if (last + 1 < chunk.length) {
+      this.carry.push(Buffer.from(chunk.subarray(last + 1)));
+      this.carryBytes = chunk.length - last - 1;
+    }
+  }
+
+  /** The carried bytes and the chunk's first `n`, in memory of their own, so that they can be transferred to another thread. */
+  private block(chunk: Buffer, n: number): Buffer {
+    const bytes = Buffer.from(new ArrayBuffer(this.carryBytes + n));
+    let at = 0;
+    for (const part of this.carry) at += part.copy(bytes, at);
+    chunk.copy(bytes, at, 0, n);
+    this.dropCarry();
+    return bytes;
+  }
+
+  private dropCarry(): void {
+    this.carry = [];
+    this.carryBytes = 0;
+  }
+
+  /** Flushes a last line that has no newline. */
+  end(out: BlockItem[]): void {
+    if (this.toSkip > 0) return;
+    if (this.over !== null) {
+      const items: LineItem[] = [];
+      this.over.end(items);
+      if (items.length > 0) out.push(items);
+      return;
+    }
+    if (this.carryBytes > 0) out.push({ firstLine: this.line + 1, bytes: this.block(EMPTY, 0) });
+  }
+
+  /** The input broke off: the line it was in, or the next one, is reported as lost. */
+  fail(reason: string, out: BlockItem[]): void {
+    const splitter = this.over ?? new LineSplitter(this.maxLineBytes, 0, this.line);
+    const items: LineItem[] = [];
+    if (this.over === null) for (const part of this.carry) splitter.push(part, items);
+    splitter.fail(reason, items);
+    out.push(items);
+    this.over = null;
+    this.dropCarry();
+  }
+
+  /** As LineSplitter's: counts newlines without looking at the bytes between them. */
+  private skip(chunk: Buffer): number {
+    let pos = 0;
+    while (this.toSkip > 0) {
+      const nl = chunk.indexOf(NL, pos);
+      if (nl === -1) return -1;
+      this.line++;
+      this.toSkip--;
+      pos = nl + 1;
+    }
+    return pos;
+  }
 }
 
 /**
@@ -189,8 +354,16 @@ class LineSplitter {
   constructor(
     private readonly maxLineBytes: number,
     skipLines: number,
+    /** Lines before the first this splitter sees (a block's place in its input). */
+    firstLine = 0,
   ) {
     this.toSkip = skipLines;
+    this.line = firstLine;
+  }
+
+  /** Number of the last line that ended. */
+  get lastLine(): number {
+    return this.line;
   }
 
   push(input: Uint8Array, out: LineItem[]): void {

@@ -48,12 +48,13 @@ export class FeaturePool {
     this.waiting.clear();
   }
 
-  run(req: Omit<FeaturizeRequest, 'seq'>): Promise<Ingested[]> {
+  /** `transfer`: buffers of the request handed over to the worker (unusable here after). */
+  run(req: Omit<FeaturizeRequest, 'seq'>, transfer: ArrayBuffer[] = []): Promise<Ingested[]> {
     if (this.failure) return Promise.reject(this.failure);
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
-      this.workers[seq % this.workers.length]!.postMessage({ ...req, seq } satisfies FeaturizeRequest);
+      this.workers[seq % this.workers.length]!.postMessage({ ...req, seq } satisfies FeaturizeRequest, transfer);
     });
   }
 

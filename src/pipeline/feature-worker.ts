@@ -1,5 +1,6 @@
 /** A feature worker: reads, validates and computes the features of the line batches it is sent. */
 import { parentPort } from 'node:worker_threads';
+import { DEFAULT_MAX_LINE_BYTES, linesOfBlock } from '../ingest/lines.js';
 import { RecordReader } from '../ingest/read.js';
 import { featurize, type FeaturizeAnswer, type FeaturizeRequest } from './featurize.js';
 
@@ -7,6 +8,6 @@ const port = parentPort;
 if (port === null) throw new Error('feature-worker must run as a worker thread');
 port.on('message', (m: FeaturizeRequest) => {
   // A reader per batch: the format is fixed, so the reader holds no state across lines.
-  const answer: FeaturizeAnswer = { seq: m.seq, items: featurize(new RecordReader(m.path, m.format), m.lines, m.features) };
+  const answer: FeaturizeAnswer = { seq: m.seq, items: featurize(new RecordReader(m.path, m.format), linesOfBlock(m.block, DEFAULT_MAX_LINE_BYTES), m.features) };
   port.postMessage(answer);
 });

@@ -5,7 +5,7 @@
  */
 import type { ExchangeFeatures } from '../core/features.js';
 import type { Format } from '../ingest/detect.js';
-import type { LineItem } from '../ingest/lines.js';
+import type { LineBlock, LineItem } from '../ingest/lines.js';
 import { RecordReader, type ReadItem } from '../ingest/read.js';
 import { computeFeatures, type FeatureOptions } from '../signals/features.js';
 import { encodeExchange } from '../store/exchange-columns.js';
@@ -43,12 +43,12 @@ export function featurizeRest(reader: RecordReader, features: FeatureOptions | u
   return read.map((item, i) => (item.kind === 'exchange' ? { kind: 'row', line: item.line, row: encoded(computeFeatures(item.exchange, features), i) } : item));
 }
 
-/** What a feature worker is asked: a batch of lines of one input whose format is known. */
+/** What a feature worker is asked: a block of whole lines of one input whose format is known. */
 export interface FeaturizeRequest {
   seq: number;
   path: string;
   format: Format;
-  lines: LineItem[];
+  block: LineBlock;
   features?: FeatureOptions;
 }
 

@@ -4,7 +4,7 @@
  * decided by the first parseable record, so lines before it are read here, in order).
  */
 import type { FormatOption } from '../ingest/detect.js';
-import { readLineBatches, type ReadLinesOptions } from '../ingest/lines.js';
+import { DEFAULT_MAX_LINE_BYTES, linesOfBlock, readLineBlocks, type LineItem, type ReadLinesOptions } from '../ingest/lines.js';
 import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { RecordReader } from '../ingest/read.js';
 import type { FeatureOptions } from '../signals/features.js';
@@ -27,20 +27,28 @@ export async function* ingestBatches(path: string, opts: IngestBatchOptions): As
   // Batches in flight, oldest first: enough to keep every worker busy while one is consumed.
   const pending: Promise<Ingested[]>[] = [];
   const maxPending = pool ? pool.size * 2 : 0;
-  for await (const lines of readLineBatches(path, lineOpts)) {
-    const format = reader.knownFormat;
-    if (pool === null || format === null || !reader.parallelSafe) {
-      const items = featurize(reader, lines, opts.features);
-      if (items.length > 0) yield items;
-      continue;
-    }
-    const p = pool.run({ path, format, lines, ...(opts.features ? { features: opts.features } : {}) });
-    // Awaited in order below; handled here so that a failure is not reported before then.
-    p.catch(() => {});
-    pending.push(p);
-    if (pending.length >= maxPending) {
-      const items = await pending.shift()!;
-      if (items.length > 0) yield items;
+  for await (const blocks of readLineBlocks(path, lineOpts)) {
+    for (const block of blocks) {
+      const format = reader.knownFormat;
+      // Lines already cut (a line over the limit, a broken input) and the lines before the
+      // format is known are read here, in order with the blocks in flight.
+      if (pool === null || format === null || !reader.parallelSafe || Array.isArray(block)) {
+        const lines: LineItem[] = Array.isArray(block) ? block : linesOfBlock(block, DEFAULT_MAX_LINE_BYTES);
+        const items = featurize(reader, lines, opts.features);
+        if (pending.length === 0) {
+          if (items.length > 0) yield items;
+        } else pending.push(Promise.resolve(items));
+        continue;
+      }
+      // The block's bytes are transferred, not copied: the worker cuts and decodes the lines.
+      const p = pool.run({ path, format, block, ...(opts.features ? { features: opts.features } : {}) }, [block.bytes.buffer as ArrayBuffer]);
+      // Awaited in order below; handled here so that a failure is not reported before then.
+      p.catch(() => {});
+      pending.push(p);
+      while (pending.length >= maxPending) {
+        const items = await pending.shift()!;
+        if (items.length > 0) yield items;
+      }
     }
   }
   while (pending.length > 0) {
