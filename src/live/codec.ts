@@ -1,7 +1,13 @@
 /**
- * A handed request (finished or refused) as one stream entry field and back. Bodies go as
- * base64 inside one JSON text: one string per entry is what XADD pipelines cheapest, and
- * the worker gets the request exactly as the proxy saw it.
+ * A handed request (finished or refused) as one JSON text and back, and a stream entry as a
+ * batch of those texts. Bodies go as base64 inside the JSON text, so that the worker gets the
+ * request exactly as the proxy saw it.
+ *
+ * An entry holds every request one flush of a gateway had for its partition, one text a
+ * line (field `b`): one XADD per partition per flush, where an XADD per request cost Redis
+ * more CPU than the proxy's whole hand-over. JSON.stringify never writes a raw newline, so
+ * the lines split back unambiguously. Entries of one request (field `x`, the form before
+ * batches) are still read, so that a stream written by an older gateway drains.
  */
 import type { FinishedRequest, HandedRequest, RefusedRequest } from '../gateway/record.js';
 
@@ -27,6 +33,29 @@ export function finishedEntry(encoded: string): string {
 export function encodeHanded(h: HandedRequest): string {
   if (h.refusal !== undefined) return JSON.stringify({ k: 'r', f: { ...h, body: h.body === null ? null : b64(h.body) } } satisfies Wire);
   return finishedEntry(encodeFinished(h));
+}
+
+/** The entry field of a batch of handed requests' texts, one a line. */
+export const BATCH_FIELD = 'b';
+/** The entry field of a single handed request's text (older gateways). */
+export const SINGLE_FIELD = 'x';
+
+/** The value of a batch entry's field: `texts` (each from `encodeHanded` or `finishedEntry`), one a line. */
+export function batchText(texts: readonly string[]): string {
+  return texts.join('\n');
+}
+
+/**
+ * The handed requests' texts of a stream entry's fields (a batch or a single request), or
+ * null when the entry has neither field (not written by a gateway, or trimmed).
+ */
+export function entryTexts(fields: readonly string[] | null): string[] | null {
+  if (fields === null) return null;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === BATCH_FIELD) return fields[i + 1]!.split('\n');
+    if (fields[i] === SINGLE_FIELD) return [fields[i + 1]!];
+  }
+  return null;
 }
 
 /** Null when the text is not an entry this codec wrote (kept aside by the caller, never retried). */
