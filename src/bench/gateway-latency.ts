@@ -130,14 +130,22 @@ const CLOCK_TICKS = (() => {
   return Number.isFinite(n) && n > 0 ? n : 100;
 })();
 
-/** A process's CPU time so far (user + system), microseconds; null off Linux or once it is gone. */
+/**
+ * A process's CPU time so far (user + system), with that of its children still running
+ * (nginx serves from a worker process under its master), microseconds; null off Linux or
+ * once it is gone.
+ */
 function cpuTimeUs(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may hold spaces: count from after it.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS) * 1e6;
+    let us = ((Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS) * 1e6;
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ')) {
+      if (child.trim() !== '') us += cpuTimeUs(Number(child)) ?? 0;
+    }
+    return us;
   } catch {
     return null;
   }
