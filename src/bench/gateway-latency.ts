@@ -17,10 +17,18 @@
  * order alternating, and compared on the medians; the single-process gateway runs last and
  * alone, so that its analysis backlog never runs beside another target's measurement.
  *
- *   npm run bench:gateway -- [--rate 2000] [--seconds 5] [--warmup 2] [--concurrency 64] [--rounds 3] [--no-store] [--no-thin]
+ * CPU per request: each process's CPU time (user and system, from /proc/<pid>/stat) over a
+ * load run, divided by the requests answered in it. Unlike throughput, it is hardly moved by
+ * other work on a shared machine, and on a machine whose cores are the bound, throughput
+ * follows the sum of it over the processes a request crosses. Linux only; "n/a" elsewhere.
+ *
+ *   npm run bench:gateway -- [--rate 2000] [--seconds 5] [--warmup 2] [--concurrency 64] [--rounds 3] [--no-store] [--no-thin] [--only bare,thin]
+ *
+ * `--only bare,thin` measures the bare proxy and the thin gateway alone (no direct, nginx,
+ * single-process gateway or workers): the quick loop for work on the thin gateway's cost.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +36,7 @@ import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { freePort, startRedis, type RedisServer } from '../gateway/_test-helpers.js';
 import { liveKeys } from '../live/partition.js';
+import { entryTexts } from '../live/codec.js';
 import type { LoadFigures, LoadPlan } from './gateway-load.js';
 
 function arg(name: string, fallback: number): number {
@@ -41,6 +50,7 @@ const WARMUP = arg('warmup', 2);
 const ROUNDS = Math.max(1, Math.round(arg('rounds', 3)));
 const WITH_STORE = !process.argv.includes('--no-store');
 const WITH_THIN = !process.argv.includes('--no-thin');
+const ONLY_BARE_THIN = process.argv.includes('--only');
 const PARTITIONS = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -106,12 +116,51 @@ async function waitForPort(url: string): Promise<void> {
   throw new Error(`Cannot reach ${url}`);
 }
 
-type Figures = LoadFigures;
+/** A load run's figures, with the CPU microseconds per request of each watched process (null where /proc cannot tell). */
+type Figures = LoadFigures & { cpu: Record<string, number | null> };
+
+/** A process whose CPU time is read around each load run. */
+interface Watched {
+  name: string;
+  pid: number | undefined;
+}
+
+const CLOCK_TICKS = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK']);
+  const n = Number(r.stdout?.toString().trim());
+  return Number.isFinite(n) && n > 0 ? n : 100;
+})();
+
+/**
+ * A process's CPU time so far (user + system), with that of its children still running
+ * (nginx serves from a worker process under its master), microseconds; null off Linux or
+ * once it is gone.
+ */
+function cpuTimeUs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let us = ((Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS) * 1e6;
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ')) {
+      if (child.trim() !== '') us += cpuTimeUs(Number(child)) ?? 0;
+    }
+    return us;
+  } catch {
+    return null;
+  }
+}
 
 const LOAD = fileURLToPath(new URL('./gateway-load.js', import.meta.url));
 
-/** One load run against `origin`, from a load generator process of its own. */
-async function measure(origin: string): Promise<Figures> {
+/**
+ * One load run against `origin`, from a load generator process of its own, with the CPU
+ * time per request of each of `watch` (read before the run and after the pause that follows
+ * it, so that work the target does just after its load counts too) and of the load generator.
+ */
+async function measure(origin: string, watch: readonly Watched[] = []): Promise<Figures> {
+  const before = watch.map((w) => cpuTimeUs(w.pid));
   const plan: LoadPlan = { origin, rate: RATE, seconds: SECONDS, warmup: WARMUP, concurrency: CONCURRENCY };
   const child = spawn(process.execPath, [LOAD, JSON.stringify(plan)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -122,7 +171,14 @@ async function measure(origin: string): Promise<Figures> {
   if (code !== 0) throw new Error(`the load generator against ${origin} exited with ${code}: ${err.trim().slice(-300)}`);
   // A pause between targets: the last one's sockets close and its process settles first.
   await sleep(1000);
-  return JSON.parse(out) as Figures;
+  const load = JSON.parse(out) as LoadFigures;
+  const cpu: Record<string, number | null> = { load: load.requests > 0 ? load.cpuUs / load.requests : null };
+  watch.forEach((w, i) => {
+    const a = before[i];
+    const b = cpuTimeUs(w.pid);
+    cpu[w.name] = a === null || a === undefined || b === null || load.requests === 0 ? null : (b - a) / load.requests;
+  });
+  return { ...load, cpu };
 }
 
 function median(xs: readonly number[]): number {
@@ -133,8 +189,13 @@ function median(xs: readonly number[]): number {
 
 /** The median of each figure over the rounds (each figure on its own). */
 function medianOf(runs: readonly Figures[]): Figures {
-  const of = (k: keyof Figures) => median(runs.map((r) => r[k]));
-  return { p50: of('p50'), p99: of('p99'), rate: of('rate'), errors: runs.reduce((n, r) => n + r.errors, 0), throughput: of('throughput') };
+  const of = (k: keyof LoadFigures) => median(runs.map((r) => r[k]));
+  const cpu: Record<string, number | null> = {};
+  for (const name of Object.keys(runs[0]?.cpu ?? {})) {
+    const xs = runs.map((r) => r.cpu[name]);
+    cpu[name] = xs.some((x) => x === null || x === undefined) ? null : median(xs as number[]);
+  }
+  return { p50: of('p50'), p99: of('p99'), rate: of('rate'), errors: runs.reduce((n, r) => n + r.errors, 0), throughput: of('throughput'), requests: of('requests'), cpuUs: of('cpuUs'), cpu };
 }
 
 async function main(): Promise<number> {
@@ -182,6 +243,7 @@ http {
 
     const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
     const thinPort = await freePort();
+    let thinPid: number | undefined;
     if (WITH_THIN) {
       redis = await startRedis();
       writeFileSync(join(dir, 'thin.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, adminListen: { host: '127.0.0.1', port: 0 }, replicaId: 'thin', spoolDir: join(dir, 'thin-spool'), redisUrl: redis.url, analysis: { mode: 'stream', partitions: PARTITIONS } }));
@@ -190,67 +252,79 @@ http {
         env: { ...process.env, DISTILLWATCH_LOG_LEVEL: 'warn' },
       });
       children.push(thin);
+      thinPid = thin.pid;
       await waitFor(thin, 'gateway listening', 'the thin gateway');
     }
     await waitForPort(`http://127.0.0.1:${nginxPort}/`);
 
     const results: Record<string, Figures> = {};
-    results.direct = await measure(`http://127.0.0.1:${stubPort}`);
-    results.nginx = await measure(`http://127.0.0.1:${nginxPort}`);
+    const stubW: Watched = { name: 'stub', pid: stub.pid };
+    if (!ONLY_BARE_THIN) {
+      results.direct = await measure(`http://127.0.0.1:${stubPort}`, [stubW]);
+      results.nginx = await measure(`http://127.0.0.1:${nginxPort}`, [{ name: 'proxy', pid: nginx.pid }, stubW]);
+    }
+    const bareWatch: Watched[] = [{ name: 'proxy', pid: bare.pid }, stubW];
+    const thinWatch: Watched[] = [{ name: 'proxy', pid: thinPid }, { name: 'redis', pid: redis?.process.pid }, stubW];
     // The bare proxy and the thin gateway in rounds, in alternating order: a machine that
     // gets busier or quieter during the run weighs on both alike.
     const rounds: { bare: Figures; thin: Figures | null }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const bareFirst = i % 2 === 0;
-      let bareRun: Figures | null = bareFirst ? await measure(`http://127.0.0.1:${barePort}`) : null;
-      const thinRun = WITH_THIN ? await measure(`http://127.0.0.1:${thinPort}`) : null;
-      bareRun ??= await measure(`http://127.0.0.1:${barePort}`);
+      let bareRun: Figures | null = bareFirst ? await measure(`http://127.0.0.1:${barePort}`, bareWatch) : null;
+      const thinRun = WITH_THIN ? await measure(`http://127.0.0.1:${thinPort}`, thinWatch) : null;
+      bareRun ??= await measure(`http://127.0.0.1:${barePort}`, bareWatch);
       rounds.push({ bare: bareRun, thin: thinRun });
     }
     results['bare-node'] = medianOf(rounds.map((r) => r.bare));
     if (WITH_THIN) results.thin = medianOf(rounds.map((r) => r.thin!));
 
-    // The single-process gateway last and alone: its analysis thread and store work on
-    // after its load ends, and would weigh on whatever ran next.
-    const gwPort = await freePort();
-    writeFileSync(join(dir, 'gateway.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, adminListen: { host: '127.0.0.1', port: 0 }, spoolDir: join(dir, 'spool'), ...(WITH_STORE ? { storePath: join(dir, 'gateway.duckdb') } : {}) }));
-    const gw = spawn(process.execPath, [main, 'gateway', '--config', join(dir, 'gateway.json'), '--listen', `127.0.0.1:${gwPort}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DISTILLWATCH_LOG_LEVEL: 'warn' },
-    });
-    children.push(gw);
-    await waitFor(gw, 'gateway listening', 'the gateway');
-    results.gateway = await measure(`http://127.0.0.1:${gwPort}`);
-    gw.kill('SIGTERM');
+    if (!ONLY_BARE_THIN) {
+      // The single-process gateway last and alone: its analysis thread and store work on
+      // after its load ends, and would weigh on whatever ran next.
+      const gwPort = await freePort();
+      writeFileSync(join(dir, 'gateway.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, adminListen: { host: '127.0.0.1', port: 0 }, spoolDir: join(dir, 'spool'), ...(WITH_STORE ? { storePath: join(dir, 'gateway.duckdb') } : {}) }));
+      const gw = spawn(process.execPath, [main, 'gateway', '--config', join(dir, 'gateway.json'), '--listen', `127.0.0.1:${gwPort}`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, DISTILLWATCH_LOG_LEVEL: 'warn' },
+      });
+      children.push(gw);
+      await waitFor(gw, 'gateway listening', 'the gateway');
+      results.gateway = await measure(`http://127.0.0.1:${gwPort}`, [{ name: 'proxy', pid: gw.pid }, stubW]);
+      gw.kill('SIGTERM');
+    }
 
     const f = (n: number) => n.toFixed(3);
+    const us = (n: number | null | undefined) => (n === null || n === undefined ? 'n/a' : n.toFixed(0));
     process.stdout.write(`Fixed rate ${RATE} req/s for ${SECONDS} s after ${WARMUP} s of warm-up (latency), closed loop of ${CONCURRENCY} for ${SECONDS} s (throughput), each from a load generator process of its own; bare Node proxy and thin gateway: medians of ${ROUNDS} rounds; gateway ${WITH_STORE ? 'logging into a DuckDB store' : 'without a store'}; ${cpus().length} cores, load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end\n`);
-    process.stdout.write('target    p50 ms   p99 ms   achieved req/s   errors   throughput req/s\n');
+    process.stdout.write('CPU µs per request (user + system, over the whole load run): proxy = the target\'s process, redis = redis-server (thin only), stub = the stub upstream, load = the load generator\n');
+    process.stdout.write('target    p50 ms   p99 ms   achieved req/s   errors   throughput req/s   CPU µs/req: proxy  redis   stub   load\n');
     for (const [name, r] of Object.entries(results)) {
-      process.stdout.write(`${name.padEnd(9)} ${f(r.p50).padStart(6)} ${f(r.p99).padStart(8)} ${r.rate.toFixed(0).padStart(16)} ${String(r.errors).padStart(8)} ${r.throughput.toFixed(0).padStart(18)}\n`);
+      process.stdout.write(`${name.padEnd(9)} ${f(r.p50).padStart(6)} ${f(r.p99).padStart(8)} ${r.rate.toFixed(0).padStart(16)} ${String(r.errors).padStart(8)} ${r.throughput.toFixed(0).padStart(18)} ${us(r.cpu.proxy).padStart(18)} ${(name === 'thin' ? us(r.cpu.redis) : '-').padStart(6)} ${us(r.cpu.stub).padStart(6)} ${us(r.cpu.load).padStart(6)}\n`);
     }
-    const d = results.direct!;
-    const n = results.nginx!;
-    const g = results.gateway!;
-    process.stdout.write(`gateway added latency vs direct: p50 ${f(g.p50 - d.p50)} ms, p99 ${f(g.p99 - d.p99)} ms (target p99 < 1 ms)\n`);
-    process.stdout.write(`nginx added latency vs direct:   p50 ${f(n.p50 - d.p50)} ms, p99 ${f(n.p99 - d.p99)} ms\n`);
+    const d = results.direct;
+    const n = results.nginx;
+    const g = results.gateway;
+    if (d && g) process.stdout.write(`gateway added latency vs direct: p50 ${f(g.p50 - d.p50)} ms, p99 ${f(g.p99 - d.p99)} ms (target p99 < 1 ms)\n`);
+    if (d && n) process.stdout.write(`nginx added latency vs direct:   p50 ${f(n.p50 - d.p50)} ms, p99 ${f(n.p99 - d.p99)} ms\n`);
     const b = results['bare-node']!;
-    process.stdout.write(`bare Node proxy added latency:   p50 ${f(b.p50 - d.p50)} ms, p99 ${f(b.p99 - d.p99)} ms\n`);
+    if (d) process.stdout.write(`bare Node proxy added latency:   p50 ${f(b.p50 - d.p50)} ms, p99 ${f(b.p99 - d.p99)} ms\n`);
     const t = results.thin;
     if (t) {
-      process.stdout.write(`thin gateway added latency:      p50 ${f(t.p50 - d.p50)} ms, p99 ${f(t.p99 - d.p99)} ms\n`);
-      process.stdout.write(`bare Node proxy and thin gateway, round by round (order alternating; the table gives the medians):\nround  bare p99 ms  thin p99 ms  bare req/s  thin req/s  ratio\n`);
+      if (d) process.stdout.write(`thin gateway added latency:      p50 ${f(t.p50 - d.p50)} ms, p99 ${f(t.p99 - d.p99)} ms\n`);
+      process.stdout.write(`bare Node proxy and thin gateway, round by round (order alternating; the table gives the medians):\nround  bare p99 ms  thin p99 ms  bare req/s  thin req/s  ratio  bare CPU µs/req  thin+redis CPU µs/req\n`);
       rounds.forEach((r, i) => {
         const th = r.thin!;
-        process.stdout.write(`${String(i + 1).padStart(5)} ${f(r.bare.p99).padStart(11)} ${f(th.p99).padStart(12)} ${r.bare.throughput.toFixed(0).padStart(11)} ${th.throughput.toFixed(0).padStart(11)} ${((th.throughput / r.bare.throughput) * 100).toFixed(0).padStart(5)}%\n`);
+        const thinCpu = th.cpu.proxy === null || th.cpu.redis === null ? null : th.cpu.proxy! + th.cpu.redis!;
+        process.stdout.write(`${String(i + 1).padStart(5)} ${f(r.bare.p99).padStart(11)} ${f(th.p99).padStart(12)} ${r.bare.throughput.toFixed(0).padStart(11)} ${th.throughput.toFixed(0).padStart(11)} ${((th.throughput / r.bare.throughput) * 100).toFixed(0).padStart(5)}% ${us(r.bare.cpu.proxy).padStart(16)} ${us(thinCpu).padStart(22)}\n`);
       });
       const ratio = t.throughput / b.throughput;
       const p99Gap = t.p99 - b.p99;
       process.stdout.write(`TARGET thin gateway throughput / bare Node proxy: ${(ratio * 100).toFixed(1)}% (median of ${ROUNDS} rounds; target >= 90%): ${ratio >= 0.9 ? 'PASS' : 'FAIL'}\n`);
       process.stdout.write(`TARGET thin gateway p99 - bare Node proxy p99: ${p99Gap >= 0 ? '+' : ''}${f(p99Gap)} ms (median of ${ROUNDS} rounds; target <= +1 ms): ${p99Gap <= 1 ? 'PASS' : 'FAIL'}\n`);
+      process.stdout.write(`CPU per request, thin gateway + redis-server / bare Node proxy: ${us(t.cpu.proxy)} + ${us(t.cpu.redis)} µs / ${us(b.cpu.proxy)} µs (medians of ${ROUNDS} rounds)\n`);
     }
-    process.stdout.write(`gateway throughput / nginx: ${((g.throughput / n.throughput) * 100).toFixed(0)}% (target >= 80%); bare Node proxy / nginx: ${((b.throughput / n.throughput) * 100).toFixed(0)}%; gateway / bare Node proxy: ${((g.throughput / b.throughput) * 100).toFixed(0)}%\n`);
-    if (redis) await workerThroughput(redis, main, dir);
+    if (g && n) process.stdout.write(`gateway throughput / nginx: ${((g.throughput / n.throughput) * 100).toFixed(0)}% (target >= 80%); bare Node proxy / nginx: ${((b.throughput / n.throughput) * 100).toFixed(0)}%; gateway / bare Node proxy: ${((g.throughput / b.throughput) * 100).toFixed(0)}%\n`);
+    if (redis && !ONLY_BARE_THIN) await workerThroughput(redis, main, dir);
     return 0;
   } finally {
     for (const c of children) c.kill('SIGTERM');
@@ -285,8 +359,9 @@ async function workerThroughput(redis: RedisServer, cli: string, dir: string): P
   const keys = liveKeys();
   const r = new Redis(redis.url);
   try {
+    // Exchanges, not entries: an entry holds a flush's batch of them.
     let total = 0;
-    for (let p = 0; p < PARTITIONS; p++) total += await r.xlen(keys.input(p));
+    for (let p = 0; p < PARTITIONS; p++) for (const [, fields] of await r.xrange(keys.input(p), '-', '+')) total += entryTexts(fields)?.length ?? 0;
     const lines: string[] = [];
     for (const count of [1, 2, 4]) {
       for (let p = 0; p < PARTITIONS; p++) {

@@ -32,17 +32,24 @@ export interface LoadFigures {
   errors: number;
   /** Closed loop, requests per second. */
   throughput: number;
+  /** Requests answered over the whole run (warm-up, open and closed loop): what the target's CPU time is divided by. */
+  requests: number;
+  /** The load generator's own CPU time over the run, microseconds (user and system). */
+  cpuUs: number;
 }
 
 const REQUEST_BODY = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Say ok' }] });
 const HEADERS = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-0001' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const cpuOf = (u: NodeJS.CpuUsage): number => u.user + u.system;
+
 function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 export async function runLoad(plan: LoadPlan): Promise<LoadFigures> {
+  const cpuAtStart = process.cpuUsage();
   const pool = new Pool(plan.origin, { connections: plan.concurrency * 2, keepAliveTimeout: 60_000 });
   const once = async (): Promise<number> => {
     const t0 = performance.now();
@@ -90,7 +97,8 @@ export async function runLoad(plan: LoadPlan): Promise<LoadFigures> {
         }
       }),
     );
-    return { p50: pct(latencies, 50), p99: pct(latencies, 99), rate, errors, throughput: done / plan.seconds };
+    const requests = warm.latencies.length + latencies.length + done;
+    return { p50: pct(latencies, 50), p99: pct(latencies, 99), rate, errors, throughput: done / plan.seconds, requests, cpuUs: cpuOf(process.cpuUsage(cpuAtStart)) };
   } finally {
     await pool.close();
   }

@@ -26,11 +26,12 @@ export function keyIdOf(key: string): string {
  *
  * The edge has authenticated the caller, so its account stands even for a key the
  * gateway does not list; a key the gateway lists for another account is refused rather
- * than guessed between.
+ * than guessed between. `connection` (the request's socket) lets the key's hash be reused
+ * by the connection's next requests.
  */
-export function resolveCaller(headers: IncomingHttpHeaders, keys: KeyTable, edgeAccount: string | undefined): Caller {
+export function resolveCaller(headers: IncomingHttpHeaders, keys: KeyTable, edgeAccount: string | undefined, connection?: object): Caller {
   const key = apiKeyOf(headers);
-  const keyAccount = key === null ? undefined : keys.accountOf(key);
+  const keyAccount = key === null ? undefined : connection === undefined ? keys.accountOf(key) : keys.accountOfOn(key, connection);
   if (edgeAccount) {
     if (keyAccount !== undefined && keyAccount !== edgeAccount) return { ok: false, reason: 'key_mismatch' };
     return { ok: true, accountId: edgeAccount, apiKeyId: key ? keyIdOf(key) : 'edge' };

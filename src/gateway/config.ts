@@ -82,7 +82,7 @@ export const GatewayConfigSchema = z.strictObject({
         mode: z.literal('stream'),
         /** Must be the same on every gateway, worker and linker of a deployment. */
         partitions: z.number().int().min(1).max(1024).default(8),
-        /** Approximate cap on each partition stream's length (`XADD MAXLEN ~`). */
+        /** Approximate cap on each partition stream, in requests (entries hold a flush's batch each; see live/exchange-stream.ts). */
         maxLen: z.number().int().min(1000).default(1_000_000),
         /** Key prefix shared with the workers and the linker. */
         prefix: z.string().default('dw:'),

@@ -52,3 +52,19 @@ test('a hashed key that is not 64 hex digits is refused at start without quoting
   assert.equal(twice.ok, false);
   if (!twice.ok) assert.match(twice.error, /one key is listed for both "acct_1" and "acct_2"/);
 });
+
+test('a key presented on a connection is looked up again when the connection presents another one', () => {
+  const built = parseConfig({ upstream: 'http://127.0.0.1:9', keys: { 'sk-alice-0001': 'acct_alice', 'sk-bob-0002': 'acct_bob' } });
+  assert.ok(built.ok);
+  const keys = built.config.keys;
+  const connection = {};
+  assert.equal(keys.accountOfOn('sk-alice-0001', connection), 'acct_alice');
+  assert.equal(keys.accountOfOn('sk-alice-0001', connection), 'acct_alice');
+  assert.equal(keys.accountOfOn('sk-bob-0002', connection), 'acct_bob');
+  assert.equal(keys.accountOfOn('sk-nobody-0003', connection), undefined);
+  assert.equal(keys.accountOfOn('sk-alice-0001', {}), 'acct_alice');
+  // A reload builds a new table: what the old one remembered for the connection counts for nothing.
+  const reloaded = parseConfig({ upstream: 'http://127.0.0.1:9', keys: { 'sk-bob-0002': 'acct_bob' } });
+  assert.ok(reloaded.ok);
+  assert.equal(reloaded.config.keys.accountOfOn('sk-alice-0001', connection), undefined);
+});

@@ -23,6 +23,14 @@ export function hashedKeyEntry(key: string): string {
 
 /** Key -> account, looked up by the key's hash. */
 export class KeyTable {
+  /**
+   * Per connection, the last key presented on it and its account. A keep-alive connection
+   * presents the same key with every request: its SHA-256 is computed once, not per request.
+   * Held as long as the connection (whose requests carry the key anyway), and only in this
+   * table: a reload, which builds a new table, starts afresh.
+   */
+  private readonly lastOn = new WeakMap<object, { key: string; account: string | undefined }>();
+
   private constructor(private readonly byHash: ReadonlyMap<KeyHash, string>) {}
 
   /**
@@ -51,6 +59,15 @@ export class KeyTable {
   /** The account of a presented key, or undefined. */
   accountOf(key: string): string | undefined {
     return this.byHash.get(hashKey(key));
+  }
+
+  /** As `accountOf`, for a key presented on `connection` (its socket): hashed once per connection and key. */
+  accountOfOn(key: string, connection: object): string | undefined {
+    const last = this.lastOn.get(connection);
+    if (last !== undefined && last.key === key) return last.account;
+    const account = this.accountOf(key);
+    this.lastOn.set(connection, { key, account });
+    return account;
   }
 
   get size(): number {

@@ -1,8 +1,9 @@
 /**
  * The thin gateway's side of the live pipeline: every handed request (finished or refused)
  * is appended to its account's partition stream. The proxy computes nothing here; it
- * encodes, batches and pipelines the XADDs, a few milliseconds or `batchMax` entries at a
- * time, so that one round trip to Redis carries hundreds of exchanges.
+ * encodes and batches, a few milliseconds or `batchMax` requests at a time, and sends each
+ * partition's share of a batch as ONE stream entry (see codec.ts): one XADD per partition
+ * per flush, pipelined, so that Redis's own work per exchange is a fraction of a command.
  *
  * Nothing is lost when Redis stalls or goes away: a finished request is in the gateway's
  * write-ahead log (fsynced) before it is queued here, and is settled there only once Redis
@@ -10,27 +11,34 @@
  * again after a pause; a gateway killed meanwhile sends what its log still holds when it
  * starts again. An exchange may so reach the stream twice; the store keeps one.
  *
- * Each partition stream is capped with `MAXLEN ~ maxLen`: a bound on Redis's memory when
- * the workers are away for long, sized to hours of traffic (see docs/scale-out.md).
+ * Each partition stream is capped at about `maxLen` requests (`MAXLEN ~` in entries: `maxLen`
+ * divided by the recent mean of requests per entry): a bound on Redis's memory when the
+ * workers are away for long, sized to hours of traffic (see docs/scale-out.md).
  */
 import { Redis } from 'ioredis';
 import type { FinishedRequest, HandedRequest } from '../gateway/record.js';
 import type { ExchangeAnalysis, VerdictAnswer } from '../gateway/analysis.js';
 import type { WriteAheadLog } from '../gateway/wal.js';
-import { encodeFinished, encodeHanded, finishedEntry } from './codec.js';
+import { BATCH_FIELD, batchText, encodeFinished, encodeHanded, finishedEntry } from './codec.js';
 import { liveKeys, partitionOf, type LiveKeys } from './partition.js';
 
 export interface ExchangeStreamOptions {
   redisUrl: string;
   partitions: number;
-  /** Approximate cap on each partition stream (`XADD ... MAXLEN ~`). */
+  /** Approximate cap on each partition stream, in requests (entries hold batches of them). */
   maxLen: number;
   keys?: LiveKeys;
   /** Finished requests are settled here once Redis holds them; null keeps them in memory only. */
   wal: WriteAheadLog | null;
   /** @default 512 */
   batchMax?: number;
-  /** Most time an entry waits for its batch to fill. @default 2 */
+  /**
+   * Most time a request waits for its batch to fill. Off the request path (the client has
+   * its answer, the write-ahead log has the request), and what Redis spends per request
+   * falls with the requests per entry: 10 ms gives tens per entry at a few thousand
+   * requests per second, for 10 ms more before a worker sees them.
+   * @default 10
+   */
   flushMs?: number;
   /** Most entries kept in memory while Redis is away; beyond, only the write-ahead log has them. @default 200000 */
   maxQueue?: number;
@@ -74,16 +82,19 @@ export class ExchangeStream implements ExchangeAnalysis {
   private readonly drained: (() => void)[] = [];
   private closed = false;
   healthy = true;
-  /** Entries Redis has taken. */
+  /** Requests Redis has taken. */
   sent = 0;
-  /** Entries beyond `maxQueue` while Redis was away: in the write-ahead log only, sent at the next start. */
+  /** Per partition, the recent mean of requests per entry: what turns `maxLen` (requests) into the entries' cap. */
+  private readonly perEntry: number[];
+  /** Requests beyond `maxQueue` while Redis was away: in the write-ahead log only, sent at the next start. */
   deferred = 0;
 
   constructor(private readonly opts: ExchangeStreamOptions) {
     this.keys = opts.keys ?? liveKeys();
     this.batchMax = opts.batchMax ?? 512;
-    this.flushMs = opts.flushMs ?? 2;
+    this.flushMs = opts.flushMs ?? 10;
     this.maxQueue = opts.maxQueue ?? 200_000;
+    this.perEntry = new Array<number>(opts.partitions).fill(1);
     // No offline queue: a batch that cannot be sent now stays ours, to be sent again. No
     // command timeout either: each batch and each PING is given ANSWER_MS as a whole.
     this.redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 500, retryStrategy: (n) => Math.min(n * 100, 1000) });
@@ -167,10 +178,20 @@ export class ExchangeStream implements ExchangeAnalysis {
   }
 
   private async write(batch: readonly Queued[]): Promise<void> {
+    // One entry per partition, its requests in the order they finished.
+    const texts = new Map<number, string[]>();
+    for (const q of batch) {
+      const t = texts.get(q.p);
+      if (t === undefined) texts.set(q.p, [q.text]);
+      else t.push(q.text);
+    }
     const pipe = this.redis.pipeline();
-    const maxLen = String(this.opts.maxLen);
-    for (const q of batch) pipe.xadd(this.keys.input(q.p), 'MAXLEN', '~', maxLen, '*', 'x', q.text);
-    const replies = await answeredWithin(pipe.exec(), ANSWER_MS, `a batch of ${batch.length} entries`);
+    for (const [p, t] of texts) {
+      const mean = (this.perEntry[p] = this.perEntry[p]! * 0.9 + t.length * 0.1);
+      const cap = String(Math.max(1, Math.ceil(this.opts.maxLen / mean)));
+      pipe.xadd(this.keys.input(p), 'MAXLEN', '~', cap, '*', BATCH_FIELD, batchText(t));
+    }
+    const replies = await answeredWithin(pipe.exec(), ANSWER_MS, `a batch of ${batch.length} requests`);
     const failed = replies?.find(([e]) => e !== null);
     if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error('Cannot append to the exchange streams: no reply from Redis');
     this.sent += batch.length;

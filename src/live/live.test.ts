@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../gateway/config.js';
 import type { FinishedRequest, RefusedRequest } from '../gateway/record.js';
-import { decodeHanded, encodeHanded } from './codec.js';
+import { decodeHanded, encodeFinished, encodeHanded } from './codec.js';
 import { partitionOf } from './partition.js';
 
 test('an account always lands in the same partition, and accounts spread over all of them', () => {
@@ -20,6 +20,11 @@ test('a finished and a refused request come back from a stream entry as they wen
   assert.deepEqual(Buffer.from(back.body), Buffer.from(f.body));
   assert.deepEqual(back.response?.kind === 'bytes' ? Buffer.from(back.response.value) : null, Buffer.from([0, 255, 10]));
   assert.equal(back.userAgent, 'ua');
+  // Every field, the optional ones and text that JSON must escape included.
+  const full: FinishedRequest = { id: 'gw_"3"', api: 'anthropic', accountId: 'acct_\u2028é', apiKeyId: 'key_\\1', body: Buffer.from('{"a":"\n"}'), response: { kind: 'assembled', value: { content: [{ type: 'text', text: 'ok "x"\n' }] } }, status: 499, startedAt: 1764000000123, latencyMs: 0.000123456789, action: 'degrade', cut: 'blocked', userAgent: 'ua "1"\t', remoteAddress: '::1', edgeHeader: '{"account":{"tier":"x"}}' };
+  const fullBack = decodeHanded(encodeHanded(full)) as FinishedRequest;
+  assert.deepEqual({ ...fullBack, body: Buffer.from(fullBack.body).toString() }, { ...full, body: '{"a":"\n"}' });
+  assert.deepEqual(JSON.parse(encodeFinished(full)), JSON.parse(JSON.stringify({ ...full, body: Buffer.from(full.body).toString('base64') })));
   const r: RefusedRequest = { id: 'gw_2', api: 'anthropic', refusal: 'blocked', status: 403, accountId: 'a', apiKeyId: null, action: 'block', body: null, startedAt: 1, latencyMs: 1 };
   assert.deepEqual(decodeHanded(encodeHanded(r)), r);
   assert.equal(decodeHanded('not json'), null);

@@ -9,7 +9,9 @@ import OpenAI from 'openai';
 import { Redis } from 'ioredis';
 import { startRedis, startStubUpstream, startTestGateway, testConfig, waitFor, type RedisServer, type StubUpstream } from '../gateway/_test-helpers.js';
 import type { RunningGateway } from '../gateway/start.js';
-import { decodeHanded } from './codec.js';
+import { decodeHanded, entryTexts } from './codec.js';
+import { ExchangeStream } from './exchange-stream.js';
+import type { FinishedRequest } from '../gateway/record.js';
 import { liveKeys, partitionOf } from './partition.js';
 
 const PARTITIONS = 2;
@@ -36,9 +38,11 @@ async function entries(): Promise<{ id: string; account: string | null; partitio
   const out: { id: string; account: string | null; partition: number }[] = [];
   for (let p = 0; p < PARTITIONS; p++) {
     for (const [, fields] of await r.xrange(liveKeys().input(p), '-', '+')) {
-      const h = decodeHanded(fields[1]!);
-      assert.ok(h !== null);
-      out.push({ id: h.id, account: h.accountId, partition: p });
+      for (const text of entryTexts(fields) ?? assert.fail('an entry without requests')) {
+        const h = decodeHanded(text);
+        assert.ok(h !== null);
+        out.push({ id: h.id, account: h.accountId, partition: p });
+      }
     }
   }
   return out;
@@ -76,4 +80,28 @@ test('a thin gateway keeps serving while Redis stalls, and its exchanges reach t
   // appear twice (the store keeps one), none may be missing.
   await waitFor(async () => new Set((await entries()).map((e) => e.id)).size === before + 11, 'every exchange in the streams after the stall', 30_000, 50);
   await waitFor(() => gw.wal!.unsettled === 0, 'the write-ahead log settled', 20_000, 20);
+});
+
+test('the requests of one flush go to Redis as one entry per partition, each readable back in order', async () => {
+  const keys = liveKeys('dw-flush:');
+  const stream = new ExchangeStream({ redisUrl: redis.url, partitions: PARTITIONS, maxLen: 1000, keys, wal: null });
+  const accounts = ['acct_a', 'acct_b', 'acct_c', 'acct_d'];
+  const sent: FinishedRequest[] = Array.from({ length: 40 }, (_, i) => ({
+    id: `flush_${i}`, api: 'openai', accountId: accounts[i % accounts.length]!, apiKeyId: 'key_1', body: Buffer.from(`{"n":${i}}`), response: null, status: 200, startedAt: i, latencyMs: 1, action: 'allow',
+  }));
+  try {
+    // Handed over before the flush timer fires: one flush.
+    for (const f of sent) stream.submit(f);
+    await stream.drain();
+    const partitions = new Set<number>(accounts.map((a) => partitionOf(a, PARTITIONS)));
+    for (let p = 0; p < PARTITIONS; p++) {
+      const got = await r.xrange(keys.input(p), '-', '+');
+      assert.equal(got.length, partitions.has(p) ? 1 : 0, `entries in partition ${p}`);
+      const ids = got.flatMap(([, fields]) => (entryTexts(fields) ?? []).map((t) => decodeHanded(t)?.id));
+      assert.deepEqual(ids, sent.filter((f) => partitionOf(f.accountId, PARTITIONS) === p).map((f) => f.id));
+    }
+    assert.equal(stream.sent, 40);
+  } finally {
+    await stream.close();
+  }
 });

@@ -19,7 +19,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { recordExchange, recordRefusal, type RecordOptions } from '../gateway/record.js';
 import { encodeExchange } from '../store/exchange-columns.js';
-import { decodeHanded } from './codec.js';
+import { decodeHanded, entryTexts } from './codec.js';
 import { PartitionLeases } from './leases.js';
 import { liveKeys, type LiveKeys } from './partition.js';
 
@@ -33,7 +33,7 @@ export interface WorkerOptions {
   logger: Logger;
   /** How long a partition stays held without renewal: how soon a dead worker's partitions move. @default 3000 */
   leaseMs?: number;
-  /** @default 256 */
+  /** Requests read and handed on per transaction (entries hold batches: read by their fill). @default 256 */
   batch?: number;
 }
 
@@ -56,15 +56,18 @@ export class DetectionWorker {
   private loop: Promise<void> | null = null;
   private balancer: NodeJS.Timeout | null = null;
   private balancing: Promise<void> = Promise.resolve();
-  /** Entries turned into rows and handed on. */
+  /** Entries read per XREADGROUP: about `batch` requests, from the last entries' fill. */
+  private readCount: number;
+  /** Handed requests read from the entries and handed on (as rows, or as a refusal's log line). */
   handed = 0;
-  /** Entries that held no readable request (or were trimmed away before being read). */
+  /** Entries, or requests in them, that held nothing readable (or were trimmed away before being read). */
   unreadable = 0;
 
   constructor(private readonly opts: WorkerOptions) {
     this.keys = liveKeys(opts.prefix);
     this.leaseMs = opts.leaseMs ?? 3000;
     this.batch = opts.batch ?? 256;
+    this.readCount = this.batch;
     const retryStrategy = (n: number) => Math.min(n * 100, 1000);
     this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, retryStrategy });
     this.reader = new Redis(opts.redisUrl, { maxRetriesPerRequest: 1, retryStrategy });
@@ -125,7 +128,7 @@ export class DetectionWorker {
       const ids = owned.map((p) => (this.backlog.has(p) ? '0' : '>'));
       let reply: StreamReply;
       try {
-        reply = (await this.reader.xreadgroup('GROUP', this.keys.workerGroup, this.opts.name, 'COUNT', this.batch, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as StreamReply;
+        reply = (await this.reader.xreadgroup('GROUP', this.keys.workerGroup, this.opts.name, 'COUNT', this.readCount, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as StreamReply;
       } catch (e) {
         if (!this.stopping) this.opts.logger.warn({ err: (e as Error).message }, 'cannot read the exchange streams: will try again');
         await sleep(200);
@@ -151,33 +154,41 @@ export class DetectionWorker {
   /** Computes the rows of some entries of partition `p` and hands them on, acknowledging the entries in the same transaction. */
   private async hand(p: number, entries: [string, string[] | null][]): Promise<void> {
     const rows: string[] = [];
+    let exchanges = 0;
     const counts = new Map<string, number>();
     const log = this.opts.logger;
     for (const [, fields] of entries) {
-      const text = fields === null ? undefined : fields[fields.indexOf('x') + 1];
-      const h = text === undefined ? null : decodeHanded(text);
-      if (h === null) {
+      const texts = entryTexts(fields);
+      if (texts === null) {
         this.unreadable++;
         continue;
       }
-      if (h.refusal !== undefined) {
-        if (log.isLevelEnabled('info')) log.info(recordRefusal(h, this.opts.record), 'request refused');
-        continue;
+      for (const text of texts) {
+        const h = decodeHanded(text);
+        if (h === null) {
+          this.unreadable++;
+          continue;
+        }
+        if (h.refusal !== undefined) {
+          if (log.isLevelEnabled('info')) log.info(recordRefusal(h, this.opts.record), 'request refused');
+          continue;
+        }
+        counts.set(h.accountId, (counts.get(h.accountId) ?? 0) + 1);
+        const r = recordExchange(h, this.opts.record);
+        if (r === null) continue;
+        if (!r.ok) {
+          log.warn({ id: h.id, account: h.accountId, err: r.error }, 'exchange not mapped');
+          continue;
+        }
+        const encoded = encodeExchange(r.value.features, 0);
+        if (typeof encoded !== 'string') {
+          log.warn({ id: h.id, account: h.accountId, err: encoded.problem }, 'exchange not stored');
+          continue;
+        }
+        rows.push(encoded);
+        if (log.isLevelEnabled('info')) log.info(r.value.log, 'exchange');
       }
-      counts.set(h.accountId, (counts.get(h.accountId) ?? 0) + 1);
-      const r = recordExchange(h, this.opts.record);
-      if (r === null) continue;
-      if (!r.ok) {
-        log.warn({ id: h.id, account: h.accountId, err: r.error }, 'exchange not mapped');
-        continue;
-      }
-      const encoded = encodeExchange(r.value.features, 0);
-      if (typeof encoded !== 'string') {
-        log.warn({ id: h.id, account: h.accountId, err: encoded.problem }, 'exchange not stored');
-        continue;
-      }
-      rows.push(encoded);
-      if (log.isLevelEnabled('info')) log.info(r.value.log, 'exchange');
+      exchanges += texts.length;
     }
     const m = this.redis.multi();
     const fkey = this.keys.features(p);
@@ -186,7 +197,12 @@ export class DetectionWorker {
     const replies = await m.exec();
     const failed = replies?.find(([e]) => e !== null);
     if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error('the transaction was discarded');
-    this.handed += entries.length;
+    this.handed += exchanges;
+    // An entry holds a gateway's flush for the partition (one to hundreds of requests): read
+    // about `batch` requests at a time, not `batch` entries, so that one transaction stays
+    // bounded however full the entries are.
+    const perEntry = exchanges / entries.length;
+    this.readCount = Math.max(1, Math.min(this.batch, Math.round(this.batch / Math.max(1, perEntry))));
     // Outside the transaction: on Redis Cluster the counters live on other nodes, and a count
     // lost to a crash here is a counter off by a batch, not an exchange lost.
     if (counts.size > 0) {
