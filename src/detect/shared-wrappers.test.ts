@@ -42,6 +42,30 @@ describe('wrapsItems', () => {
   });
 });
 
+describe('wrapped prompts', () => {
+  it('counts the first two prompts of a sentence once a third makes it a wrapper', () => {
+    // Two wrappers around twelve different items: every prompt is wrapped, the first two of
+    // each wrapper included (counting from the third use only gave 8 of 12).
+    const s = account('slow', STOCK.slice(0, 2), 12, ownItem('slow'));
+    assert.equal(s.wrapped, 12);
+    assert.equal(wrapsItems(s), true);
+  });
+
+  it('counts a prompt wrapped in two such sentences once', () => {
+    const s = account('two', [`${STOCK[0]!} ${STOCK[1]!}`, STOCK[2]!], 12, ownItem('two'));
+    assert.equal(s.wrapped, 12);
+  });
+
+  it('does not count prompts that hold a sentence used around one or two prompts only', () => {
+    const s = new AccountState(accountId('p'));
+    for (let i = 0; i < 20; i++) {
+      const text = `Question ${'abcdefghijklmnopqrstuvwxyz'[i]} about my garden today.${i < 2 ? ' Thanks a lot for the help.' : ''}`;
+      s.observe(feat({ account_id: 'p', ts: i * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + 'p')), phrase_sigs: phraseOf(text) }));
+    }
+    assert.equal(s.wrapped, 0);
+  });
+});
+
 describe('wrapsWith', () => {
   it('takes the sentences an account asks in for its wrappers, not the recurring sentences of the bank items it sends', () => {
     // Word problems of ten forms (numbers masked): each form recurs across a tenth of the items.
@@ -77,6 +101,24 @@ describe('sharedWrapperEvidence', () => {
       for (let j = 0; j < 60; j++) {
         const text = j % 5 < 2 ? `${ownItem(id)(j)}\n\n${asks[j % asks.length]!}` : `Ordinary request number ${'abcdefghij'[j % 10]}${'abcdefghij'[Math.floor(j / 10)]} please.`;
         s.observe(feat({ account_id: id, ts: j * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
+      }
+      return s;
+    });
+    const { indicators, members } = group(states);
+    const e = sharedWrapperEvidence(indicators, members, false, 0.3);
+    assert.equal(e.coordinated, true, e.findings.map((f) => f.detail).join('; '));
+  });
+
+  it('ties the slow accounts of an operator from their tenth exchange, a third of them cover traffic', () => {
+    // Twelve exchanges each: seven items of its own in two of the stock's sentences (a pair of
+    // its own), five ordinary requests.
+    const pairs = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]];
+    const states = pairs.map(([x, y], i) => {
+      const id = `slow${i}`;
+      const s = new AccountState(accountId(id));
+      for (let j = 0; j < 12; j++) {
+        const text = j % 12 < 7 ? `${ownItem(id)(j)}\n\n${STOCK[j % 2 === 0 ? x! : y!]!}` : `Ordinary request number ${'abcdefghij'[j % 10]} please help.`;
+        s.observe(feat({ account_id: id, ts: j * 3_600_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
       }
       return s;
     });
