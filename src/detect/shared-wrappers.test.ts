@@ -204,6 +204,25 @@ describe('paraphrased items (engine)', () => {
     assert.ok(campaign!.score.findings.some((f) => f.code === 'shared_bank'), campaign!.score.findings.map((f) => f.code).join(','));
   });
 
+  it('ties the slow accounts of such an operator from their tenth exchange', () => {
+    const T = Date.parse('2026-04-22T00:00:00Z');
+    // A dozen different items each, from twenty of the bank's forms: each form is sent by six
+    // of the ten accounts, not by all of them as a class's homework is.
+    const byForm: number[] = [];
+    for (let i = 0; i < 50; i++) byForm[form(i)] = i;
+    const ops = senders('slow', 10, 12, (a, j) => byForm[(a * 12 + j) % 20]!, T + 3_600_000, 10);
+    const engine = replay(new DetectionEngine(), [...publicBank(T), ...ops]);
+    const flagged = engine.verdicts().filter((v) => v.verdict === 'distillation').map((v) => v.accountId);
+    assert.deepEqual(flagged.sort(), Array.from({ length: 10 }, (_, a) => `slow${a}`).sort());
+  });
+
+  it('does not tie a class whose students each send a dozen of the same homework items in words of their own', () => {
+    const T = Date.parse('2026-04-22T00:00:00Z');
+    const students = senders('student', 10, 12, (_a, j) => j, T + 3_600_000, 10);
+    const engine = replay(new DetectionEngine(), [...publicBank(T), ...students]);
+    assert.deepEqual(engine.verdicts().filter((v) => v.verdict === 'distillation'), []);
+  });
+
   it('does not tie a class that asks the same homework items, each student in words of their own', () => {
     const T = Date.parse('2026-04-22T00:00:00Z');
     const students = senders('student', 10, 30, (_a, j) => j, T + 3_600_000, 10);
