@@ -44,11 +44,22 @@ describe('wrapsItems', () => {
 
 describe('wrapped prompts', () => {
   it('counts the first two prompts of a sentence once a third makes it a wrapper', () => {
-    // Two wrappers around twelve different items: every prompt is wrapped, the first two of
-    // each wrapper included (counting from the third use only gave 8 of 12).
-    const s = account('slow', STOCK.slice(0, 2), 12, ownItem('slow'));
-    assert.equal(s.wrapped, 12);
+    // Two wrappers around fifteen different items: every prompt is wrapped, the first two of
+    // each wrapper included (counting from the third use only gave 11 of 15).
+    const s = account('slow', STOCK.slice(0, 2), 15, ownItem('slow'));
+    assert.equal(s.wrapped, 15);
     assert.equal(wrapsItems(s), true);
+  });
+
+  it('does not judge the wrapping habit of an account with fewer than fifteen exchanges', () => {
+    // Thirteen exchanges, six of them in two sentences: a share of so few prompts is chance.
+    const s = new AccountState(accountId('few'));
+    for (let j = 0; j < 13; j++) {
+      const text = j < 6 ? `${ownItem('few')(j)}\n\n${STOCK[j % 2]!}` : `My own question ${'abcdefghij'[j % 10]} about the lecture today.`;
+      s.observe(feat({ account_id: 'few', ts: j * 3_600_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
+    }
+    assert.equal(s.wrapped, 6);
+    assert.equal(wrapsItems(s), false);
   });
 
   it('counts a prompt wrapped in two such sentences once', () => {
@@ -109,15 +120,15 @@ describe('sharedWrapperEvidence', () => {
     assert.equal(e.coordinated, true, e.findings.map((f) => f.detail).join('; '));
   });
 
-  it('ties the slow accounts of an operator from their tenth exchange, a third of them cover traffic', () => {
-    // Twelve exchanges each: seven items of its own in two of the stock's sentences (a pair of
-    // its own), five ordinary requests.
+  it('ties the slow accounts of an operator whose two wrappers each wrapped four items, half of their requests cover traffic', () => {
+    // Fifteen exchanges each: eight items of its own in two of the stock's sentences (a pair of
+    // its own), seven ordinary requests.
     const pairs = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]];
     const states = pairs.map(([x, y], i) => {
       const id = `slow${i}`;
       const s = new AccountState(accountId(id));
-      for (let j = 0; j < 12; j++) {
-        const text = j % 12 < 7 ? `${ownItem(id)(j)}\n\n${STOCK[j % 2 === 0 ? x! : y!]!}` : `Ordinary request number ${'abcdefghij'[j % 10]} please help.`;
+      for (let j = 0; j < 15; j++) {
+        const text = j < 8 ? `${ownItem(id)(j)}\n\n${STOCK[j % 2 === 0 ? x! : y!]!}` : `Ordinary request number ${'abcdefghij'[j % 10]} please help.`;
         s.observe(feat({ account_id: id, ts: j * 3_600_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
       }
       return s;

@@ -31,17 +31,13 @@ import { pct, ramp, type Finding } from './findings.js';
 import { HABIT_MIN_USES, kindOf, type IndicatorKey } from '../link/indicators.js';
 
 /**
- * Exchanges before an account's paraphrasing habit is judged: a quarter of fewer prompts is two
- * or three, which a student writing a few homework items in words of their own reaches (one was
- * taken into the adaptive operator's campaign on `adaptive` seed 2 from its eleventh exchange).
+ * Exchanges before an account's habit (wrapping or paraphrasing) is judged. Not fewer: a share
+ * of a dozen prompts is a few prompts, which people reach by chance. From the tenth exchange, a
+ * student who wrapped six of thirteen prompts in two sentences the adaptive operator also uses
+ * was taken into its campaign (`small` seed 1), and one who wrote three of eleven around bank
+ * items in words of their own (`adaptive` seed 2).
  */
 const MIN_EXCHANGES = 15;
-/**
- * Exchanges before an account's wrapping habit is judged: fewer than for paraphrasing, since
- * a wrapper is a sentence of its own around three different prompts, and a slow account of an
- * operator sends ten to fifteen in its first days.
- */
-const MIN_WRAPPING_EXCHANGES = 10;
 /** Share of its prompts an account wraps in a sentence of its own habit (people: under 0.25 in the simulator's populations). */
 export const MIN_WRAPPED_SHARE = 0.4;
 /**
@@ -99,7 +95,7 @@ export function wrapsWith(s: AccountState, phrase: string): boolean {
 
 /** Does this account wrap most of its different prompts in sentences of its own habit? */
 export function wrapsItems(s: AccountState, share = MIN_WRAPPED_SHARE): boolean {
-  return s.n >= MIN_WRAPPING_EXCHANGES && s.wrapped >= share * s.n && s.prompts.size >= MIN_DISTINCT_SHARE * s.n;
+  return s.n >= MIN_EXCHANGES && s.wrapped >= share * s.n && s.prompts.size >= MIN_DISTINCT_SHARE * s.n;
 }
 
 /** `wrapsItems` for a member of a group tied by a stock of sentences. */
