@@ -12,6 +12,8 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** Different prompts a sentence must wrap before it is the account's wrapper (as a template's habit, link/indicators.ts). */
 const WRAPPER_MIN_USES = 3;
+/** Sentences at two uses whose first prompt is kept (see `pendingWrapped`): bounded memory per account. */
+const PENDING_WRAPPED_CAP = 64;
 /** Hours of recent activity kept per account, for synchronisation between accounts. */
 export const RECENT_HOURS = 168;
 
@@ -53,6 +55,12 @@ export class DistinctCounter {
 
   get size(): number {
     return DistinctCounter.estimate(this.zeros);
+  }
+
+  /** Whether `hexHash` was (probably) added: never "no" for one that was. */
+  has(hexHash: string): boolean {
+    const bit = parseInt(hexHash.slice(0, 8), 16) & (DistinctCounter.BITS - 1);
+    return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
   }
 
   /** Estimated count of values both counters hold (|A| + |B| - |A ∪ B|, the union from the OR of the maps). */
@@ -122,6 +130,10 @@ export class CappedCounter {
  */
 export class DistinctUseCounter extends CappedCounter {
   private readonly last = new Map<string, string>();
+  /** The prompt that last used a key. */
+  lastPrompt(key: string): string | undefined {
+    return this.last.get(key);
+  }
   use(key: string, prompt: string): void {
     if (!key || this.last.get(key) === prompt) return;
     if (this.counts.has(key) || this.counts.size < this.cap) this.last.set(key, prompt);
@@ -176,6 +188,13 @@ export class AccountState {
    * that overlap other accounts', its wrapped items do not.
    */
   wrappedPrompts: DistinctCounter | null = null;
+  /**
+   * The first prompt of each sentence used around exactly two different prompts: when a third
+   * makes it a wrapper, the two before it are wrapped prompts too. Counting from the third use
+   * only left the first two of every wrapper out, a third to a half of the wrapped prompts of
+   * an account with a few wrappers and a few dozen exchanges.
+   */
+  private readonly pendingWrapped = new Map<string, string>();
   elicited = 0;
   graded = 0;
   outputTokens = 0;
@@ -199,6 +218,14 @@ export class AccountState {
   dirty = true;
 
   constructor(readonly id: AccountId) {}
+
+  /** An earlier prompt found wrapped once its sentence became a wrapper (counted once). */
+  private creditWrapped(prompt: string): void {
+    const seen = (this.wrappedPrompts ??= new DistinctCounter());
+    if (seen.has(prompt)) return;
+    seen.add(prompt);
+    this.wrapped++;
+  }
 
   observe(f: ExchangeFeatures): void {
     const ts = f.ts;
@@ -248,8 +275,20 @@ export class AccountState {
     this.suffixes.use(f.template_suffix, f.prompt_hash);
     let wrapped = false;
     for (const p of phrasesOf(f.phrase_sigs)) {
+      const before = this.phrases.counts.get(p) ?? 0;
+      const previous = this.phrases.lastPrompt(p);
       this.phrases.use(p, f.prompt_hash);
-      if ((this.phrases.counts.get(p) ?? 0) >= WRAPPER_MIN_USES) wrapped = true;
+      const uses = this.phrases.counts.get(p) ?? 0;
+      if (uses >= WRAPPER_MIN_USES) wrapped = true;
+      if (uses === before || previous === undefined) continue;
+      if (uses === WRAPPER_MIN_USES - 1) {
+        if (this.pendingWrapped.size < PENDING_WRAPPED_CAP) this.pendingWrapped.set(p, previous);
+      } else if (uses === WRAPPER_MIN_USES) {
+        const first = this.pendingWrapped.get(p);
+        this.pendingWrapped.delete(p);
+        if (first !== undefined && first !== f.prompt_hash) this.creditWrapped(first);
+        this.creditWrapped(previous);
+      }
     }
     if (wrapped) {
       this.wrapped++;

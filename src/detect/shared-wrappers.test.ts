@@ -42,6 +42,41 @@ describe('wrapsItems', () => {
   });
 });
 
+describe('wrapped prompts', () => {
+  it('counts the first two prompts of a sentence once a third makes it a wrapper', () => {
+    // Two wrappers around fifteen different items: every prompt is wrapped, the first two of
+    // each wrapper included (counting from the third use only gave 11 of 15).
+    const s = account('slow', STOCK.slice(0, 2), 15, ownItem('slow'));
+    assert.equal(s.wrapped, 15);
+    assert.equal(wrapsItems(s), true);
+  });
+
+  it('does not judge the wrapping habit of an account with fewer than fifteen exchanges', () => {
+    // Thirteen exchanges, six of them in two sentences: a share of so few prompts is chance.
+    const s = new AccountState(accountId('few'));
+    for (let j = 0; j < 13; j++) {
+      const text = j < 6 ? `${ownItem('few')(j)}\n\n${STOCK[j % 2]!}` : `My own question ${'abcdefghij'[j % 10]} about the lecture today.`;
+      s.observe(feat({ account_id: 'few', ts: j * 3_600_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
+    }
+    assert.equal(s.wrapped, 6);
+    assert.equal(wrapsItems(s), false);
+  });
+
+  it('counts a prompt wrapped in two such sentences once', () => {
+    const s = account('two', [`${STOCK[0]!} ${STOCK[1]!}`, STOCK[2]!], 12, ownItem('two'));
+    assert.equal(s.wrapped, 12);
+  });
+
+  it('does not count prompts that hold a sentence used around one or two prompts only', () => {
+    const s = new AccountState(accountId('p'));
+    for (let i = 0; i < 20; i++) {
+      const text = `Question ${'abcdefghijklmnopqrstuvwxyz'[i]} about my garden today.${i < 2 ? ' Thanks a lot for the help.' : ''}`;
+      s.observe(feat({ account_id: 'p', ts: i * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + 'p')), phrase_sigs: phraseOf(text) }));
+    }
+    assert.equal(s.wrapped, 0);
+  });
+});
+
 describe('wrapsWith', () => {
   it('takes the sentences an account asks in for its wrappers, not the recurring sentences of the bank items it sends', () => {
     // Word problems of ten forms (numbers masked): each form recurs across a tenth of the items.
@@ -77,6 +112,24 @@ describe('sharedWrapperEvidence', () => {
       for (let j = 0; j < 60; j++) {
         const text = j % 5 < 2 ? `${ownItem(id)(j)}\n\n${asks[j % asks.length]!}` : `Ordinary request number ${'abcdefghij'[j % 10]}${'abcdefghij'[Math.floor(j / 10)]} please.`;
         s.observe(feat({ account_id: id, ts: j * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
+      }
+      return s;
+    });
+    const { indicators, members } = group(states);
+    const e = sharedWrapperEvidence(indicators, members, false, 0.3);
+    assert.equal(e.coordinated, true, e.findings.map((f) => f.detail).join('; '));
+  });
+
+  it('ties the slow accounts of an operator whose two wrappers each wrapped four items, half of their requests cover traffic', () => {
+    // Fifteen exchanges each: eight items of its own in two of the stock's sentences (a pair of
+    // its own), seven ordinary requests.
+    const pairs = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]];
+    const states = pairs.map(([x, y], i) => {
+      const id = `slow${i}`;
+      const s = new AccountState(accountId(id));
+      for (let j = 0; j < 15; j++) {
+        const text = j < 8 ? `${ownItem(id)(j)}\n\n${STOCK[j % 2 === 0 ? x! : y!]!}` : `Ordinary request number ${'abcdefghij'[j % 10]} please help.`;
+        s.observe(feat({ account_id: id, ts: j * 3_600_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
       }
       return s;
     });
@@ -160,6 +213,23 @@ describe('paraphrased items (engine)', () => {
     assert.deepEqual(flagged.sort(), Array.from({ length: 10 }, (_, a) => `op${a}`).sort());
     const [campaign] = engine.campaignList();
     assert.ok(campaign!.score.findings.some((f) => f.code === 'shared_bank'), campaign!.score.findings.map((f) => f.code).join(','));
+  });
+
+  it('does not take into such an operator a student who wrote three of a dozen bank items in words of their own', () => {
+    const T = Date.parse('2026-04-22T00:00:00Z');
+    const ops = senders('op', 10, 30, (a, j) => a * 30 + j, T + 3_600_000, 10);
+    // Eleven exchanges: three items of the bank each in a sentence of the student's own, eight plain questions.
+    const student = Array.from({ length: 11 }, (_, j) => exchange('student', 90, T + 2 * 3_600_000 + j * 3 * 3_600_000, j % 4 === 0 ? paraphrase(itemText(j)) : `My own question ${word(500 + j)} about the lecture notes today.`));
+    const engine = replay(new DetectionEngine(), [...publicBank(T), ...ops, ...student].sort((x, y) => x.ts - y.ts));
+    assert.equal(engine.verdictOf('op0')?.verdict, 'distillation');
+    assert.equal(engine.verdictOf('student')?.verdict, 'benign');
+  });
+
+  it('does not tie a class whose students each send a dozen of the same homework items in words of their own', () => {
+    const T = Date.parse('2026-04-22T00:00:00Z');
+    const students = senders('student', 10, 12, (_a, j) => j, T + 3_600_000, 10);
+    const engine = replay(new DetectionEngine(), [...publicBank(T), ...students]);
+    assert.deepEqual(engine.verdicts().filter((v) => v.verdict === 'distillation'), []);
   });
 
   it('does not tie a class that asks the same homework items, each student in words of their own', () => {

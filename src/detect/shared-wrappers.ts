@@ -30,7 +30,13 @@ interface Member {
 import { pct, ramp, type Finding } from './findings.js';
 import { HABIT_MIN_USES, kindOf, type IndicatorKey } from '../link/indicators.js';
 
-/** Exchanges before an account's wrapping habit is judged. */
+/**
+ * Exchanges before an account's habit (wrapping or paraphrasing) is judged. Not fewer: a share
+ * of a dozen prompts is a few prompts, which people reach by chance. From the tenth exchange, a
+ * student who wrapped six of thirteen prompts in two sentences the adaptive operator also uses
+ * was taken into its campaign (`small` seed 1), and one who wrote three of eleven around bank
+ * items in words of their own (`adaptive` seed 2).
+ */
 const MIN_EXCHANGES = 15;
 /** Share of its prompts an account wraps in a sentence of its own habit (people: under 0.25 in the simulator's populations). */
 export const MIN_WRAPPED_SHARE = 0.4;
