@@ -29,7 +29,7 @@ import { appendChunks } from './chunk-append.js';
 import * as casework from './casework.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, RollupInput, SearchKind } from '../casework.js';
 import { appendByEncoding, checkpointProblem, describeValue, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
-import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
+import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, EngineMemory, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
 
 /**
  * Bumped whenever the tables change shape; a store written by a newer schema is refused.
@@ -612,6 +612,27 @@ class DuckDbStore implements Store {
 
   private closedDuringReplay(cause?: unknown): StoreError {
     return new StoreError('closed', `Cannot replay the store "${this.path}": it was closed during the replay`, { cause });
+  }
+
+  /**
+   * DuckDB's own account of its memory (`duckdb_memory()`), read on a connection of its own so
+   * that a trace can sample it while a batch is being written on the main one.
+   */
+  async engineMemory(): Promise<EngineMemory> {
+    this.assertOpen();
+    const conn = await this.instance.connect();
+    try {
+      const r = await conn.runAndReadAll('SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0');
+      const byTag: Record<string, number> = {};
+      let totalBytes = 0;
+      for (const [tag, bytes] of r.getRows()) {
+        byTag[String(tag)] = Number(bytes);
+        totalBytes += Number(bytes);
+      }
+      return { totalBytes, byTag };
+    } finally {
+      conn.closeSync();
+    }
   }
 
   counts(): Promise<StoreCounts> {
