@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -321,6 +322,26 @@ describe('DuckDB store', () => {
       assert.ok(wal > 20_000_000, `the WAL holds the first six batches (${wal} bytes)`);
       assert.ok(walBytes() < 1_000_000, `the WAL after a row group was folded in: ${walBytes()} bytes`);
       assert.equal((await s.counts()).exchanges, 140_000);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('keeps no more than a few row groups of written blocks cached after a checkpoint, however many it stored', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    try {
+      // Prompts of random text, so that the blocks written stay large once compressed.
+      for (let b = 0; b < 7; b++) {
+        const rows = Array.from({ length: 20_000 }, (_, i) =>
+          sampleFeatures(b * 20_000 + i, { ts: 1_700_000_000_000 + b * 20_000 + i, prompt_preview: randomBytes(400).toString('hex') }),
+        );
+        await s.append(rows, [], { source, line: (b + 1) * 20_000, done: false });
+      }
+      const written = statSync(p).size;
+      const cached = (await s.engineMemory!()).byTag['BASE_TABLE'] ?? 0;
+      assert.ok(written > 64 * 2 ** 20, `the row group written is large enough to tell (${written} bytes)`);
+      assert.ok(cached <= 32 * 2 ** 20, `DuckDB still caches ${cached} bytes of written blocks after the checkpoint (file: ${written} bytes)`);
     } finally {
       await s.close();
     }

@@ -324,6 +324,9 @@ const CHECKPOINT_THRESHOLD = '256MB';
  */
 const CHECKPOINT_EVERY_ROWS = 122_880;
 
+/** What DuckDB may keep cached right after a checkpoint of ingested rows (see dropCachedBlocks). */
+const EVICT_TO_BYTES = 32 * 2 ** 20;
+
 /** Databases this process has open, by real path: DuckDB's file lock only keeps other processes out. */
 const openInThisProcess = new Set<string>();
 
@@ -396,6 +399,8 @@ class DuckDbStore implements Store {
     /** A schema 1 store, whose `id` is a primary key. */
     private readonly idIndexed: boolean,
     private readonly replayWindowRows: number,
+    /** The memory budget as set at open (DuckDB size syntax). */
+    private readonly memoryLimit: string,
   ) {}
 
   /** The budget now set, in bytes, when it follows the store's size. */
@@ -436,7 +441,28 @@ class DuckDbStore implements Store {
     } catch {
       // Refused while another connection writes or reads a transaction that needs the old
       // blocks: the rows are committed all the same, and the next checkpoint folds them in.
+      return;
     }
+    await this.dropCachedBlocks();
+  }
+
+  /**
+   * DuckDB keeps the blocks a checkpoint wrote in its buffer pool until the budget is reached:
+   * about 140 bytes per stored exchange of this traffic, so a scan's resident memory grew with
+   * its exchanges up to the whole budget (768 MB, reached near 5M exchanges). Nothing in a scan
+   * reads them back before its detect phase, which reads the file again if it needs them (the
+   * OS page cache usually has them). Lowering the limit is DuckDB's one way to evict unpinned
+   * blocks; the limit is put back at once. A schema 1 store's id index cannot be evicted, so
+   * there the lower limit would be refused: not tried.
+   */
+  private async dropCachedBlocks(): Promise<void> {
+    if (this.idIndexed) return;
+    try {
+      await this.conn.run(`SET memory_limit = '${mbString(EVICT_TO_BYTES)}'`);
+    } catch {
+      // Refused when pinned blocks (a replay's sort under way) need more: they stay cached.
+    }
+    await this.conn.run(`SET memory_limit = '${this.memoryLimit}'`);
   }
 
   async readLatest(): Promise<void> {
@@ -1015,8 +1041,9 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
   }
   try {
     let instance: DuckDBInstance;
+    const memoryLimit = opts.memoryLimit ?? mbString(BUDGET_BASE_BYTES);
     try {
-      const memory = { memory_limit: opts.memoryLimit ?? mbString(BUDGET_BASE_BYTES), threads: String(opts.threads ?? DEFAULT_THREADS) };
+      const memory = { memory_limit: memoryLimit, threads: String(opts.threads ?? DEFAULT_THREADS) };
       instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY', ...memory } : { checkpoint_threshold: CHECKPOINT_THRESHOLD, ...memory });
     } catch (e) {
       throw openError(path, e);
@@ -1032,7 +1059,7 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
       throw new StoreError('cannot_open', `Cannot open the store "${path}": ${dbMessage(e)}`, { cause: e });
     }
     const idIndexed = await hasIdIndex(conn);
-    const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined && idIndexed, idIndexed, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS);
+    const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined && idIndexed, idIndexed, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS, memoryLimit);
     await store.fitBudget();
     if (!readOnly) await store.readLatest();
     return store;
