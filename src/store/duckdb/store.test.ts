@@ -347,6 +347,30 @@ describe('DuckDB store', () => {
     }
   });
 
+  it('folds the rows in at the next batch when a checkpoint was refused because a replay was under way', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    const walBytes = (): number => (existsSync(p + '.wal') ? statSync(p + '.wal').size : 0);
+    const batch = (b: number, n: number) => Array.from({ length: n }, (_, i) => sampleFeatures(b * 20_000 + i, { ts: 1_700_000_000_000 + b * 20_000 + i }));
+    try {
+      await s.append(batch(0, 10), [], { source, line: 10, done: false });
+      // A replay holds a transaction open on its own connection: DuckDB refuses a checkpoint meanwhile.
+      const replay = s.replay(5)[Symbol.asyncIterator]();
+      await replay.next();
+      for (let b = 1; b <= 7; b++) await s.append(batch(b, 20_000), [], { source, line: b * 20_000, done: false });
+      assert.ok(walBytes() > 20_000_000, `the checkpoint was refused during the replay (WAL ${walBytes()} bytes)`);
+      // The replay read what was stored when it began (its snapshot); once read to its end, its transaction is over.
+      let replayed = 5;
+      for (let r = await replay.next(); !r.done; r = await replay.next()) replayed += r.value.length;
+      assert.equal(replayed, 10);
+      await s.append(batch(8, 10), [], { source, line: 160_010, done: true });
+      assert.ok(walBytes() < 1_000_000, `the rows were folded in at the batch after the replay: WAL ${walBytes()} bytes`);
+      assert.equal((await s.counts()).exchanges, 140_020);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('stores each exchange once with the time it was ingested', async () => {
     const p = freshPath();
     const s = await openDuckDbStore(p);

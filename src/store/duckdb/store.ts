@@ -435,14 +435,16 @@ class DuckDbStore implements Store {
   private sinceCheckpoint = 0;
 
   private async foldIn(): Promise<void> {
-    this.sinceCheckpoint = 0;
     try {
       await this.conn.run('CHECKPOINT');
     } catch {
-      // Refused while another connection writes or reads a transaction that needs the old
-      // blocks: the rows are committed all the same, and the next checkpoint folds them in.
+      // Refused while any other transaction runs (a replay, a dashboard's read, a memory
+      // sample): the rows are committed all the same. The count is kept, so the next batch
+      // tries again; reset here, as it was, a refusal left two row groups uncompressed in
+      // memory (about 230 MB of this traffic) until the next one.
       return;
     }
+    this.sinceCheckpoint = 0;
     await this.dropCachedBlocks();
   }
 
