@@ -58,6 +58,8 @@ interface ChildResult {
    * before the engine was made (both after a forced collection): what the engine holds.
    */
   engineHeapMb: number;
+  /** Peak of what the store's engine reported holding (DuckDB's `duckdb_memory()`), sampled every 500 ms; 0 when it cannot tell. */
+  maxStoreEngineMb: number;
   storeMb: number;
 }
 
@@ -86,10 +88,29 @@ async function child(file: string, db: string, replay: boolean, trace: string | 
   // what grows with exchanges shows as a slope.
   let read = 0;
   const samples: string[] = [];
+  // DuckDB's own account of its memory, by tag: sampled less often (it is a query), the last
+  // reading written with every memory sample.
+  let engineMb: Record<string, number> = {};
+  let maxEngine = 0;
+  let engineSampling = false;
+  const engineSampler = store.engineMemory
+    ? setInterval(() => {
+        if (engineSampling) return;
+        engineSampling = true;
+        store
+          .engineMemory!()
+          .then((m) => {
+            maxEngine = Math.max(maxEngine, m.totalBytes);
+            engineMb = Object.fromEntries(Object.entries(m.byTag).map(([tag, b]) => [tag, Math.round(b / 1e6)]));
+          })
+          .catch(() => undefined)
+          .finally(() => (engineSampling = false));
+      }, 500)
+    : null;
   const sampler = setInterval(() => {
     const m = process.memoryUsage();
     maxHeap = Math.max(maxHeap, m.heapUsed);
-    if (trace !== undefined) samples.push(JSON.stringify({ read, rssMb: Math.round(m.rss / 1e6), heapMb: Math.round(m.heapUsed / 1e6), externalMb: Math.round(m.external / 1e6), arrayBuffersMb: Math.round(m.arrayBuffers / 1e6) }));
+    if (trace !== undefined) samples.push(JSON.stringify({ read, rssMb: Math.round(m.rss / 1e6), heapMb: Math.round(m.heapUsed / 1e6), externalMb: Math.round(m.external / 1e6), arrayBuffersMb: Math.round(m.arrayBuffers / 1e6), storeEngineMb: engineMb }));
   }, 100);
   const early = replay ? null : await startEarlyDetect(store);
   const ing = await phase(() => ingest({ inputs: [file], store, onProgress: (p) => (read = p.done), ...(early ? { onRow: early.offer } : {}) }));
@@ -104,6 +125,7 @@ async function child(file: string, db: string, replay: boolean, trace: string | 
     maxRssMb: 0,
     maxHeapMb: 0,
     engineHeapMb: 0,
+    maxStoreEngineMb: 0,
     storeMb: 0,
   };
   // Measured while the engine is held (the report's object refers to it): dropping every
@@ -114,6 +136,8 @@ async function child(file: string, db: string, replay: boolean, trace: string | 
   // Read after the measurement, so the engine is still held during it.
   out.accounts = det.report.input.accounts;
   clearInterval(sampler);
+  if (engineSampler) clearInterval(engineSampler);
+  out.maxStoreEngineMb = maxEngine / 1e6;
   if (trace !== undefined) writeFileSync(trace, samples.join('\n') + '\n');
   await store.close();
   out.maxRssMb = process.resourceUsage().maxRSS / 1024;
@@ -229,8 +253,8 @@ async function main(): Promise<void> {
     `  cores used: ${(scanCpu / scanWall).toFixed(2)} on average (CPU seconds over wall seconds)`,
     `CPU per exchange: bound ${((1e6 * bare.cpuSeconds) / bare.lines).toFixed(1)} µs, scan ${((1e6 * scanCpu) / full.exchanges).toFixed(1)} µs (ingest${full.replayed === null ? ' with the engine' : ''} ${((1e6 * full.ingest.cpuSeconds) / full.exchanges).toFixed(1)}, detect ${((1e6 * full.detect.cpuSeconds) / full.exchanges).toFixed(1)})`,
     `  = ${pct(bare.cpuSeconds / bare.lines / (scanCpu / full.exchanges))} of the bound counted in CPU seconds: the steadier figure on a busy machine, where wall time also counts other processes' turns`,
-    `peak RSS (JS heap) by input size:`,
-    ...parts.map((m) => `  ${int(m.exchanges).padStart(11)} exchanges, ${int(m.accounts).padStart(7)} accounts: ${int(m.maxRssMb).padStart(6)} MB (${int(m.maxHeapMb)} MB), store ${int(m.storeMb)} MB`),
+    `peak RSS (JS heap; DuckDB's own count) by input size:`,
+    ...parts.map((m) => `  ${int(m.exchanges).padStart(11)} exchanges, ${int(m.accounts).padStart(7)} accounts: ${int(m.maxRssMb).padStart(6)} MB (${int(m.maxHeapMb)} MB; ${int(m.maxStoreEngineMb ?? 0)} MB), store ${int(m.storeMb)} MB`),
     ...(chdb ? ['stores side by side (the whole scan):', ...[['DuckDB', full] as const, ['ClickHouse (chdb)', chdb] as const].map(([name, m]) => `  ${name.padEnd(18)} ingest ${int(m.exchanges / m.ingest.wallSeconds).padStart(9)} exchanges/s, detect ${int(m.exchanges / m.detect.wallSeconds).padStart(9)} exchanges/s, CPU ${(m.ingest.cpuSeconds + m.detect.cpuSeconds).toFixed(1)} s, peak RSS ${int(m.maxRssMb)} MB, store ${int(m.storeMb)} MB`)] : []),
     `engine heap after the scan: ${int(full.engineHeapMb)} MB for ${int(full.accounts)} accounts = ${int((full.engineHeapMb * 1e6) / Math.max(1, full.accounts))} bytes per account (everything the engine holds, over accounts)`,
   ];

@@ -115,7 +115,18 @@ export interface StoreReader extends CaseworkReader {
   decisionHistory(accountId: string): Promise<DecisionRecord[]>;
   /** Every imported indicator, by bundle, indicator and key. */
   intelIndicators(): Promise<IntelIndicatorRecord[]>;
+  /**
+   * What the store's engine holds in this process's memory, by what holds it, when the engine
+   * runs in the process (DuckDB); absent for a server. For benchmarks and memory traces.
+   */
+  engineMemory?(): Promise<EngineMemory>;
   close(): Promise<void>;
+}
+
+/** An embedded engine's memory in this process, in bytes, by its own tags (e.g. DuckDB's `BASE_TABLE`, `ART_INDEX`). */
+export interface EngineMemory {
+  totalBytes: number;
+  byTag: Record<string, number>;
 }
 
 /** The write side of a store: ingest, scan results, decisions and imported intelligence. */

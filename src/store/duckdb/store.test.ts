@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -321,6 +322,50 @@ describe('DuckDB store', () => {
       assert.ok(wal > 20_000_000, `the WAL holds the first six batches (${wal} bytes)`);
       assert.ok(walBytes() < 1_000_000, `the WAL after a row group was folded in: ${walBytes()} bytes`);
       assert.equal((await s.counts()).exchanges, 140_000);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('keeps no more than a few row groups of written blocks cached after a checkpoint, however many it stored', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    try {
+      // Prompts of random text, so that the blocks written stay large once compressed.
+      for (let b = 0; b < 7; b++) {
+        const rows = Array.from({ length: 20_000 }, (_, i) =>
+          sampleFeatures(b * 20_000 + i, { ts: 1_700_000_000_000 + b * 20_000 + i, prompt_preview: randomBytes(400).toString('hex') }),
+        );
+        await s.append(rows, [], { source, line: (b + 1) * 20_000, done: false });
+      }
+      const written = statSync(p).size;
+      const cached = (await s.engineMemory!()).byTag['BASE_TABLE'] ?? 0;
+      assert.ok(written > 64 * 2 ** 20, `the row group written is large enough to tell (${written} bytes)`);
+      assert.ok(cached <= 32 * 2 ** 20, `DuckDB still caches ${cached} bytes of written blocks after the checkpoint (file: ${written} bytes)`);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('folds the rows in at the next batch when a checkpoint was refused because a replay was under way', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    const walBytes = (): number => (existsSync(p + '.wal') ? statSync(p + '.wal').size : 0);
+    const batch = (b: number, n: number) => Array.from({ length: n }, (_, i) => sampleFeatures(b * 20_000 + i, { ts: 1_700_000_000_000 + b * 20_000 + i }));
+    try {
+      await s.append(batch(0, 10), [], { source, line: 10, done: false });
+      // A replay holds a transaction open on its own connection: DuckDB refuses a checkpoint meanwhile.
+      const replay = s.replay(5)[Symbol.asyncIterator]();
+      await replay.next();
+      for (let b = 1; b <= 7; b++) await s.append(batch(b, 20_000), [], { source, line: b * 20_000, done: false });
+      assert.ok(walBytes() > 20_000_000, `the checkpoint was refused during the replay (WAL ${walBytes()} bytes)`);
+      // The replay read what was stored when it began (its snapshot); once read to its end, its transaction is over.
+      let replayed = 5;
+      for (let r = await replay.next(); !r.done; r = await replay.next()) replayed += r.value.length;
+      assert.equal(replayed, 10);
+      await s.append(batch(8, 10), [], { source, line: 160_010, done: true });
+      assert.ok(walBytes() < 1_000_000, `the rows were folded in at the batch after the replay: WAL ${walBytes()} bytes`);
+      assert.equal((await s.counts()).exchanges, 140_020);
     } finally {
       await s.close();
     }

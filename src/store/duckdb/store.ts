@@ -29,7 +29,7 @@ import { appendChunks } from './chunk-append.js';
 import * as casework from './casework.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, RollupInput, SearchKind } from '../casework.js';
 import { appendByEncoding, checkpointProblem, describeValue, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
-import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
+import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, EngineMemory, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
 
 /**
  * Bumped whenever the tables change shape; a store written by a newer schema is refused.
@@ -324,6 +324,9 @@ const CHECKPOINT_THRESHOLD = '256MB';
  */
 const CHECKPOINT_EVERY_ROWS = 122_880;
 
+/** What DuckDB may keep cached right after a checkpoint of ingested rows (see dropCachedBlocks). */
+const EVICT_TO_BYTES = 32 * 2 ** 20;
+
 /** Databases this process has open, by real path: DuckDB's file lock only keeps other processes out. */
 const openInThisProcess = new Set<string>();
 
@@ -396,6 +399,8 @@ class DuckDbStore implements Store {
     /** A schema 1 store, whose `id` is a primary key. */
     private readonly idIndexed: boolean,
     private readonly replayWindowRows: number,
+    /** The memory budget as set at open (DuckDB size syntax). */
+    private readonly memoryLimit: string,
   ) {}
 
   /** The budget now set, in bytes, when it follows the store's size. */
@@ -430,13 +435,36 @@ class DuckDbStore implements Store {
   private sinceCheckpoint = 0;
 
   private async foldIn(): Promise<void> {
-    this.sinceCheckpoint = 0;
     try {
       await this.conn.run('CHECKPOINT');
     } catch {
-      // Refused while another connection writes or reads a transaction that needs the old
-      // blocks: the rows are committed all the same, and the next checkpoint folds them in.
+      // Refused while any other transaction runs (a replay, a dashboard's read, a memory
+      // sample): the rows are committed all the same. The count is kept, so the next batch
+      // tries again; reset here, as it was, a refusal left two row groups uncompressed in
+      // memory (about 230 MB of this traffic) until the next one.
+      return;
     }
+    this.sinceCheckpoint = 0;
+    await this.dropCachedBlocks();
+  }
+
+  /**
+   * DuckDB keeps the blocks a checkpoint wrote in its buffer pool until the budget is reached:
+   * about 140 bytes per stored exchange of this traffic, so a scan's resident memory grew with
+   * its exchanges up to the whole budget (768 MB, reached near 5M exchanges). Nothing in a scan
+   * reads them back before its detect phase, which reads the file again if it needs them (the
+   * OS page cache usually has them). Lowering the limit is DuckDB's one way to evict unpinned
+   * blocks; the limit is put back at once. A schema 1 store's id index cannot be evicted, so
+   * there the lower limit would be refused: not tried.
+   */
+  private async dropCachedBlocks(): Promise<void> {
+    if (this.idIndexed) return;
+    try {
+      await this.conn.run(`SET memory_limit = '${mbString(EVICT_TO_BYTES)}'`);
+    } catch {
+      // Refused when pinned blocks (a replay's sort under way) need more: they stay cached.
+    }
+    await this.conn.run(`SET memory_limit = '${this.memoryLimit}'`);
   }
 
   async readLatest(): Promise<void> {
@@ -612,6 +640,27 @@ class DuckDbStore implements Store {
 
   private closedDuringReplay(cause?: unknown): StoreError {
     return new StoreError('closed', `Cannot replay the store "${this.path}": it was closed during the replay`, { cause });
+  }
+
+  /**
+   * DuckDB's own account of its memory (`duckdb_memory()`), read on a connection of its own so
+   * that a trace can sample it while a batch is being written on the main one.
+   */
+  async engineMemory(): Promise<EngineMemory> {
+    this.assertOpen();
+    const conn = await this.instance.connect();
+    try {
+      const r = await conn.runAndReadAll('SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0');
+      const byTag: Record<string, number> = {};
+      let totalBytes = 0;
+      for (const [tag, bytes] of r.getRows()) {
+        byTag[String(tag)] = Number(bytes);
+        totalBytes += Number(bytes);
+      }
+      return { totalBytes, byTag };
+    } finally {
+      conn.closeSync();
+    }
   }
 
   counts(): Promise<StoreCounts> {
@@ -994,8 +1043,9 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
   }
   try {
     let instance: DuckDBInstance;
+    const memoryLimit = opts.memoryLimit ?? mbString(BUDGET_BASE_BYTES);
     try {
-      const memory = { memory_limit: opts.memoryLimit ?? mbString(BUDGET_BASE_BYTES), threads: String(opts.threads ?? DEFAULT_THREADS) };
+      const memory = { memory_limit: memoryLimit, threads: String(opts.threads ?? DEFAULT_THREADS) };
       instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY', ...memory } : { checkpoint_threshold: CHECKPOINT_THRESHOLD, ...memory });
     } catch (e) {
       throw openError(path, e);
@@ -1011,7 +1061,7 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
       throw new StoreError('cannot_open', `Cannot open the store "${path}": ${dbMessage(e)}`, { cause: e });
     }
     const idIndexed = await hasIdIndex(conn);
-    const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined && idIndexed, idIndexed, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS);
+    const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined && idIndexed, idIndexed, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS, memoryLimit);
     await store.fitBudget();
     if (!readOnly) await store.readLatest();
     return store;
