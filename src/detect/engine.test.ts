@@ -6,6 +6,7 @@ import { DEFAULT_PARAMS } from './params.js';
 import { EventTimeTicker, replay } from './ticker.js';
 import type { LinkerKind } from '../link/linker.js';
 import { feat } from './_test-features.js';
+import { indicatorKey } from '../link/indicators.js';
 
 const T0 = Date.parse('2026-04-22T00:00:00Z');
 const HOUR = 3_600_000;
@@ -348,6 +349,23 @@ describe('DetectionEngine', () => {
       assert.ok(v.flaggedAt! - (T0 + 40 * HOUR) < 2 * HOUR, `new${i} flagged within 2 h of its first request`);
       assert.ok(v.reasons.some((r) => r.includes('reuses')), v.reasons.join('; '));
     }
+  });
+
+  it('leaves an established account that uses the sampling settings of a flagged pool without an injected prompt benign', () => {
+    // Without the user agent a harness key is the sampling settings and tools: the pool's client
+    // sends them with and without a bank item's tools, two keys of one client. An ordinary
+    // account on the same settings that sends a tool-using item uses both.
+    const withTools = (f: ExchangeFeatures, k: number): ExchangeFeatures => (k % 3 === 0 ? { ...f, harness_sig: 'h-settings-tools', n_tools: 1, tools_sig: 't-bank' } : f);
+    const pool = campaignPool('op', 12, T0, 36, { ipBase: 0, harness: 'h-settings', system: '' }).map(withTools);
+    const person = Array.from({ length: 7 }, (_, k) =>
+      withTools(feat({ account_id: 'person', ts: T0 + 20 * HOUR + k * 1_800_000, ip: '192.0.2.77', subnet: '192.0.2.0/24', asn: 64999, payment_fp: 'pm-person', harness_sig: 'h-settings' }), k),
+    );
+    const e = run([...pool, ...person]);
+    const cid = e.verdictOf('op0')?.campaignId;
+    assert.ok(cid, 'the pool is a campaign');
+    assert.ok(e.campaignList().find((c) => c.id === cid)?.signature.has(indicatorKey('harness', 'h-settings-tools')), 'both settings keys are the campaign\'s marks');
+    const v = e.verdictOf('person')!;
+    assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });
 
   it('names a replacement pool as ban evasion when the fresh pool takes over from a quiet one', () => {

@@ -210,7 +210,9 @@ export class DetectionEngine {
    */
   private involved(m: Member, com: Community, byWrappers: boolean): boolean {
     let templates = 0;
-    let client = 0;
+    // Kinds, not keys: two harness keys are one client's settings with and without a bank
+    // item's tools, and without the user agent an ordinary account on the same settings has both.
+    const client = new Set<string>();
     let network = 0;
     let phrases = 0;
     let items = 0;
@@ -234,7 +236,7 @@ export class DetectionEngine {
       }
       otherTies++;
       if (kind === 'template') templates++;
-      else if (HARNESS_KINDS.has(kind)) client++;
+      else if (HARNESS_KINDS.has(kind)) client.add(kind);
       else if (kind === 'ip') network++;
     }
     // A group tied only by its stock of sentences (shared-wrappers.ts): a member wraps its own
@@ -248,7 +250,7 @@ export class DetectionEngine {
     // Two marks of one harness, one of them the client itself (its parameters or injected
     // prompt). Shared templates alone can be a public problem bank that an evaluation run or
     // a customer also sends; then the account must also behave like the group.
-    if (client >= 1 && client + templates >= 2) return true;
+    if (client.size >= 1 && client.size + templates >= 2) return true;
     if (templates >= 2 && harvests(m.score)) return true;
     // The group's client sent from the group's egress, by an account that is itself automated
     // or fresh at full throughput: a relay passes diverse real prompts, so its content says
@@ -259,7 +261,7 @@ export class DetectionEngine {
     // Rotating over the group's addresses is not one of them: that is the tie itself, and a
     // proxy reseller's honest customers rotate over the same pool.
     const own = behaviourBeyondNetwork(m.score);
-    if (client >= 1 && network >= 1 && own >= 2 && fraudLifecycle(m.score)) return true;
+    if (client.size >= 1 && network >= 1 && own >= 2 && fraudLifecycle(m.score)) return true;
     // Joined only through the network: it must behave like the group on its own account.
     return m.score.risk >= this.params.suspiciousRisk && own >= 2 && harvests(m.score);
   }
