@@ -250,6 +250,29 @@ describe('DetectionEngine', () => {
     }
   });
 
+  it('links a pool whose members reach their fifth exchange between two hourly runs before the next hourly run', () => {
+    // Every member has four exchanges at the 01:00 run (content shares count from the fifth) and
+    // its fifth between 01:06 and 01:11; hourly runs alone would flag the pool at 02:00.
+    const pool: ExchangeFeatures[] = [];
+    for (let i = 0; i < 30; i++) {
+      for (let k = 0; k < 8; k++) {
+        pool.push(feat({ account_id: `q${i}`, ts: T0 + 10 * 60_000 + k * 14 * 60_000 + i * 10_000, payment_fp: `pm-queue-${i % 3}`, harness_sig: 'h-queue', system_sig: 'sys-queue', ip: `203.0.113.${i % 4}`, subnet: '203.0.113.0/24', elicitation: 1, grading: k === 3, capability: 'reasoning' }));
+      }
+    }
+    const later = feat({ account_id: 'someone', ts: T0 + 2 * HOUR + 60_000 });
+    const traffic = [...pool, later, ...enterprise(10, 1)];
+    const engine = run(traffic);
+    for (let i = 0; i < 30; i++) {
+      const v = engine.verdictOf(`q${i}`)!;
+      assert.equal(v.verdict, 'distillation', `q${i}: ${v.reasons.join('; ')}`);
+      assert.ok(v.flaggedAt !== null && v.flaggedAt < T0 + 2 * HOUR, `q${i} flagged at ${new Date(v.flaggedAt ?? 0).toISOString()}`);
+    }
+    // One run in between, for the pool; none for the enterprise's accounts later that day.
+    const hourly = run(traffic, { earlyLinkSuspects: 1_000_000 });
+    assert.equal(hourly.verdictOf('q0')?.flaggedAt, T0 + 2 * HOUR, 'hourly runs alone flag the pool at 02:00');
+    assert.equal(engine.linkRuns, hourly.linkRuns + 1);
+  });
+
   it('does not make a suspect of a person whose first five prompts ask twice for worked answers', () => {
     const person = Array.from({ length: 5 }, (_, k) => feat({ account_id: 'pat', ts: T0 + k * 10 * 60_000, elicitation: k < 2 ? 1 : 0, n_user_turns: 1 + (k % 2), n_messages: 1 + 2 * (k % 2) }));
     const v = run(person).verdictOf('pat')!;

@@ -83,6 +83,13 @@ export class DetectionEngine {
   private readonly flagReasons = new Map<AccountId, string>();
   private readonly phrases = new PhraseUsage();
   private lastTs = -Infinity;
+  /** Event time of the last linking run. */
+  private lastRunAt = -Infinity;
+  /**
+   * Accounts that became suspects by their first exchanges' content since the last linking
+   * run (judged as each reaches the content bar, before the run rescored them).
+   */
+  private readonly earlySuspects = new Set<AccountId>();
   private readonly onFlag: ((e: FlagEvent) => void) | undefined;
   /** Accounts' use of marks other providers shared; absent without imported indicators. */
   private readonly intel: IntelMatches | undefined;
@@ -109,10 +116,31 @@ export class DetectionEngine {
     const usesBefore = phrases.map((p) => known?.phrases.counts.get(p) ?? 0);
     const s = this.book.observe(f);
     this.indexExchange(s, f, phrases, usesBefore);
+    this.noteEarlySuspect(s);
     if (s.flaggedAt === null) {
       const m = this.registry.matchHarness(s, f);
       if (m) this.flag(s, f.ts, m.campaign, `reuses the ${m.marks} of campaign ${m.campaign} from its first exchanges`);
     }
+  }
+
+  /**
+   * Content shares count from an account's `minExchangesContent`-th exchange and are taken over
+   * at least `contentShareOver`: in that window an account's score can turn it into a suspect
+   * exchange by exchange. Scored only there (a few exchanges per account), and counted once.
+   */
+  private noteEarlySuspect(s: AccountState): void {
+    const p = this.params;
+    if (s.n < p.minExchangesContent || s.n > p.contentShareOver) return;
+    if (s.flaggedAt !== null || this.earlySuspects.has(s.id) || this.linker.suspects.has(s.id)) return;
+    if (this.book.freshScore(s).risk >= p.suspectRisk) this.earlySuspects.add(s.id);
+  }
+
+  /**
+   * A linking run is due before the next hourly one when enough accounts became suspects since
+   * the last run (a pool crossing the content bar together) and the last run is far enough back.
+   */
+  linkDue(at: number): boolean {
+    return this.earlySuspects.size >= this.params.earlyLinkSuspects && at - this.lastRunAt >= this.params.earlyLinkSpacingMs;
   }
 
   private indexExchange(s: AccountState, f: ExchangeFeatures, phrases: readonly string[], usesBefore: readonly number[]): void {
@@ -166,6 +194,8 @@ export class DetectionEngine {
   /** Runs scoring and linking as of event time `at` (exclusive). */
   tick(at: number): void {
     this.linkRuns++;
+    this.lastRunAt = at;
+    this.earlySuspects.clear();
     const p = this.params;
     // An account using a mark another provider shared takes part in linking from then on; its
     // risk is unchanged, so it is never acted on alone for the match.
