@@ -10,9 +10,10 @@ const HARD_NEGATIVES = ['saas', 'enterprise', 'university', 'eval_run', 'coding_
 
 /**
  * Floors for the first flag of every non-adaptive operator on `small` seed 5: measured at most
- * 2.1% of its exchanges and 5.6 h on seeds 1, 2, 3 and 5 (the synchronized pool is the latest).
+ * 1.99% of its exchanges and 5.1 h on seeds 1, 2, 3 and 5 (the synchronized pool is the latest
+ * by share, 1.99% on seed 5; see docs/detection.md).
  */
-const TTD_FLOOR = { share: 0.025, hours: 6 };
+const TTD_FLOOR = { share: 0.02, hours: 6 };
 
 function dw(r: ScenarioResult) {
   return r.detectors.find((d) => d.name === 'distillwatch')!;

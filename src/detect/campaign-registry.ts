@@ -167,8 +167,9 @@ export class CampaignRegistry {
   }
 
   /**
-   * A fresh account that uses two of a flagged campaign's specific harness marks is that
-   * campaign's: returns the campaign and the marks, or null.
+   * A fresh account that uses two kinds of a flagged campaign's specific harness marks (its
+   * client and injected prompt, or either with its template) is that campaign's: returns the
+   * campaign and the marks, or null.
    */
   matchHarness(s: AccountState, f: ExchangeFeatures): { campaign: CampaignId; marks: string } | null {
     if (this.signatures.size === 0) return null;
@@ -192,8 +193,12 @@ export class CampaignRegistry {
         byCampaign.set(cid, matched);
       }
       matched.add(key);
-      // Templates alone can be a public bank's items; the client or injected prompt must match too.
-      if (matched.size >= 2 && [...matched].some((k) => kindOf(k) !== 'template')) {
+      // Two marks of two kinds. Templates alone can be a public bank's items, so the client or
+      // injected prompt must match too. Two harness keys are one mark: the same sampling
+      // settings with and without a bank item's tools; once the user agent is not logged they
+      // are all a harness key holds, and an ordinary account on the same settings matched both.
+      const kinds = new Set([...matched].map((k) => kindOf(k)));
+      if (kinds.size >= 2 && [...kinds].some((k) => k !== 'template')) {
         this.harnessTied.add(s.id);
         this.harnessMatches.delete(s.id);
         return { campaign: cid, marks: [...matched].map((k) => kindOf(k)).join(' and ') };

@@ -6,6 +6,7 @@ import { DEFAULT_PARAMS } from './params.js';
 import { EventTimeTicker, replay } from './ticker.js';
 import type { LinkerKind } from '../link/linker.js';
 import { feat } from './_test-features.js';
+import { indicatorKey } from '../link/indicators.js';
 
 const T0 = Date.parse('2026-04-22T00:00:00Z');
 const HOUR = 3_600_000;
@@ -249,6 +250,29 @@ describe('DetectionEngine', () => {
     }
   });
 
+  it('links a pool whose members reach their fifth exchange between two hourly runs before the next hourly run', () => {
+    // Every member has four exchanges at the 01:00 run (content shares count from the fifth) and
+    // its fifth between 01:06 and 01:11; hourly runs alone would flag the pool at 02:00.
+    const pool: ExchangeFeatures[] = [];
+    for (let i = 0; i < 30; i++) {
+      for (let k = 0; k < 8; k++) {
+        pool.push(feat({ account_id: `q${i}`, ts: T0 + 10 * 60_000 + k * 14 * 60_000 + i * 10_000, payment_fp: `pm-queue-${i % 3}`, harness_sig: 'h-queue', system_sig: 'sys-queue', ip: `203.0.113.${i % 4}`, subnet: '203.0.113.0/24', elicitation: 1, grading: k === 3, capability: 'reasoning' }));
+      }
+    }
+    const later = feat({ account_id: 'someone', ts: T0 + 2 * HOUR + 60_000 });
+    const traffic = [...pool, later, ...enterprise(10, 1)];
+    const engine = run(traffic);
+    for (let i = 0; i < 30; i++) {
+      const v = engine.verdictOf(`q${i}`)!;
+      assert.equal(v.verdict, 'distillation', `q${i}: ${v.reasons.join('; ')}`);
+      assert.ok(v.flaggedAt !== null && v.flaggedAt < T0 + 2 * HOUR, `q${i} flagged at ${new Date(v.flaggedAt ?? 0).toISOString()}`);
+    }
+    // One run in between, for the pool; none for the enterprise's accounts later that day.
+    const hourly = run(traffic, { earlyLinkSuspects: 1_000_000 });
+    assert.equal(hourly.verdictOf('q0')?.flaggedAt, T0 + 2 * HOUR, 'hourly runs alone flag the pool at 02:00');
+    assert.equal(engine.linkRuns, hourly.linkRuns + 1);
+  });
+
   it('does not make a suspect of a person whose first five prompts ask twice for worked answers', () => {
     const person = Array.from({ length: 5 }, (_, k) => feat({ account_id: 'pat', ts: T0 + k * 10 * 60_000, elicitation: k < 2 ? 1 : 0, n_user_turns: 1 + (k % 2), n_messages: 1 + 2 * (k % 2) }));
     const v = run(person).verdictOf('pat')!;
@@ -348,6 +372,23 @@ describe('DetectionEngine', () => {
       assert.ok(v.flaggedAt! - (T0 + 40 * HOUR) < 2 * HOUR, `new${i} flagged within 2 h of its first request`);
       assert.ok(v.reasons.some((r) => r.includes('reuses')), v.reasons.join('; '));
     }
+  });
+
+  it('leaves an established account that uses the sampling settings of a flagged pool without an injected prompt benign', () => {
+    // Without the user agent a harness key is the sampling settings and tools: the pool's client
+    // sends them with and without a bank item's tools, two keys of one client. An ordinary
+    // account on the same settings that sends a tool-using item uses both.
+    const withTools = (f: ExchangeFeatures, k: number): ExchangeFeatures => (k % 3 === 0 ? { ...f, harness_sig: 'h-settings-tools', n_tools: 1, tools_sig: 't-bank' } : f);
+    const pool = campaignPool('op', 12, T0, 36, { ipBase: 0, harness: 'h-settings', system: '' }).map(withTools);
+    const person = Array.from({ length: 7 }, (_, k) =>
+      withTools(feat({ account_id: 'person', ts: T0 + 20 * HOUR + k * 1_800_000, ip: '192.0.2.77', subnet: '192.0.2.0/24', asn: 64999, payment_fp: 'pm-person', harness_sig: 'h-settings' }), k),
+    );
+    const e = run([...pool, ...person]);
+    const cid = e.verdictOf('op0')?.campaignId;
+    assert.ok(cid, 'the pool is a campaign');
+    assert.ok(e.campaignList().find((c) => c.id === cid)?.signature.has(indicatorKey('harness', 'h-settings-tools')), 'both settings keys are the campaign\'s marks');
+    const v = e.verdictOf('person')!;
+    assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });
 
   it('names a replacement pool as ban evasion when the fresh pool takes over from a quiet one', () => {

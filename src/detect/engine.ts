@@ -83,6 +83,13 @@ export class DetectionEngine {
   private readonly flagReasons = new Map<AccountId, string>();
   private readonly phrases = new PhraseUsage();
   private lastTs = -Infinity;
+  /** Event time of the last linking run. */
+  private lastRunAt = -Infinity;
+  /**
+   * Accounts that became suspects by their first exchanges' content since the last linking
+   * run (judged as each reaches the content bar, before the run rescored them).
+   */
+  private readonly earlySuspects = new Set<AccountId>();
   private readonly onFlag: ((e: FlagEvent) => void) | undefined;
   /** Accounts' use of marks other providers shared; absent without imported indicators. */
   private readonly intel: IntelMatches | undefined;
@@ -109,10 +116,31 @@ export class DetectionEngine {
     const usesBefore = phrases.map((p) => known?.phrases.counts.get(p) ?? 0);
     const s = this.book.observe(f);
     this.indexExchange(s, f, phrases, usesBefore);
+    this.noteEarlySuspect(s);
     if (s.flaggedAt === null) {
       const m = this.registry.matchHarness(s, f);
       if (m) this.flag(s, f.ts, m.campaign, `reuses the ${m.marks} of campaign ${m.campaign} from its first exchanges`);
     }
+  }
+
+  /**
+   * Content shares count from an account's `minExchangesContent`-th exchange and are taken over
+   * at least `contentShareOver`: in that window an account's score can turn it into a suspect
+   * exchange by exchange. Scored only there (a few exchanges per account), and counted once.
+   */
+  private noteEarlySuspect(s: AccountState): void {
+    const p = this.params;
+    if (s.n < p.minExchangesContent || s.n > p.contentShareOver) return;
+    if (s.flaggedAt !== null || this.earlySuspects.has(s.id) || this.linker.suspects.has(s.id)) return;
+    if (this.book.freshScore(s).risk >= p.suspectRisk) this.earlySuspects.add(s.id);
+  }
+
+  /**
+   * A linking run is due before the next hourly one when enough accounts became suspects since
+   * the last run (a pool crossing the content bar together) and the last run is far enough back.
+   */
+  linkDue(at: number): boolean {
+    return this.earlySuspects.size >= this.params.earlyLinkSuspects && at - this.lastRunAt >= this.params.earlyLinkSpacingMs;
   }
 
   private indexExchange(s: AccountState, f: ExchangeFeatures, phrases: readonly string[], usesBefore: readonly number[]): void {
@@ -166,6 +194,8 @@ export class DetectionEngine {
   /** Runs scoring and linking as of event time `at` (exclusive). */
   tick(at: number): void {
     this.linkRuns++;
+    this.lastRunAt = at;
+    this.earlySuspects.clear();
     const p = this.params;
     // An account using a mark another provider shared takes part in linking from then on; its
     // risk is unchanged, so it is never acted on alone for the match.
@@ -210,7 +240,9 @@ export class DetectionEngine {
    */
   private involved(m: Member, com: Community, byWrappers: boolean): boolean {
     let templates = 0;
-    let client = 0;
+    // Kinds, not keys: two harness keys are one client's settings with and without a bank
+    // item's tools, and without the user agent an ordinary account on the same settings has both.
+    const client = new Set<string>();
     let network = 0;
     let phrases = 0;
     let items = 0;
@@ -234,7 +266,7 @@ export class DetectionEngine {
       }
       otherTies++;
       if (kind === 'template') templates++;
-      else if (HARNESS_KINDS.has(kind)) client++;
+      else if (HARNESS_KINDS.has(kind)) client.add(kind);
       else if (kind === 'ip') network++;
     }
     // A group tied only by its stock of sentences (shared-wrappers.ts): a member wraps its own
@@ -248,7 +280,7 @@ export class DetectionEngine {
     // Two marks of one harness, one of them the client itself (its parameters or injected
     // prompt). Shared templates alone can be a public problem bank that an evaluation run or
     // a customer also sends; then the account must also behave like the group.
-    if (client >= 1 && client + templates >= 2) return true;
+    if (client.size >= 1 && client.size + templates >= 2) return true;
     if (templates >= 2 && harvests(m.score)) return true;
     // The group's client sent from the group's egress, by an account that is itself automated
     // or fresh at full throughput: a relay passes diverse real prompts, so its content says
@@ -259,7 +291,7 @@ export class DetectionEngine {
     // Rotating over the group's addresses is not one of them: that is the tie itself, and a
     // proxy reseller's honest customers rotate over the same pool.
     const own = behaviourBeyondNetwork(m.score);
-    if (client >= 1 && network >= 1 && own >= 2 && fraudLifecycle(m.score)) return true;
+    if (client.size >= 1 && network >= 1 && own >= 2 && fraudLifecycle(m.score)) return true;
     // Joined only through the network: it must behave like the group on its own account.
     return m.score.risk >= this.params.suspiciousRisk && own >= 2 && harvests(m.score);
   }

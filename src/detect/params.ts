@@ -7,6 +7,15 @@ import { z } from 'zod';
 export const DetectorParamsSchema = z.strictObject({
   /** Event time between two linking runs, in ms. @default 1 hour */
   linkIntervalMs: z.number().int().positive().default(3_600_000),
+  /**
+   * A linking run between the hourly ones, as soon as this many accounts have become suspects
+   * by their first exchanges' content since the last run: a pool that starts together crosses
+   * the content bar together, often between two hourly runs, and honest accounts rarely cross
+   * it at all, so these runs are few. @default 5
+   */
+  earlyLinkSuspects: z.number().int().positive().default(5),
+  /** Event time at least between such a run and the run before it, in ms. @default 15 minutes */
+  earlyLinkSpacingMs: z.number().int().positive().default(900_000),
   /** Exchanges an account needs before content shares count. @default 5 */
   minExchangesContent: z.number().int().positive().default(5),
   /**

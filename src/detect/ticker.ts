@@ -1,7 +1,8 @@
 /**
  * Event-time ticks for a replay: one linking run every `linkIntervalMs` of event time,
  * before the first exchange at or past each boundary, so that a run sees only what came
- * before it. The gateway ticks on a wall-clock timer instead and needs none of this.
+ * before it, and one in between whenever the engine says that enough has changed to link
+ * (`linkDue`). The gateway ticks on a wall-clock timer every few seconds and needs none of this.
  */
 import type { ExchangeFeatures } from '../core/features.js';
 
@@ -9,6 +10,8 @@ export interface Tickable {
   observe(f: ExchangeFeatures): void;
   tick(at: number): void;
   finish(): void;
+  /** Whether a linking run is due before an exchange at `at`, between the interval's runs. */
+  linkDue?(at: number): boolean;
 }
 
 export class EventTimeTicker {
@@ -25,7 +28,7 @@ export class EventTimeTicker {
       const boundary = Math.floor(f.ts / this.intervalMs) * this.intervalMs;
       if (this.nextTick !== -Infinity) this.engine.tick(boundary);
       this.nextTick = boundary + this.intervalMs;
-    }
+    } else if (this.engine.linkDue?.(f.ts)) this.engine.tick(f.ts);
     this.engine.observe(f);
   }
 
