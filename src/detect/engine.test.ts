@@ -265,6 +265,20 @@ describe('DetectionEngine', () => {
     }
   });
 
+  it('flags a relay that brings in its accounts one by one within six hours of its start, its newest accounts not yet judged', () => {
+    // A new account every 35 minutes: at any linking run most members are too young to show a
+    // first day's pace or carried conversations; counted as lacking them, they kept the group
+    // under its bar until its seventh hour. Members are still flagged only on two kinds of
+    // evidence of their own.
+    const engine = run(growingRelay(10, 24, 35, 5));
+    const flagged = engine.verdicts().filter((v) => v.flaggedAt !== null);
+    const first = Math.min(...flagged.map((v) => v.flaggedAt!));
+    assert.ok(first - T0 <= 6 * HOUR, `relay first flagged ${flagged.length ? ((first - T0) / HOUR).toFixed(1) + ' h' : 'never'} after its start`);
+    const firstOnes = flagged.filter((v) => v.flaggedAt === first);
+    for (const v of firstOnes) assert.ok(v.exchanges >= 15, `${v.accountId} flagged at the first run with ${v.exchanges} exchanges of its own`);
+    assert.equal(flagged.length, 10);
+  });
+
   it('merges two flagged groups of one relay that share its client into one campaign, and goes on linking', () => {
     // Linking cut this relay in two flagged groups with one harness; merging them once looped
     // without end (the merge asked for client ties inside the moving group alone).
