@@ -89,7 +89,7 @@ export function accountFindings(s: AccountState, p: DetectorParams): Finding[] {
 }
 
 /** Hours of steady first-day use before its pace stands for the whole first day. */
-const PACE_MIN_HOURS = 3;
+export const PACE_MIN_HOURS = 3;
 
 /**
  * Exchanges in the account's first 24 h, or, while that day is still under way, its pace so

@@ -79,11 +79,11 @@ export class CampaignRegistry {
    * one operation. Their accounts then move to the surviving id, which keeps the earliest flag
    * time; returns that time, or undefined when there was nothing to absorb.
    */
-  private absorb(id: CampaignId, accounts: readonly AccountId[]): number | undefined {
+  private absorb(id: CampaignId, accounts: readonly AccountId[], tied: 'check client ties' | 'same signature' = 'check client ties'): number | undefined {
     const others = new Set<CampaignId>();
     for (const a of accounts) {
       const c = this.book.get(a)?.campaignId;
-      if (c && c !== id && this.tiedByClient(c, accounts)) others.add(c);
+      if (c && c !== id && (tied === 'same signature' || this.tiedByClient(c, accounts))) others.add(c);
     }
     if (others.size === 0) return undefined;
     let earliest = this.campaigns.get(id)?.firstFlaggedAt ?? Infinity;
@@ -161,7 +161,10 @@ export class CampaignRegistry {
       if (!this.campaigns.has(keep) || !this.campaigns.has(gone)) continue;
       const [big, small] = (this.memberCounts.get(keep) ?? 0) >= (this.memberCounts.get(gone) ?? 0) ? [keep, gone] : [gone, keep];
       const moving = [...this.book.values()].filter((s) => s.campaignId === small).map((s) => s.id);
-      this.absorb(big, moving);
+      // Already proven one operation by the shared signature; the client-tie check would look
+      // for ties from the moving accounts to the rest of `moving`, find none, merge nothing,
+      // and this refresh would find the same pair again, without end.
+      this.absorb(big, moving, 'same signature');
     }
     this.refreshSignatures();
   }

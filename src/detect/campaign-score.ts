@@ -8,7 +8,7 @@
 import { CAPABILITIES, type Capability } from '../core/features.js';
 import type { Tactic } from '../core/report.js';
 import { RECENT_HOURS, type AccountState } from './account-state.js';
-import type { AccountScore } from './account-score.js';
+import { PACE_MIN_HOURS, type AccountScore } from './account-score.js';
 import { combine, families, pct, ramp, type AccountFindingCode, type CampaignFindingCode, type EvidenceFamily, type Finding } from './findings.js';
 import type { DetectorParams } from './params.js';
 import type { Community } from '../link/communities.js';
@@ -112,8 +112,20 @@ export function scoreCampaign(
   // among bystanders that share its SDK settings.
   let eliciting = 0;
   let scripted = 0;
+  // A member that joined less than PACE_MIN_HOURS before the group's latest exchange, and shows
+  // no two kinds of evidence yet, is not yet judged on the habits that take hours of its own
+  // traffic to show (a first day's pace, carrying others' conversations, a cadence): counted
+  // as lacking them, a pool that brings in accounts one by one (a relay growing with its
+  // customers) dilutes its own shares with every new account. Once two are judged, those
+  // shares are over the judged members; before, over all (it can then only be slower).
+  const groupLast = members.reduce((t, m) => Math.max(t, m.state.lastTs), -Infinity);
+  const judged = (m: Member): boolean => m.score.families.size >= 2 || groupLast - m.state.firstTs >= PACE_MIN_HOURS * HOUR;
+  const judgedCount = members.filter(judged).length;
+  const byJudged = judgedCount >= 2;
+  const habitBase = byJudged ? judgedCount : k;
   for (const m of members) {
     const s = m.state;
+    const habitsCount = !byJudged || judged(m);
     exchanges += s.n;
     singleTurn += s.singleTurn;
     elicitSum += s.elicitationSum;
@@ -126,12 +138,12 @@ export function scoreCampaign(
     for (const x of s.payments.items) payments.add(x);
     for (const x of s.orgs.items) orgs.add(x);
     if (strength(m.score, 'templated_bank') >= 0.5) templated++;
-    if (Math.max(strength(m.score, 'around_the_clock'), strength(m.score, 'regular_timing'), strength(m.score, 'relayed_conversations')) >= 0.5) automated++;
-    if (strength(m.score, 'no_ramp_up') >= 0.5) noRamp++;
+    if (habitsCount && Math.max(strength(m.score, 'around_the_clock'), strength(m.score, 'regular_timing'), strength(m.score, 'relayed_conversations')) >= 0.5) automated++;
+    if (habitsCount && strength(m.score, 'no_ramp_up') >= 0.5) noRamp++;
     const age = s.ageAtFirstDays;
     if (age !== null && age <= p.newAccountDays) newAccounts++;
     if (strength(m.score, 'ip_rotation') >= 0.5) rotating++;
-    if (m.score.risk >= p.suspectRisk) involved++;
+    if (habitsCount && m.score.risk >= p.suspectRisk) involved++;
   }
 
   // Behaviour, summed over the group's exchanges so that quiet accounts add up.
@@ -140,7 +152,7 @@ export function scoreCampaign(
   const gradedShare = graded / Math.max(1, exchanges);
   push('campaign_grading', 'content', ramp(gradedShare, 0.03, 0.15), 0.45, `${pct(gradedShare)} of the group's prompts ask the model to grade or rank answers`);
   push('campaign_templates', 'content', ramp(templated / k, 0.2, 0.6), 0.3, `${templated} of ${k} accounts fill one wrapper from a problem bank`);
-  push('campaign_automation', 'automation', ramp(automated / k, 0.2, 0.6), 0.4, `${automated} of ${k} accounts run around the clock, on a fixed cadence or carry other people's conversations`);
+  push('campaign_automation', 'automation', ramp(automated / habitBase, 0.2, 0.6), 0.4, `${automated} of ${habitBase} accounts run around the clock, on a fixed cadence or carry other people's conversations`);
   // Scripted at the group's scale: people, even in a class or an office, ask follow-ups; a
   // harness sends one question per request. Counted once the group has said enough, so that
   // a few quiet hours of each member's traffic add up before any account has on its own:
@@ -150,8 +162,8 @@ export function scoreCampaign(
     const single = singleTurn / exchanges;
     push('campaign_single_turn', 'automation', ramp(single, 0.85, 0.97) * ramp(scripted / k, 0.5, 0.8), 0.25, `${pct(single)} of the group's ${exchanges} exchanges are single-turn with no tool results (${scripted} of ${k} accounts)`);
   }
-  push('campaign_no_ramp_up', 'lifecycle', ramp(noRamp / k, 0.2, 0.6), 0.35, `${noRamp} of ${k} accounts ran at full throughput from their first day`);
-  push('campaign_new_accounts', 'lifecycle', ramp(newAccounts / k, 0.5, 0.9) * ramp(involved / k, 0.3, 0.7), 0.2, `${newAccounts} of ${k} accounts were new at their first request`);
+  push('campaign_no_ramp_up', 'lifecycle', ramp(noRamp / habitBase, 0.2, 0.6), 0.35, `${noRamp} of ${habitBase} accounts ran at full throughput from their first day`);
+  push('campaign_new_accounts', 'lifecycle', ramp(newAccounts / k, 0.5, 0.9) * ramp(involved / habitBase, 0.3, 0.7), 0.2, `${newAccounts} of ${k} accounts were new at their first request`);
   push('campaign_ip_rotation', 'infrastructure', ramp(rotating / k, 0.2, 0.6), 0.35, `${rotating} of ${k} accounts rotate IPs across networks`);
 
   // Coordination: what ties the accounts together.
@@ -214,8 +226,9 @@ export function scoreCampaign(
   // own accounts on its own card (a new company's pipeline is new, automated and tied too).
   if (!fam.has('content')) {
     const ownEvidence = members.filter((m) => m.score.families.size >= 2).length;
+    // Over the judged members (above): an account minutes old cannot show two kinds yet.
     const oneOrganisation = orgs.size === 1 && members.every((m) => m.state.orgs.size === 1);
-    const relayBar = !oneOrganisation && controlTies >= k / 2 && fam.has('automation') && (fam.has('lifecycle') || fam.has('infrastructure')) && ownEvidence / k >= 0.5;
+    const relayBar = !oneOrganisation && controlTies >= k / 2 && fam.has('automation') && (fam.has('lifecycle') || fam.has('infrastructure')) && ownEvidence / habitBase >= 0.5;
     if (!relayBar) confidence = Math.min(confidence, 0.5);
   }
 
