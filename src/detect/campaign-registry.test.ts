@@ -13,7 +13,7 @@ const T0 = Date.parse('2026-04-22T00:00:00Z');
 const HOUR = 3_600_000;
 
 /** A book, a linker and a registry over them, with accounts flagged into campaigns by hand. */
-function world(): { book: AccountBook; linker: Linker; registry: CampaignRegistry; pool: (prefix: string, n: number, keys: IndicatorKey[]) => AccountId[]; flagInto: (id: CampaignId, accounts: readonly AccountId[]) => void; record: (id: CampaignId, accounts: readonly AccountId[]) => void } {
+function world(): { book: AccountBook; linker: Linker; registry: CampaignRegistry; pool: (prefix: string, n: number, keys: IndicatorKey[]) => AccountId[]; flagInto: (id: CampaignId, accounts: readonly AccountId[]) => void; record: (id: CampaignId, accounts: readonly AccountId[]) => void; flagged: (accounts: readonly AccountId[]) => CampaignId } {
   const book = new AccountBook(DEFAULT_PARAMS);
   const linker = createLinker('full', { genericAccounts: DEFAULT_PARAMS.genericIndicatorAccounts, resolution: DEFAULT_PARAMS.louvainResolution });
   const registry = new CampaignRegistry(book, linker, 3);
@@ -36,7 +36,14 @@ function world(): { book: AccountBook; linker: Linker; registry: CampaignRegistr
     const score = scoreCampaign({ accounts: [...accounts], indicators: new Map() }, members, DEFAULT_PARAMS, { headHour: 0, modelFirstSeen: book.modelFirstSeen, intel: null });
     registry.record(id, T0 + HOUR, score, new Map(), accounts);
   };
-  return { book, linker, registry, pool, flagInto, record };
+  /** A campaign for `accounts`, its members flagged into it and its score recorded. */
+  const flagged = (accounts: readonly AccountId[]): CampaignId => {
+    const id = registry.idFor(accounts);
+    flagInto(id, accounts);
+    record(id, accounts);
+    return id;
+  };
+  return { book, linker, registry, pool, flagInto, record, flagged };
 }
 
 const publicWrapper = indicatorKey('template', 'public-wrapper');
@@ -46,12 +53,8 @@ describe('CampaignRegistry', () => {
     const w = world();
     const hydra = w.pool('hydra', 8, [indicatorKey('harness', 'h-hydra'), indicatorKey('system', 's-hydra'), publicWrapper]);
     const evaders = w.pool('evader', 6, [indicatorKey('harness', 'h-evader'), indicatorKey('system', 's-evader'), publicWrapper]);
-    const a = w.registry.idFor(hydra);
-    w.flagInto(a, hydra);
-    w.record(a, hydra);
-    const b = w.registry.idFor(evaders);
-    w.flagInto(b, evaders);
-    w.record(b, evaders);
+    const a = w.flagged(hydra);
+    const b = w.flagged(evaders);
     assert.notEqual(a, b);
     // A later linking run hangs one evader on the hydra's group by the wrapper both copied.
     const group = [...hydra, evaders[0]!];
@@ -67,12 +70,8 @@ describe('CampaignRegistry', () => {
     const second = w.pool('second', 6, [indicatorKey('harness', 'h-op-2'), publicWrapper]);
     // The same operator: one account of its second pool still runs the first pool's client.
     w.linker.addKey(second[0]!, indicatorKey('harness', 'h-op'));
-    const a = w.registry.idFor(first);
-    w.flagInto(a, first);
-    w.record(a, first);
-    const b = w.registry.idFor(second);
-    w.flagInto(b, second);
-    w.record(b, second);
+    const a = w.flagged(first);
+    const b = w.flagged(second);
     const group = [...first, second[0]!];
     w.record(w.registry.idFor(group), group);
     assert.ok(!w.registry.campaigns.has(b), 'the second campaign is absorbed');

@@ -650,7 +650,7 @@ export class Gateway {
     this.deps.metrics.countRequest(dialect.name, status);
     this.deps.metrics.addedLatency.observe(overhead / 1000);
     // Off the request path: the client already has its response.
-    this.record(dialect, req, accountId, caller.apiKeyId, body, acc, responseChunks, status, startedAt, performance.now() - started, decision, fromEdge, flight.cut);
+    this.record(dialect, { req, accountId, apiKeyId: caller.apiKeyId, body, acc, responseChunks, status, startedAt, latencyMs: performance.now() - started, decision, fromEdge, cut: flight.cut });
   }
 
   /**
@@ -659,31 +659,21 @@ export class Gateway {
    */
   private record(
     dialect: Dialect,
-    req: IncomingMessage,
-    accountId: string,
-    apiKeyId: string,
-    body: Buffer,
-    acc: StreamAccumulator | null,
-    responseChunks: Buffer[],
-    status: number,
-    startedAt: number,
-    latencyMs: number,
-    decision: Decision,
-    fromEdge: boolean,
-    cutBy: Cut | null,
+    f: { req: IncomingMessage; accountId: string; apiKeyId: string; body: Buffer; acc: StreamAccumulator | null; responseChunks: Buffer[]; status: number; startedAt: number; latencyMs: number; decision: Decision; fromEdge: boolean; cut: Cut | null },
   ): void {
+    const { req, acc, responseChunks } = f;
     const response: FinishedRequest['response'] = acc
       ? { kind: 'assembled', value: acc.result() }
       : responseChunks.length > 0
         ? { kind: 'bytes', value: responseChunks.length === 1 ? responseChunks[0]! : Buffer.concat(responseChunks) }
         : null;
-    const finished: FinishedRequest = { id: this.nextId(), api: dialect.name, accountId, apiKeyId, body, response, status, startedAt, latencyMs, action: decision.action };
-    if (cutBy) finished.cut = cutBy;
+    const finished: FinishedRequest = { id: this.nextId(), api: dialect.name, accountId: f.accountId, apiKeyId: f.apiKeyId, body: f.body, response, status: f.status, startedAt: f.startedAt, latencyMs: f.latencyMs, action: f.decision.action };
+    if (f.cut) finished.cut = f.cut;
     const ua = req.headers['user-agent'];
     if (ua) finished.userAgent = ua;
     const remote = req.socket.remoteAddress;
     if (remote) finished.remoteAddress = remote;
-    if (fromEdge) {
+    if (f.fromEdge) {
       const edgeHeader = req.headers['x-distillwatch-edge'];
       if (typeof edgeHeader === 'string') finished.edgeHeader = edgeHeader;
     }
