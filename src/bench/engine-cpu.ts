@@ -1,0 +1,100 @@
+/**
+ * Engine CPU benchmark (a script, not a test): the detection engine alone over rows held in
+ * memory, in event-time order, as a scan feeds it (features computed, encoded and decoded
+ * back as the store's rows), with event-time ticks. Prints CPU microseconds per exchange,
+ * split into observing and linking runs, the runs and components clustered, and the engine's
+ * live heap per account (first round only: later rounds find what the first left interned).
+ * CPU time, not wall time, so that a busy machine moves the figure less.
+ *
+ *   node --expose-gc dist/bench/engine-cpu.js [--scale 0.13] [--rounds 3] [--seed 1] [--scenario medium] [--linker incremental]
+ *   node --cpu-prof dist/bench/engine-cpu.js --rounds 1   (a profile of the engine)
+ */
+import { parseArgs } from 'node:util';
+import type { ExchangeFeatures } from '../core/features.js';
+import { DetectionEngine } from '../detect/engine.js';
+import { EventTimeTicker } from '../detect/ticker.js';
+import type { LinkerKind } from '../link/linker.js';
+import { computeFeatures } from '../signals/features.js';
+import { decodeExchange, encodeExchange } from '../store/exchange-columns.js';
+import { prepareSimulation } from '../traffic/simulate.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function cpuMicros(since: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(since);
+  return u.user + u.system;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      scale: { type: 'string', default: '0.13' },
+      rounds: { type: 'string', default: '3' },
+      seed: { type: 'string', default: '1' },
+      scenario: { type: 'string', default: 'medium' },
+      linker: { type: 'string', default: 'incremental' },
+    },
+  });
+  const rounds = Number(values.rounds);
+  const scale = Number(values.scale);
+  if (!Number.isSafeInteger(rounds) || rounds < 1) throw new Error(`--rounds "${values.rounds}" is not a positive whole number`);
+  if (!(scale > 0)) throw new Error(`--scale "${values.scale}" is not a positive number`);
+  const linker = values.linker as LinkerKind;
+  if (!['incremental', 'full', 'verify'].includes(linker)) throw new Error(`--linker "${values.linker}" is not one of incremental, full, verify`);
+
+  const sim = await prepareSimulation({ scenario: values.scenario, seed: Number(values.seed), scale });
+  const rows: ExchangeFeatures[] = [];
+  const opts = { ipHashKey: 'bench-key' };
+  for (const ex of sim.exchanges) {
+    const encoded = encodeExchange(computeFeatures(ex, opts), rows.length);
+    if (typeof encoded !== 'string') throw new Error(encoded.problem);
+    rows.push(decodeExchange(encoded));
+  }
+  rows.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  process.stdout.write(`${rows.length} exchanges of the ${values.scenario} scenario (seed ${values.seed}, scale ${scale}), linker ${linker}\n`);
+
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const engine = new DetectionEngine({ linker });
+    // Linking runs timed apart from observing: the ticker calls tick() through this wrapper.
+    let tickMicros = 0;
+    const timed = {
+      observe: (f: ExchangeFeatures) => engine.observe(f),
+      tick: (at: number) => {
+        const c = process.cpuUsage();
+        engine.tick(at);
+        tickMicros += cpuMicros(c);
+      },
+      finish: () => engine.finish(),
+      linkDue: (at: number) => engine.linkDue(at),
+    };
+    const ticker = new EventTimeTicker(timed, engine.params.linkIntervalMs);
+    const c = process.cpuUsage();
+    for (const f of rows) ticker.observe(f);
+    const f0 = process.cpuUsage();
+    ticker.finish();
+    const finishMicros = cpuMicros(f0);
+    const total = cpuMicros(c);
+    const accounts = new Set(rows.map((f) => f.account_id)).size;
+    const campaigns = engine.campaignList().length;
+    gc?.();
+    const heapAfter = process.memoryUsage().heapUsed;
+    const perEx = total / rows.length;
+    best = Math.min(best, perEx);
+    process.stdout.write(
+      `round ${r + 1}: ${perEx.toFixed(1)} µs CPU per exchange (observe ${((total - tickMicros - finishMicros) / rows.length).toFixed(1)}, ` +
+        `linking runs ${(tickMicros / rows.length).toFixed(1)}, finish ${(finishMicros / rows.length).toFixed(1)}); ${engine.linkRuns} linking runs, ` +
+        `${accounts} accounts, ${campaigns} campaigns` +
+        (gc && r === 0 ? `; engine heap ${((heapAfter - heapBefore) / 2 ** 20).toFixed(1)} MB = ${Math.round((heapAfter - heapBefore) / accounts)} bytes per account` : '') +
+        '\n',
+    );
+  }
+  process.stdout.write(`engine: best ${best.toFixed(1)} µs CPU per exchange\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`engine-cpu: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
