@@ -7,7 +7,7 @@
  * The masked text is walked once: words are found by offset and hashed in place, and only
  * the words the signatures read (both ends) are kept, as offsets, never as strings.
  */
-import { fnv1a32, fnv1a32Finish, fnv1a32Step, FNV_SEED_A, FNV_SEED_B, hex8 } from './hash.js';
+import { fnv1a32, fnv1a32Finish, fnv1a32Step, FNV_SEED_A, FNV_SEED_B, hex16 } from './hash.js';
 
 const EDGE_WORDS = 8;
 const SHINGLE = 3;
@@ -134,7 +134,7 @@ function edgeSig(tag: string, s: string, from: number, to: number): string {
       b = fnv1a32Step(b, c);
     }
   }
-  return hex8(fnv1a32Finish(a)) + hex8(fnv1a32Finish(b));
+  return hex16(fnv1a32Finish(a), fnv1a32Finish(b));
 }
 
 export function templateSignature(masked: string): TemplateSignature {
@@ -187,7 +187,7 @@ function simhashOfHashes(len: number): string {
     addToPlanes(lo, a);
     addToPlanes(hi, b);
   }
-  return hex8(majority(hi, n)) + hex8(majority(lo, n));
+  return hex16(majority(hi, n), majority(lo, n));
 }
 
 const PLANE_COUNT = 6;

@@ -10,7 +10,7 @@
  * as strings; two words sharing a hash only run a regex for nothing, so the gate stays
  * exact: it may let a rule run that cannot match, never skip one that can.
  */
-import { fnv1a32Finish, fnv1a32Step, FNV_SEED_A, FNV_SEED_B, fnv1a32, hex8 } from './hash.js';
+import { fnv1a32Finish, fnv1a32Step, FNV_SEED_A, FNV_SEED_B, fnv1a32, hex16 } from './hash.js';
 
 /** A content rule and the bit the gate sets when the rule may match. */
 export interface GatedRule {
@@ -120,7 +120,7 @@ export function scanPrompt(lower: string): PromptScan {
     b = fnv1a32Step(b, c);
   }
   if (gate && inWord) open |= wordBits.get(fnv1a32Finish(w)) ?? 0;
-  scan.hash = start === end ? '' : hex8(fnv1a32Finish(a)) + hex8(fnv1a32Finish(b));
+  scan.hash = start === end ? '' : hex16(fnv1a32Finish(a), fnv1a32Finish(b));
   scan.open = open;
   return scan;
 }
