@@ -68,6 +68,36 @@ export function subnetOf(ip: string): string | null {
   return null;
 }
 
+/** The stored address and subnet of one client address, as configured (raw or keyed hashes). */
+interface Network {
+  ip: string;
+  subnet: string | null;
+}
+
+/**
+ * Address and subnet by raw address, per key ('' for none): a few thousand addresses recur
+ * on millions of exchanges, and each paid a regex for its subnet, a string built from it and
+ * two lookups (one of that new string, hashed afresh) on every exchange.
+ */
+const networkCache = new Map<string, Map<string, Network>>();
+
+function networkOf(ip: string, key: string | undefined): Network {
+  const k = key ?? '';
+  let byIp = networkCache.get(k);
+  if (byIp === undefined) {
+    if (networkCache.size > 16) networkCache.clear();
+    networkCache.set(k, (byIp = new Map()));
+  }
+  let net = byIp.get(ip);
+  if (net === undefined) {
+    const subnet = subnetOf(ip);
+    net = key ? { ip: hashIp(ip, key), subnet: subnet && hashIp(subnet, key) } : { ip, subnet };
+    if (byIp.size > 200_000) byIp.clear();
+    byIp.set(ip, net);
+  }
+  return net;
+}
+
 function lastUserMessage(messages: readonly Message[]): Message | undefined {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i]!;
@@ -123,8 +153,8 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
   const open = scan.open;
   const grading = isGrading(lower, open);
   const rawIp = ex.client?.ip ?? null;
-  const rawSubnet = rawIp ? subnetOf(rawIp) : null;
   const key = opts.ipHashKey;
+  const net = rawIp ? networkOf(rawIp, key) : null;
   const previewChars = opts.promptPreviewChars ?? 200;
   const created = ex.account?.created_at ? Date.parse(ex.account.created_at) : NaN;
 
@@ -136,8 +166,8 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
     api_key_id: ex.api_key_id ?? null,
     model: ex.model,
     conversation_id: ex.conversation_id ?? null,
-    ip: rawIp && key ? hashIp(rawIp, key) : rawIp,
-    subnet: rawSubnet && key ? hashIp(rawSubnet, key) : rawSubnet,
+    ip: net === null ? rawIp : net.ip,
+    subnet: net === null ? null : net.subnet,
     asn: ex.client?.asn ?? null,
     country: ex.client?.country ?? null,
     user_agent: ua,

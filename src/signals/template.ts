@@ -205,15 +205,24 @@ function addToPlanes(planes: Int32Array, x: number): void {
   }
 }
 
-/** Bit set where more than half of the `n` votes were ones. */
+/**
+ * Bit set where more than half of the `n` votes were ones: each bit's count compared with
+ * floor(n / 2) in the bit-sliced planes themselves, all 32 bits at once, from the highest
+ * plane down (a count is greater once it has a one where the bound has a zero, the planes
+ * above being equal). Six steps instead of reading each bit's count out of six planes.
+ */
 function majority(planes: Int32Array, n: number): number {
-  let out = 0;
-  for (let bit = 0; bit < 32; bit++) {
-    let count = 0;
-    for (let k = 0; k < PLANE_COUNT; k++) count |= ((planes[k]! >>> bit) & 1) << k;
-    if (count * 2 > n) out |= 1 << bit;
+  const bound = n >>> 1;
+  let greater = 0;
+  let equal = -1;
+  for (let k = PLANE_COUNT - 1; k >= 0; k--) {
+    const p = planes[k]!;
+    if (((bound >>> k) & 1) === 0) {
+      greater |= equal & p;
+      equal &= ~p;
+    } else equal &= p;
   }
-  return out >>> 0;
+  return greater >>> 0;
 }
 
 /** Number of differing bits between two SimHashes. */
