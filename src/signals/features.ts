@@ -98,12 +98,20 @@ function networkOf(ip: string, key: string | undefined): Network {
   return net;
 }
 
-function lastUserMessage(messages: readonly Message[]): Message | undefined {
+/**
+ * The text of the last user message that has any, else of the last message ('' when there
+ * is none). Returned, not the message: its text was just made, and making it again joined
+ * a block message's texts a second time.
+ */
+function lastUserText(messages: readonly Message[]): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i]!;
-    if (m.role === 'user' && messageText(m.content).length > 0) return m;
+    if (m.role !== 'user') continue;
+    const text = messageText(m.content);
+    if (text.length > 0) return text;
   }
-  return messages[messages.length - 1];
+  const last = messages[messages.length - 1];
+  return last ? messageText(last.content) : '';
 }
 
 function countBlocks(messages: readonly Message[]): { toolResults: number; images: number; userTurns: number } {
@@ -130,8 +138,7 @@ const HARNESS = new Sig64Builder(124 /* | */);
 
 export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): ExchangeFeatures {
   const req = ex.request;
-  const last = lastUserMessage(req.messages);
-  const text = last ? messageText(last.content) : '';
+  const text = lastUserText(req.messages);
   const lower = text.toLowerCase();
   const blocks = countBlocks(req.messages);
   const toolNames = (req.tools ?? []).map((t) => t.name).sort();
