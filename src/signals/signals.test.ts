@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { classifyCapability } from './capability.js';
 import { elicitationScore, isGrading } from './elicitation.js';
 import { computeFeatures, subnetOf } from './features.js';
-import { fnv1a32, sig64 } from './hash.js';
+import { fnv1a32, hex16, hex8, sig64 } from './hash.js';
 import { hammingDistance, simhash64, templateSignature } from './template.js';
 import { maskVariableParts, normalise, normalisedSig64, words } from './text.js';
 import type { Exchange } from '../core/exchange.js';
@@ -165,6 +165,19 @@ function referenceSimhash(w: string[]): string {
   }
   return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
 }
+
+describe('hex8 and hex16', () => {
+  it('give the zero-padded lower-case hex of their numbers', () => {
+    const plain = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+    const values = [0, 1, 15, 16, 0xffffffff, 0x80000000, 0x7fffffff, -1, -(2 ** 31), 0xdeadbeef];
+    let seed = 7;
+    for (let i = 0; i < 500; i++) values.push((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0));
+    for (const a of values) {
+      assert.equal(hex8(a), plain(a));
+      for (const b of values.slice(0, 12)) assert.equal(hex16(a, b), plain(a) + plain(b));
+    }
+  });
+});
 
 describe('simhash64', () => {
   it('equals the plain per-bit vote for every length it is given', () => {
