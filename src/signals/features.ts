@@ -68,12 +68,50 @@ export function subnetOf(ip: string): string | null {
   return null;
 }
 
-function lastUserMessage(messages: readonly Message[]): Message | undefined {
+/** The stored address and subnet of one client address, as configured (raw or keyed hashes). */
+interface Network {
+  ip: string;
+  subnet: string | null;
+}
+
+/**
+ * Address and subnet by raw address, per key ('' for none): a few thousand addresses recur
+ * on millions of exchanges, and each paid a regex for its subnet, a string built from it and
+ * two lookups (one of that new string, hashed afresh) on every exchange.
+ */
+const networkCache = new Map<string, Map<string, Network>>();
+
+function networkOf(ip: string, key: string | undefined): Network {
+  const k = key ?? '';
+  let byIp = networkCache.get(k);
+  if (byIp === undefined) {
+    if (networkCache.size > 16) networkCache.clear();
+    networkCache.set(k, (byIp = new Map()));
+  }
+  let net = byIp.get(ip);
+  if (net === undefined) {
+    const subnet = subnetOf(ip);
+    net = key ? { ip: hashIp(ip, key), subnet: subnet && hashIp(subnet, key) } : { ip, subnet };
+    if (byIp.size > 200_000) byIp.clear();
+    byIp.set(ip, net);
+  }
+  return net;
+}
+
+/**
+ * The text of the last user message that has any, else of the last message ('' when there
+ * is none). Returned, not the message: its text was just made, and making it again joined
+ * a block message's texts a second time.
+ */
+function lastUserText(messages: readonly Message[]): string {
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i]!;
-    if (m.role === 'user' && messageText(m.content).length > 0) return m;
+    if (m.role !== 'user') continue;
+    const text = messageText(m.content);
+    if (text.length > 0) return text;
   }
-  return messages[messages.length - 1];
+  const last = messages[messages.length - 1];
+  return last ? messageText(last.content) : '';
 }
 
 function countBlocks(messages: readonly Message[]): { toolResults: number; images: number; userTurns: number } {
@@ -100,8 +138,7 @@ const HARNESS = new Sig64Builder(124 /* | */);
 
 export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): ExchangeFeatures {
   const req = ex.request;
-  const last = lastUserMessage(req.messages);
-  const text = last ? messageText(last.content) : '';
+  const text = lastUserText(req.messages);
   const lower = text.toLowerCase();
   const blocks = countBlocks(req.messages);
   const toolNames = (req.tools ?? []).map((t) => t.name).sort();
@@ -123,8 +160,8 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
   const open = scan.open;
   const grading = isGrading(lower, open);
   const rawIp = ex.client?.ip ?? null;
-  const rawSubnet = rawIp ? subnetOf(rawIp) : null;
   const key = opts.ipHashKey;
+  const net = rawIp ? networkOf(rawIp, key) : null;
   const previewChars = opts.promptPreviewChars ?? 200;
   const created = ex.account?.created_at ? Date.parse(ex.account.created_at) : NaN;
 
@@ -136,8 +173,8 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
     api_key_id: ex.api_key_id ?? null,
     model: ex.model,
     conversation_id: ex.conversation_id ?? null,
-    ip: rawIp && key ? hashIp(rawIp, key) : rawIp,
-    subnet: rawSubnet && key ? hashIp(rawSubnet, key) : rawSubnet,
+    ip: net === null ? rawIp : net.ip,
+    subnet: net === null ? null : net.subnet,
     asn: ex.client?.asn ?? null,
     country: ex.client?.country ?? null,
     user_agent: ua,

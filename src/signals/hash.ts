@@ -27,18 +27,37 @@ export function fnv1a32(s: string, seed = FNV_SEED_A): number {
   return fnv1a32Finish(h);
 }
 
-const HEX = '0123456789abcdef';
+/** Character codes of the hex digits. */
+const HEX_CODES = new Uint8Array(16);
+for (let i = 0; i < 16; i++) HEX_CODES[i] = '0123456789abcdef'.charCodeAt(i);
+const hexAt = (n: number, shift: number): number => HEX_CODES[(n >>> shift) & 15]!;
+
+/**
+ * 8 hex characters of a 32-bit number. Made by one `String.fromCharCode`, one flat string:
+ * joining eight one-character strings allocated seven strings on the way, on every
+ * signature of every exchange.
+ */
 export function hex8(n: number): string {
-  return (
-    HEX[(n >>> 28) & 15]! + HEX[(n >>> 24) & 15]! + HEX[(n >>> 20) & 15]! + HEX[(n >>> 16) & 15]! +
-    HEX[(n >>> 12) & 15]! + HEX[(n >>> 8) & 15]! + HEX[(n >>> 4) & 15]! + HEX[n & 15]!
+  return String.fromCharCode(hexAt(n, 28), hexAt(n, 24), hexAt(n, 20), hexAt(n, 16), hexAt(n, 12), hexAt(n, 8), hexAt(n, 4), hexAt(n, 0));
+}
+
+/** Pushes the character codes of `hex8(n)` to `out`. */
+export function hexCodes(n: number, out: number[]): void {
+  for (let shift = 28; shift >= 0; shift -= 4) out.push(hexAt(n, shift));
+}
+
+/** `hex8(a) + hex8(b)` as one flat string (a joined one is a pair of strings the encoder flattens again). */
+export function hex16(a: number, b: number): string {
+  return String.fromCharCode(
+    hexAt(a, 28), hexAt(a, 24), hexAt(a, 20), hexAt(a, 16), hexAt(a, 12), hexAt(a, 8), hexAt(a, 4), hexAt(a, 0),
+    hexAt(b, 28), hexAt(b, 24), hexAt(b, 20), hexAt(b, 16), hexAt(b, 12), hexAt(b, 8), hexAt(b, 4), hexAt(b, 0),
   );
 }
 
 /** 64-bit signature of a string as 16 hex characters ('' stays ''). */
 export function sig64(s: string): string {
   if (s.length === 0) return '';
-  return hex8(fnv1a32(s)) + hex8(fnv1a32(s, FNV_SEED_B));
+  return hex16(fnv1a32(s), fnv1a32(s, FNV_SEED_B));
 }
 
 /**
@@ -77,6 +96,6 @@ export class Sig64Builder {
   }
   digest(): string {
     if (this.parts === 0) return '';
-    return hex8(fnv1a32Finish(this.a)) + hex8(fnv1a32Finish(this.b));
+    return hex16(fnv1a32Finish(this.a), fnv1a32Finish(this.b));
   }
 }

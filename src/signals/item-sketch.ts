@@ -11,7 +11,7 @@
  * (this ran on every exchange and was the feature function's largest cost when it split
  * the text with a regex and folded each piece with another).
  */
-import { fnv1a32Finish, fnv1a32Step, FNV_SEED_A, hex8 } from './hash.js';
+import { fnv1a32Finish, fnv1a32Step, FNV_SEED_A, hexCodes } from './hash.js';
 
 /** Sentences kept per prompt: the wrapper's sentences are at its ends, so the first and last. */
 export const MAX_PHRASES = 8;
@@ -52,16 +52,22 @@ export function phraseSigs(masked: string): string {
     if (found.length > headCount) found.splice(headCount, 1);
   }
   const n = found.length;
-  let out = '';
+  // The text is made once from its character codes: joined hash by hash, it was up to
+  // fifteen strings on the way, and a string of pieces the row's encoder flattens again.
+  codes.length = 0;
   for (let k = 0; k < n; k++) {
     // The first and last MAX_PHRASES / 2 when there are more.
     if (n > MAX_PHRASES && k >= MAX_PHRASES / 2 && k < n - MAX_PHRASES / 2) continue;
     const h = found[k]!;
     if (seenBefore(h, k, n)) continue;
-    out = out.length === 0 ? hex8(h) : out + ' ' + hex8(h);
+    if (codes.length > 0) codes.push(32);
+    hexCodes(h, codes);
   }
-  return out;
+  return codes.length === 0 ? '' : String.fromCharCode.apply(null, codes);
 }
+
+/** Character codes of the text being made (reused). */
+const codes: number[] = [];
 
 /** Whether a kept sentence before `k` had the hash `h` (at most MAX_PHRASES are kept: a scan is cheap). */
 function seenBefore(h: number, k: number, n: number): boolean {

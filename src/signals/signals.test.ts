@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { classifyCapability } from './capability.js';
 import { elicitationScore, isGrading } from './elicitation.js';
 import { computeFeatures, subnetOf } from './features.js';
-import { fnv1a32, sig64 } from './hash.js';
+import { fnv1a32, hex16, hex8, sig64 } from './hash.js';
 import { hammingDistance, simhash64, templateSignature } from './template.js';
 import { maskVariableParts, normalise, normalisedSig64, words } from './text.js';
 import type { Exchange } from '../core/exchange.js';
@@ -117,6 +118,23 @@ describe('computeFeatures', () => {
     const b = computeFeatures({ ...ex, client: { ...ex.client, user_agent: 'other/2.0' } }).harness_sig;
     assert.notEqual(a, b);
   });
+  it('gives each address and subnet as hashing them afresh would, whatever was computed before', () => {
+    // Addresses and subnets are cached per key: the same address alternates between keys and
+    // no key, and addresses without a subnet, empty or absent, come between them.
+    const hmac = (v: string, key: string): string => 'h:' + createHmac('sha256', key).update(v).digest('hex').slice(0, 16);
+    const ips = ['203.0.113.7', '2001:db8:1234:5678::1', 'not an ip', '', '203.0.113.7', '10.0.0.1', '::1', '2001:db8:1234:5678::1', '999.1.1.1', undefined];
+    for (let round = 0; round < 3; round++) {
+      for (const ip of ips) {
+        for (const key of [undefined, 'k1', '', 'k2', 'k1']) {
+          const client = ip === undefined ? {} : { ip };
+          const f = computeFeatures({ ...ex, client }, key === undefined ? {} : { ipHashKey: key });
+          const subnet = ip ? subnetOf(ip) : null;
+          assert.equal(f.ip, ip === undefined ? null : ip && key ? hmac(ip, key) : ip, `ip of ${String(ip)} with key ${String(key)}`);
+          assert.equal(f.subnet, subnet && key ? hmac(subnet, key) : subnet, `subnet of ${String(ip)} with key ${String(key)}`);
+        }
+      }
+    }
+  });
   it('finds the /48 of an IPv6 address', () => {
     assert.equal(subnetOf('2001:db8:1234:5678::1'), '2001:db8:1234::/48');
     assert.equal(subnetOf('not an ip'), null);
@@ -148,11 +166,37 @@ function referenceSimhash(w: string[]): string {
   return (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
 }
 
+describe('hex8 and hex16', () => {
+  it('give the zero-padded lower-case hex of their numbers', () => {
+    const plain = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
+    const values = [0, 1, 15, 16, 0xffffffff, 0x80000000, 0x7fffffff, -1, -(2 ** 31), 0xdeadbeef];
+    let seed = 7;
+    for (let i = 0; i < 500; i++) values.push((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0));
+    for (const a of values) {
+      assert.equal(hex8(a), plain(a));
+      for (const b of values.slice(0, 12)) assert.equal(hex16(a, b), plain(a) + plain(b));
+    }
+  });
+});
+
 describe('simhash64', () => {
   it('equals the plain per-bit vote for every length it is given', () => {
     for (let len = 0; len <= 48; len++) {
       const w = Array.from({ length: len }, (_, i) => `w${(i * 7919 + len * 31) % 97}`);
       assert.equal(simhash64(w), referenceSimhash(w), `${len} words`);
+    }
+  });
+
+  it('equals the plain per-bit vote on random words, where counts fall on every side of half', () => {
+    // The vote is taken bit-sliced: counts one below, at and one above half must all be seen.
+    let seed = 12345;
+    const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    for (let round = 0; round < 400; round++) {
+      const len = next() % 49;
+      // Few distinct words in some rounds, so that shingles repeat and counts pile up.
+      const vocabulary = 1 + (next() % (round % 2 ? 5 : 1000));
+      const w = Array.from({ length: len }, () => `x${next() % vocabulary}é`);
+      assert.equal(simhash64(w), referenceSimhash(w), `round ${round}: ${w.join(' ')}`);
     }
   });
 });

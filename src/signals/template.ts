@@ -7,7 +7,7 @@
  * The masked text is walked once: words are found by offset and hashed in place, and only
  * the words the signatures read (both ends) are kept, as offsets, never as strings.
  */
-import { fnv1a32, fnv1a32Finish, fnv1a32Step, FNV_SEED_A, FNV_SEED_B, hex8 } from './hash.js';
+import { fnv1a32, fnv1a32Finish, fnv1a32Step, FNV_SEED_A, FNV_SEED_B, hex16 } from './hash.js';
 
 const EDGE_WORDS = 8;
 const SHINGLE = 3;
@@ -134,7 +134,7 @@ function edgeSig(tag: string, s: string, from: number, to: number): string {
       b = fnv1a32Step(b, c);
     }
   }
-  return hex8(fnv1a32Finish(a)) + hex8(fnv1a32Finish(b));
+  return hex16(fnv1a32Finish(a), fnv1a32Finish(b));
 }
 
 export function templateSignature(masked: string): TemplateSignature {
@@ -187,7 +187,7 @@ function simhashOfHashes(len: number): string {
     addToPlanes(lo, a);
     addToPlanes(hi, b);
   }
-  return hex8(majority(hi, n)) + hex8(majority(lo, n));
+  return hex16(majority(hi, n), majority(lo, n));
 }
 
 const PLANE_COUNT = 6;
@@ -205,15 +205,24 @@ function addToPlanes(planes: Int32Array, x: number): void {
   }
 }
 
-/** Bit set where more than half of the `n` votes were ones. */
+/**
+ * Bit set where more than half of the `n` votes were ones: each bit's count compared with
+ * floor(n / 2) in the bit-sliced planes themselves, all 32 bits at once, from the highest
+ * plane down (a count is greater once it has a one where the bound has a zero, the planes
+ * above being equal). Six steps instead of reading each bit's count out of six planes.
+ */
 function majority(planes: Int32Array, n: number): number {
-  let out = 0;
-  for (let bit = 0; bit < 32; bit++) {
-    let count = 0;
-    for (let k = 0; k < PLANE_COUNT; k++) count |= ((planes[k]! >>> bit) & 1) << k;
-    if (count * 2 > n) out |= 1 << bit;
+  const bound = n >>> 1;
+  let greater = 0;
+  let equal = -1;
+  for (let k = PLANE_COUNT - 1; k >= 0; k--) {
+    const p = planes[k]!;
+    if (((bound >>> k) & 1) === 0) {
+      greater |= equal & p;
+      equal &= ~p;
+    } else equal &= p;
   }
-  return out >>> 0;
+  return greater >>> 0;
 }
 
 /** Number of differing bits between two SimHashes. */

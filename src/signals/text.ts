@@ -4,7 +4,7 @@
  * lower-cased once by the caller; what follows walks it without copying it again where a
  * hash over offsets does (the prompt hash, the words of a template).
  */
-import { fnv1a32Step, fnv1a32Finish, FNV_SEED_A, FNV_SEED_B, hex8 } from './hash.js';
+import { fnv1a32Step, fnv1a32Finish, FNV_SEED_A, FNV_SEED_B, hex16 } from './hash.js';
 
 const CODE_BLOCK = /```[\s\S]*?(```|$)/g;
 const URL = /\bhttps?:\/\/\S+/g;
@@ -92,5 +92,5 @@ export function normalisedSig64(lower: string): string {
     a = fnv1a32Step(a, c);
     b = fnv1a32Step(b, c);
   }
-  return hex8(fnv1a32Finish(a)) + hex8(fnv1a32Finish(b));
+  return hex16(fnv1a32Finish(a), fnv1a32Finish(b));
 }

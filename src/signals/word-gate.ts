@@ -7,10 +7,10 @@
  * Each rule names words of which any match must contain one as a whole word (between
  * `\b`s, as a non-unicode regex sees them: runs of [a-z0-9_]), and characters of which a
  * match must contain one. Words are looked up by a hash of their offsets, never cut out
- * as strings; two words sharing a hash only run a regex for nothing, so the gate stays
+ * as strings; two words sharing a slot of the table only run a regex for nothing, so the gate stays
  * exact: it may let a rule run that cannot match, never skip one that can.
  */
-import { fnv1a32Finish, fnv1a32Step, FNV_SEED_A, FNV_SEED_B, fnv1a32, hex8 } from './hash.js';
+import { fnv1a32Finish, fnv1a32Step, FNV_SEED_A, FNV_SEED_B, fnv1a32, hex16 } from './hash.js';
 
 /** A content rule and the bit the gate sets when the rule may match. */
 export interface GatedRule {
@@ -24,7 +24,14 @@ export const ALL_RULES = -1;
 /** Texts longer than this are not gated: matchers read only their ends, and a cut can make words. */
 export const GATE_MAX_CHARS = 4000;
 
-const wordBits = new Map<number, number>();
+/**
+ * Bits of the rules opened by each word, in a table indexed by the low bits of the word's
+ * hash: words that share a slot open each other's rules, which only runs a regex for
+ * nothing (a hundred-odd words in 16,384 slots: about one prompt word in a hundred lands on
+ * a taken slot). A Map keyed by the 32-bit hash boxed every key it was asked about.
+ */
+const WORD_SLOTS = 1 << 14;
+const wordBits = new Int32Array(WORD_SLOTS);
 /** Bits of the rules opened by each ASCII character (a backtick, '=', '#', '<', '$', digits). */
 const charBits = new Int32Array(128);
 const rules: GatedRule[] = [];
@@ -38,8 +45,7 @@ export function gatedRule(re: RegExp, words: readonly string[], chars = ''): Gat
   const bit = 1 << rules.length;
   for (const w of words) {
     if (!/^[a-z0-9_]+$/.test(w)) throw new Error(`word-gate: "${w}" is not a lower-case word`);
-    const h = fnv1a32(w);
-    wordBits.set(h, (wordBits.get(h) ?? 0) | bit);
+    wordBits[fnv1a32(w) & (WORD_SLOTS - 1)]! |= bit;
   }
   for (let i = 0; i < chars.length; i++) charBits[chars.charCodeAt(i)]! |= bit;
   const rule = { re, bit };
@@ -102,7 +108,7 @@ export function scanPrompt(lower: string): PromptScan {
         w = fnv1a32Step(inWord ? w : FNV_SEED_A, c);
         inWord = true;
       } else if (inWord) {
-        open |= wordBits.get(fnv1a32Finish(w)) ?? 0;
+        open |= wordBits[fnv1a32Finish(w) & (WORD_SLOTS - 1)]!;
         inWord = false;
       }
       if (c < 128) open |= charBits[c]!;
@@ -119,8 +125,8 @@ export function scanPrompt(lower: string): PromptScan {
     a = fnv1a32Step(a, c);
     b = fnv1a32Step(b, c);
   }
-  if (gate && inWord) open |= wordBits.get(fnv1a32Finish(w)) ?? 0;
-  scan.hash = start === end ? '' : hex8(fnv1a32Finish(a)) + hex8(fnv1a32Finish(b));
+  if (gate && inWord) open |= wordBits[fnv1a32Finish(w) & (WORD_SLOTS - 1)]!;
+  scan.hash = start === end ? '' : hex16(fnv1a32Finish(a), fnv1a32Finish(b));
   scan.open = open;
   return scan;
 }
