@@ -3,9 +3,7 @@
  * memory, in event-time order, as a scan feeds it (features computed, encoded and decoded
  * back as the store's rows), with event-time ticks. Prints CPU microseconds per exchange,
  * split into observing and linking runs, the runs and components clustered, and the engine's
- * live heap per account. The heap is measured on a pass of its own whose rows are decoded
- * as each is fed, as a scan does: the engine then owns every string it keeps, where rows held
- * in memory for the timed rounds would have lent it theirs and hidden their cost.
+ * live heap per account (first round only: later rounds find what the first left interned).
  * CPU time, not wall time, so that a busy machine moves the figure less.
  *
  *   node --expose-gc dist/bench/engine-cpu.js [--scale 0.13] [--rounds 3] [--seed 1] [--scenario medium] [--linker incremental]
@@ -18,7 +16,6 @@ import { EventTimeTicker } from '../detect/ticker.js';
 import type { LinkerKind } from '../link/linker.js';
 import { computeFeatures } from '../signals/features.js';
 import { decodeExchange, encodeExchange } from '../store/exchange-columns.js';
-import type { EncodedExchange } from '../store/store.js';
 import { prepareSimulation } from '../traffic/simulate.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -26,19 +23,6 @@ const gc = (globalThis as { gc?: () => void }).gc;
 function cpuMicros(since: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(since);
   return u.user + u.system;
-}
-
-/** The scenario's exchanges as the store's rows; the simulation itself is left to the collector before the heap is measured. */
-async function featureRows(scenario: string, seed: number, scale: number): Promise<ExchangeFeatures[]> {
-  const sim = await prepareSimulation({ scenario, seed, scale });
-  const rows: ExchangeFeatures[] = [];
-  const opts = { ipHashKey: 'bench-key' };
-  for (const ex of sim.exchanges) {
-    const encoded = encodeExchange(computeFeatures(ex, opts), rows.length);
-    if (typeof encoded !== 'string') throw new Error(encoded.problem);
-    rows.push(decodeExchange(encoded));
-  }
-  return rows;
 }
 
 async function main(): Promise<void> {
@@ -58,34 +42,21 @@ async function main(): Promise<void> {
   const linker = values.linker as LinkerKind;
   if (!['incremental', 'full', 'verify'].includes(linker)) throw new Error(`--linker "${values.linker}" is not one of incremental, full, verify`);
 
-  const rows = await featureRows(values.scenario, Number(values.seed), scale);
-  const encodedRows: EncodedExchange[] = [];
-  rows.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const f of rows) {
-    const encoded = encodeExchange(f, encodedRows.length);
+  const sim = await prepareSimulation({ scenario: values.scenario, seed: Number(values.seed), scale });
+  const rows: ExchangeFeatures[] = [];
+  const opts = { ipHashKey: 'bench-key' };
+  for (const ex of sim.exchanges) {
+    const encoded = encodeExchange(computeFeatures(ex, opts), rows.length);
     if (typeof encoded !== 'string') throw new Error(encoded.problem);
-    encodedRows.push(encoded);
+    rows.push(decodeExchange(encoded));
   }
-  const accounts = new Set(rows.map((f) => f.account_id)).size;
+  rows.sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   process.stdout.write(`${rows.length} exchanges of the ${values.scenario} scenario (seed ${values.seed}, scale ${scale}), linker ${linker}\n`);
-
-  if (gc) {
-    gc();
-    const heapBefore = process.memoryUsage().heapUsed;
-    const engine = new DetectionEngine({ linker });
-    const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
-    for (const row of encodedRows) ticker.observe(decodeExchange(row));
-    ticker.finish();
-    gc();
-    const heapAfter = process.memoryUsage().heapUsed;
-    // Read after the measure, so that the engine is live through it.
-    const held = engine.exchanges;
-    process.stdout.write(`engine heap after ${held} exchanges: ${((heapAfter - heapBefore) / 2 ** 20).toFixed(1)} MB = ${Math.round((heapAfter - heapBefore) / accounts)} bytes per account (${accounts} accounts)\n`);
-  } else process.stdout.write('engine heap: not measured (run node with --expose-gc)\n');
 
   let best = Infinity;
   for (let r = 0; r < rounds; r++) {
     gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
     const engine = new DetectionEngine({ linker });
     // Linking runs timed apart from observing: the ticker calls tick() through this wrapper.
     let tickMicros = 0;
@@ -106,13 +77,18 @@ async function main(): Promise<void> {
     ticker.finish();
     const finishMicros = cpuMicros(f0);
     const total = cpuMicros(c);
+    const accounts = new Set(rows.map((f) => f.account_id)).size;
     const campaigns = engine.campaignList().length;
+    gc?.();
+    const heapAfter = process.memoryUsage().heapUsed;
     const perEx = total / rows.length;
     best = Math.min(best, perEx);
     process.stdout.write(
       `round ${r + 1}: ${perEx.toFixed(1)} µs CPU per exchange (observe ${((total - tickMicros - finishMicros) / rows.length).toFixed(1)}, ` +
         `linking runs ${(tickMicros / rows.length).toFixed(1)}, finish ${(finishMicros / rows.length).toFixed(1)}); ${engine.linkRuns} linking runs, ` +
-        `${accounts} accounts, ${campaigns} campaigns\n`,
+        `${accounts} accounts, ${campaigns} campaigns` +
+        (gc && r === 0 ? `; engine heap ${((heapAfter - heapBefore) / 2 ** 20).toFixed(1)} MB = ${Math.round((heapAfter - heapBefore) / accounts)} bytes per account` : '') +
+        '\n',
     );
   }
   process.stdout.write(`engine: best ${best.toFixed(1)} µs CPU per exchange\n`);
