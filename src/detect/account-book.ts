@@ -5,7 +5,7 @@
  */
 import type { ExchangeFeatures } from '../core/features.js';
 import { accountId, type AccountId } from '../core/ids.js';
-import { AccountState } from './account-state.js';
+import { AccountState, type ObserveDelta } from './account-state.js';
 import { scoreAccount, type AccountScore } from './account-score.js';
 import type { DetectorParams } from './params.js';
 
@@ -21,7 +21,8 @@ export class AccountBook {
 
   constructor(private readonly params: DetectorParams) {}
 
-  observe(f: ExchangeFeatures): AccountState {
+  /** Counts one exchange of its account (see `AccountState.observe`). */
+  observe(f: ExchangeFeatures, phrases?: readonly string[], delta?: ObserveDelta): AccountState {
     if (!this.modelFirstSeen.has(f.model)) this.modelFirstSeen.set(f.model, f.ts);
     const id = accountId(f.account_id);
     let s = this.states.get(id);
@@ -29,7 +30,7 @@ export class AccountBook {
       s = new AccountState(id);
       this.states.set(id, s);
     }
-    s.observe(f);
+    s.observe(f, phrases, delta);
     this.changed.add(s);
     return s;
   }

@@ -5,6 +5,7 @@
  */
 import { FNV_SEED_A, fnv1a32Step } from '../signals/hash.js';
 import { phrasesOf } from '../signals/item-sketch.js';
+import { CountTable, promptTag, valueKey } from './count-table.js';
 import { CAPABILITIES, type Capability, type ExchangeFeatures } from '../core/features.js';
 import type { AccountId, CampaignId } from '../core/ids.js';
 
@@ -22,10 +23,12 @@ export class CappedSet<T> {
   readonly items = new Set<T>();
   overflow = 0;
   constructor(readonly cap: number) {}
-  add(v: T): void {
-    if (this.items.has(v)) return;
+  /** Adds `v`; true when it was not held before (new, or past the cap). */
+  add(v: T): boolean {
+    if (this.items.has(v)) return false;
     if (this.items.size < this.cap) this.items.add(v);
     else this.overflow++;
+    return true;
   }
   get size(): number {
     return this.items.size + this.overflow;
@@ -44,7 +47,12 @@ export class DistinctCounter {
 
   /** `hexHash`: a uniformly distributed hash in hex; its first 8 digits pick the bit. */
   add(hexHash: string): void {
-    const bit = parseInt(hexHash.slice(0, 8), 16) & (DistinctCounter.BITS - 1);
+    this.addTag(promptTag(hexHash));
+  }
+
+  /** `tag`: the hash's first 8 hex digits as a number (`promptTag`), read once per exchange. */
+  addTag(tag: number): void {
+    const bit = tag & (DistinctCounter.BITS - 1);
     const word = bit >>> 5;
     const mask = 1 << (bit & 31);
     if ((this.bits[word]! & mask) === 0) {
@@ -59,7 +67,11 @@ export class DistinctCounter {
 
   /** Whether `hexHash` was (probably) added: never "no" for one that was. */
   has(hexHash: string): boolean {
-    const bit = parseInt(hexHash.slice(0, 8), 16) & (DistinctCounter.BITS - 1);
+    return this.hasTag(promptTag(hexHash));
+  }
+
+  hasTag(tag: number): boolean {
+    const bit = tag & (DistinctCounter.BITS - 1);
     return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
   }
 
@@ -107,39 +119,33 @@ function popcount(x: number): number {
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
-/** Counts per key, keeping at most `cap` keys (later keys beyond the cap are not tracked). */
-export class CappedCounter {
-  readonly counts = new Map<string, number>();
-  constructor(readonly cap: number) {}
-  add(key: string): void {
-    if (!key) return;
-    const c = this.counts.get(key);
-    if (c !== undefined) this.counts.set(key, c + 1);
-    else if (this.counts.size < this.cap) this.counts.set(key, 1);
-  }
-  top(): [string, number] | null {
-    let best: [string, number] | null = null;
-    for (const e of this.counts) if (!best || e[1] > best[1]) best = e;
-    return best;
-  }
+/**
+ * What one exchange changed in its account's state, filled by `observe` for the engine's
+ * indicator index, so that the index reads what changed instead of looking every value up
+ * again. One object, reused for every exchange.
+ */
+export interface ObserveDelta {
+  /** The address, subnet or payment method is new to the account (0 = none): the count of those held after it. */
+  newIp: number;
+  newSubnet: number;
+  newPayment: boolean;
+  /** Uses of the exchange's harness, system prompt, template prefix and suffix after it (0 when untracked). */
+  harnessUses: number;
+  systemUses: number;
+  prefixUses: number;
+  suffixUses: number;
+  /** The template prefix's and suffix's keys (`valueKey`). */
+  prefixKey: number;
+  suffixKey: number;
+  /** Per sentence of the exchange, in order: different prompts it wrapped before and after. */
+  phraseBefore: number[];
+  phraseAfter: number[];
 }
 
-/**
- * Counts, per key, how many different prompts used it: a template is a wrapper only when it
- * wraps different items. The same benchmark item sent three times is not a template.
- */
-export class DistinctUseCounter extends CappedCounter {
-  private readonly last = new Map<string, string>();
-  /** The prompt that last used a key. */
-  lastPrompt(key: string): string | undefined {
-    return this.last.get(key);
-  }
-  use(key: string, prompt: string): void {
-    if (!key || this.last.get(key) === prompt) return;
-    if (this.counts.has(key) || this.counts.size < this.cap) this.last.set(key, prompt);
-    this.add(key);
-  }
-}
+export const newObserveDelta = (): ObserveDelta => ({ newIp: 0, newSubnet: 0, newPayment: false, harnessUses: 0, systemUses: 0, prefixUses: 0, suffixUses: 0, prefixKey: 0, suffixKey: 0, phraseBefore: [], phraseAfter: [] });
+
+/** Scratch for callers that do not read the delta. */
+const IGNORED = newObserveDelta();
 
 const CAP_INDEX = new Map<Capability, number>(CAPABILITIES.map((c, i) => [c, i]));
 
@@ -153,17 +159,21 @@ export class AccountState {
   emailDomain: string | null = null;
   readonly orgs = new CappedSet<string>(8);
   readonly payments = new CappedSet<string>(8);
-  readonly ips = new CappedSet<string>(256);
-  readonly subnets = new CappedSet<string>(64);
+  /** Addresses and subnets as 32-bit keys (`valueKey`): rules read how many, the index whether new. */
+  readonly ips = new CountTable(256);
+  readonly subnets = new CountTable(64);
   readonly asns = new CappedSet<number>(32);
+  /** Kept as text: a campaign's report lists the clients its members share. */
   readonly userAgents = new CappedSet<string>(16);
   readonly prompts = new DistinctCounter();
-  readonly harnesses = new CappedCounter(16);
-  readonly systems = new CappedCounter(16);
-  readonly prefixes = new DistinctUseCounter(64);
-  readonly suffixes = new DistinctUseCounter(64);
-  /** Sentences (masked, hashed) and how many different prompts each wrapped: an operator's stock phrasings. */
-  readonly phrases = new DistinctUseCounter(256);
+  /** Uses per harness and system-prompt signature (`valueKey`). */
+  readonly harnesses = new CountTable(16);
+  readonly systems = new CountTable(16);
+  /** Different prompts per template prefix and suffix (`valueKey`). */
+  readonly prefixes = new CountTable(64, true);
+  readonly suffixes = new CountTable(64, true);
+  /** Sentences (`valueKey` of their hash) and how many different prompts each wrapped: an operator's stock phrasings. */
+  readonly phrases = new CountTable(256, true);
   readonly models = new Map<string, { first: number; n: number }>();
   readonly capabilities = new Uint32Array(CAPABILITIES.length);
   readonly hourOfDay = new Uint32Array(24);
@@ -194,7 +204,7 @@ export class AccountState {
    * only left the first two of every wrapper out, a third to a half of the wrapped prompts of
    * an account with a few wrappers and a few dozen exchanges.
    */
-  private readonly pendingWrapped = new Map<string, string>();
+  private readonly pendingWrapped = new Map<number, number>();
   elicited = 0;
   graded = 0;
   outputTokens = 0;
@@ -211,7 +221,10 @@ export class AccountState {
   /** Multi-turn requests, and those continuing a conversation this account never opened. */
   continuations = 0;
   orphanContinuations = 0;
-  private readonly conversations = new SeenBits();
+  /** Made on the first conversation id: logs without them cost nothing here. */
+  private conversations: SeenBits | null = null;
+  /** Template keys already in the indicator index (set by the engine): a templated account's every exchange would add them again. */
+  indexedTemplates: number[] | null = null;
   /** Set by the engine: when this account was first flagged and why. */
   flaggedAt: number | null = null;
   campaignId: CampaignId | null = null;
@@ -220,14 +233,18 @@ export class AccountState {
   constructor(readonly id: AccountId) {}
 
   /** An earlier prompt found wrapped once its sentence became a wrapper (counted once). */
-  private creditWrapped(prompt: string): void {
+  private creditWrapped(prompt: number): void {
     const seen = (this.wrappedPrompts ??= new DistinctCounter());
-    if (seen.has(prompt)) return;
-    seen.add(prompt);
+    if (seen.hasTag(prompt)) return;
+    seen.addTag(prompt);
     this.wrapped++;
   }
 
-  observe(f: ExchangeFeatures): void {
+  /**
+   * Counts one exchange. `phrases`: its sentences (`phrasesOf(f.phrase_sigs)`, split once by
+   * the caller); `delta` receives what the exchange changed.
+   */
+  observe(f: ExchangeFeatures, phrases: readonly string[] = phrasesOf(f.phrase_sigs), delta: ObserveDelta = IGNORED): void {
     const ts = f.ts;
     if (this.n > 0) {
       const gap = ts - this.lastTs;
@@ -252,7 +269,7 @@ export class AccountState {
     // a relay spreads its customers' conversations over its accounts. Logs without
     // conversation ids say nothing here.
     if (f.conversation_id !== null) {
-      const seen = this.conversations.testAndSet(f.conversation_id);
+      const seen = (this.conversations ??= new SeenBits()).testAndSet(f.conversation_id);
       if (f.n_user_turns > 1) {
         this.continuations++;
         if (!seen) this.orphanContinuations++;
@@ -263,36 +280,43 @@ export class AccountState {
     if (f.verified !== null) this.verified = f.verified;
     if (f.email_domain !== null) this.emailDomain = f.email_domain;
     if (f.org_id !== null) this.orgs.add(f.org_id);
-    if (f.payment_fp !== null) this.payments.add(f.payment_fp);
-    if (f.ip !== null) this.ips.add(f.ip);
-    if (f.subnet !== null) this.subnets.add(f.subnet);
+    delta.newPayment = f.payment_fp !== null && this.payments.add(f.payment_fp);
+    delta.newIp = f.ip !== null && this.ips.add(valueKey(f.ip)) === 1 ? this.ips.size : 0;
+    delta.newSubnet = f.subnet !== null && this.subnets.add(valueKey(f.subnet)) === 1 ? this.subnets.size : 0;
     if (f.asn !== null) this.asns.add(f.asn);
     if (f.user_agent !== null) this.userAgents.add(f.user_agent);
-    this.prompts.add(f.prompt_hash);
-    this.harnesses.add(f.harness_sig);
-    this.systems.add(f.system_sig);
-    this.prefixes.use(f.template_prefix, f.prompt_hash);
-    this.suffixes.use(f.template_suffix, f.prompt_hash);
+    const prompt = promptTag(f.prompt_hash);
+    this.prompts.addTag(prompt);
+    delta.harnessUses = this.harnesses.add(valueKey(f.harness_sig));
+    delta.systemUses = this.systems.add(valueKey(f.system_sig));
+    delta.prefixKey = valueKey(f.template_prefix);
+    delta.suffixKey = valueKey(f.template_suffix);
+    delta.prefixUses = this.prefixes.use(delta.prefixKey, prompt);
+    delta.suffixUses = this.suffixes.use(delta.suffixKey, prompt);
     let wrapped = false;
-    for (const p of phrasesOf(f.phrase_sigs)) {
-      const before = this.phrases.counts.get(p) ?? 0;
-      const previous = this.phrases.lastPrompt(p);
-      this.phrases.use(p, f.prompt_hash);
-      const uses = this.phrases.counts.get(p) ?? 0;
-      if (uses >= WRAPPER_MIN_USES) wrapped = true;
-      if (uses === before || previous === undefined) continue;
-      if (uses === WRAPPER_MIN_USES - 1) {
+    delta.phraseBefore.length = delta.phraseAfter.length = phrases.length;
+    for (let i = 0; i < phrases.length; i++) {
+      const p = valueKey(phrases[i]!);
+      const before = this.phrases.get(p);
+      // Tracked keys always have a last prompt: none before means a key new to the table.
+      const previous = this.phrases.lastTag(p);
+      const after = this.phrases.use(p, prompt) || before;
+      delta.phraseBefore[i] = before;
+      delta.phraseAfter[i] = after;
+      if (after >= WRAPPER_MIN_USES) wrapped = true;
+      if (after === before || previous === undefined) continue;
+      if (after === WRAPPER_MIN_USES - 1) {
         if (this.pendingWrapped.size < PENDING_WRAPPED_CAP) this.pendingWrapped.set(p, previous);
-      } else if (uses === WRAPPER_MIN_USES) {
+      } else if (after === WRAPPER_MIN_USES) {
         const first = this.pendingWrapped.get(p);
         this.pendingWrapped.delete(p);
-        if (first !== undefined && first !== f.prompt_hash) this.creditWrapped(first);
+        if (first !== undefined && first !== prompt) this.creditWrapped(first);
         this.creditWrapped(previous);
       }
     }
     if (wrapped) {
       this.wrapped++;
-      (this.wrappedPrompts ??= new DistinctCounter()).add(f.prompt_hash);
+      (this.wrappedPrompts ??= new DistinctCounter()).addTag(prompt);
     }
     const m = this.models.get(f.model);
     if (m) m.n++;
@@ -333,6 +357,11 @@ export class AccountState {
       if (hour <= this.recentHead && this.recentHead - hour < RECENT_HOURS) out[i] = this.recent[hour % RECENT_HOURS]!;
     }
     return out;
+  }
+
+  /** Different prompts a sentence (a hash of `phraseSigs`) wrapped, 0 when untracked. */
+  phraseUses(phrase: string): number {
+    return this.phrases.get(valueKey(phrase));
   }
 
   // ---- derived measures, all cheap ----
@@ -376,8 +405,7 @@ export class AccountState {
     });
     return out;
   }
-  topShare(counter: CappedCounter): number {
-    const t = counter.top();
-    return t ? t[1] / this.n : 0;
+  topShare(counter: CountTable): number {
+    return counter.top() / this.n;
   }
 }

@@ -16,7 +16,7 @@ import type { Community } from '../link/communities.js';
 import { burstKey, HABIT_MIN_USES, HARNESS_KINDS, indicatorKey, kindOf, type IndicatorKey } from '../link/indicators.js';
 import { createLinker, type Linker, type LinkerKind } from '../link/linker.js';
 import { AccountBook } from './account-book.js';
-import type { AccountState } from './account-state.js';
+import { newObserveDelta, type AccountState, type ObserveDelta } from './account-state.js';
 import type { AccountScore } from './account-score.js';
 import { scoreCampaign, type Member } from './campaign-score.js';
 import { CampaignRegistry, type CampaignState } from './campaign-registry.js';
@@ -93,6 +93,8 @@ export class DetectionEngine {
   private readonly onFlag: ((e: FlagEvent) => void) | undefined;
   /** Accounts' use of marks other providers shared; absent without imported indicators. */
   private readonly intel: IntelMatches | undefined;
+  /** What the exchange being observed changed in its account (one object for every exchange). */
+  private readonly delta = newObserveDelta();
   exchanges = 0;
   linkRuns = 0;
 
@@ -112,10 +114,8 @@ export class DetectionEngine {
     if (f.ts > this.lastTs) this.lastTs = f.ts;
     // Phrase uses are counted per different prompt; what changed with this one is what counts.
     const phrases = phrasesOf(f.phrase_sigs);
-    const known = phrases.length ? this.book.get(accountId(f.account_id)) : undefined;
-    const usesBefore = phrases.map((p) => known?.phrases.counts.get(p) ?? 0);
-    const s = this.book.observe(f);
-    this.indexExchange(s, f, phrases, usesBefore);
+    const s = this.book.observe(f, phrases, this.delta);
+    this.indexExchange(s, f, phrases, this.delta);
     this.noteEarlySuspect(s);
     if (s.flaggedAt === null) {
       const m = this.registry.matchHarness(s, f);
@@ -143,43 +143,60 @@ export class DetectionEngine {
     return this.earlySuspects.size >= this.params.earlyLinkSuspects && at - this.lastRunAt >= this.params.earlyLinkSpacingMs;
   }
 
-  private indexExchange(s: AccountState, f: ExchangeFeatures, phrases: readonly string[], usesBefore: readonly number[]): void {
+  /**
+   * Adds the exchange's indicators to the index. Only what the exchange changed is read (from
+   * `d`): a value new to the account, a count reaching the habit bar. Looking every value up
+   * again and building its key on every exchange was most of observing's cost.
+   */
+  private indexExchange(s: AccountState, f: ExchangeFeatures, phrases: readonly string[], d: ObserveDelta): void {
     const a = s.id;
     const add = (key: IndicatorKey): void => void this.linker.addKey(a, key);
-    if (f.ip !== null && s.ips.items.size <= this.params.linkIpsPerAccount && s.ips.items.has(f.ip)) add(indicatorKey('ip', f.ip));
-    if (f.subnet !== null && s.subnets.items.has(f.subnet) && s.subnets.items.size <= 16) add(indicatorKey('subnet', f.subnet));
-    if (f.payment_fp !== null) add(indicatorKey('payment', f.payment_fp));
+    // Addresses only while the account holds few of them: a rotating pool's every address would tie everyone.
+    if (d.newIp > 0 && d.newIp <= this.params.linkIpsPerAccount) add(indicatorKey('ip', f.ip!));
+    if (d.newSubnet > 0 && d.newSubnet <= 16) add(indicatorKey('subnet', f.subnet!));
+    if (d.newPayment) add(indicatorKey('payment', f.payment_fp!));
     if (s.n === 1) {
       const b = burstKey(f);
       if (b) add(b);
     }
-    // Harness and templates count once they are a habit of the account, not a one-off.
-    if (f.harness_sig && (s.harnesses.counts.get(f.harness_sig) ?? 0) >= HABIT_MIN_USES) add(indicatorKey('harness', f.harness_sig));
-    if (f.system_sig && (s.systems.counts.get(f.system_sig) ?? 0) >= HABIT_MIN_USES) add(indicatorKey('system', f.system_sig));
+    // Harness and templates count once they are a habit of the account, not a one-off
+    // (counts grow by one, so each passes the bar once).
+    if (d.harnessUses === HABIT_MIN_USES) add(indicatorKey('harness', f.harness_sig));
+    if (d.systemUses === HABIT_MIN_USES) add(indicatorKey('system', f.system_sig));
     // A template is a habit when it wraps a good share of the account's different prompts.
     const templateUses = Math.max(HABIT_MIN_USES, 0.2 * s.n);
-    if ((s.prefixes.counts.get(f.template_prefix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_prefix));
-    if ((s.suffixes.counts.get(f.template_suffix) ?? 0) >= templateUses) add(indicatorKey('template', f.template_suffix));
+    if (d.prefixUses >= templateUses) this.addTemplate(s, d.prefixKey, f.template_prefix);
+    if (d.suffixUses >= templateUses) this.addTemplate(s, d.suffixKey, f.template_suffix);
     // A sentence is a habit when it wraps several different prompts of the account; it ties
     // suspects only (communities.ts), since bank items and follow-ups are everyone's.
     // An item other accounts sent, inside a sentence no one wrote before: a bank wrapped in a
     // paraphrase of its own (shared-wrappers.ts, `paraphrasesItems`).
-    const publicItems: string[] = [];
+    let publicItems: string[] | null = null;
     let fresh = false;
-    phrases.forEach((p, i) => {
-      const uses = s.phrases.counts.get(p) ?? 0;
-      if (uses === usesBefore[i]) return;
-      const others = this.phrases.usersOf(p) - (usesBefore[i]! > 0 ? 1 : 0);
-      if (others === 0 && usesBefore[i] === 0) fresh = true;
-      else if (others >= PUBLIC_ITEM_USERS) publicItems.push(p);
+    for (let i = 0; i < phrases.length; i++) {
+      const uses = d.phraseAfter[i]!;
+      const before = d.phraseBefore[i]!;
+      if (uses === before) continue;
+      const p = phrases[i]!;
+      const others = this.phrases.usersOf(p) - (before > 0 ? 1 : 0);
+      if (others === 0 && before === 0) fresh = true;
+      else if (others >= PUBLIC_ITEM_USERS) (publicItems ??= []).push(p);
       if (uses === 1) this.phrases.firstUse(p);
       if (uses === HABIT_MIN_USES) for (const h of this.phrases.habit(p, a)) this.linker.addKey(h, indicatorKey('phrase', p));
-    });
-    if (fresh && publicItems.length > 0) {
+    }
+    if (fresh && publicItems) {
       s.freshWrapped++;
       for (const p of publicItems) add(indicatorKey('item', p));
     }
     this.intel?.observe(a, f, add);
+  }
+
+  /** Indexes a template of the account once, however often it passes the bar after. */
+  private addTemplate(s: AccountState, key: number, template: string): void {
+    const indexed = (s.indexedTemplates ??= []);
+    if (indexed.includes(key)) return;
+    indexed.push(key);
+    this.linker.addKey(s.id, indicatorKey('template', template));
   }
 
   private flag(s: AccountState, at: number, campaignId: CampaignId | null, reason: string): void {

@@ -5,6 +5,7 @@ import { indicatorKey, type IndicatorKey } from '../link/indicators.js';
 import { fnv1a32, hex8 } from '../signals/hash.js';
 import { phraseSigs } from '../signals/item-sketch.js';
 import { maskVariableParts } from '../signals/text.js';
+import type { ExchangeFeatures } from '../core/features.js';
 import { feat } from './_test-features.js';
 import { AccountState, DistinctCounter } from './account-state.js';
 import { DetectionEngine } from './engine.js';
@@ -17,11 +18,26 @@ const phraseOf = (sentence: string): string => phraseSigs(maskVariableParts(sent
 /** An account that sends `n` prompts, each an item wrapped in one of `asks`; items from `item(i)`. */
 function account(id: string, asks: readonly string[], n: number, item: (i: number) => string): AccountState {
   const s = new AccountState(accountId(id));
+  const sent = new Set<string>();
+  sentSentences.set(s, sent);
   for (let i = 0; i < n; i++) {
     const text = `${item(i)}\n\n${asks[i % asks.length]!}`;
-    s.observe(feat({ account_id: id, ts: i * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(`${id}${text}`)), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
+    const sigs = phraseSigs(maskVariableParts(text));
+    for (const p of sigs.split(' ')) sent.add(p);
+    s.observe(feat({ account_id: id, ts: i * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(`${id}${text}`)), phrase_sigs: sigs }));
   }
   return s;
+}
+
+/** The sentences each account built here sent: the account holds their counts, not their text. */
+const sentSentences = new WeakMap<AccountState, Set<string>>();
+
+/** Observes one exchange, remembering its sentences for `group`. */
+function observeSent(s: AccountState, f: ExchangeFeatures): void {
+  let sent = sentSentences.get(s);
+  if (!sent) sentSentences.set(s, (sent = new Set()));
+  for (const p of f.phrase_sigs.split(' ')) if (p) sent.add(p);
+  s.observe(f);
 }
 
 /** Items no other account asks: each names its own topic word. */
@@ -29,7 +45,7 @@ const ownItem = (id: string) => (i: number): string => `Consider the problem cal
 
 function group(states: AccountState[]): { indicators: Map<IndicatorKey, number>; members: { state: AccountState; score: { risk: number } }[] } {
   const indicators = new Map<IndicatorKey, number>();
-  for (const s of states) for (const [p, c] of s.phrases.counts) if (c >= 3) indicators.set(indicatorKey('phrase', p), (indicators.get(indicatorKey('phrase', p)) ?? 0) + 1);
+  for (const s of states) for (const p of sentSentences.get(s) ?? []) if (s.phraseUses(p) >= 3) indicators.set(indicatorKey('phrase', p), (indicators.get(indicatorKey('phrase', p)) ?? 0) + 1);
   return { indicators, members: states.map((state) => ({ state, score: { risk: 0 } })) };
 }
 
@@ -88,7 +104,7 @@ describe('wrapsWith', () => {
     assert.equal(wrapsWith(tutor, phraseOf('Explain the solution step by step so that the student can follow every step.')), true);
     assert.equal(wrapsWith(operator, phraseOf(STOCK[1]!)), true);
     for (const s of [tutor, operator]) {
-      assert.ok((s.phrases.counts.get(formOf(4)) ?? 0) >= 3, 'the bank sentence is a habit of the account');
+      assert.ok(s.phraseUses(formOf(4)) >= 3, 'the bank sentence is a habit of the account');
       assert.equal(wrapsWith(s, formOf(4)), false);
     }
   });
@@ -111,7 +127,7 @@ describe('sharedWrapperEvidence', () => {
       const asks = [STOCK[i % 4]!, STOCK[(i + 1) % 4]!, STOCK[(i + 3) % 4]!].slice(0, 2 + (i % 2));
       for (let j = 0; j < 60; j++) {
         const text = j % 5 < 2 ? `${ownItem(id)(j)}\n\n${asks[j % asks.length]!}` : `Ordinary request number ${'abcdefghij'[j % 10]}${'abcdefghij'[Math.floor(j / 10)]} please.`;
-        s.observe(feat({ account_id: id, ts: j * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
+        observeSent(s, feat({ account_id: id, ts: j * 60_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
       }
       return s;
     });
@@ -129,7 +145,7 @@ describe('sharedWrapperEvidence', () => {
       const s = new AccountState(accountId(id));
       for (let j = 0; j < 15; j++) {
         const text = j < 8 ? `${ownItem(id)(j)}\n\n${STOCK[j % 2 === 0 ? x! : y!]!}` : `Ordinary request number ${'abcdefghij'[j % 10]} please help.`;
-        s.observe(feat({ account_id: id, ts: j * 3_600_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
+        observeSent(s, feat({ account_id: id, ts: j * 3_600_000, prompt_hash: hex8(fnv1a32(text)) + hex8(fnv1a32(text + '!')), phrase_sigs: phraseSigs(maskVariableParts(text)) }));
       }
       return s;
     });

@@ -29,6 +29,7 @@ interface Member {
 }
 import { pct, ramp, type Finding } from './findings.js';
 import { HABIT_MIN_USES, kindOf, type IndicatorKey } from '../link/indicators.js';
+import { valueKey } from './count-table.js';
 
 /**
  * Exchanges before an account's habit (wrapping or paraphrasing) is judged. Not fewer: a share
@@ -89,7 +90,12 @@ export function paraphrasesItems(s: AccountState): boolean {
 
 /** Is this sentence one of the account's own wrappers, rather than the text of items it sends? */
 export function wrapsWith(s: AccountState, phrase: string): boolean {
-  const uses = s.phrases.counts.get(phrase) ?? 0;
+  return wrapsWithKey(s, valueKey(phrase));
+}
+
+/** `wrapsWith` for a sentence's key (`valueKey`), as the account's sentence table holds it. */
+function wrapsWithKey(s: AccountState, key: number): boolean {
+  const uses = s.phrases.get(key);
   return uses >= HABIT_MIN_USES && uses >= MIN_SENTENCE_SHARE * s.wrapped;
 }
 
@@ -144,16 +150,20 @@ export function sharedWrapperEvidence(indicators: ReadonlyMap<IndicatorKey, numb
   return { findings, coordinated: tie >= 0.5 };
 }
 
-/** The group's sentences of one kind held by three or more members. */
-function sentencesOf(indicators: ReadonlyMap<IndicatorKey, number>, kind: 'phrase' | 'item'): Set<string> {
-  const out = new Set<string>();
-  for (const [key, holders] of indicators) if (holders >= 3 && kindOf(key) === kind) out.add(key.slice(key.indexOf(':') + 1));
+/** The group's sentences of one kind held by three or more members: their keys (`valueKey`) and text. */
+function sentencesOf(indicators: ReadonlyMap<IndicatorKey, number>, kind: 'phrase' | 'item'): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const [key, holders] of indicators) {
+    if (holders < 3 || kindOf(key) !== kind) continue;
+    const sentence = key.slice(key.indexOf(':') + 1);
+    out.set(valueKey(sentence), sentence);
+  }
   return out;
 }
 
 /** Did the account send one of these item sentences inside fresh text of its own? */
-function sentAny(s: AccountState, items: ReadonlySet<string>): boolean {
-  for (const p of s.phrases.counts.keys()) if (items.has(p)) return true;
+function sentAny(s: AccountState, items: ReadonlyMap<number, string>): boolean {
+  for (const [p] of s.phrases.entries()) if (items.has(p)) return true;
   return false;
 }
 
@@ -161,9 +171,9 @@ function sentAny(s: AccountState, items: ReadonlySet<string>): boolean {
  * Mean share of `n` members holding each shared item sentence: near 1 when they all send the
  * same items, low when each covers a part of the bank and only its commonest forms recur.
  */
-export function itemDensity(indicators: ReadonlyMap<IndicatorKey, number>, items: ReadonlySet<string>, n: number): number {
+export function itemDensity(indicators: ReadonlyMap<IndicatorKey, number>, items: ReadonlyMap<number, string>, n: number): number {
   let sum = 0;
-  for (const p of items) sum += indicators.get(`item:${p}`) ?? 0;
+  for (const p of items.values()) sum += indicators.get(`item:${p}`) ?? 0;
   return items.size > 0 && n > 0 ? Math.min(1, sum / items.size / n) : 1;
 }
 
@@ -172,19 +182,19 @@ export function itemDensity(indicators: ReadonlyMap<IndicatorKey, number>, items
  * writing each account's wrappers afresh from one stock combines its sentences differently;
  * the users of one public template (a library's default prompt) all hold the same few.
  */
-export function variety(members: readonly Member[], phrases: ReadonlySet<string>): number {
+export function variety(members: readonly Member[], phrases: ReadonlyMap<number, string>): number {
   const combos = new Set<string>();
   for (const m of members) {
-    const held: string[] = [];
-    for (const [p, c] of m.state.phrases.counts) if (c >= HABIT_MIN_USES && phrases.has(p)) held.push(p);
-    combos.add(held.sort().join(' '));
+    const held: number[] = [];
+    for (const [p, c] of m.state.phrases.entries()) if (c >= HABIT_MIN_USES && phrases.has(p)) held.push(p);
+    combos.add(held.sort((x, y) => x - y).join(' '));
   }
   return members.length > 0 ? combos.size / members.length : 0;
 }
 
 /** Does the account wrap its prompts in one of the group's sentences (not merely send items that hold one)? */
-function holdsAny(s: AccountState, phrases: ReadonlySet<string>): boolean {
-  for (const p of s.phrases.counts.keys()) if (phrases.has(p) && wrapsWith(s, p)) return true;
+function holdsAny(s: AccountState, phrases: ReadonlyMap<number, string>): boolean {
+  for (const [p] of s.phrases.entries()) if (phrases.has(p) && wrapsWithKey(s, p)) return true;
   return false;
 }
 
