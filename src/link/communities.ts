@@ -149,22 +149,38 @@ function mulberry32(seed: number): () => number {
 /** Communities of one connected component (`accounts` sorted), a function of its contents only. */
 export function clusterComponent(accounts: readonly AccountId[], view: LinkView, roleOf: (key: IndicatorKey) => KeyRole, p: LinkParams): Community[] {
   const g = new LouvainGraph();
-  const acct = (a: AccountId): string => 'a:' + a;
-  for (const a of accounts) g.addNode(acct(a));
+  // Accounts are nodes 0..n-1 in sorted order, so holders sorted by index are sorted by id.
+  const at = new Map<AccountId, number>();
+  const names: string[] = [];
+  for (const a of accounts) {
+    const name = 'a:' + a;
+    names.push(name);
+    at.set(a, g.addNode(name));
+  }
   const keys = new Set<IndicatorKey>();
   for (const a of accounts) for (const key of view.keysOf(a)) if (joinsOn(roleOf(key), a, view)) keys.add(key);
+  const tied: number[] = [];
   for (const key of [...keys].sort()) {
     const role = roleOf(key);
-    const node = 'i:' + key;
     const weight = KIND_WEIGHT[kindOf(key)];
-    g.addNode(node);
+    // The key names its own node: it starts with its kind, and no kind is the accounts' `a`.
+    const node = g.addNode(key);
+    tied.length = 0;
     // Every holder tied by the key is in this component, by construction of the component.
-    for (const h of tiedBy(key, role, view).sort()) g.addEdge(acct(h), node, weight);
+    for (const h of view.holders(key)) {
+      if (!joinsOn(role, h, view)) continue;
+      const i = at.get(h);
+      if (i === undefined) throw new Error(`clusterComponent: ${h} is tied by ${key} but outside the component`);
+      tied.push(i);
+    }
+    tied.sort(byNumber);
+    for (const i of tied) g.addEdge(i, node, weight);
   }
   const assignment = louvain(g, { getEdgeWeight: 'weight', resolution: p.resolution, rng: mulberry32(42) });
   const byCommunity = new Map<number, AccountId[]>();
-  for (const a of accounts) {
-    const c = assignment[acct(a)]!;
+  for (let i = 0; i < accounts.length; i++) {
+    const a = accounts[i]!;
+    const c = assignment[names[i]!]!;
     const list = byCommunity.get(c);
     if (list) list.push(a);
     else byCommunity.set(c, [a]);
@@ -175,6 +191,8 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
   for (const members of byCommunity.values()) out.push(...splitByStrongTies({ accounts: members, indicators: indicatorsOf(members, view, roleOf) }, view, roleOf, p));
   return out;
 }
+
+const byNumber = (x: number, y: number): number => x - y;
 
 /** Keys that at least two of `accounts` hold, generic ones left out, with how many hold each. */
 function indicatorsOf(accounts: readonly AccountId[], view: LinkView, roleOf: (key: IndicatorKey) => KeyRole): Map<IndicatorKey, number> {
@@ -297,6 +315,9 @@ function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: Indicat
     if (joining.length > 0) unite([c, ...joining]);
   }
   const groups = new Map<number, AccountId[]>();
+  // Most communities are one operation: the community itself, indicators already counted.
+  const root = find(0);
+  if (parent.every((_, i) => find(i) === root)) return [com];
   com.accounts.forEach((a, i) => {
     const r = find(i);
     const g = groups.get(r);

@@ -98,6 +98,63 @@ for (const [name, make] of LINKERS) {
       assert.deepEqual(coms.map((c) => c.accounts), [['a0'], ['a1'], ['a2']]);
       for (const c of coms) assert.equal(c.indicators.size, 0);
     });
+    it('counts new evidence of a group whose ties did not change', () => {
+      const l = make();
+      const pool = ids('a', 4);
+      hold(l, pool, [indicatorKey('harness', 'h1')]);
+      l.communities();
+      // Two quiet accounts tied in through the harness share an office IP: evidence, no new tie.
+      hold(l, [accountId('q0'), accountId('q1')], [indicatorKey('harness', 'h1')], false);
+      l.communities();
+      l.addKey(accountId('q0'), indicatorKey('ip', '192.0.2.9'));
+      l.addKey(accountId('q1'), indicatorKey('ip', '192.0.2.9'));
+      const coms = l.communities();
+      assert.deepEqual(coms.map((c) => c.accounts), [['a0', 'a1', 'a2', 'a3', 'q0', 'q1']]);
+      assert.equal(coms[0]!.indicators.get(indicatorKey('ip', '192.0.2.9')), 2);
+    });
+
+    it('re-cuts a group that gains ties among its own accounts', () => {
+      const l = make();
+      // One component through a shared IP among suspects, two clients inside it.
+      hold(l, ids('a', 3), [indicatorKey('harness', 'ha'), indicatorKey('ip', '192.0.2.1')]);
+      hold(l, ids('b', 3), [indicatorKey('harness', 'hb'), indicatorKey('ip', '192.0.2.1')]);
+      const before = groups(l);
+      assert.deepEqual(before.sort(), [['a0', 'a1', 'a2'], ['b0', 'b1', 'b2']]);
+      // Both clients turn out to be paid with one card: one operation.
+      for (const a of [...ids('a', 3), ...ids('b', 3)]) l.addKey(a, indicatorKey('payment', 'card'));
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'b0', 'b1', 'b2']]);
+    });
+
+    it('joins two groups into one component through a new key and parts them when it stops tying', () => {
+      const l = make();
+      hold(l, ids('a', 3), [indicatorKey('harness', 'ha')]);
+      hold(l, ids('b', 3), [indicatorKey('harness', 'hb')]);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2'], ['b0', 'b1', 'b2']]);
+      // A public template both operators copy: one component, still two operations, each
+      // holding the template as its evidence.
+      for (const a of [...ids('a', 3), ...ids('b', 3)]) l.addKey(a, indicatorKey('template', 'public'));
+      const merged = l.communities();
+      assert.deepEqual(merged.map((c) => c.accounts), [['a0', 'a1', 'a2'], ['b0', 'b1', 'b2']]);
+      for (const c of merged) assert.equal(c.indicators.get(indicatorKey('template', 'public')), 3);
+      // An exit IP ties suspects only: once one of its two holders is cleared it ties nobody.
+      l.addKey(accountId('a0'), indicatorKey('ip', '192.0.2.7'));
+      l.addKey(accountId('b0'), indicatorKey('ip', '192.0.2.7'));
+      assert.equal(groups(l).length, 2);
+      l.setSuspect(accountId('b0'), false);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2'], ['b0', 'b1', 'b2']]);
+    });
+
+    it('stops counting a key as evidence once it turns generic, inside a group that stays whole', () => {
+      const l = make();
+      const pool = ids('a', 4);
+      hold(l, pool, [indicatorKey('payment', 'card'), indicatorKey('subnet', '198.51.100.0')]);
+      assert.equal(l.communities()[0]!.indicators.get(indicatorKey('subnet', '198.51.100.0')), 4);
+      hold(l, ids('office', 12), [indicatorKey('subnet', '198.51.100.0')], false);
+      const coms = l.communities();
+      assert.deepEqual(coms.map((c) => c.accounts), [pool]);
+      assert.equal(coms[0]!.indicators.has(indicatorKey('subnet', '198.51.100.0')), false);
+      assert.equal(coms[0]!.indicators.get(indicatorKey('payment', 'card')), 4);
+    });
   });
 }
 
@@ -117,6 +174,20 @@ describe('IncrementalLinker', () => {
     l.addKey(accountId('b1'), indicatorKey('ip', '198.51.100.3'));
     l.communities();
     assert.equal(l.lastClustered, 1);
+    assert.equal(l.lastGrownInPlace, 0, 'the IP started tying: its role changed');
+    // A tie that already holds gains a holder of the same component: re-clustered, not traced again.
+    l.addKey(accountId('b2'), indicatorKey('ip', '198.51.100.3'));
+    l.communities();
+    assert.equal(l.lastClustered, 1);
+    assert.equal(l.lastGrownInPlace, 1);
+    // A tie to an account outside: traced again, and the component takes the account in.
+    l.addKey(accountId('b0'), indicatorKey('harness', 'hb2'));
+    l.addKey(accountId('c0'), indicatorKey('harness', 'hb2'));
+    l.setSuspect(accountId('c0'), true);
+    l.communities();
+    assert.equal(l.lastClustered, 1);
+    assert.equal(l.lastGrownInPlace, 0);
+    assert.ok(groups(l).flat().includes('c0'));
   });
 
   it('holds the communities a from-scratch run finds after every random edit', () => {

@@ -100,6 +100,8 @@ export class IncrementalLinker extends LinkState implements Linker {
   private cached: Community[] = [];
   /** Components clustered by the last call (for tests and figures: 0 when nothing changed). */
   lastClustered = 0;
+  /** Of those, components whose accounts were known unchanged, so not traced again. */
+  lastGrownInPlace = 0;
 
   protected override keyAdded(account: AccountId, key: IndicatorKey): void {
     if (this.suspects.has(account)) this.suspectHolders.set(key, (this.suspectHolders.get(key) ?? 0) + 1);
@@ -124,6 +126,20 @@ export class IncrementalLinker extends LinkState implements Linker {
     return false;
   }
 
+  /**
+   * The component a new holding leaves with the same accounts, or undefined when it may not:
+   * the account is in a component and every holder the key ties is in that component too
+   * (a key whose role changed on this call has dirtied its holders already).
+   */
+  private withinComponent(account: AccountId, key: IndicatorKey): number | undefined {
+    const c = this.componentOf.get(account);
+    if (c === undefined) return undefined;
+    const role = this.roleOf(key);
+    if (role.joins === 'none') return c;
+    for (const h of this.index.holders(key)) if (joinsOn(role, h, this) && this.componentOf.get(h) !== c) return undefined;
+    return c;
+  }
+
   protected override suspectChanged(account: AccountId, suspect: boolean): void {
     for (const key of this.keysOf(account)) {
       this.suspectHolders.set(key, (this.suspectHolders.get(key) ?? 0) + (suspect ? 1 : -1));
@@ -136,15 +152,24 @@ export class IncrementalLinker extends LinkState implements Linker {
 
   communities(): readonly Community[] {
     this.lastClustered = 0;
+    this.lastGrownInPlace = 0;
     if (this.dirtyKeys.size === 0 && this.dirtyAccounts.size === 0 && this.newHoldings.length === 0) return this.cached;
     for (const key of this.dirtyKeys) this.updateRole(key);
     this.dirtyKeys.clear();
+    // Components whose only change is a new holding that ties accounts already in them: their
+    // accounts are the same, so they are re-clustered without being traced again.
+    const grown = new Set<number>();
     for (let i = 0; i < this.newHoldings.length; i += 2) {
       const account = this.newHoldings[i] as AccountId;
-      if (!this.dirtyAccounts.has(account) && this.holdingMatters(account, this.newHoldings[i + 1] as IndicatorKey)) this.dirtyAccounts.add(account);
+      if (this.dirtyAccounts.has(account)) continue;
+      const key = this.newHoldings[i + 1] as IndicatorKey;
+      if (!this.holdingMatters(account, key)) continue;
+      const c = this.withinComponent(account, key);
+      if (c === undefined) this.dirtyAccounts.add(account);
+      else grown.add(c);
     }
     this.newHoldings.length = 0;
-    if (this.dirtyAccounts.size === 0) return this.cached;
+    if (this.dirtyAccounts.size === 0 && grown.size === 0) return this.cached;
     // Every account of a touched component is re-reached from the seeds: a component may
     // have split (a suspect left) or merged with others (a new tie).
     const seeds: AccountId[] = [];
@@ -173,6 +198,14 @@ export class IncrementalLinker extends LinkState implements Linker {
       for (const a of accounts) this.componentOf.set(a, id);
       this.components.set(id, { accounts, communities: clusterComponent(accounts, this, this.roleOf, this.params) });
       this.lastClustered++;
+    }
+    // Grown components that the seeds did not take in: same accounts, new edges or evidence.
+    for (const c of grown) {
+      const comp = this.components.get(c);
+      if (!comp) continue;
+      comp.communities = clusterComponent(comp.accounts, this, this.roleOf, this.params);
+      this.lastClustered++;
+      this.lastGrownInPlace++;
     }
     const all: Community[] = [];
     for (const c of this.components.values()) all.push(...c.communities);

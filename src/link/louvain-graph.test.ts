@@ -57,13 +57,14 @@ describe('LouvainGraph', () => {
       const { nodes, edges } = randomBipartite(seed);
       const reference = new UndirectedGraph();
       const light = new LouvainGraph();
+      const at = new Map<string, number>();
       for (const n of nodes) {
         reference.addNode(n);
-        light.addNode(n);
+        at.set(n, light.addNode(n));
       }
       for (const [a, b, weight] of edges) {
         reference.addEdge(a, b, { weight });
-        light.addEdge(a, b, weight);
+        light.addEdge(at.get(a)!, at.get(b)!, weight);
       }
       const opts = (): LouvainOptions => ({ getEdgeWeight: 'weight', resolution: 0.5, rng: mulberry32(42) });
       const want = louvain(reference, opts());
@@ -76,8 +77,9 @@ describe('LouvainGraph', () => {
 
   it('refuses a node added twice and an edge to a node it does not hold', () => {
     const g = new LouvainGraph();
-    g.addNode('a:x');
+    const x = g.addNode('a:x');
     assert.throws(() => g.addNode('a:x'), /added twice/);
-    assert.throws(() => g.addEdge('a:x', 'i:y', 1), /cannot join/);
+    assert.throws(() => g.addEdge(x, 1, 1), /cannot join/);
+    assert.throws(() => g.addEdge(x, x, 1), /cannot join/);
   });
 });

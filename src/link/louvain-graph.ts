@@ -22,9 +22,13 @@ export class LouvainGraph {
   readonly multi = false;
   readonly selfLoopCount = 0;
   private readonly nodes: string[] = [];
-  private readonly degree = new Map<string, number>();
-  private readonly sources: string[] = [];
-  private readonly targets: string[] = [];
+  /** Node → its index: only to refuse a node added twice. */
+  private readonly index = new Map<string, number>();
+  private readonly degree: number[] = [];
+  // Edges by node index: a linking run adds tens of thousands, and a string key per end
+  // (a concatenation, a hash, two map updates) cost more than Louvain's own pass over them.
+  private readonly sources: number[] = [];
+  private readonly targets: number[] = [];
   private readonly attributes: WeightAttributes[] = [];
   /** One attributes object per weight: Louvain only reads them. */
   private readonly byWeight = new Map<number, WeightAttributes>();
@@ -36,20 +40,23 @@ export class LouvainGraph {
     return this.sources.length;
   }
 
-  /** Adds a node; nodes are given in the order Louvain is to see them, each once. */
-  addNode(node: string): void {
-    if (this.degree.has(node)) throw new Error(`LouvainGraph: node "${node}" added twice`);
+  /** Adds a node and returns its index; nodes are given in the order Louvain is to see them, each once. */
+  addNode(node: string): number {
+    if (this.index.has(node)) throw new Error(`LouvainGraph: node "${node}" added twice`);
+    const i = this.nodes.length;
     this.nodes.push(node);
-    this.degree.set(node, 0);
+    this.index.set(node, i);
+    this.degree.push(0);
+    return i;
   }
 
-  /** Adds an edge between two nodes already added (no self loops, no second edge between them). */
-  addEdge(source: string, target: string, weight: number): void {
-    const ds = this.degree.get(source);
-    const dt = this.degree.get(target);
-    if (ds === undefined || dt === undefined || source === target) throw new Error(`LouvainGraph: cannot join "${source}" and "${target}"`);
-    this.degree.set(source, ds + 1);
-    this.degree.set(target, dt + 1);
+  /** Adds an edge between two nodes already added, by index (no self loops, no second edge between them). */
+  addEdge(source: number, target: number, weight: number): void {
+    if (!(source >= 0 && source < this.nodes.length && target >= 0 && target < this.nodes.length) || source === target) {
+      throw new Error(`LouvainGraph: cannot join nodes ${source} and ${target}`);
+    }
+    this.degree[source]!++;
+    this.degree[target]!++;
     this.sources.push(source);
     this.targets.push(target);
     let a = this.byWeight.get(weight);
@@ -65,11 +72,13 @@ export class LouvainGraph {
   }
 
   undirectedDegreeWithoutSelfLoops(node: string): number {
-    return this.degree.get(node) ?? 0;
+    const i = this.index.get(node);
+    return i === undefined ? 0 : this.degree[i]!;
   }
 
   forEachEdge(callback: (edge: string, attributes: WeightAttributes, source: string, target: string, sourceAttributes: object, targetAttributes: object, undirected: boolean) => void): void {
-    for (let i = 0; i < this.sources.length; i++) callback(String(i), this.attributes[i]!, this.sources[i]!, this.targets[i]!, NO_ATTRIBUTES, NO_ATTRIBUTES, true);
+    const nodes = this.nodes;
+    for (let i = 0; i < this.sources.length; i++) callback(String(i), this.attributes[i]!, nodes[this.sources[i]!]!, nodes[this.targets[i]!]!, NO_ATTRIBUTES, NO_ATTRIBUTES, true);
   }
 
   // Present for graphology-utils' isGraph; Louvain never calls them.
