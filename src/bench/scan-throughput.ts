@@ -33,6 +33,7 @@ import { createGzip } from 'node:zlib';
 import { readLines } from '../ingest/lines.js';
 import { describeMiss } from '../pipeline/early-detect.js';
 import { detect, ingest, startEarlyDetect } from '../pipeline/scan.js';
+import { thisThreadCpuSeconds } from '../pipeline/thread-cpu.js';
 import { openStore } from '../store/open.js';
 import { writeMediumTraffic } from './medium-traffic.js';
 
@@ -40,6 +41,8 @@ interface Phase {
   wallSeconds: number;
   /** CPU seconds of every thread of the process (main, feature workers, DuckDB's). */
   cpuSeconds: number;
+  /** CPU seconds of the scan's own thread alone (Linux); null where the kernel does not tell. */
+  scanThreadCpuSeconds?: number | null;
 }
 
 interface ChildResult {
@@ -51,6 +54,8 @@ interface ChildResult {
   detect: Phase;
   /** Why the store was replayed after the ingest; null when the engine was fed along it. */
   replayed: string | null;
+  /** CPU seconds of the engine's own thread over the scan (Linux); null when it ran on the scan's thread. */
+  engineThreadCpuSeconds: number | null;
   maxRssMb: number;
   /** The JS heap alone (engine, batches): RSS minus it is mostly DuckDB (its id index, buffers). */
   maxHeapMb: number;
@@ -70,9 +75,11 @@ let lastPhase: Phase | null = null;
 function phase<T>(fn: () => Promise<T>): Promise<{ value: T; phase: Phase }> {
   const t = process.hrtime.bigint();
   const c = process.cpuUsage();
+  const thread = thisThreadCpuSeconds();
   return fn().then((value) => {
     const used = process.cpuUsage(c);
-    lastPhase = { wallSeconds: Number(process.hrtime.bigint() - t) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 };
+    const threadAfter = thisThreadCpuSeconds();
+    lastPhase = { wallSeconds: Number(process.hrtime.bigint() - t) / 1e9, cpuSeconds: (used.user + used.system) / 1e6, scanThreadCpuSeconds: thread === null || threadAfter === null ? null : threadAfter - thread };
     return { value, phase: lastPhase };
   });
 }
@@ -120,6 +127,7 @@ async function child(file: string, db: string, replay: boolean, trace: string | 
     ingest: ing.phase,
     detect: detPhase,
     replayed: det.replayed ? describeMiss(det.replayed) : (replay ? 'asked for (--replay)' : null),
+    engineThreadCpuSeconds: det.engineThreadCpuSeconds,
     maxRssMb: 0,
     maxHeapMb: 0,
     engineHeapMb: 0,
@@ -187,6 +195,15 @@ async function head(file: string, n: number, out: string): Promise<void> {
   await once(w, 'close');
 }
 
+/** CPU per exchange of the scan's own thread and of the engine's, when the kernel tells: which one bounds the scan. */
+function threadLines(r: ChildResult): string[] {
+  const scanThread = (r.ingest.scanThreadCpuSeconds ?? NaN) + (r.detect.scanThreadCpuSeconds ?? NaN);
+  const out: string[] = [];
+  if (Number.isFinite(scanThread)) out.push(`  the scan's own thread: ${((1e6 * scanThread) / r.exchanges).toFixed(1)} µs CPU per exchange`);
+  if (r.engineThreadCpuSeconds !== null) out.push(`  the engine's thread: ${((1e6 * r.engineThreadCpuSeconds) / r.exchanges).toFixed(1)} µs CPU per exchange`);
+  return out;
+}
+
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
@@ -251,6 +268,7 @@ async function main(): Promise<void> {
     `  ${full.replayed === null ? 'engine finished' : 'replay through the engine'} and report: ${rate(full.detect)}`,
     `  ${full.replayed === null ? 'detection ran along the ingest (no replay of the store)' : `the store was replayed after the ingest: ${full.replayed}`}`,
     `  cores used: ${(scanCpu / scanWall).toFixed(2)} on average (CPU seconds over wall seconds)`,
+    ...threadLines(full),
     `CPU per exchange: bound ${((1e6 * bare.cpuSeconds) / bare.lines).toFixed(1)} µs, scan ${((1e6 * scanCpu) / full.exchanges).toFixed(1)} µs (ingest${full.replayed === null ? ' with the engine' : ''} ${((1e6 * full.ingest.cpuSeconds) / full.exchanges).toFixed(1)}, detect ${((1e6 * full.detect.cpuSeconds) / full.exchanges).toFixed(1)})`,
     `  = ${pct(bare.cpuSeconds / bare.lines / (scanCpu / full.exchanges))} of the bound counted in CPU seconds: the steadier figure on a busy machine, where wall time also counts other processes' turns`,
     `peak RSS (JS heap; DuckDB's own count) by input size:`,

@@ -22,6 +22,8 @@ export type EarlyOutcome =
       report: ScanReport;
       /** What the engine held on its heap at the end (after a forced collection); null when not asked or not measurable. */
       engineHeapBytes: number | null;
+      /** CPU seconds the engine's thread spent, when asked (`measureHeap`) and it ran on its own thread on Linux. */
+      engineThreadCpuSeconds: number | null;
     }
   | { ok: false; miss: EarlyDetectMiss };
 
@@ -98,7 +100,7 @@ export class EarlyEngineHere implements EarlyEngine {
     const after = this.heapBefore === null ? null : liveHeapBytes();
     // Used after the measurement, so that nothing lets the engine go before it.
     if (r.engine.params === undefined) throw new Error('the engine lost its parameters');
-    return { ok: true, report, engineHeapBytes: after === null || this.heapBefore === null ? null : after - this.heapBefore };
+    return { ok: true, report, engineHeapBytes: after === null || this.heapBefore === null ? null : after - this.heapBefore, engineThreadCpuSeconds: null };
   }
 
   close(): Promise<void> {

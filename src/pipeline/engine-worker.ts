@@ -2,15 +2,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EarlyEngineHere, type EngineSetup } from './early-engine.js';
 import type { FromEngine, ToEngine } from './engine-thread.js';
+import { thisThreadCpuSeconds } from './thread-cpu.js';
 
 const port = parentPort;
 if (port === null) throw new Error('engine-worker must run as a worker thread');
-const engine = new EarlyEngineHere(workerData as EngineSetup);
+const setup = workerData as EngineSetup;
+const engine = new EarlyEngineHere(setup);
 port.on('message', (m: ToEngine) => {
   if (m.kind === 'rows') {
     engine.offer(m.rows, null);
     port.postMessage({ kind: 'fed', seq: m.seq, active: engine.active } satisfies FromEngine);
   } else {
-    port.postMessage({ kind: 'done', outcome: engine.finishNow(m.stored, m.input) } satisfies FromEngine);
+    const outcome = engine.finishNow(m.stored, m.input);
+    if (outcome.ok && setup.measureHeap) outcome.engineThreadCpuSeconds = thisThreadCpuSeconds();
+    port.postMessage({ kind: 'done', outcome } satisfies FromEngine);
   }
 });

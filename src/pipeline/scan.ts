@@ -231,6 +231,8 @@ export interface DetectOutcome {
   replayed: EarlyDetectMiss | null;
   /** What the engine held on its heap at the end, when asked (`measureHeap`) and measurable. */
   engineHeapBytes: number | null;
+  /** CPU seconds of the engine's own thread, when asked (`measureHeap`), it had one and the kernel tells. */
+  engineThreadCpuSeconds: number | null;
 }
 
 /**
@@ -247,9 +249,11 @@ export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onPro
   const early = opts.early ? await opts.early.finish(counts.exchanges, input) : null;
   let built: ScanReport;
   let engineHeapBytes: number | null = null;
+  let engineThreadCpuSeconds: number | null = null;
   if (early?.ok) {
     built = early.report;
     engineHeapBytes = early.engineHeapBytes;
+    engineThreadCpuSeconds = early.engineThreadCpuSeconds;
   } else {
     const heapBefore = opts.measureHeap ? liveHeapBytes() : null;
     const engine = newDetectionEngine(opts.params, await opts.store.intelIndicators());
@@ -269,7 +273,7 @@ export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onPro
   const report = withDecisions(built, await opts.store.caseDecisions());
   await opts.store.saveReport(report);
   await writeRollup(opts.store, report);
-  return { report, replayed: early && !early.ok ? early.miss : null, engineHeapBytes };
+  return { report, replayed: early && !early.ok ? early.miss : null, engineHeapBytes, engineThreadCpuSeconds };
 }
 
 /** Ingest and detect, the engine fed along the ingest when the store starts empty (`replay: true` always replays). */
