@@ -5,7 +5,8 @@
  *   - the bound: gunzip + JSON.parse of every line, on one core, nothing else;
  *   - the scan end to end (ingest, detect, report written to the store), in a fresh process,
  *     as its ratio to the bound; the engine is fed along the ingest as the scan command does
- *     (pipeline/early-detect.ts), or, with --replay, after it from the store;
+ *     (pipeline/early-detect.ts), on a thread of its own (or, with --one-thread, on the scan's),
+ *     or, with --replay, after it from the store;
  *   - peak memory of the same scan on the first quarter, half and all of the file, to show
  *     whether memory grows with exchanges;
  *   - the engine's memory per account, measured from the JS heap after a forced collection.
@@ -13,7 +14,7 @@
  * so CPU seconds are printed beside wall seconds (on a busy machine wall time also counts
  * the time other processes held the cores).
  *
- *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep] [--json FILE] [--replay] [--stores duckdb,chdb] [--trace FILE]
+ *   node dist/bench/scan-throughput.js [--exchanges 1000000] [--dir DIR] [--keep] [--json FILE] [--replay] [--one-thread] [--stores duckdb,chdb] [--trace FILE]
  *
  * With --trace FILE the whole scan's memory (RSS, JS heap, external, array buffers) is written
  * to FILE every 100 ms beside the rows read so far, one JSON object a line. The variable
@@ -32,6 +33,7 @@ import { createGzip } from 'node:zlib';
 import { readLines } from '../ingest/lines.js';
 import { describeMiss } from '../pipeline/early-detect.js';
 import { detect, ingest, startEarlyDetect } from '../pipeline/scan.js';
+import { thisThreadCpuSeconds } from '../pipeline/thread-cpu.js';
 import { openStore } from '../store/open.js';
 import { writeMediumTraffic } from './medium-traffic.js';
 
@@ -39,6 +41,8 @@ interface Phase {
   wallSeconds: number;
   /** CPU seconds of every thread of the process (main, feature workers, DuckDB's). */
   cpuSeconds: number;
+  /** CPU seconds of the scan's own thread alone (Linux); null where the kernel does not tell. */
+  scanThreadCpuSeconds?: number | null;
 }
 
 interface ChildResult {
@@ -50,6 +54,8 @@ interface ChildResult {
   detect: Phase;
   /** Why the store was replayed after the ingest; null when the engine was fed along it. */
   replayed: string | null;
+  /** CPU seconds of the engine's own thread over the scan (Linux); null when it ran on the scan's thread. */
+  engineThreadCpuSeconds: number | null;
   maxRssMb: number;
   /** The JS heap alone (engine, batches): RSS minus it is mostly DuckDB (its id index, buffers). */
   maxHeapMb: number;
@@ -63,26 +69,24 @@ interface ChildResult {
   storeMb: number;
 }
 
-const gc = (globalThis as { gc?: () => void }).gc;
-
 /** The last phase measured, for a caller that keeps only the value. */
 let lastPhase: Phase | null = null;
 
 function phase<T>(fn: () => Promise<T>): Promise<{ value: T; phase: Phase }> {
   const t = process.hrtime.bigint();
   const c = process.cpuUsage();
+  const thread = thisThreadCpuSeconds();
   return fn().then((value) => {
     const used = process.cpuUsage(c);
-    lastPhase = { wallSeconds: Number(process.hrtime.bigint() - t) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 };
+    const threadAfter = thisThreadCpuSeconds();
+    lastPhase = { wallSeconds: Number(process.hrtime.bigint() - t) / 1e9, cpuSeconds: (used.user + used.system) / 1e6, scanThreadCpuSeconds: thread === null || threadAfter === null ? null : threadAfter - thread };
     return { value, phase: lastPhase };
   });
 }
 
-async function child(file: string, db: string, replay: boolean, trace: string | undefined): Promise<void> {
+async function child(file: string, db: string, replay: boolean, trace: string | undefined, engineThread: boolean): Promise<void> {
   for (const f of [db, db + '.wal', db.replace(/^chdb:\/\//, '')]) rmSync(f, { force: true, recursive: true });
   const store = await openStore(db, process.env.DISTILLWATCH_BENCH_DUCKDB_MEMORY ? { duckdbMemory: process.env.DISTILLWATCH_BENCH_DUCKDB_MEMORY } : {});
-  gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
   let maxHeap = 0;
   // With --trace, the memory of the process against the rows read so far, a line a sample:
   // what grows with exchanges shows as a slope.
@@ -112,28 +116,27 @@ async function child(file: string, db: string, replay: boolean, trace: string | 
     maxHeap = Math.max(maxHeap, m.heapUsed);
     if (trace !== undefined) samples.push(JSON.stringify({ read, rssMb: Math.round(m.rss / 1e6), heapMb: Math.round(m.heapUsed / 1e6), externalMb: Math.round(m.external / 1e6), arrayBuffersMb: Math.round(m.arrayBuffers / 1e6), storeEngineMb: engineMb }));
   }, 100);
-  const early = replay ? null : await startEarlyDetect(store);
-  const ing = await phase(() => ingest({ inputs: [file], store, onProgress: (p) => (read = p.done), ...(early ? { onRow: early.offer } : {}) }));
-  const det = (await phase(() => detect({ store, early, thisScan: ing.value.inputs.map((i) => i.source) }))).value;
+  const early = replay ? null : await startEarlyDetect(store, undefined, { engineThread, measureHeap: true });
+  const ing = await phase(() => ingest({ inputs: [file], store, onProgress: (p) => (read = p.done), early }));
+  const det = (await phase(() => detect({ store, early, measureHeap: true, thisScan: ing.value.inputs.map((i) => i.source) }))).value;
   const detPhase = lastPhase!;
+  await early?.close();
   const out: ChildResult = {
     exchanges: ing.value.read,
     accounts: 0,
     ingest: ing.phase,
     detect: detPhase,
     replayed: det.replayed ? describeMiss(det.replayed) : (replay ? 'asked for (--replay)' : null),
+    engineThreadCpuSeconds: det.engineThreadCpuSeconds,
     maxRssMb: 0,
     maxHeapMb: 0,
     engineHeapMb: 0,
     maxStoreEngineMb: 0,
     storeMb: 0,
   };
-  // Measured while the engine is held (the report's object refers to it): dropping every
-  // reference and collecting, as before, freed nothing measurable (some closure of the
-  // ingest still held it) and the line printed 0 MB.
-  gc?.();
-  out.engineHeapMb = (process.memoryUsage().heapUsed - heapBefore) / 1e6;
-  // Read after the measurement, so the engine is still held during it.
+  // Measured where the engine ran (its own thread's heap, or this one's), while it was still
+  // held, over the heap before it was made, both after a forced collection.
+  out.engineHeapMb = (det.engineHeapBytes ?? 0) / 1e6;
   out.accounts = det.report.input.accounts;
   clearInterval(sampler);
   if (engineSampler) clearInterval(engineSampler);
@@ -146,8 +149,11 @@ async function child(file: string, db: string, replay: boolean, trace: string | 
   process.stdout.write(JSON.stringify(out) + '\n');
 }
 
+/** --one-thread: the engine fed along on the scan's own thread instead of its own. */
+let oneThread = false;
+
 function runChild(file: string, db: string, replay: boolean, trace?: string): ChildResult {
-  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', file, '--db', db, ...(replay ? ['--replay'] : []), ...(trace !== undefined ? ['--trace', trace] : [])], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', file, '--db', db, ...(replay ? ['--replay'] : []), ...(oneThread ? ['--one-thread'] : []), ...(trace !== undefined ? ['--trace', trace] : [])], { encoding: 'utf8', maxBuffer: 1 << 24 });
   for (const f of [db, db + '.wal', db.replace(/^chdb:\/\//, '')]) rmSync(f, { force: true, recursive: true });
   if (r.status !== 0) throw new Error(`the scan of "${file}" failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
@@ -189,6 +195,15 @@ async function head(file: string, n: number, out: string): Promise<void> {
   await once(w, 'close');
 }
 
+/** CPU per exchange of the scan's own thread and of the engine's, when the kernel tells: which one bounds the scan. */
+function threadLines(r: ChildResult): string[] {
+  const scanThread = (r.ingest.scanThreadCpuSeconds ?? NaN) + (r.detect.scanThreadCpuSeconds ?? NaN);
+  const out: string[] = [];
+  if (Number.isFinite(scanThread)) out.push(`  the scan's own thread: ${((1e6 * scanThread) / r.exchanges).toFixed(1)} µs CPU per exchange`);
+  if (r.engineThreadCpuSeconds !== null) out.push(`  the engine's thread: ${((1e6 * r.engineThreadCpuSeconds) / r.exchanges).toFixed(1)} µs CPU per exchange`);
+  return out;
+}
+
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 
@@ -205,10 +220,12 @@ async function main(): Promise<void> {
       stores: { type: 'string', default: 'duckdb' },
       replay: { type: 'boolean', default: false },
       trace: { type: 'string' },
+      'one-thread': { type: 'boolean', default: false },
     },
   });
-  if (values.child) return child(positionals[0]!, values.db!, values.replay, values.trace);
+  if (values.child) return child(positionals[0]!, values.db!, values.replay, values.trace, !values['one-thread']);
 
+  oneThread = values['one-thread'];
   const target = Number(values.exchanges);
   if (!Number.isSafeInteger(target) || target < 1000) throw new Error(`--exchanges "${values.exchanges}" is not a whole number of at least 1000`);
   const dir = values.dir ?? mkdtempSync(join(tmpdir(), 'distillwatch-scanbench-'));
@@ -251,6 +268,7 @@ async function main(): Promise<void> {
     `  ${full.replayed === null ? 'engine finished' : 'replay through the engine'} and report: ${rate(full.detect)}`,
     `  ${full.replayed === null ? 'detection ran along the ingest (no replay of the store)' : `the store was replayed after the ingest: ${full.replayed}`}`,
     `  cores used: ${(scanCpu / scanWall).toFixed(2)} on average (CPU seconds over wall seconds)`,
+    ...threadLines(full),
     `CPU per exchange: bound ${((1e6 * bare.cpuSeconds) / bare.lines).toFixed(1)} µs, scan ${((1e6 * scanCpu) / full.exchanges).toFixed(1)} µs (ingest${full.replayed === null ? ' with the engine' : ''} ${((1e6 * full.ingest.cpuSeconds) / full.exchanges).toFixed(1)}, detect ${((1e6 * full.detect.cpuSeconds) / full.exchanges).toFixed(1)})`,
     `  = ${pct(bare.cpuSeconds / bare.lines / (scanCpu / full.exchanges))} of the bound counted in CPU seconds: the steadier figure on a busy machine, where wall time also counts other processes' turns`,
     `peak RSS (JS heap; DuckDB's own count) by input size:`,

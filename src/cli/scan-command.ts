@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseParams, type DetectorParams } from '../detect/params.js';
 import type { FormatOption } from '../ingest/detect.js';
 import { describeMiss } from '../pipeline/early-detect.js';
+import type { EarlyEngine } from '../pipeline/early-engine.js';
 import { detect, ingest, startEarlyDetect } from '../pipeline/scan.js';
 import { formatSummary } from '../report/summary.js';
 import { dropStore, openStore } from '../store/open.js';
@@ -109,12 +110,14 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
   if (key) features.ipHashKey = key;
   const store = await openStore(storeUrl, o.dbMemory ? { duckdbMemory: o.dbMemory } : {});
   const progress = progressReporter(o.progress && process.stderr.isTTY === true);
+  let early: EarlyEngine | null = null;
   try {
     const started = Date.now();
-    // The engine is fed as rows are read when the store starts empty (pipeline/early-detect.ts).
-    const early = await startEarlyDetect(store, params);
+    // The engine is fed as rows are read when the store starts empty (pipeline/early-detect.ts),
+    // on a thread of its own unless everything is asked to run on one thread (--workers 0).
+    early = await startEarlyDetect(store, params, { engineThread: o.workers !== 0 });
     const summary = await ingest({
-      ...(early ? { onRow: early.offer } : {}),
+      early,
       inputs,
       store,
       format: o.format,
@@ -154,6 +157,8 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
     return report;
   } finally {
     progress.stop();
+    // Ends the engine's thread whatever happened, before the store it read goes.
+    await early?.close();
     await store.close();
   }
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { ScanReport } from '../core/report.js';
 import { openDuckDbStore } from '../store/duckdb/store.js';
 import { writeSimulation } from '../traffic/simulate.js';
+import { EngineThread } from './engine-thread.js';
 import { detect, ingest, scan, startEarlyDetect } from './scan.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dw-early-'));
@@ -99,6 +100,84 @@ describe('detection along the ingest', () => {
     assert.ok(r.replayed !== null);
     assert.ok(r.ingest.duplicates > 0);
     assert.equal(conclusions(r.report!), conclusions(await replayed(db)));
+  });
+
+  /** A scan of `inputs` into a fresh store `db`, the engine fed along on its own thread or on the scan's. */
+  async function scanned(inputs: string[], db: string, engineThread: boolean) {
+    const store = await openDuckDbStore(join(dir, db));
+    try {
+      return await scan({ inputs, store, engineThread });
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('reports the same on its own thread as on the scan\'s, flag times included', async () => {
+    const [apart, together] = [await scanned([traffic], 'thread.duckdb', true), await scanned([traffic], 'here.duckdb', false)];
+    assert.equal(apart.replayed, null);
+    assert.equal(together.replayed, null);
+    assert.ok(apart.report!.campaigns.length >= 1, 'the demo traffic has campaigns');
+    assert.ok(apart.report!.accounts.some((a) => a.first_flagged_at !== undefined), 'some account was flagged, at a time');
+    assert.equal(conclusions(apart.report!), conclusions(together.report!));
+    assert.deepEqual(apart.report!.input, together.report!.input);
+    assert.deepEqual(apart.report!.engine, together.report!.engine);
+  });
+
+  it('reports the same on its own thread as on the scan\'s when the store must be replayed', async () => {
+    const lines = readFileSync(traffic, 'utf8').trim().split('\n');
+    const half = lines.length >> 1;
+    const unsorted = join(dir, 'unsorted-both.jsonl');
+    writeFileSync(unsorted, [...lines.slice(half), ...lines.slice(0, half)].join('\n') + '\n');
+    const [apart, together] = [await scanned([unsorted], 'thread-miss.duckdb', true), await scanned([unsorted], 'here-miss.duckdb', false)];
+    assert.equal(apart.replayed?.code, 'out_of_order');
+    assert.deepEqual(apart.replayed, together.replayed);
+    assert.equal(conclusions(apart.report!), conclusions(together.report!));
+  });
+
+  it('fails the scan with one line naming the engine\'s thread when that thread dies, and ends it', async () => {
+    const store = await openDuckDbStore(join(dir, 'crash.duckdb'));
+    // A heap far too small for the engine: the thread runs out of memory while the rows pour in.
+    const thread = new EngineThread({ intel: [] }, { resourceLimits: { maxOldGenerationSizeMb: 2, maxYoungGenerationSizeMb: 1 } });
+    try {
+      await assert.rejects(
+        async () => {
+          await ingest({ inputs: [traffic], store, early: thread });
+          await detect({ store, early: thread });
+        },
+        (e: Error) => {
+          assert.match(e.message, /^The detection engine's thread (failed|exited)/);
+          assert.equal(e.message.includes('\n'), false, e.message);
+          return true;
+        },
+      );
+    } finally {
+      await thread.close();
+      await store.close();
+    }
+    // Closed: nothing is left running that would keep this process alive.
+    assert.equal(thread.running, false);
+  });
+
+  it('bounds the rows handed to its thread and not yet fed', async () => {
+    const store = await openDuckDbStore(join(dir, 'bound.duckdb'));
+    // The tightest bound: every batch is fed before the next is handed over.
+    const maxCharsInFlight = 1;
+    const thread = new EngineThread({ intel: [] }, { maxCharsInFlight });
+    let largest = 0;
+    try {
+      const summary = await ingest({ inputs: [traffic], store, early: thread, featureWorkers: 1 });
+      assert.ok(summary.read > 0);
+      assert.ok(thread.batchesHanded > 1, `${thread.batchesHanded} batches handed over`);
+      const r = await detect({ store, early: thread });
+      assert.equal(r.replayed, null);
+      largest = thread.largestBatchChars;
+      assert.ok(thread.peakCharsInFlight > 0);
+      // Past the bound the scan waits, so at most one batch beyond it is ever in flight.
+      assert.ok(thread.peakCharsInFlight <= maxCharsInFlight + largest, `${thread.peakCharsInFlight} characters in flight, bound ${maxCharsInFlight} + a batch of ${largest}`);
+    } finally {
+      await thread.close();
+      await store.close();
+    }
   });
 
   it('is not started on a store that already holds rows', async () => {

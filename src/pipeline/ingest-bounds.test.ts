@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
 import { writeSimulation } from '../traffic/simulate.js';
-import { ingest } from './scan.js';
+import { ingest, startEarlyDetect } from './scan.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dw-bounds-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,17 +42,21 @@ describe('ingest bounds what the scan holds', () => {
     exchanges = (await writeSimulation({ scenario: 'demo', seed: 2, out: traffic, truthOut: join(dir, 'truth.json') })).exchanges;
   });
 
-  for (const engineAlong of [false, true]) {
-    it(`hands the store batches of at most batchBytes of encoded rows, every row stored once${engineAlong ? ', the engine fed along' : ''}`, async () => {
+  for (const engineAlong of ['none', 'here', 'thread'] as const) {
+    it(`hands the store batches of at most batchBytes of encoded rows, every row stored once${engineAlong === 'none' ? '' : `, the engine fed along ${engineAlong === 'here' ? 'on the same thread' : 'on its own thread'}`}`, async () => {
       const real = await openStore(join(dir, `s-${engineAlong}.duckdb`));
+      const early = engineAlong === 'none' ? null : await startEarlyDetect(real, undefined, { engineThread: engineAlong === 'thread' });
       try {
         const { store, batches } = recording(real);
         const batchBytes = 64 * 1024;
-        let seen = 0;
-        const summary = await ingest({ inputs: [traffic], store, batchBytes, featureWorkers: 1, ...(engineAlong ? { onRow: () => void seen++ } : {}) });
+        const summary = await ingest({ inputs: [traffic], store, batchBytes, featureWorkers: 1, early });
         assert.equal(summary.read, exchanges);
         assert.equal((await real.counts()).exchanges, exchanges);
-        if (engineAlong) assert.equal(seen, exchanges);
+        if (early) {
+          // The engine saw exactly the stored rows, in an order it could use (else it would say why not).
+          const outcome = await early.finish(exchanges, { exchanges, accounts: 0, bad_records: 0, files: [] });
+          assert.equal(outcome.ok, true, JSON.stringify(outcome));
+        }
         const rows = batches.reduce((n, b) => n + b.rows, 0);
         assert.equal(rows, exchanges);
         // A batch is sent once it reaches the bound: it passes it by at most its last row.
@@ -61,6 +65,7 @@ describe('ingest bounds what the scan holds', () => {
         assert.ok(batches.length > 1, `${batches.length} batches`);
         for (const b of batches.slice(0, -1)) assert.ok(b.chars >= batchBytes, `a batch of ${b.rows} rows was sent at ${b.chars} characters, short of ${batchBytes}`);
       } finally {
+        await early?.close();
         await real.close();
       }
     });

@@ -5,16 +5,16 @@
  * Logs are not always sorted (merged from many servers, files given in any order) while the
  * engine must see time in order to say honestly when it would have flagged an account. When
  * the input is in time order give or take minutes (the usual case), the engine is fed along
- * the ingest on this thread while the feature workers and the store's threads do the rest
- * (early-detect.ts); otherwise, or when the store held rows before, the store does the sort,
- * out of core, and is replayed after the ingest. Both give the same report.
+ * the ingest on a thread of its own (engine-thread.ts) while this thread reads and writes the
+ * store and the feature workers compute (early-detect.ts); otherwise, or when the store held
+ * rows before, the store does the sort, out of core, and is replayed after the ingest. Both
+ * give the same report.
  */
 import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { ExchangeFeatures } from '../core/features.js';
 import type { InputSource, ScanReport } from '../core/report.js';
 import { decodeExchange } from '../store/exchange-columns.js';
-import { DetectionEngine } from '../detect/engine.js';
 import type { DetectorParams } from '../detect/params.js';
 import { EventTimeTicker } from '../detect/ticker.js';
 import type { FormatOption } from '../ingest/detect.js';
@@ -22,9 +22,10 @@ import { sourceKey } from '../ingest/source.js';
 import { buildReport } from '../report/build.js';
 import { withDecisions } from '../report/decisions.js';
 import { writeRollup } from '../investigate/rollup.js';
-import { knownIndicators } from '../intel/known.js';
 import type { FeatureOptions } from '../signals/features.js';
-import { EarlyDetect, type EarlyDetectMiss } from './early-detect.js';
+import type { EarlyDetectMiss } from './early-detect.js';
+import { EarlyEngineHere, liveHeapBytes, newDetectionEngine, type EarlyEngine } from './early-engine.js';
+import { EngineThread, type EngineThreadOptions } from './engine-thread.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
 import type { BadRecord, EncodedExchange, SourceKey, Store, StoreCounts } from '../store/store.js';
@@ -73,10 +74,12 @@ export interface ScanOptions {
    */
   killAfterBatches?: number;
   /**
-   * Sees every row read, in input order, decoded as the replay gives it back (see
-   * early-detect.ts). The store is handed the same objects, so a row is parsed once.
+   * The detection engine fed along the ingest (startEarlyDetect): sees every row read, in
+   * input order. On this thread it is handed the rows decoded as the replay gives them back
+   * and the store the same objects, so a row is parsed once; on its own thread, the encoded
+   * rows, which it decodes there.
    */
-  onRow?: (row: ExchangeFeatures) => void;
+  early?: EarlyEngine | null;
 }
 
 export interface IngestSummary {
@@ -103,7 +106,8 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   let inFlight: Promise<void> | null = null;
   const workers = opts.featureWorkers ?? defaultFeatureWorkers();
   const pool = workers > 0 ? new FeaturePool(workers) : null;
-  const onRow = opts.onRow;
+  const early = opts.early ?? null;
+  const decodeHere = early?.where === 'here';
   const setAside = (b: BadRecord): void => {
     if (opts.quarantinePath) {
       quarantine ??= createWriteStream(opts.quarantinePath, { flags: 'a' });
@@ -138,7 +142,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         bad = [];
         held = 0;
         if (inFlight) await inFlight;
-        const committed = opts.store.appendEncoded(batch.rows, batch.bad, { source, line: batch.line, done }, onRow ? batch.decoded : undefined).then((out) => {
+        const committed = opts.store.appendEncoded(batch.rows, batch.bad, { source, line: batch.line, done }, decodeHere ? batch.decoded : undefined).then((out) => {
           summary.inserted += out.inserted;
           summary.duplicates += out.duplicates;
           batches++;
@@ -151,14 +155,21 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         if (done) await committed;
       };
       for await (const items of ingestBatches(input, { format: opts.format ?? 'auto', skipLines, pool, ...(opts.otel ? { otel: opts.otel } : {}), ...(opts.features ? { features: opts.features } : {}) })) {
+        // The engine is handed each answer's rows as they come, not the store's batches: on
+        // its own thread it then works on one while this thread reads the next.
+        const forEngine: EncodedExchange[] = [];
+        const decodedForEngine: ExchangeFeatures[] = [];
         for (const item of items) {
           if (item.kind === 'row') {
             rows.push(item.row);
             held += item.row.length;
-            if (onRow) {
-              const row = decodeExchange(item.row);
-              decoded.push(row);
-              onRow(row);
+            if (early) {
+              forEngine.push(item.row);
+              if (decodeHere) {
+                const row = decodeExchange(item.row);
+                decoded.push(row);
+                decodedForEngine.push(row);
+              }
             }
             summary.read++;
             mine.read++;
@@ -171,8 +182,12 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
             mine.firstBad ??= item.bad.reason;
             lastLine = item.bad.line;
           }
-          if (rows.length + bad.length >= batchSize || held >= batchBytes) await flush(false);
+          if (rows.length + bad.length >= batchSize || held >= batchBytes) {
+            if (forEngine.length > 0) await early!.offer(forEngine.splice(0), decodeHere ? decodedForEngine.splice(0) : null);
+            await flush(false);
+          }
         }
+        if (forEngine.length > 0) await early!.offer(forEngine, decodeHere ? decodedForEngine : null);
       }
       await flush(true);
     }
@@ -186,27 +201,38 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   return summary;
 }
 
-/** A fresh engine with the store's imported indicators. */
-async function newEngine(store: Store, params: Partial<DetectorParams> | undefined): Promise<DetectionEngine> {
-  // Indicators imported from other providers' bundles (distillwatch intel import) are evidence.
-  const known = knownIndicators(await store.intelIndicators());
-  return new DetectionEngine({ ...(params ? { params } : {}), ...(known.size > 0 ? { knownIndicators: known } : {}) });
+export interface EarlyDetectStart {
+  /**
+   * Run the engine on a thread of its own, beside the scan's (false: on the scan's thread,
+   * for tests and small inputs; the report is the same).
+   * @default true
+   */
+  engineThread?: boolean;
+  thread?: EngineThreadOptions;
+  /** Measure the engine's heap at the end (forces collections, needs node --expose-gc: benchmarks only). */
+  measureHeap?: boolean;
 }
 
 /**
- * An engine to feed along the ingest (pass its `offer` as `onRow`), or null when the store
- * already holds rows: then only a replay sees them all in time order.
+ * An engine to feed along the ingest (pass it as `early` to ingest and detect), or null when
+ * the store already holds rows: then only a replay sees them all in time order. The caller
+ * closes it (`close`, in a finally: it may hold a thread).
  */
-export async function startEarlyDetect(store: Store, params?: Partial<DetectorParams>): Promise<EarlyDetect | null> {
+export async function startEarlyDetect(store: Store, params?: Partial<DetectorParams>, opts: EarlyDetectStart = {}): Promise<EarlyEngine | null> {
   if ((await store.counts()).exchanges > 0) return null;
-  return new EarlyDetect(await newEngine(store, params));
+  // Indicators imported from other providers' bundles (distillwatch intel import) are evidence.
+  const setup = { ...(params ? { params } : {}), intel: await store.intelIndicators(), ...(opts.measureHeap ? { measureHeap: true } : {}) };
+  return opts.engineThread === false ? new EarlyEngineHere(setup) : new EngineThread(setup, opts.thread);
 }
 
 export interface DetectOutcome {
   report: ScanReport;
-  engine: DetectionEngine;
   /** Why the engine fed along the ingest could not be used and the store was replayed; null when it was used or not asked for. */
   replayed: EarlyDetectMiss | null;
+  /** What the engine held on its heap at the end, when asked (`measureHeap`) and measurable. */
+  engineHeapBytes: number | null;
+  /** CPU seconds of the engine's own thread, when asked (`measureHeap`), it had one and the kernel tells. */
+  engineThreadCpuSeconds: number | null;
 }
 
 /**
@@ -214,13 +240,23 @@ export interface DetectOutcome {
  * rows in the replay's order, else from a replay of the store through a fresh engine.
  * `counts` spares a count the caller already made.
  */
-export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[]; counts?: StoreCounts; early?: EarlyDetect | null }): Promise<DetectOutcome> {
+export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[]; counts?: StoreCounts; early?: EarlyEngine | null; measureHeap?: boolean }): Promise<DetectOutcome> {
   const counts = opts.counts ?? (await opts.store.counts());
-  const early = opts.early?.finish(counts.exchanges);
-  let engine: DetectionEngine;
-  if (early?.ok) engine = early.engine;
-  else {
-    engine = await newEngine(opts.store, opts.params);
+  // The replay covers the whole store, so the report names every input in it, not only this scan's.
+  const mine = new Set((opts.thisScan ?? []).map((s) => s.key));
+  const sources: InputSource[] = (await opts.store.sources()).map((cp) => ({ path: cp.source.path, lines: cp.line, complete: cp.done, this_scan: mine.has(cp.source.key) }));
+  const input: ScanReport['input'] = { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, files: sources.map((s) => s.path), sources };
+  const early = opts.early ? await opts.early.finish(counts.exchanges, input) : null;
+  let built: ScanReport;
+  let engineHeapBytes: number | null = null;
+  let engineThreadCpuSeconds: number | null = null;
+  if (early?.ok) {
+    built = early.report;
+    engineHeapBytes = early.engineHeapBytes;
+    engineThreadCpuSeconds = early.engineThreadCpuSeconds;
+  } else {
+    const heapBefore = opts.measureHeap ? liveHeapBytes() : null;
+    const engine = newDetectionEngine(opts.params, await opts.store.intelIndicators());
     const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
     let done = 0;
     for await (const batch of opts.store.replay()) {
@@ -229,22 +265,26 @@ export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onPro
       opts.onProgress?.({ phase: 'detect', done, bad: counts.bad_records, duplicates: 0, total: counts.exchanges });
     }
     ticker.finish();
+    built = buildReport(engine, input);
+    const heapAfter = heapBefore === null ? null : liveHeapBytes();
+    if (heapBefore !== null && heapAfter !== null && engine.params !== undefined) engineHeapBytes = heapAfter - heapBefore;
   }
-  // The replay covers the whole store, so the report names every input in it, not only this scan's.
-  const mine = new Set((opts.thisScan ?? []).map((s) => s.key));
-  const sources: InputSource[] = (await opts.store.sources()).map((cp) => ({ path: cp.source.path, lines: cp.line, complete: cp.done, this_scan: mine.has(cp.source.key) }));
   // The analysts' decisions beside the verdicts (report/decisions.ts).
-  const report = withDecisions(buildReport(engine, { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, files: sources.map((s) => s.path), sources }), await opts.store.caseDecisions());
+  const report = withDecisions(built, await opts.store.caseDecisions());
   await opts.store.saveReport(report);
   await writeRollup(opts.store, report);
-  return { report, engine, replayed: early && !early.ok ? early.miss : null };
+  return { report, replayed: early && !early.ok ? early.miss : null, engineHeapBytes, engineThreadCpuSeconds };
 }
 
 /** Ingest and detect, the engine fed along the ingest when the store starts empty (`replay: true` always replays). */
-export async function scan(opts: ScanOptions & { replay?: boolean }): Promise<{ report: ScanReport | null; ingest: IngestSummary; replayed: EarlyDetectMiss | null }> {
-  const early = opts.ingestOnly || opts.replay ? null : await startEarlyDetect(opts.store, opts.params);
-  const summary = await ingest(early ? { ...opts, onRow: early.offer } : opts);
-  if (opts.ingestOnly) return { report: null, ingest: summary, replayed: null };
-  const { report, replayed } = await detect({ ...opts, thisScan: summary.inputs.map((i) => i.source), early });
-  return { report, ingest: summary, replayed };
+export async function scan(opts: ScanOptions & { replay?: boolean; engineThread?: boolean }): Promise<{ report: ScanReport | null; ingest: IngestSummary; replayed: EarlyDetectMiss | null }> {
+  const early = opts.ingestOnly || opts.replay ? null : await startEarlyDetect(opts.store, opts.params, opts.engineThread === undefined ? {} : { engineThread: opts.engineThread });
+  try {
+    const summary = await ingest({ ...opts, early });
+    if (opts.ingestOnly) return { report: null, ingest: summary, replayed: null };
+    const { report, replayed } = await detect({ ...opts, thisScan: summary.inputs.map((i) => i.source), early });
+    return { report, ingest: summary, replayed };
+  } finally {
+    await early?.close();
+  }
 }
