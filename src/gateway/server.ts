@@ -673,9 +673,15 @@ export class Gateway implements CallOwner<Forward> {
     if (call.clientGone && !call.complete && call.cut === null) metrics.clientAborts.inc();
     metrics.countRequest(f.arrival.dialect.name, call.status);
     metrics.addedLatency.observe(call.overheadMs / 1000);
-    // Off the request path: the client already has its response.
-    this.record(call);
-    this.untrack(f.arrival);
+    try {
+      // Off the request path: the client already has its response.
+      this.record(call);
+    } catch (e) {
+      // A bug: called from undici's parser, which would swallow it; logged, and the drain not held.
+      this.deps.logger.error({ err: (e as Error).message }, 'request failed');
+    } finally {
+      this.untrack(f.arrival);
+    }
   }
 
   logUpstreamError(level: 'warn' | 'error', code: string | undefined, message: string, what: string): void {
