@@ -15,6 +15,11 @@ export interface Bucket {
 
 export interface GatewayState {
   standing(accountId: string): Promise<AccountStanding>;
+  /**
+   * The standing when it is in memory and current (read-only), else undefined: the proxy
+   * then decides without waiting, and asks `standing` otherwise.
+   */
+  standingKnown?(accountId: string): Readonly<AccountStanding> | undefined;
   /** Takes one token from the bucket `key`; false when it is empty. */
   take(key: string, bucket: Bucket, now?: number): Promise<boolean>;
   setRisk(accountId: string, risk: number, campaignId: string | null): Promise<void>;
@@ -71,6 +76,9 @@ export class MemoryState implements GatewayState {
   }
   async standing(id: string): Promise<AccountStanding> {
     return { ...this.standingNow(id) };
+  }
+  standingKnown(id: string): Readonly<AccountStanding> {
+    return this.standingNow(id);
   }
   takeNow(key: string, bucket: Bucket, now = Date.now()): boolean {
     const b = refill(this.buckets.get(key), bucket, now);
@@ -361,6 +369,12 @@ export class RedisState implements GatewayState {
       this.mark(false);
       return fallback();
     }
+  }
+
+  standingKnown(id: string): Readonly<AccountStanding> | undefined {
+    if (!this.up || !this.subscribed) return undefined;
+    const c = this.cache.get(id);
+    return c !== undefined && Date.now() - c.at < this.cacheMs ? c.standing : undefined;
   }
 
   async standing(id: string): Promise<AccountStanding> {
