@@ -8,6 +8,7 @@ import { accountId, type AccountId } from '../core/ids.js';
 import { AccountState, type ObserveDelta } from './account-state.js';
 import { scoreAccount, type AccountScore } from './account-score.js';
 import type { DetectorParams } from './params.js';
+import { EMPTY_TABLE, MAP_ENTRY, objectBytes, SET_ENTRY, stringBytes } from './state-bytes.js';
 
 const UNSCORED: AccountScore = { risk: 0, findings: [], families: new Set() };
 
@@ -66,5 +67,21 @@ export class AccountBook {
   }
   values(): IterableIterator<AccountState> {
     return this.states.values();
+  }
+  get size(): number {
+    return this.states.size;
+  }
+
+  /** Bytes of every account's state, and of their latest scores (state-bytes.ts). */
+  stateBytes(): { accounts: number; scores: number } {
+    let accounts = EMPTY_TABLE + this.states.size * MAP_ENTRY;
+    for (const s of this.states.values()) accounts += s.stateBytes();
+    let scores = EMPTY_TABLE + this.scores.size * MAP_ENTRY;
+    for (const sc of this.scores.values()) {
+      // The score, its findings array and families set; each finding's object and detail text.
+      scores += objectBytes(3) + 16 + objectBytes(2 + sc.findings.length) + EMPTY_TABLE + sc.families.size * SET_ENTRY;
+      for (const f of sc.findings) scores += objectBytes(5) + 2 * 16 + stringBytes(f.detail.length);
+    }
+    return { accounts, scores };
   }
 }

@@ -8,6 +8,7 @@ import { phrasesOf } from '../signals/item-sketch.js';
 import { CountTable, promptTag, valueKey } from './count-table.js';
 import { CAPABILITIES, type Capability, type ExchangeFeatures } from '../core/features.js';
 import type { AccountId, CampaignId } from '../core/ids.js';
+import { arrayBytes, EMPTY_TABLE, MAP_ENTRY, objectBytes, SET_ENTRY, stringBytes, typedArrayBytes } from './state-bytes.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -17,6 +18,8 @@ const WRAPPER_MIN_USES = 3;
 const PENDING_WRAPPED_CAP = 64;
 /** Hours of recent activity kept per account, for synchronisation between accounts. */
 export const RECENT_HOURS = 168;
+/** Models tracked per account (first use and count): a release pivot reads a handful; later ones are not tracked. */
+const MODELS_CAP = 32;
 
 /** A set that stops growing at `cap` but keeps counting what it would have held. */
 export class CappedSet<T> {
@@ -32,6 +35,12 @@ export class CappedSet<T> {
   }
   get size(): number {
     return this.items.size + this.overflow;
+  }
+  /** Bytes held: the set and its entries, with each string's own bytes (`stringBytes` of its length). */
+  get bytes(): number {
+    let b = objectBytes(3) + EMPTY_TABLE + this.items.size * SET_ENTRY;
+    for (const v of this.items) if (typeof v === 'string') b += stringBytes(v.length);
+    return b;
   }
 }
 
@@ -63,6 +72,10 @@ export class DistinctCounter {
 
   get size(): number {
     return DistinctCounter.estimate(this.zeros);
+  }
+
+  get bytes(): number {
+    return objectBytes(2) + typedArrayBytes(this.bits);
   }
 
   /** Whether `hexHash` was (probably) added: never "no" for one that was. */
@@ -111,6 +124,10 @@ export class SeenBits {
     this.bits[word]! |= mask;
     return seen;
   }
+
+  get bytes(): number {
+    return objectBytes(1) + typedArrayBytes(this.bits);
+  }
 }
 
 function popcount(x: number): number {
@@ -125,7 +142,7 @@ function popcount(x: number): number {
  * again. One object, reused for every exchange.
  */
 export interface ObserveDelta {
-  /** The address, subnet or payment method is new to the account (0 = none): the count of those held after it. */
+  /** The address or subnet is new to the account (0 = none): the count of those held after it; the payment method is new and tracked. */
   newIp: number;
   newSubnet: number;
   newPayment: boolean;
@@ -180,7 +197,15 @@ export class AccountState {
   /** Exchanges per hour over the last RECENT_HOURS hours of event time (ring buffer). */
   readonly recent = new Uint16Array(RECENT_HOURS);
   recentHead = -1; // absolute hour index of the newest slot
-  readonly days = new Map<number, number>();
+  /**
+   * Days with activity and the busiest day's count, kept as a running count: exchanges come
+   * in event-time order, so a day once left is never met again. A map of every day grew with
+   * the account's life; a late exchange (an earlier day) counts in the current day.
+   */
+  activeDays = 0;
+  maxDaily = 0;
+  private currentDay = -Infinity;
+  private currentDayCount = 0;
   singleTurn = 0;
   withToolResults = 0;
   elicitationSum = 0;
@@ -232,6 +257,25 @@ export class AccountState {
 
   constructor(readonly id: AccountId) {}
 
+  /**
+   * Bytes this account's state holds, estimated by structure (state-bytes.ts): bounded
+   * whatever the account sends, since every set and table stops at its cap.
+   */
+  stateBytes(): number {
+    // 53 fields; 8 of them doubles boxed in their own 16-byte heap numbers.
+    let b = objectBytes(53) + 8 * 16 + stringBytes(this.id.length);
+    b += stringBytes(this.tier?.length ?? 0) + stringBytes(this.emailDomain?.length ?? 0);
+    b += this.orgs.bytes + this.payments.bytes + this.asns.bytes + this.userAgents.bytes;
+    b += this.ips.bytes + this.subnets.bytes + this.harnesses.bytes + this.systems.bytes + this.prefixes.bytes + this.suffixes.bytes + this.phrases.bytes;
+    b += this.prompts.bytes + (this.wrappedPrompts?.bytes ?? 0) + (this.conversations?.bytes ?? 0);
+    b += EMPTY_TABLE + this.models.size * MAP_ENTRY;
+    for (const name of this.models.keys()) b += stringBytes(name.length) + objectBytes(2) + 16;
+    b += EMPTY_TABLE + this.pendingWrapped.size * MAP_ENTRY;
+    b += typedArrayBytes(this.capabilities) + typedArrayBytes(this.hourOfDay) + typedArrayBytes(this.recent);
+    if (this.indexedTemplates) b += arrayBytes(this.indexedTemplates.length);
+    return b;
+  }
+
   /** An earlier prompt found wrapped once its sentence became a wrapper (counted once). */
   private creditWrapped(prompt: number): void {
     const seen = (this.wrappedPrompts ??= new DistinctCounter());
@@ -280,7 +324,11 @@ export class AccountState {
     if (f.verified !== null) this.verified = f.verified;
     if (f.email_domain !== null) this.emailDomain = f.email_domain;
     if (f.org_id !== null) this.orgs.add(f.org_id);
-    delta.newPayment = f.payment_fp !== null && this.payments.add(f.payment_fp);
+    // New and tracked: a method past the cap is counted but not indexed, or an account cycling
+    // through cards would add an indicator key per exchange and the index would grow with exchanges.
+    const paymentsHeld = this.payments.items.size;
+    if (f.payment_fp !== null) this.payments.add(f.payment_fp);
+    delta.newPayment = this.payments.items.size > paymentsHeld;
     delta.newIp = f.ip !== null && this.ips.add(valueKey(f.ip)) === 1 ? this.ips.size : 0;
     delta.newSubnet = f.subnet !== null && this.subnets.add(valueKey(f.subnet)) === 1 ? this.subnets.size : 0;
     if (f.asn !== null) this.asns.add(f.asn);
@@ -320,12 +368,11 @@ export class AccountState {
     }
     const m = this.models.get(f.model);
     if (m) m.n++;
-    else this.models.set(f.model, { first: ts, n: 1 });
+    else if (this.models.size < MODELS_CAP) this.models.set(f.model, { first: ts, n: 1 });
     this.capabilities[CAP_INDEX.get(f.capability) ?? 0]!++;
     this.hourOfDay[hour % 24]!++;
     this.bumpRecent(hour);
-    const day = Math.floor(ts / DAY);
-    this.days.set(day, (this.days.get(day) ?? 0) + 1);
+    this.countDay(Math.floor(ts / DAY));
     if (f.n_user_turns <= 1 && f.n_tool_results === 0) this.singleTurn++;
     if (f.n_tool_results > 0) this.withToolResults++;
     this.elicitationSum += f.elicitation;
@@ -364,10 +411,17 @@ export class AccountState {
     return this.phrases.get(valueKey(phrase));
   }
 
-  // ---- derived measures, all cheap ----
-  get activeDays(): number {
-    return this.days.size;
+  private countDay(day: number): void {
+    if (day > this.currentDay) {
+      this.currentDay = day;
+      this.currentDayCount = 0;
+      this.activeDays++;
+    }
+    this.currentDayCount++;
+    if (this.currentDayCount > this.maxDaily) this.maxDaily = this.currentDayCount;
   }
+
+  // ---- derived measures, all cheap ----
   get gapCv(): number {
     // CV of log-gaps is scale-free: a script sleeping 30 s ± 3 s and one sleeping 10 min ± 1 min look alike.
     if (this.gapN < 2 || this.gapMean <= 0) return Infinity;
@@ -391,11 +445,6 @@ export class AccountState {
       h -= p * Math.log(p);
     }
     return h / Math.log(24);
-  }
-  get maxDaily(): number {
-    let m = 0;
-    for (const c of this.days.values()) if (c > m) m = c;
-    return m;
   }
   capabilityShares(): Partial<Record<Capability, number>> {
     const out: Partial<Record<Capability, number>> = {};

@@ -8,6 +8,7 @@
  * (256² / 2³³), and it merges two counts of that account, nothing more.
  */
 import { fnv1a32 } from '../signals/hash.js';
+import { objectBytes, TYPED_ARRAY_OVERHEAD } from './state-bytes.js';
 
 /** The 32-bit key of a value; 0 is reserved for "none" (the empty string). */
 export function valueKey(v: string): number {
@@ -99,9 +100,10 @@ export class CountTable {
     for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== 0) yield [this.keys[i]!, this.counts[i]!];
   }
 
-  /** Bytes held by the table's arrays. */
+  /** Bytes the table holds: its object, its arrays and their overhead (see state-bytes.ts). */
   get bytes(): number {
-    return this.keys.byteLength + this.counts.byteLength + (this.tags?.byteLength ?? 0);
+    const arrays = this.tags ? 3 : 2;
+    return objectBytes(6) + arrays * TYPED_ARRAY_OVERHEAD + this.keys.byteLength + this.counts.byteLength + (this.tags?.byteLength ?? 0);
   }
 
   private bump(key: number, tag: number, byPrompt: boolean): number {

@@ -23,6 +23,7 @@ import { CampaignRegistry, type CampaignState } from './campaign-registry.js';
 import { describe as describeFinding, type Finding } from './findings.js';
 import { IntelMatches, type KnownIndicators } from './known-indicators.js';
 import { DEFAULT_PARAMS, DetectorParamsSchema, type DetectorParams } from './params.js';
+import { EMPTY_TABLE, MAP_ENTRY, objectBytes, SET_ENTRY, stringBytes } from './state-bytes.js';
 import type { Verdict } from '../core/report.js';
 
 const HOUR = 3_600_000;
@@ -73,6 +74,25 @@ export interface EngineOptions {
    * its first use of it, and its group's score counts the match as evidence, never enough alone.
    */
   knownIndicators?: KnownIndicators;
+}
+
+/** The engine's state in bytes by part (`DetectionEngine.stateBytes`), with the linker's counts. */
+export interface StateBytes {
+  /** Every account's behaviour (`AccountState.stateBytes`) and the book's map of them. */
+  accounts: number;
+  /** Each account's latest score with its findings. */
+  scores: number;
+  /** Sentences used across accounts (phrase-usage.ts). */
+  phrases: number;
+  /** The account–indicator graph: keys, holdings, suspects. */
+  linker: number;
+  campaigns: number;
+  /** Why each flagged account was flagged. */
+  flags: number;
+  /** Indicator keys held, and holdings (account, key) in the graph. */
+  indicatorKeys: number;
+  holdings: number;
+  total: number;
 }
 
 export class DetectionEngine {
@@ -206,6 +226,45 @@ export class DetectionEngine {
     if (campaignId) this.registry.joined(campaignId);
     this.flagReasons.set(s.id, reason);
     this.onFlag?.({ accountId: s.id, at, campaignId, reason });
+  }
+
+  /**
+   * Bytes the engine's state holds, estimated by structure (state-bytes.ts), by part. The
+   * linker's share is counted per indicator key (its text, its entry in the index, its set of
+   * holders) and per holding (an entry in the account's set of keys and one in the key's set
+   * of holders). Walks every account: for reports and benchmarks, not per exchange.
+   */
+  stateBytes(): StateBytes {
+    const { accounts, scores } = this.book.stateBytes();
+    const keys = new Set<IndicatorKey>();
+    let holdings = 0;
+    let holders = 0;
+    for (const s of this.book.values()) {
+      const held = this.linker.keysOf(s.id);
+      if (held.size === 0) continue;
+      holders++;
+      holdings += held.size;
+      for (const k of held) keys.add(k);
+    }
+    let linker = 2 * EMPTY_TABLE + holders * (MAP_ENTRY + EMPTY_TABLE) + holdings * 2 * SET_ENTRY + keys.size * (MAP_ENTRY + EMPTY_TABLE);
+    for (const k of keys) linker += stringBytes(k.length);
+    linker += EMPTY_TABLE + this.linker.suspects.size * SET_ENTRY;
+    let campaigns = EMPTY_TABLE;
+    for (const c of this.registry.campaigns.values()) campaigns += MAP_ENTRY + objectBytes(5) + 2 * EMPTY_TABLE + c.indicators.size * MAP_ENTRY + c.signature.size * SET_ENTRY;
+    let flags = EMPTY_TABLE + this.flagReasons.size * MAP_ENTRY;
+    for (const r of this.flagReasons.values()) flags += stringBytes(r.length);
+    const phrases = this.phrases.stateBytes();
+    return {
+      accounts,
+      scores,
+      phrases,
+      linker,
+      campaigns,
+      flags,
+      indicatorKeys: keys.size,
+      holdings,
+      total: accounts + scores + phrases + linker + campaigns + flags,
+    };
   }
 
   /** Runs scoring and linking as of event time `at` (exclusive). */

@@ -7,6 +7,7 @@
  * question sentences, but the ordinary users who ask a few of the same items do not.
  */
 import type { AccountId } from '../core/ids.js';
+import { arrayBytes, EMPTY_TABLE, MAP_ENTRY, SET_ENTRY, stringBytes } from './state-bytes.js';
 
 /** Accounts that must use a sentence as a habit before it can tie them. */
 export const MIN_WRAPPER_HOLDERS = 3;
@@ -45,5 +46,16 @@ export class PhraseUsage {
     this.wrappers.add(phrase);
     this.holders.delete(phrase);
     return held;
+  }
+
+  /**
+   * Bytes held (state-bytes.ts). Sentences come only from accounts' tracked sentences
+   * (`AccountState.phrases`, capped per account), so this grows with accounts, not exchanges.
+   */
+  stateBytes(): number {
+    let b = 3 * EMPTY_TABLE + this.users.size * MAP_ENTRY + this.holders.size * MAP_ENTRY + this.wrappers.size * SET_ENTRY;
+    for (const p of this.users.keys()) b += stringBytes(p.length);
+    for (const h of this.holders.values()) b += arrayBytes(h.length);
+    return b;
   }
 }
