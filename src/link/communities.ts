@@ -157,8 +157,23 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
     names.push(name);
     at.set(a, g.addNode(name));
   }
+  // One pass over what the accounts hold, each key's role looked up once per holding: the keys
+  // that tie (the graph's key nodes) and, per account, the keys that may count as a
+  // community's evidence (not generic, held by someone else too), which every community and
+  // every split of one is counted from without going through the accounts' keys again.
   const keys = new Set<IndicatorKey>();
-  for (const a of accounts) for (const key of view.keysOf(a)) if (joinsOn(roleOf(key), a, view)) keys.add(key);
+  const evidence: IndicatorKey[][] = [];
+  for (const a of accounts) {
+    const own: IndicatorKey[] = [];
+    for (const key of view.keysOf(a)) {
+      const role = roleOf(key);
+      if (joinsOn(role, a, view)) keys.add(key);
+      if (role.generic || (role === INACTIVE && view.holders(key).size < 2)) continue;
+      own.push(key);
+    }
+    evidence.push(own);
+  }
+  const countIndicators = (members: readonly AccountId[]): Map<IndicatorKey, number> => indicatorsFrom(members.map((m) => evidence[at.get(m)!]!));
   const tied: number[] = [];
   for (const key of [...keys].sort()) {
     const role = roleOf(key);
@@ -188,16 +203,19 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
   const out: Community[] = [];
   // A community's indicators are what its accounts hold in common, whichever way Louvain
   // happened to cut the edges to a hub shared by every member.
-  for (const members of byCommunity.values()) out.push(...splitByStrongTies({ accounts: members, indicators: indicatorsOf(members, view, roleOf) }, view, roleOf, p));
+  for (const members of byCommunity.values()) out.push(...splitByStrongTies({ accounts: members, indicators: countIndicators(members) }, view, countIndicators, p));
   return out;
 }
 
 const byNumber = (x: number, y: number): number => x - y;
 
-/** Keys that at least two of `accounts` hold, generic ones left out, with how many hold each. */
-function indicatorsOf(accounts: readonly AccountId[], view: LinkView, roleOf: (key: IndicatorKey) => KeyRole): Map<IndicatorKey, number> {
+/**
+ * Keys that at least two accounts hold, from each account's candidate keys (generic ones
+ * already left out), with how many hold each.
+ */
+function indicatorsFrom(candidates: readonly (readonly IndicatorKey[])[]): Map<IndicatorKey, number> {
   const indicators = new Map<IndicatorKey, number>();
-  for (const a of accounts) for (const key of view.keysOf(a)) if (!roleOf(key).generic) indicators.set(key, (indicators.get(key) ?? 0) + 1);
+  for (const own of candidates) for (const key of own) indicators.set(key, (indicators.get(key) ?? 0) + 1);
   for (const [key, n] of indicators) if (n < 2) indicators.delete(key);
   return indicators;
 }
@@ -252,7 +270,12 @@ export function communityDifference(a: readonly Community[], b: readonly Communi
  * not belong to two different cores. Two groups that each run their own client and meet
  * only on a public template are two operators, not one.
  */
-function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: IndicatorKey) => KeyRole, p: LinkParams): Community[] {
+function splitByStrongTies(
+  com: Community,
+  view: LinkView,
+  countIndicators: (accounts: readonly AccountId[]) => Map<IndicatorKey, number>,
+  p: LinkParams,
+): Community[] {
   const idx = new Map<AccountId, number>();
   com.accounts.forEach((a, i) => idx.set(a, i));
   const parent = com.accounts.map((_, i) => i);
@@ -324,5 +347,5 @@ function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: Indicat
     if (g) g.push(a);
     else groups.set(r, [a]);
   });
-  return [...groups.values()].map((accounts) => ({ accounts: accounts.sort(), indicators: indicatorsOf(accounts, view, roleOf) }));
+  return [...groups.values()].map((accounts) => ({ accounts: accounts.sort(), indicators: countIndicators(accounts) }));
 }
