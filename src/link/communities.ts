@@ -174,22 +174,27 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
     evidence.push(own);
   }
   const countIndicators = (members: readonly AccountId[]): Map<IndicatorKey, number> => indicatorsFrom(members.map((m) => evidence[at.get(m)!]!));
-  const tied: number[] = [];
+  // A key's tied holders, by account index, sorted in place: a typed array sorts numbers
+  // natively, where an array with a comparator calls back for each comparison (a sentence
+  // a hundred members hold is sorted on every run that re-clusters the component).
+  let tied = new Int32Array(64);
   for (const key of [...keys].sort()) {
     const role = roleOf(key);
     const weight = KIND_WEIGHT[kindOf(key)];
     // The key names its own node: it starts with its kind, and no kind is the accounts' `a`.
     const node = g.addNode(key);
-    tied.length = 0;
+    const holders = view.holders(key);
+    if (tied.length < holders.size) tied = new Int32Array(holders.size * 2);
+    let n = 0;
     // Every holder tied by the key is in this component, by construction of the component.
-    for (const h of view.holders(key)) {
+    for (const h of holders) {
       if (!joinsOn(role, h, view)) continue;
       const i = at.get(h);
       if (i === undefined) throw new Error(`clusterComponent: ${h} is tied by ${key} but outside the component`);
-      tied.push(i);
+      tied[n++] = i;
     }
-    tied.sort(byNumber);
-    for (const i of tied) g.addEdge(i, node, weight);
+    if (n > 1) tied.subarray(0, n).sort();
+    for (let j = 0; j < n; j++) g.addEdge(tied[j]!, node, weight);
   }
   const assignment = louvain(g, { getEdgeWeight: 'weight', resolution: p.resolution, rng: mulberry32(42) });
   const byCommunity = new Map<number, AccountId[]>();
@@ -206,8 +211,6 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
   for (const members of byCommunity.values()) out.push(...splitByStrongTies({ accounts: members, indicators: countIndicators(members) }, view, countIndicators, p));
   return out;
 }
-
-const byNumber = (x: number, y: number): number => x - y;
 
 /**
  * Keys that at least two accounts hold, from each account's candidate keys (generic ones
