@@ -157,24 +157,44 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
     names.push(name);
     at.set(a, g.addNode(name));
   }
+  // One pass over what the accounts hold, each key's role looked up once per holding: the keys
+  // that tie (the graph's key nodes) and, per account, the keys that may count as a
+  // community's evidence (not generic, held by someone else too), which every community and
+  // every split of one is counted from without going through the accounts' keys again.
   const keys = new Set<IndicatorKey>();
-  for (const a of accounts) for (const key of view.keysOf(a)) if (joinsOn(roleOf(key), a, view)) keys.add(key);
-  const tied: number[] = [];
+  const evidence: IndicatorKey[][] = [];
+  for (const a of accounts) {
+    const own: IndicatorKey[] = [];
+    for (const key of view.keysOf(a)) {
+      const role = roleOf(key);
+      if (joinsOn(role, a, view)) keys.add(key);
+      if (role.generic || (role === INACTIVE && view.holders(key).size < 2)) continue;
+      own.push(key);
+    }
+    evidence.push(own);
+  }
+  const countIndicators = (members: readonly AccountId[]): Map<IndicatorKey, number> => indicatorsFrom(members.map((m) => evidence[at.get(m)!]!));
+  // A key's tied holders, by account index, sorted in place: a typed array sorts numbers
+  // natively, where an array with a comparator calls back for each comparison (a sentence
+  // a hundred members hold is sorted on every run that re-clusters the component).
+  let tied = new Int32Array(64);
   for (const key of [...keys].sort()) {
     const role = roleOf(key);
     const weight = KIND_WEIGHT[kindOf(key)];
     // The key names its own node: it starts with its kind, and no kind is the accounts' `a`.
     const node = g.addNode(key);
-    tied.length = 0;
+    const holders = view.holders(key);
+    if (tied.length < holders.size) tied = new Int32Array(holders.size * 2);
+    let n = 0;
     // Every holder tied by the key is in this component, by construction of the component.
-    for (const h of view.holders(key)) {
+    for (const h of holders) {
       if (!joinsOn(role, h, view)) continue;
       const i = at.get(h);
       if (i === undefined) throw new Error(`clusterComponent: ${h} is tied by ${key} but outside the component`);
-      tied.push(i);
+      tied[n++] = i;
     }
-    tied.sort(byNumber);
-    for (const i of tied) g.addEdge(i, node, weight);
+    if (n > 1) tied.subarray(0, n).sort();
+    for (let j = 0; j < n; j++) g.addEdge(tied[j]!, node, weight);
   }
   const assignment = louvain(g, { getEdgeWeight: 'weight', resolution: p.resolution, rng: mulberry32(42) });
   const byCommunity = new Map<number, AccountId[]>();
@@ -188,16 +208,17 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
   const out: Community[] = [];
   // A community's indicators are what its accounts hold in common, whichever way Louvain
   // happened to cut the edges to a hub shared by every member.
-  for (const members of byCommunity.values()) out.push(...splitByStrongTies({ accounts: members, indicators: indicatorsOf(members, view, roleOf) }, view, roleOf, p));
+  for (const members of byCommunity.values()) out.push(...splitByStrongTies({ accounts: members, indicators: countIndicators(members) }, view, countIndicators, p));
   return out;
 }
 
-const byNumber = (x: number, y: number): number => x - y;
-
-/** Keys that at least two of `accounts` hold, generic ones left out, with how many hold each. */
-function indicatorsOf(accounts: readonly AccountId[], view: LinkView, roleOf: (key: IndicatorKey) => KeyRole): Map<IndicatorKey, number> {
+/**
+ * Keys that at least two accounts hold, from each account's candidate keys (generic ones
+ * already left out), with how many hold each.
+ */
+function indicatorsFrom(candidates: readonly (readonly IndicatorKey[])[]): Map<IndicatorKey, number> {
   const indicators = new Map<IndicatorKey, number>();
-  for (const a of accounts) for (const key of view.keysOf(a)) if (!roleOf(key).generic) indicators.set(key, (indicators.get(key) ?? 0) + 1);
+  for (const own of candidates) for (const key of own) indicators.set(key, (indicators.get(key) ?? 0) + 1);
   for (const [key, n] of indicators) if (n < 2) indicators.delete(key);
   return indicators;
 }
@@ -252,7 +273,12 @@ export function communityDifference(a: readonly Community[], b: readonly Communi
  * not belong to two different cores. Two groups that each run their own client and meet
  * only on a public template are two operators, not one.
  */
-function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: IndicatorKey) => KeyRole, p: LinkParams): Community[] {
+function splitByStrongTies(
+  com: Community,
+  view: LinkView,
+  countIndicators: (accounts: readonly AccountId[]) => Map<IndicatorKey, number>,
+  p: LinkParams,
+): Community[] {
   const idx = new Map<AccountId, number>();
   com.accounts.forEach((a, i) => idx.set(a, i));
   const parent = com.accounts.map((_, i) => i);
@@ -324,5 +350,5 @@ function splitByStrongTies(com: Community, view: LinkView, roleOf: (key: Indicat
     if (g) g.push(a);
     else groups.set(r, [a]);
   });
-  return [...groups.values()].map((accounts) => ({ accounts: accounts.sort(), indicators: indicatorsOf(accounts, view, roleOf) }));
+  return [...groups.values()].map((accounts) => ({ accounts: accounts.sort(), indicators: countIndicators(accounts) }));
 }

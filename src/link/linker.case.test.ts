@@ -98,6 +98,20 @@ for (const [name, make] of LINKERS) {
       assert.deepEqual(coms.map((c) => c.accounts), [['a0'], ['a1'], ['a2']]);
       for (const c of coms) assert.equal(c.indicators.size, 0);
     });
+    it('counts as evidence a key only non-suspect members share, and none only one member holds', () => {
+      const l = make();
+      hold(l, ids('a', 3), [indicatorKey('harness', 'h1')]);
+      // Two quiet accounts, pulled in by the harness, share an IP no suspect holds; one of them
+      // alone holds another.
+      hold(l, ids('q', 2), [indicatorKey('harness', 'h1'), indicatorKey('ip', '192.0.2.9')], false);
+      l.addKey(accountId('q0'), indicatorKey('ip', '192.0.2.10'));
+      const coms = l.communities();
+      assert.deepEqual(coms.map((c) => c.accounts), [['a0', 'a1', 'a2', 'q0', 'q1']]);
+      assert.equal(coms[0]!.indicators.get(indicatorKey('ip', '192.0.2.9')), 2);
+      assert.equal(coms[0]!.indicators.has(indicatorKey('ip', '192.0.2.10')), false);
+      assert.equal(coms[0]!.indicators.get(indicatorKey('harness', 'h1')), 5);
+    });
+
     it('counts new evidence of a group whose ties did not change', () => {
       const l = make();
       const pool = ids('a', 4);
