@@ -91,14 +91,8 @@ type Admission = { ok: true; decision: Decision; campaignId: string | null } | (
 
 /** A request reading its body: the state its listeners (shared, not one closure per request) find on it. */
 const READING = Symbol('body being read');
-interface BodyRead {
+interface BodyRead extends Omit<Forward, 'body'> {
   gateway: Gateway;
-  arrival: Arrival;
-  accountId: string;
-  apiKeyId: string;
-  decision: Decision;
-  campaignId: string | null;
-  fromEdge: boolean;
   chunks: Buffer[];
   size: number;
 }
