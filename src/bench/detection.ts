@@ -248,6 +248,45 @@ export interface RunScenarioOptions {
   scan?: 'store' | 'memory';
 }
 
+export interface ScoreScanInput {
+  scenario: string;
+  seed: number;
+  /** The traffic file that was scanned (read again here for the baselines and times to detect). */
+  traffic: string;
+  /** Its ground truth, as `simulate` wrote it. */
+  truthFile: string;
+  report: ScanReport;
+  scanSeconds: number;
+  peakRssMb: number;
+}
+
+/**
+ * A scan's report scored against the traffic's ground truth, beside the two baselines run on
+ * the same traffic. The traffic is read once more, as compact columns (13 bytes an exchange).
+ */
+export async function scoreScan(o: ScoreScanInput): Promise<ScenarioResult> {
+  const truth = JSON.parse(readFileSync(o.truthFile, 'utf8')) as TruthLike;
+  const flags = flagsFromReport(o.report);
+  const traffic = await loadTraffic(o.traffic);
+  const baselines = runBaselines(traffic);
+  const dw = detectorResult('distillwatch', 'DistillWatch engine (verdict distillation)', truth, flags, traffic);
+  const bs = baselines.map((b) => detectorResult(b.name, b.description, truth, b.flags(), traffic));
+  const maliciousAccounts = Object.values(truth.accounts).filter((a) => a.malicious).length;
+  return {
+    scenario: o.scenario,
+    seed: o.seed,
+    exchanges: o.report.input.exchanges,
+    accounts: o.report.input.accounts,
+    maliciousAccounts,
+    scanSeconds: o.scanSeconds,
+    exchangesPerSecond: o.report.input.exchanges / o.scanSeconds,
+    peakRssMb: o.peakRssMb,
+    detectors: [dw, ...bs].map(({ hours: _h, ...rest }) => rest),
+    reconstruction: reconstruction(truth, o.report),
+    ttdSamples: [dw, ...bs].map((d) => ({ detector: d.name, hours: d.hours })),
+  };
+}
+
 export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult> {
   const dir = o.workDir ?? mkdtempSync(join(tmpdir(), 'distillwatch-bench-'));
   const traffic = join(dir, `${o.scenario}-${o.seed}.jsonl.gz`);
@@ -270,26 +309,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       }
     }
     const scanSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as TruthLike;
-    const flags = flagsFromReport(report);
-    const traffic_ = await loadTraffic(traffic);
-    const baselines = runBaselines(traffic_);
-    const dw = detectorResult('distillwatch', 'DistillWatch engine (verdict distillation)', truth, flags, traffic_);
-    const bs = baselines.map((b) => detectorResult(b.name, b.description, truth, b.flags(), traffic_));
-    const maliciousAccounts = Object.values(truth.accounts).filter((a) => a.malicious).length;
-    return {
-      scenario: o.scenario,
-      seed: o.seed,
-      exchanges: report.input.exchanges,
-      accounts: report.input.accounts,
-      maliciousAccounts,
-      scanSeconds,
-      exchangesPerSecond: report.input.exchanges / scanSeconds,
-      peakRssMb: process.resourceUsage().maxRSS / 1024,
-      detectors: [dw, ...bs].map(({ hours: _h, ...rest }) => rest),
-      reconstruction: reconstruction(truth, report),
-      ttdSamples: [dw, ...bs].map((d) => ({ detector: d.name, hours: d.hours })),
-    };
+    return await scoreScan({ scenario: o.scenario, seed: o.seed, traffic, truthFile, report, scanSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 });
   } finally {
     if (!o.keep && !o.workDir) rmSync(dir, { recursive: true, force: true });
   }

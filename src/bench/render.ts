@@ -16,7 +16,7 @@ function table(rows: string[][]): string {
 export function formatResults(results: readonly ScenarioResult[]): string {
   const out: string[] = [];
   for (const r of results) {
-    out.push(`== ${r.scenario} (seed ${r.seed}): ${r.exchanges} exchanges, ${r.accounts} accounts (${r.maliciousAccounts} malicious); scan ${r.scanSeconds.toFixed(1)} s, ${Math.round(r.exchangesPerSecond)} exchanges/s, peak RSS ${Math.round(r.peakRssMb)} MB`);
+    out.push(`== ${r.scenario} (seed ${r.seed}): ${r.exchanges} exchanges, ${r.accounts} accounts (${r.maliciousAccounts} malicious); scan ${Number.isFinite(r.scanSeconds) ? `${r.scanSeconds.toFixed(1)} s, ${Math.round(r.exchangesPerSecond)} exchanges/s` : 'time not given'}, peak RSS ${Number.isFinite(r.peakRssMb) ? `${Math.round(r.peakRssMb)} MB` : 'not given'}`);
     const rows: string[][] = [['detector', 'precision', 'recall', 'F1', 'FP', 'TTD h p50', 'TTD h p90', 'TTD ex p50', 'TTD ex p90', 'cost/acct']];
     for (const d of r.detectors) {
       rows.push([d.name, f3(d.precision), f3(d.recall), f3(d.f1), String(d.fp), f2(d.ttdHours.median), f2(d.ttdHours.p90), f2(d.ttdExchanges.median), f2(d.ttdExchanges.p90), f2(d.attackCost)]);

@@ -1,0 +1,68 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeSimulation } from '../traffic/simulate.js';
+import { memoryScan } from './memory-scan.js';
+
+const SCRIPT = fileURLToPath(new URL('./score-report.js', import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8' });
+
+describe('score-report (a saved report scored against its traffic\'s truth)', () => {
+  it('counts what the report flagged against the truth, as the detection benchmark does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-score-'));
+    try {
+      const traffic = join(dir, 't.jsonl.gz');
+      const truthFile = join(dir, 't.truth.json');
+      await writeSimulation({ scenario: 'demo', seed: 4, out: traffic, truthOut: truthFile });
+      const report = await memoryScan(traffic);
+      // One campaign member's verdict taken back: the score must count it as missed, so the
+      // figures below come from this report, not from a scan of its own.
+      const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as { accounts: Record<string, { malicious: boolean }> };
+      const flagged = report.accounts.filter((a) => a.verdict === 'distillation' && a.first_flagged_at);
+      assert.ok(flagged.length >= 2, 'the demo has flagged accounts');
+      const dropped = flagged[0]!;
+      dropped.verdict = 'benign';
+      const reportFile = join(dir, 'report.json');
+      writeFileSync(reportFile, JSON.stringify(report));
+      const out = join(dir, 'score.json');
+      const r = run('--report', reportFile, '--traffic', traffic, '--truth', truthFile, '--scan-seconds', '2', '--out', out);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^== demo \(seed 4\)/);
+      const score = JSON.parse(readFileSync(out, 'utf8')) as { detectors: { name: string; tp: number; fp: number; fn: number }[] };
+      const dw = score.detectors.find((d) => d.name === 'distillwatch')!;
+      const kept = flagged.slice(1);
+      const tp = kept.filter((a) => truth.accounts[a.account_id]?.malicious).length;
+      const malicious = Object.values(truth.accounts).filter((a) => a.malicious).length;
+      assert.equal(dw.tp, tp);
+      assert.equal(dw.fp, kept.length - tp);
+      assert.equal(dw.fn, malicious - tp);
+      assert.deepEqual(score.detectors.map((d) => d.name), ['distillwatch', 'rate_limit', 'keyword_rule']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names a missing or foreign input in one line and exits 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-score-'));
+    try {
+      const notReport = join(dir, 'x.json');
+      writeFileSync(notReport, '{"hello": 1}');
+      for (const [args, expected] of [
+        [['--traffic', 't', '--truth', 'u'], /--report is required/],
+        [['--report', join(dir, 'none.json'), '--traffic', 't', '--truth', 'u'], /cannot read the report .*none\.json: ENOENT/],
+        [['--report', notReport, '--traffic', 't', '--truth', 'u'], /is not a scan's report\.json/],
+      ] as const) {
+        const r = run(...args);
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, expected);
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
