@@ -38,7 +38,7 @@ import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { freePort, startRedis, type RedisServer } from '../gateway/_test-helpers.js';
 import { liveKeys } from '../live/partition.js';
-import { entryTexts } from '../live/codec.js';
+import { entryRequests } from '../live/codec.js';
 import type { LoadFigures, LoadPlan } from './gateway-load.js';
 
 function arg(name: string, fallback: number): number {
@@ -374,7 +374,7 @@ async function workerThroughput(redis: RedisServer, cli: string, dir: string): P
   try {
     // Exchanges, not entries: an entry holds a flush's batch of them.
     let total = 0;
-    for (let p = 0; p < PARTITIONS; p++) for (const [, fields] of await r.xrange(keys.input(p), '-', '+')) total += entryTexts(fields)?.length ?? 0;
+    for (let p = 0; p < PARTITIONS; p++) for (const [, fields] of await r.xrangeBuffer(keys.input(p), '-', '+')) total += entryRequests(fields)?.length ?? 0;
     const lines: string[] = [];
     for (const count of [1, 2, 4]) {
       for (let p = 0; p < PARTITIONS; p++) {
