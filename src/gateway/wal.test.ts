@@ -62,3 +62,24 @@ test('the log replays its binary frames after a crash, sets a cut-off tail aside
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a record settled before its group is due is never written; one still unsettled is written and fsynced by then', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dw-wal-'));
+  try {
+    const { wal } = await WriteAheadLog.open({ dir, replicaId: 'r1', commitIntervalMs: 20 }, 0);
+    const taken = wal.appendFrame(encodeFrame(finished(1)), null);
+    wal.appendFrame(encodeFrame(finished(2)), null);
+    // Redis took the first before the group was due: a crash of this process can no longer lose it.
+    wal.settleLsns([taken]);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(wal.committed, 1, 'the unsettled record written within the interval, without any commit() call');
+    assert.equal(wal.unwritten, 1, 'the settled one left out');
+    // What a kill -9 now would leave on disk: only the record nobody else holds.
+    const again = await WriteAheadLog.open({ dir, replicaId: 'r1' }, 0);
+    assert.deepEqual(again.recovery.records.map((f) => f.id), ['gw_2']);
+    await again.wal.close();
+    await wal.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
