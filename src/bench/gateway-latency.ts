@@ -26,6 +26,8 @@
  *
  * `--only bare,thin` measures the bare proxy and the thin gateway alone (no direct, nginx,
  * single-process gateway or workers): the quick loop for work on the thin gateway's cost.
+ * `--cpu-prof DIR` runs the bare proxy and the thin gateway under `node --cpu-prof`, their
+ * profiles written to DIR when they stop (to compare where each spends its CPU, side by side).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +38,7 @@ import { createRequire } from 'node:module';
 import { Redis } from 'ioredis';
 import { freePort, startRedis, type RedisServer } from '../gateway/_test-helpers.js';
 import { liveKeys } from '../live/partition.js';
-import { entryTexts } from '../live/codec.js';
+import { entryRequests } from '../live/codec.js';
 import type { LoadFigures, LoadPlan } from './gateway-load.js';
 
 function arg(name: string, fallback: number): number {
@@ -51,6 +53,12 @@ const ROUNDS = Math.max(1, Math.round(arg('rounds', 3)));
 const WITH_STORE = !process.argv.includes('--no-store');
 const WITH_THIN = !process.argv.includes('--no-thin');
 const ONLY_BARE_THIN = process.argv.includes('--only');
+const PROFILE_DIR = (() => {
+  const i = process.argv.indexOf('--cpu-prof');
+  return i === -1 ? null : (process.argv[i + 1] ?? null);
+})();
+/** Node's flags for a profiled process (none unless `--cpu-prof DIR`). */
+const profiled = (name: string): string[] => (PROFILE_DIR === null ? [] : ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `${name}.cpuprofile`]);
 const PARTITIONS = 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -84,7 +92,9 @@ const s = http.createServer({ keepAliveTimeout: 30000 }, (req, res) => {
     res.end();
   });
 });
-s.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready\\n'));`;
+s.listen(Number(process.argv[1]), '127.0.0.1', () => process.stdout.write('ready\\n'));
+// A profiled process writes its profile only on a normal exit.
+process.on('SIGTERM', () => process.exit(0));`;
 
 async function waitFor(child: ChildProcess, text: string, what: string): Promise<void> {
   let out = '';
@@ -237,7 +247,7 @@ http {
 
     const barePort = await freePort();
     const undiciEntry = createRequire(import.meta.url).resolve('undici');
-    const bare = spawn(process.execPath, ['-e', BARE_NODE_PROXY, String(barePort), String(stubPort), undiciEntry], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const bare = spawn(process.execPath, [...profiled('bare'), '-e', BARE_NODE_PROXY, String(barePort), String(stubPort), undiciEntry], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(bare);
     await waitFor(bare, 'ready', 'the bare Node proxy');
 
@@ -247,7 +257,7 @@ http {
     if (WITH_THIN) {
       redis = await startRedis();
       writeFileSync(join(dir, 'thin.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, adminListen: { host: '127.0.0.1', port: 0 }, replicaId: 'thin', spoolDir: join(dir, 'thin-spool'), redisUrl: redis.url, analysis: { mode: 'stream', partitions: PARTITIONS } }));
-      const thin = spawn(process.execPath, [main, 'gateway', '--config', join(dir, 'thin.json'), '--listen', `127.0.0.1:${thinPort}`], {
+      const thin = spawn(process.execPath, [...profiled('thin'), main, 'gateway', '--config', join(dir, 'thin.json'), '--listen', `127.0.0.1:${thinPort}`], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, DISTILLWATCH_LOG_LEVEL: 'warn' },
       });
@@ -327,7 +337,10 @@ http {
     if (redis && !ONLY_BARE_THIN) await workerThroughput(redis, main, dir);
     return 0;
   } finally {
+    const exited = children.map((c) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r))));
     for (const c of children) c.kill('SIGTERM');
+    // Profiles are written as the processes exit: wait for them (bounded).
+    if (PROFILE_DIR !== null) await Promise.race([Promise.all(exited), sleep(20_000)]);
     await redis?.stop();
     await sleep(200);
     rmSync(dir, { recursive: true, force: true });
@@ -361,7 +374,7 @@ async function workerThroughput(redis: RedisServer, cli: string, dir: string): P
   try {
     // Exchanges, not entries: an entry holds a flush's batch of them.
     let total = 0;
-    for (let p = 0; p < PARTITIONS; p++) for (const [, fields] of await r.xrange(keys.input(p), '-', '+')) total += entryTexts(fields)?.length ?? 0;
+    for (let p = 0; p < PARTITIONS; p++) for (const [, fields] of await r.xrangeBuffer(keys.input(p), '-', '+')) total += entryRequests(fields)?.length ?? 0;
     const lines: string[] = [];
     for (const count of [1, 2, 4]) {
       for (let p = 0; p < PARTITIONS; p++) {

@@ -125,7 +125,10 @@ test('with logFailure "refuse" a full disk answers 503 in the API\'s shape and /
   try {
     const client = new OpenAI({ apiKey: 'sk-alice-0001', baseURL: gw.url + '/v1', maxRetries: 0 });
     // The request that finds the disk full is served; the write that fails turns the next away.
-    await client.chat.completions.create({ model: 'm-refuse', messages: [{ role: 'user', content: 'first' }] });
+    // Its body is larger than a page: a "full" file system still takes bytes into the free
+    // tail of a page a file already holds (the log's segment starts with its header), so a
+    // small record would fit there and nothing would fail.
+    await client.chat.completions.create({ model: 'm-refuse', messages: [{ role: 'user', content: 'first '.repeat(2000) }] });
     await gw.wal!.commit();
     await assert.rejects(client.chat.completions.create({ model: 'm-refuse', messages: [{ role: 'user', content: 'second' }] }), (e: unknown) => {
       assert.ok(e instanceof OpenAI.APIError);

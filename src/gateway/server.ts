@@ -666,7 +666,7 @@ export class Gateway implements CallOwner<Forward> {
     const metrics = this.deps.metrics;
     if (call.clientGone && !call.complete && call.cut === null) metrics.clientAborts.inc();
     metrics.countRequest(f.arrival.dialect.name, call.status);
-    metrics.addedLatency.observe(call.overheadMs / 1000);
+    metrics.addedLatency.add(call.overheadMs / 1000);
     try {
       // Off the request path: the client already has its response.
       this.record(call);

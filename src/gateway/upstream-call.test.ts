@@ -147,3 +147,18 @@ test('a client that goes away while it sends its body leaves the gateway serving
   await own.close();
   assert.ok(Date.now() - started < 5000, `the drain waited ${Date.now() - started} ms`);
 });
+
+test('each answered request is in the added-latency histogram, its buckets cumulative as Prometheus reads them', async () => {
+  const metrics = async () => (await request(gw.adminUrl + '/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body.text();
+  const countOf = (text: string) => Number(text.match(/^distillwatch_gateway_added_latency_seconds_count (\d+)$/m)?.[1]);
+  const before = countOf(await metrics());
+  const client = new OpenAI({ apiKey: 'sk-alice-0001', baseURL: gw.url + '/v1', maxRetries: 0 });
+  for (let i = 0; i < 3; i++) await client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: `timed ${i}` }] });
+  await waitFor(async () => countOf(await metrics()) === before + 3, 'three more requests in the histogram');
+  const text = await metrics();
+  const buckets = [...text.matchAll(/^distillwatch_gateway_added_latency_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)].map((m) => ({ le: m[1], n: Number(m[2]) }));
+  assert.equal(buckets.at(-1)?.le, '+Inf');
+  assert.equal(buckets.at(-1)?.n, before + 3, 'the +Inf bucket holds every observation');
+  for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.n >= buckets[i - 1]!.n, `bucket le=${buckets[i]!.le} is cumulative`);
+  assert.ok(Number(text.match(/^distillwatch_gateway_added_latency_seconds_sum (\S+)$/m)?.[1]) > 0, 'the sum of the added latencies');
+});

@@ -10,6 +10,7 @@
  * batches) are still read, so that a stream written by an older gateway drains.
  */
 import type { FinishedRequest, HandedRequest, RefusedRequest } from '../gateway/record.js';
+import { decodeFrame, splitFrames } from '../gateway/record-frame.js';
 
 type WireResponse = { kind: 'assembled'; value: unknown } | { kind: 'bytes'; value: string } | null;
 type Wire = { k: 'f'; f: Omit<FinishedRequest, 'body' | 'response'> & { body: string; response: WireResponse } } | { k: 'r'; f: Omit<RefusedRequest, 'body'> & { body: string | null } };
@@ -44,6 +45,14 @@ export function encodeHanded(h: HandedRequest): string {
   if (h.refusal !== undefined) return JSON.stringify({ k: 'r', f: { ...h, body: h.body === null ? null : b64(h.body) } } satisfies Wire);
   return finishedEntry(encodeFinished(h));
 }
+
+/**
+ * The entry field of a batch of handed requests' binary frames laid end to end
+ * (gateway/record-frame.ts): what a gateway writes now, the same bytes its write-ahead log
+ * holds. The text fields below are still read, so that a stream written by an older gateway
+ * drains through a newer worker.
+ */
+export const FRAMES_FIELD = 'c';
 
 /** The entry field of a batch of handed requests' texts, one a line. */
 export const BATCH_FIELD = 'b';
@@ -82,4 +91,27 @@ export function decodeHanded(text: string): HandedRequest | null {
   const r = w.f.response;
   const response = r?.kind === 'bytes' ? { kind: 'bytes' as const, value: Buffer.from(r.value, 'base64') } : r;
   return { ...w.f, body: Buffer.from(w.f.body, 'base64'), response } as FinishedRequest;
+}
+
+/**
+ * The handed requests of a stream entry read as Buffers (`xreadgroupBuffer`, `xrangeBuffer`):
+ * each request, or null for one that cannot be read (counted by the caller, never retried);
+ * null for the whole entry when it has no field a gateway writes.
+ */
+export function entryRequests(fields: readonly Buffer[] | null): (HandedRequest | null)[] | null {
+  if (fields === null) return null;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!;
+    if (name.length !== 1) continue;
+    const value = fields[i + 1]!;
+    if (name[0] === 0x63) {
+      // 'c': frames. A batch cut short is unreadable as a whole (never written so by a gateway).
+      const frames = splitFrames(value);
+      if (frames === null) return [null];
+      return frames.map((f) => decodeFrame(f)?.h ?? null);
+    }
+    if (name[0] === 0x62) return value.toString('utf8').split('\n').map(decodeHanded);
+    if (name[0] === 0x78) return [decodeHanded(value.toString('utf8'))];
+  }
+  return null;
 }

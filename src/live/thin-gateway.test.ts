@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { Redis } from 'ioredis';
 import { startRedis, startStubUpstream, startTestGateway, testConfig, waitFor, type RedisServer, type StubUpstream } from '../gateway/_test-helpers.js';
 import type { RunningGateway } from '../gateway/start.js';
-import { decodeHanded, entryTexts } from './codec.js';
+import { entryRequests } from './codec.js';
 import { ExchangeStream } from './exchange-stream.js';
 import type { FinishedRequest } from '../gateway/record.js';
 import { liveKeys, partitionOf } from './partition.js';
@@ -37,9 +37,8 @@ after(async () => {
 async function entries(): Promise<{ id: string; account: string | null; partition: number }[]> {
   const out: { id: string; account: string | null; partition: number }[] = [];
   for (let p = 0; p < PARTITIONS; p++) {
-    for (const [, fields] of await r.xrange(liveKeys().input(p), '-', '+')) {
-      for (const text of entryTexts(fields) ?? assert.fail('an entry without requests')) {
-        const h = decodeHanded(text);
+    for (const [, fields] of await r.xrangeBuffer(liveKeys().input(p), '-', '+')) {
+      for (const h of entryRequests(fields) ?? assert.fail('an entry without requests')) {
         assert.ok(h !== null);
         out.push({ id: h.id, account: h.accountId, partition: p });
       }
@@ -95,9 +94,9 @@ test('the requests of one flush go to Redis as one entry per partition, each rea
     await stream.drain();
     const partitions = new Set<number>(accounts.map((a) => partitionOf(a, PARTITIONS)));
     for (let p = 0; p < PARTITIONS; p++) {
-      const got = await r.xrange(keys.input(p), '-', '+');
+      const got = await r.xrangeBuffer(keys.input(p), '-', '+');
       assert.equal(got.length, partitions.has(p) ? 1 : 0, `entries in partition ${p}`);
-      const ids = got.flatMap(([, fields]) => (entryTexts(fields) ?? []).map((t) => decodeHanded(t)?.id));
+      const ids = got.flatMap(([, fields]) => (entryRequests(fields) ?? []).map((h) => h?.id));
       assert.deepEqual(ids, sent.filter((f) => partitionOf(f.accountId, PARTITIONS) === p).map((f) => f.id));
     }
     assert.equal(stream.sent, 40);

@@ -19,7 +19,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { recordExchange, recordRefusal, type RecordOptions } from '../gateway/record.js';
 import { encodeExchange } from '../store/exchange-columns.js';
-import { decodeHanded, entryTexts } from './codec.js';
+import { entryRequests } from './codec.js';
 import { PartitionLeases } from './leases.js';
 import { liveKeys, type LiveKeys } from './partition.js';
 
@@ -37,7 +37,8 @@ export interface WorkerOptions {
   batch?: number;
 }
 
-type StreamReply = [key: string, entries: [id: string, fields: string[] | null][]][] | null;
+/** Read as Buffers: a gateway's entries hold binary frames (see codec.ts). */
+type StreamReply = [key: Buffer, entries: [id: Buffer, fields: Buffer[] | null][]][] | null;
 
 const BLOCK_MS = 200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -128,17 +129,17 @@ export class DetectionWorker {
       const ids = owned.map((p) => (this.backlog.has(p) ? '0' : '>'));
       let reply: StreamReply;
       try {
-        reply = (await this.reader.xreadgroup('GROUP', this.keys.workerGroup, this.opts.name, 'COUNT', this.readCount, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as StreamReply;
+        reply = (await this.reader.callBuffer('XREADGROUP', 'GROUP', this.keys.workerGroup, this.opts.name, 'COUNT', this.readCount, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as StreamReply;
       } catch (e) {
         if (!this.stopping) this.opts.logger.warn({ err: (e as Error).message }, 'cannot read the exchange streams: will try again');
         await sleep(200);
         continue;
       }
-      for (const p of owned) if (this.backlog.has(p) && !reply?.some(([k, entries]) => k === this.keys.input(p) && entries.length > 0)) this.backlog.delete(p);
+      for (const p of owned) if (this.backlog.has(p) && !reply?.some(([k, entries]) => k.toString() === this.keys.input(p) && entries.length > 0)) this.backlog.delete(p);
       if (reply === null) continue;
       for (const [key, entries] of reply) {
         if (entries.length === 0) continue;
-        const p = owned[keys.indexOf(key)]!;
+        const p = owned[keys.indexOf(key.toString())]!;
         try {
           await this.hand(p, entries);
         } catch (e) {
@@ -152,19 +153,18 @@ export class DetectionWorker {
   }
 
   /** Computes the rows of some entries of partition `p` and hands them on, acknowledging the entries in the same transaction. */
-  private async hand(p: number, entries: [string, string[] | null][]): Promise<void> {
+  private async hand(p: number, entries: [Buffer, Buffer[] | null][]): Promise<void> {
     const rows: string[] = [];
     let exchanges = 0;
     const counts = new Map<string, number>();
     const log = this.opts.logger;
     for (const [, fields] of entries) {
-      const texts = entryTexts(fields);
-      if (texts === null) {
+      const requests = entryRequests(fields);
+      if (requests === null) {
         this.unreadable++;
         continue;
       }
-      for (const text of texts) {
-        const h = decodeHanded(text);
+      for (const h of requests) {
         if (h === null) {
           this.unreadable++;
           continue;
@@ -188,12 +188,12 @@ export class DetectionWorker {
         rows.push(encoded);
         if (log.isLevelEnabled('info')) log.info(r.value.log, 'exchange');
       }
-      exchanges += texts.length;
+      exchanges += requests.length;
     }
     const m = this.redis.multi();
     const fkey = this.keys.features(p);
     for (const row of rows) m.xadd(fkey, '*', 'r', row);
-    m.xack(this.keys.input(p), this.keys.workerGroup, ...entries.map(([id]) => id));
+    m.xack(this.keys.input(p), this.keys.workerGroup, ...entries.map(([id]) => id.toString()));
     const replies = await m.exec();
     const failed = replies?.find(([e]) => e !== null);
     if (replies === null || failed !== undefined) throw failed?.[0] ?? new Error('the transaction was discarded');
