@@ -43,7 +43,8 @@ export function formatCount(n: number): string {
 function formatValue(v: number, unit: ChartPanel['xUnit'] | ChartPanel['yUnit']): string {
   if (unit === 'count') return formatCount(v);
   if (unit === 'mb') return v >= 1000 ? `${Number((v / 1000).toPrecision(2))} GB` : `${Number(v.toPrecision(2))} MB`;
-  return v >= 3600 ? `${Number((v / 3600).toPrecision(2))} h` : v >= 60 ? `${Number((v / 60).toPrecision(2))} min` : `${Number(v.toPrecision(2))} s`;
+  // Seconds throughout (2K s, not 33 min): the ticks stay round numbers and compare with the table.
+  return `${formatCount(v)} s`;
 }
 
 /** Ticks at 1, 2 and 5 times the powers of ten within [lo, hi]; only the powers of ten when that gives enough. */
