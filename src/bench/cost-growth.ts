@@ -16,8 +16,10 @@
  * The scale and days for each size come from generations that count without writing (the
  * calibration: at a base scale for accounts, at the exchanges series' scale for the days),
  * since a scenario's volume is only roughly proportional to them; sizes are therefore about
- * the asked ones, and the table gives the ones measured. Each file is generated once into
- * --dir and reused by later runs with the same --dir.
+ * the asked ones, and the table gives the ones measured. With --keep each file generated is
+ * kept in --dir and reused by later runs with the same --dir (a file already there is always
+ * reused); without it, a file is deleted once scanned: at the default sizes the six files are
+ * about 40 GB of gzip (~1.1 KB an exchange), the largest alone about 18 GB.
  *
  * Each scan runs in a fresh process (scan-throughput's child: ingest with the engine fed
  * along, report written to a DuckDB store), and the bound, gunzip + JSON.parse of the same
@@ -67,13 +69,16 @@ async function calibrate(dir: string, scale: number): Promise<Calibration> {
   return c;
 }
 
+const trafficPath = (dir: string, plan: Plan): string => join(dir, `${SCENARIO}-seed${SEED}-scale${plan.scale}-days${plan.days}.jsonl.gz`);
+const truthPath = (file: string): string => file.replace(/\.jsonl\.gz$/, '.truth.json');
+
 /** The traffic file of a plan, generated unless an earlier run left it (written aside, then renamed, so a stopped run leaves no half file). */
 async function trafficFile(dir: string, plan: Plan): Promise<string> {
-  const file = join(dir, `${SCENARIO}-seed${SEED}-scale${plan.scale}-days${plan.days}.jsonl.gz`);
+  const file = trafficPath(dir, plan);
   if (existsSync(file)) return file;
   process.stderr.write(`generating ${file}\n`);
   const partial = file + '.partial';
-  await writeSimulation({ scenario: stretched(plan.days), seed: SEED, scale: plan.scale, out: partial, truthOut: file.replace(/\.jsonl\.gz$/, '.truth.json') });
+  await writeSimulation({ scenario: stretched(plan.days), seed: SEED, scale: plan.scale, out: partial, truthOut: truthPath(file) });
   renameSync(partial, file);
   return file;
 }
@@ -164,6 +169,7 @@ async function main(): Promise<void> {
   const atScale = await calibrate(dir, exchangesScale(base, Math.min(...exchanges)));
   const saved: Saved = { scenario: SCENARIO, seed: SEED, calibrations: [base, atScale], rows: [] };
   for (const plan of [...planExchanges(atScale, exchanges), ...planAccounts(base, accounts)]) {
+    const existed = existsSync(trafficPath(dir, plan));
     const file = await trafficFile(dir, plan);
     process.stderr.write(`measuring bare gunzip + JSON.parse of ${file}\n`);
     const bound = await measureBound(file);
@@ -171,6 +177,7 @@ async function main(): Promise<void> {
     const s = scan(file, join(dir, 'cost.duckdb'));
     saved.rows.push({ series: plan.series, scale: plan.scale, days: plan.days, fileMb: statSync(file).size / 1e6, ...s, bound });
     process.stderr.write(`  ${int(s.exchanges)} exchanges, ${int(s.accounts)} accounts: ${s.cpuSeconds.toFixed(0)} s CPU, ${s.wallSeconds.toFixed(0)} s wall, peak RSS ${int(s.peakRssMb)} MB\n`);
+    if (!values.keep && !existed) for (const f of [file, truthPath(file)]) rmSync(f, { force: true });
     // Saved after every scan, so a run stopped part way keeps what it measured.
     if (values.out) writeFileSync(values.out, JSON.stringify(saved, null, 1) + '\n');
   }
