@@ -78,10 +78,10 @@ async function main(): Promise<void> {
     let sink = 0;
     for (const block of blocks) {
       // As feature-worker.ts does: a reader per block, the format known.
-      for (const item of featurize(new RecordReader(path, 'canonical'), linesOfBlock(block, DEFAULT_MAX_LINE_BYTES), opts)) {
-        if (item.kind !== 'row') throw new Error(`line ${item.bad.line} of the bench input is bad: ${item.bad.reason}`);
-        sink += item.row.length;
-      }
+      const out = featurize(new RecordReader(path, 'canonical'), linesOfBlock(block, DEFAULT_MAX_LINE_BYTES), opts);
+      const bad = out.bad[0];
+      if (bad !== undefined) throw new Error(`line ${bad.bad.line} of the bench input is bad: ${bad.bad.reason}`);
+      sink += out.rows.length;
     }
     return sink;
   };
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     return sink;
   };
   const modes = [
-    { name: 'worker path (lines, parse, read, features, encode)', run: worker, best: Infinity, key: 'worker' },
+    { name: 'worker path (lines, parse, read, features, columns)', run: worker, best: Infinity, key: 'worker' },
     { name: 'computeFeatures alone', run: features, best: Infinity, key: 'features' },
   ].filter((m) => values.only === undefined || m.key === values.only);
 

@@ -18,7 +18,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ExchangeFeatures } from '../core/features.js';
 import type { DetectorParams } from '../detect/params.js';
-import type { EncodedExchange, Store } from '../store/store.js';
+import { columnsOfRows } from '../store/column-batch.js';
+import type { Store } from '../store/store.js';
 import { OnlineDetector, type RiskUpdate } from '../gateway/online.js';
 import type { GatewayState } from '../gateway/state.js';
 import { liveKeys, type LiveKeys } from './partition.js';
@@ -152,7 +153,6 @@ export class LiveLinker {
 
   /** Stores a batch, acknowledges it once stored, then feeds the engine the rows it has not seen. */
   private async take(key: string, entries: [string, string[] | null][]): Promise<void> {
-    const encoded: EncodedExchange[] = [];
     const rows: ExchangeFeatures[] = [];
     const inBatch = new Set<string>();
     for (const [, fields] of entries) {
@@ -162,14 +162,16 @@ export class LiveLinker {
       // The same exchange twice in one batch (handed on twice by workers): one copy goes in.
       if (inBatch.has(row.id)) continue;
       inBatch.add(row.id);
-      encoded.push(text as EncodedExchange);
       rows.push(row);
     }
-    const line = this.line + encoded.length;
-    const outcome = await this.opts.store.appendEncoded(encoded, [], { source: SOURCE, line, done: false });
+    // The workers checked each row against the columns before they handed it on (encodeExchange).
+    const cols = columnsOfRows(rows);
+    if (!cols.ok) throw new Error(cols.problem);
+    const line = this.line + rows.length;
+    const outcome = await this.opts.store.appendColumns(cols.columns, [], { source: SOURCE, line, done: false });
     this.line = line;
     this.stored += outcome.inserted;
-    this.duplicates += outcome.duplicates + (entries.length - encoded.length);
+    this.duplicates += outcome.duplicates + (entries.length - rows.length);
     await this.redis.xack(key, this.keys.linkerGroup, ...entries.map(([id]) => id));
     for (const row of rows) if (this.recent.add(row.id)) this.online.observe(row);
   }

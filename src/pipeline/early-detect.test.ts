@@ -161,8 +161,8 @@ describe('detection along the ingest', () => {
   it('bounds the rows handed to its thread and not yet fed', async () => {
     const store = await openDuckDbStore(join(dir, 'bound.duckdb'));
     // The tightest bound: every batch is fed before the next is handed over.
-    const maxCharsInFlight = 1;
-    const thread = new EngineThread({ intel: [] }, { maxCharsInFlight });
+    const maxBytesInFlight = 1;
+    const thread = new EngineThread({ intel: [] }, { maxBytesInFlight });
     let largest = 0;
     try {
       const summary = await ingest({ inputs: [traffic], store, early: thread, featureWorkers: 1 });
@@ -170,10 +170,10 @@ describe('detection along the ingest', () => {
       assert.ok(thread.batchesHanded > 1, `${thread.batchesHanded} batches handed over`);
       const r = await detect({ store, early: thread });
       assert.equal(r.replayed, null);
-      largest = thread.largestBatchChars;
-      assert.ok(thread.peakCharsInFlight > 0);
+      largest = thread.largestBatchBytes;
+      assert.ok(thread.peakBytesInFlight > 0);
       // Past the bound the scan waits, so at most one batch beyond it is ever in flight.
-      assert.ok(thread.peakCharsInFlight <= maxCharsInFlight + largest, `${thread.peakCharsInFlight} characters in flight, bound ${maxCharsInFlight} + a batch of ${largest}`);
+      assert.ok(thread.peakBytesInFlight <= maxBytesInFlight + largest, `${thread.peakBytesInFlight} bytes in flight, bound ${maxBytesInFlight} + a batch of ${largest}`);
     } finally {
       await thread.close();
       await store.close();

@@ -4,14 +4,13 @@
  * `EarlyEngineHere` inside). The scan sees one interface: batches of rows in input order in,
  * the report's engine part (or why the store must be replayed) out, as plain data.
  */
-import type { ExchangeFeatures } from '../core/features.js';
 import type { ScanReport } from '../core/report.js';
 import { DetectionEngine } from '../detect/engine.js';
 import type { DetectorParams } from '../detect/params.js';
 import { knownIndicators } from '../intel/known.js';
 import { buildReport } from '../report/build.js';
-import { decodeExchange } from '../store/exchange-columns.js';
-import type { EncodedExchange, IntelIndicatorRecord } from '../store/store.js';
+import { rowsOfColumns, type ExchangeColumns } from '../store/column-batch.js';
+import type { IntelIndicatorRecord } from '../store/store.js';
 import { EarlyDetect, type EarlyDetectMiss, type EarlyDetectOptions } from './early-detect.js';
 
 /** The report built from the engine fed along the ingest, or why the store must be replayed. */
@@ -28,13 +27,13 @@ export type EarlyOutcome =
   | { ok: false; miss: EarlyDetectMiss };
 
 export interface EarlyEngine {
-  /** Where the engine runs: `here` wants the rows decoded (the store is handed the same objects). */
+  /** Where the engine runs: on the scan's thread or on its own. */
   readonly where: 'here' | 'thread';
   /**
-   * A batch of rows in input order. `decoded` are the same rows as objects, given when
-   * `where` is `here`. A promise, when returned, resolves once the engine may be given more.
+   * A batch of rows in input order, as the feature workers laid them out. A promise, when
+   * returned, resolves once the engine may be given more.
    */
-  offer(rows: readonly EncodedExchange[], decoded: readonly ExchangeFeatures[] | null): void | Promise<void>;
+  offer(rows: ExchangeColumns): void | Promise<void>;
   /** After the ingest: `stored` rows are in the store; `input` is the report's input part. */
   finish(stored: number, input: ScanReport['input']): Promise<EarlyOutcome>;
   /** Lets go of the engine (ends its thread); safe to call more than once. */
@@ -82,10 +81,11 @@ export class EarlyEngineHere implements EarlyEngine {
     return this.early.active;
   }
 
-  offer(rows: readonly EncodedExchange[], decoded: readonly ExchangeFeatures[] | null): void {
+  offer(rows: ExchangeColumns): void {
     if (!this.early.active) return;
-    if (decoded !== null) for (let i = 0; i < decoded.length; i++) this.early.offer(decoded[i]!);
-    else for (let i = 0; i < rows.length && this.early.active; i++) this.early.offer(decodeExchange(rows[i]!));
+    // Objects, not a view over the columns: the engine keeps rows (held for reordering, in its state).
+    const objects = rowsOfColumns(rows);
+    for (let i = 0; i < objects.length && this.early.active; i++) this.early.offer(objects[i]!);
   }
 
   finish(stored: number, input: ScanReport['input']): Promise<EarlyOutcome> {

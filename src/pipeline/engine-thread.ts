@@ -3,45 +3,45 @@
  * scan's thread was the bound (busy 92%) with the engine fed along taking half of it, while
  * the feature workers waited three quarters of the time: the engine and the store shared one
  * thread. Here the scan's thread only reads, hands out blocks and writes the store; the rows,
- * as the encoded strings the feature workers made (a copy of a string is a memcpy), go in
- * input order to this thread, which decodes them, feeds the engine and, at the end, builds
- * the report and hands it back as plain data.
+ * as the columns the feature workers made (copied: typed arrays as blocks, text as strings),
+ * go in input order to this thread, which makes them the engine's row objects (no JSON),
+ * feeds the engine and, at the end, builds the report and hands it back as plain data.
  *
- * Backpressure: the rows handed over and not yet fed are bounded (`maxCharsInFlight`); past
+ * Backpressure: the rows handed over and not yet fed are bounded (`maxBytesInFlight`); past
  * the bound `offer` returns a promise that resolves once the engine has caught up below it,
  * and the scan's thread awaits it. So the engine never falls unboundedly behind the store.
  */
 import { Worker } from 'node:worker_threads';
 import type { ScanReport } from '../core/report.js';
-import type { EncodedExchange } from '../store/store.js';
+import { sizeOf, type ExchangeColumns } from '../store/column-batch.js';
 import type { EarlyEngine, EarlyOutcome, EngineSetup } from './early-engine.js';
 
 const WORKER_URL = new URL('./engine-worker.js', import.meta.url);
 
 /** The scan's thread to the engine's. */
-export type ToEngine = { kind: 'rows'; seq: number; rows: readonly EncodedExchange[] } | { kind: 'finish'; stored: number; input: ScanReport['input'] };
+export type ToEngine = { kind: 'rows'; seq: number; rows: ExchangeColumns } | { kind: 'finish'; stored: number; input: ScanReport['input'] };
 
 /** The engine's thread to the scan's: a batch fed (and whether the engine still wants rows), or the outcome. */
 export type FromEngine = { kind: 'fed'; seq: number; active: boolean } | { kind: 'done'; outcome: EarlyOutcome };
 
 export interface EngineThreadOptions {
   /**
-   * Characters of encoded rows handed over and not yet fed to the engine, at most (about
-   * their bytes: the rows are ASCII JSON). Past it the scan waits for the engine.
+   * Bytes of rows handed over and not yet fed to the engine, at most (ExchangeColumns.sizes:
+   * their text's characters and 8 bytes a number). Past it the scan waits for the engine.
    * @default 32 MiB
    */
-  maxCharsInFlight?: number;
+  maxBytesInFlight?: number;
   /** Limits of the thread's heap (worker_threads `resourceLimits`); past them the thread fails and so does the scan. */
   resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number };
 }
 
-const DEFAULT_MAX_CHARS_IN_FLIGHT = 32 * 2 ** 20;
+const DEFAULT_MAX_BYTES_IN_FLIGHT = 32 * 2 ** 20;
 
 export class EngineThread implements EarlyEngine {
   readonly where = 'thread' as const;
   private readonly worker: Worker;
   private readonly maxInFlight: number;
-  /** Characters of each batch handed over and not yet fed, by sequence number. */
+  /** Bytes of each batch handed over and not yet fed, by sequence number. */
   private readonly unfed = new Map<number, number>();
   private inFlight = 0;
   private seq = 0;
@@ -53,14 +53,14 @@ export class EngineThread implements EarlyEngine {
   private room: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private outcome: { resolve: (o: EarlyOutcome) => void; reject: (e: Error) => void } | null = null;
   private ended = false;
-  /** The most characters ever in flight: the bound holds if this stays within it plus one batch. */
-  peakCharsInFlight = 0;
-  /** The largest batch handed over, in characters. */
-  largestBatchChars = 0;
+  /** The most bytes ever in flight: the bound holds if this stays within it plus one batch. */
+  peakBytesInFlight = 0;
+  /** The largest batch handed over, in bytes. */
+  largestBatchBytes = 0;
 
   constructor(setup: EngineSetup, opts: EngineThreadOptions = {}) {
-    this.maxInFlight = opts.maxCharsInFlight ?? DEFAULT_MAX_CHARS_IN_FLIGHT;
-    if (!(this.maxInFlight >= 1)) throw new RangeError(`Cannot hold ${this.maxInFlight} characters of rows for the engine: give 1 or more`);
+    this.maxInFlight = opts.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT;
+    if (!(this.maxInFlight >= 1)) throw new RangeError(`Cannot hold ${this.maxInFlight} bytes of rows for the engine: give 1 or more`);
     this.worker = new Worker(WORKER_URL, { workerData: setup, ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}) });
     this.worker.on('message', (m: FromEngine) => this.receive(m));
     this.worker.on('error', (e) => this.fail(new Error(`The detection engine's thread failed: ${e.message.split('\n')[0]}`)));
@@ -83,16 +83,15 @@ export class EngineThread implements EarlyEngine {
     return !this.ended;
   }
 
-  offer(rows: readonly EncodedExchange[]): void | Promise<void> {
+  offer(rows: ExchangeColumns): void | Promise<void> {
     if (this.failure) throw this.failure;
     if (!this.active || rows.length === 0) return;
-    let chars = 0;
-    for (let i = 0; i < rows.length; i++) chars += rows[i]!.length;
+    const bytes = sizeOf(rows);
     const seq = ++this.seq;
-    this.unfed.set(seq, chars);
-    this.inFlight += chars;
-    if (chars > this.largestBatchChars) this.largestBatchChars = chars;
-    if (this.inFlight > this.peakCharsInFlight) this.peakCharsInFlight = this.inFlight;
+    this.unfed.set(seq, bytes);
+    this.inFlight += bytes;
+    if (bytes > this.largestBatchBytes) this.largestBatchBytes = bytes;
+    if (this.inFlight > this.peakBytesInFlight) this.peakBytesInFlight = this.inFlight;
     this.worker.postMessage({ kind: 'rows', seq, rows } satisfies ToEngine);
     if (this.inFlight <= this.maxInFlight) return;
     return new Promise((resolve, reject) => (this.room = { resolve, reject }));

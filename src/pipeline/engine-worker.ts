@@ -10,7 +10,7 @@ const setup = workerData as EngineSetup;
 const engine = new EarlyEngineHere(setup);
 port.on('message', (m: ToEngine) => {
   if (m.kind === 'rows') {
-    engine.offer(m.rows, null);
+    engine.offer(m.rows);
     port.postMessage({ kind: 'fed', seq: m.seq, active: engine.active } satisfies FromEngine);
   } else {
     const outcome = engine.finishNow(m.stored, m.input);

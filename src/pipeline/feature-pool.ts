@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { FeaturizeAnswer, FeaturizeRequest, Ingested } from './featurize.js';
+import type { FeaturizeAnswer, FeaturizeRequest, Featurized } from './featurize.js';
 
 const WORKER_URL = new URL('./feature-worker.js', import.meta.url);
 
@@ -20,7 +20,7 @@ export function defaultFeatureWorkers(): number {
 
 export class FeaturePool {
   private readonly workers: Worker[] = [];
-  private readonly waiting = new Map<number, { resolve: (items: Ingested[]) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (out: Featurized) => void; reject: (e: Error) => void }>();
   private seq = 0;
   private failure: Error | null = null;
   private closing = false;
@@ -32,7 +32,7 @@ export class FeaturePool {
       w.on('message', (a: FeaturizeAnswer) => {
         const p = this.waiting.get(a.seq);
         this.waiting.delete(a.seq);
-        p?.resolve(a.items);
+        p?.resolve(a.out);
       });
       w.on('error', (e) => this.fail(new Error(`A feature worker failed: ${e.message}`)));
       w.on('exit', (code) => {
@@ -49,7 +49,7 @@ export class FeaturePool {
   }
 
   /** `transfer`: buffers of the request handed over to the worker (unusable here after). */
-  run(req: Omit<FeaturizeRequest, 'seq'>, transfer: ArrayBuffer[] = []): Promise<Ingested[]> {
+  run(req: Omit<FeaturizeRequest, 'seq'>, transfer: ArrayBuffer[] = []): Promise<Featurized> {
     if (this.failure) return Promise.reject(this.failure);
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {

@@ -3,44 +3,64 @@
  * the scan's own thread and its feature workers, so both give the same rows for the same
  * lines.
  */
-import type { ExchangeFeatures } from '../core/features.js';
 import type { Format } from '../ingest/detect.js';
 import type { LineBlock, LineItem } from '../ingest/lines.js';
 import { RecordReader, type ReadItem } from '../ingest/read.js';
 import { computeFeatures, type FeatureOptions } from '../signals/features.js';
-import { encodeExchange } from '../store/exchange-columns.js';
-import type { BadRecord, EncodedExchange } from '../store/store.js';
+import { columnBuffers, ExchangeColumnsBuilder, type ExchangeColumns } from '../store/column-batch.js';
+import type { BadRecord } from '../store/store.js';
 
 /**
- * A line's outcome: a row to store, checked and encoded (with the line it came from), or a
- * bad record. Encoded here because this runs on the feature workers: a string crosses to the
- * scan's thread far cheaper than an object of forty fields, and the store takes it as it is.
+ * A block's outcome: its rows as columns, checked where they were computed (on a feature
+ * worker: the columns' buffers are then transferred to the scan's thread, and the store and
+ * the engine take them as they are), and its bad records, in line order with the rows.
  */
-export type Ingested = { kind: 'row'; line: number; row: EncodedExchange } | { kind: 'bad'; bad: BadRecord };
-
-/** A row the features made that the store cannot take is a bug in the features, not bad input. */
-function encoded(row: ExchangeFeatures, index: number): EncodedExchange {
-  const e = encodeExchange(row, index);
-  if (typeof e !== 'string') throw new Error(e.problem);
-  return e;
+export interface Featurized {
+  rows: ExchangeColumns;
+  /** The line each row came from. */
+  lines: Float64Array;
+  /** The bad records, each with how many of the rows come before it. */
+  bad: { before: number; bad: BadRecord }[];
 }
 
-export function featurize(reader: RecordReader, lines: readonly LineItem[], features: FeatureOptions | undefined): Ingested[] {
-  const read: ReadItem[] = [];
-  for (let i = 0; i < lines.length; i++) reader.read(lines[i]!, read);
-  const out: Ingested[] = new Array(read.length);
+function featurizeRead(read: readonly ReadItem[], features: FeatureOptions | undefined): Featurized {
+  const b = new ExchangeColumnsBuilder(read.length);
+  const lines = new Float64Array(read.length);
+  const bad: Featurized['bad'] = [];
   for (let i = 0; i < read.length; i++) {
     const item = read[i]!;
-    out[i] = item.kind === 'exchange' ? { kind: 'row', line: item.line, row: encoded(computeFeatures(item.exchange, features), i) } : item;
+    if (item.kind === 'exchange') {
+      lines[b.length] = item.line;
+      // A row the features made that the store cannot take is a bug in the features, not bad input.
+      const problem = b.add(computeFeatures(item.exchange, features), i);
+      if (problem !== null) throw new Error(problem);
+    } else bad.push({ before: b.length, bad: item.bad });
   }
-  return out;
+  const rows = b.build();
+  return { rows, lines: rows.length === lines.length ? lines : lines.slice(0, rows.length), bad };
+}
+
+export function featurize(reader: RecordReader, lines: readonly LineItem[], features: FeatureOptions | undefined): Featurized {
+  const read: ReadItem[] = [];
+  for (let i = 0; i < lines.length; i++) reader.read(lines[i]!, read);
+  return featurizeRead(read, features);
 }
 
 /** The end of an input: what its reader still held (open traces, an unfinished document), as rows. */
-export function featurizeRest(reader: RecordReader, features: FeatureOptions | undefined): Ingested[] {
+export function featurizeRest(reader: RecordReader, features: FeatureOptions | undefined): Featurized {
   const read: ReadItem[] = [];
   reader.finish(read);
-  return read.map((item, i) => (item.kind === 'exchange' ? { kind: 'row', line: item.line, row: encoded(computeFeatures(item.exchange, features), i) } : item));
+  return featurizeRead(read, features);
+}
+
+/** Rows and bad records of a block, none of either. */
+export function isEmpty(f: Featurized): boolean {
+  return f.rows.length === 0 && f.bad.length === 0;
+}
+
+/** The buffers of an answer, to transfer with it. */
+export function featurizedBuffers(f: Featurized): ArrayBuffer[] {
+  return [...columnBuffers(f.rows), f.lines.buffer as ArrayBuffer];
 }
 
 /** What a feature worker is asked: a block of whole lines of one input whose format is known. */
@@ -54,5 +74,5 @@ export interface FeaturizeRequest {
 
 export interface FeaturizeAnswer {
   seq: number;
-  items: Ingested[];
+  out: Featurized;
 }

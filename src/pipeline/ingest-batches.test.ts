@@ -4,7 +4,10 @@ import { prepareSimulation } from '../traffic/simulate.js';
 import { collectAll, fixtureWriter } from '../ingest/test-fixtures.js';
 import { FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
-import type { Ingested } from './featurize.js';
+import type { ExchangeFeatures } from '../core/features.js';
+import { rowsOfColumns } from '../store/column-batch.js';
+import type { BadRecord } from '../store/store.js';
+import type { Featurized } from './featurize.js';
 
 const write = fixtureWriter('dw-ingest-batches-');
 
@@ -27,7 +30,20 @@ async function mixedInput(): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-const flat = (batches: Ingested[][]) => batches.flat();
+/** A block's outcome as one list of rows and bad records in line order. */
+type Ingested = { kind: 'row'; line: number; row: ExchangeFeatures } | { kind: 'bad'; bad: BadRecord };
+function itemsOf(f: Featurized): Ingested[] {
+  const rows = rowsOfColumns(f.rows);
+  const out: Ingested[] = [];
+  let b = 0;
+  for (let r = 0; r <= rows.length; r++) {
+    while (b < f.bad.length && f.bad[b]!.before === r) out.push({ kind: 'bad', bad: f.bad[b++]!.bad });
+    if (r < rows.length) out.push({ kind: 'row', line: f.lines[r]!, row: rows[r]! });
+  }
+  return out;
+}
+
+const flat = (batches: Featurized[]) => batches.flatMap(itemsOf);
 
 test('feature workers give the same rows and bad records, in the same order, as the scan thread alone', async () => {
   const path = write(await mixedInput());

@@ -9,7 +9,7 @@ import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { RecordReader } from '../ingest/read.js';
 import type { FeatureOptions } from '../signals/features.js';
 import type { FeaturePool } from './feature-pool.js';
-import { featurize, featurizeRest, type Ingested } from './featurize.js';
+import { featurize, featurizeRest, isEmpty, type Featurized } from './featurize.js';
 
 export interface IngestBatchOptions {
   format: FormatOption;
@@ -20,12 +20,12 @@ export interface IngestBatchOptions {
   pool: FeaturePool | null;
 }
 
-export async function* ingestBatches(path: string, opts: IngestBatchOptions): AsyncGenerator<Ingested[]> {
+export async function* ingestBatches(path: string, opts: IngestBatchOptions): AsyncGenerator<Featurized> {
   const lineOpts: ReadLinesOptions = opts.skipLines ? { skipLines: opts.skipLines } : {};
   const reader = new RecordReader(path, opts.format, opts.otel);
   const pool = opts.pool;
   // Batches in flight, oldest first: enough to keep every worker busy while one is consumed.
-  const pending: Promise<Ingested[]>[] = [];
+  const pending: Promise<Featurized>[] = [];
   const maxPending = pool ? pool.size * 2 : 0;
   for await (const blocks of readLineBlocks(path, lineOpts)) {
     for (const block of blocks) {
@@ -36,7 +36,7 @@ export async function* ingestBatches(path: string, opts: IngestBatchOptions): As
         const lines: LineItem[] = Array.isArray(block) ? block : linesOfBlock(block, DEFAULT_MAX_LINE_BYTES);
         const items = featurize(reader, lines, opts.features);
         if (pending.length === 0) {
-          if (items.length > 0) yield items;
+          if (!isEmpty(items)) yield items;
         } else pending.push(Promise.resolve(items));
         continue;
       }
@@ -47,15 +47,15 @@ export async function* ingestBatches(path: string, opts: IngestBatchOptions): As
       pending.push(p);
       while (pending.length >= maxPending) {
         const items = await pending.shift()!;
-        if (items.length > 0) yield items;
+        if (!isEmpty(items)) yield items;
       }
     }
   }
   while (pending.length > 0) {
     const items = await pending.shift()!;
-    if (items.length > 0) yield items;
+    if (!isEmpty(items)) yield items;
   }
   // Traces still open at the end of the input (OpenTelemetry) and an unfinished document.
   const rest = featurizeRest(reader, opts.features);
-  if (rest.length > 0) yield rest;
+  if (!isEmpty(rest)) yield rest;
 }

@@ -11,23 +11,23 @@ import { ingest, startEarlyDetect } from './scan.js';
 const dir = mkdtempSync(join(tmpdir(), 'dw-bounds-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The real store, with every batch it is handed recorded: its rows and the characters of their encoding. */
+/** The real store, with every batch it is handed recorded: its rows and their size (ExchangeColumns.sizes). */
 function recording(store: Store): { store: Store; batches: { rows: number; chars: number; largest: number }[] } {
   const batches: { rows: number; chars: number; largest: number }[] = [];
-  const appendEncoded: Store['appendEncoded'] = (rows, bad, cp, decoded) => {
+  const appendColumns: Store['appendColumns'] = (rows, bad, cp) => {
     let chars = 0;
     let largest = 0;
-    for (const r of rows) {
-      chars += r.length;
-      largest = Math.max(largest, r.length);
+    for (const size of rows.sizes) {
+      chars += size;
+      largest = Math.max(largest, size);
     }
     batches.push({ rows: rows.length, chars, largest });
-    return store.appendEncoded(rows, bad, cp, decoded);
+    return store.appendColumns(rows, bad, cp);
   };
   // Every other call goes to the store itself, bound to it.
   const wrapped = new Proxy(store, {
     get: (target, key) => {
-      if (key === 'appendEncoded') return appendEncoded;
+      if (key === 'appendColumns') return appendColumns;
       const v: unknown = Reflect.get(target, key);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
@@ -43,7 +43,7 @@ describe('ingest bounds what the scan holds', () => {
   });
 
   for (const engineAlong of ['none', 'here', 'thread'] as const) {
-    it(`hands the store batches of at most batchBytes of encoded rows, every row stored once${engineAlong === 'none' ? '' : `, the engine fed along ${engineAlong === 'here' ? 'on the same thread' : 'on its own thread'}`}`, async () => {
+    it(`hands the store batches of at most batchBytes of rows, every row stored once${engineAlong === 'none' ? '' : `, the engine fed along ${engineAlong === 'here' ? 'on the same thread' : 'on its own thread'}`}`, async () => {
       const real = await openStore(join(dir, `s-${engineAlong}.duckdb`));
       const early = engineAlong === 'none' ? null : await startEarlyDetect(real, undefined, { engineThread: engineAlong === 'thread' });
       try {

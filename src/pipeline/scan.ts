@@ -12,9 +12,8 @@
  */
 import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { ExchangeFeatures } from '../core/features.js';
 import type { InputSource, ScanReport } from '../core/report.js';
-import { decodeExchange } from '../store/exchange-columns.js';
+import { concatColumns, sliceColumns, type ExchangeColumns } from '../store/column-batch.js';
 import type { DetectorParams } from '../detect/params.js';
 import { EventTimeTicker } from '../detect/ticker.js';
 import type { FormatOption } from '../ingest/detect.js';
@@ -28,7 +27,7 @@ import { EarlyEngineHere, liveHeapBytes, newDetectionEngine, type EarlyEngine } 
 import { EngineThread, type EngineThreadOptions } from './engine-thread.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
-import type { BadRecord, EncodedExchange, SourceKey, Store, StoreCounts } from '../store/store.js';
+import type { BadRecord, SourceKey, Store, StoreCounts } from '../store/store.js';
 
 export interface ScanProgress {
   phase: 'ingest' | 'detect';
@@ -53,7 +52,7 @@ export interface ScanOptions {
   quarantinePath?: string;
   batchSize?: number;
   /**
-   * A batch goes to the store once its encoded rows reach this many bytes, even short of
+   * A batch goes to the store once its rows reach about this many bytes, even short of
    * `batchSize` rows: the scan's thread holds at most two batches (one being filled, one
    * being written), so this, not the rows' size, bounds what it holds.
    * @default 8 MiB
@@ -75,9 +74,7 @@ export interface ScanOptions {
   killAfterBatches?: number;
   /**
    * The detection engine fed along the ingest (startEarlyDetect): sees every row read, in
-   * input order. On this thread it is handed the rows decoded as the replay gives them back
-   * and the store the same objects, so a row is parsed once; on its own thread, the encoded
-   * rows, which it decodes there.
+   * input order, handed the same columns the store is (a copy of them on its own thread).
    */
   early?: EarlyEngine | null;
 }
@@ -107,7 +104,6 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   const workers = opts.featureWorkers ?? defaultFeatureWorkers();
   const pool = workers > 0 ? new FeaturePool(workers) : null;
   const early = opts.early ?? null;
-  const decodeHere = early?.where === 'here';
   const setAside = (b: BadRecord): void => {
     if (opts.quarantinePath) {
       quarantine ??= createWriteStream(opts.quarantinePath, { flags: 'a' });
@@ -126,23 +122,24 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
       }
       const skipLines = cp?.line ?? 0;
       if (skipLines > 0) summary.resumed.push({ file: input, fromLine: skipLines + 1 });
-      let rows: EncodedExchange[] = [];
-      let decoded: ExchangeFeatures[] = [];
+      // The batch being filled: parts of the feature workers' answers, in order.
+      let parts: ExchangeColumns[] = [];
+      let count = 0;
       let bad: BadRecord[] = [];
       let lastLine = skipLines;
-      // UTF-16 code units of the batch's encoded rows: the bytes of a JSON string of ASCII, near enough for a bound.
+      // What the batch's rows hold (ExchangeColumns.sizes): about their bytes, near enough for a bound.
       let held = 0;
       // One batch at a time is in the store's hands while the next is read and computed:
       // the store inserts on its own threads, so reading need not wait for it. Batches still
       // commit one after another, in order, each with its checkpoint.
       const flush = async (done: boolean): Promise<void> => {
-        const batch = { rows, decoded, bad, line: lastLine };
-        rows = [];
-        decoded = [];
+        const batch = { rows: concatColumns(parts), bad, line: lastLine };
+        parts = [];
+        count = 0;
         bad = [];
         held = 0;
         if (inFlight) await inFlight;
-        const committed = opts.store.appendEncoded(batch.rows, batch.bad, { source, line: batch.line, done }, decodeHere ? batch.decoded : undefined).then((out) => {
+        const committed = opts.store.appendColumns(batch.rows, batch.bad, { source, line: batch.line, done }).then((out) => {
           summary.inserted += out.inserted;
           summary.duplicates += out.duplicates;
           batches++;
@@ -154,40 +151,47 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         inFlight = committed;
         if (done) await committed;
       };
-      for await (const items of ingestBatches(input, { format: opts.format ?? 'auto', skipLines, pool, ...(opts.otel ? { otel: opts.otel } : {}), ...(opts.features ? { features: opts.features } : {}) })) {
-        // The engine is handed each answer's rows as they come, not the store's batches: on
-        // its own thread it then works on one while this thread reads the next.
-        const forEngine: EncodedExchange[] = [];
-        const decodedForEngine: ExchangeFeatures[] = [];
-        for (const item of items) {
-          if (item.kind === 'row') {
-            rows.push(item.row);
-            held += item.row.length;
-            if (early) {
-              forEngine.push(item.row);
-              if (decodeHere) {
-                const row = decodeExchange(item.row);
-                decoded.push(row);
-                decodedForEngine.push(row);
-              }
-            }
-            summary.read++;
-            mine.read++;
-            lastLine = item.line;
-          } else {
-            bad.push(item.bad);
-            setAside(item.bad);
+      for await (const answer of ingestBatches(input, { format: opts.format ?? 'auto', skipLines, pool, ...(opts.otel ? { otel: opts.otel } : {}), ...(opts.features ? { features: opts.features } : {}) })) {
+        const { rows, lines, sizes } = { rows: answer.rows, lines: answer.lines, sizes: answer.rows.sizes };
+        // Rows of the answer from `from` on are not in a batch yet. The engine is handed each
+        // answer's rows as they come, not the store's batches: on its own thread it then
+        // works on one while this thread reads the next.
+        let from = 0;
+        const take = async (to: number): Promise<void> => {
+          if (to === from) return;
+          const part = sliceColumns(rows, from, to);
+          parts.push(part);
+          from = to;
+          if (early) await early.offer(part);
+        };
+        let b = 0;
+        for (let r = 0; r <= rows.length; r++) {
+          // The bad records read before this row, in line order with the rows.
+          while (b < answer.bad.length && answer.bad[b]!.before === r) {
+            const item = answer.bad[b++]!.bad;
+            bad.push(item);
+            setAside(item);
             summary.bad++;
             mine.bad++;
-            mine.firstBad ??= item.bad.reason;
-            lastLine = item.bad.line;
+            mine.firstBad ??= item.reason;
+            lastLine = item.line;
+            if (count + bad.length >= batchSize || held >= batchBytes) {
+              await take(r);
+              await flush(false);
+            }
           }
-          if (rows.length + bad.length >= batchSize || held >= batchBytes) {
-            if (forEngine.length > 0) await early!.offer(forEngine.splice(0), decodeHere ? decodedForEngine.splice(0) : null);
+          if (r === rows.length) break;
+          count++;
+          held += sizes[r]!;
+          summary.read++;
+          mine.read++;
+          lastLine = lines[r]!;
+          if (count + bad.length >= batchSize || held >= batchBytes) {
+            await take(r + 1);
             await flush(false);
           }
         }
-        if (forEngine.length > 0) await early!.offer(forEngine, decodeHere ? decodedForEngine : null);
+        await take(rows.length);
       }
       await flush(true);
     }

@@ -5,10 +5,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeExchange } from './exchange-columns.js';
+import { columnsOfRows } from './column-batch.js';
 import type { ExchangeFeatures } from '../core/features.js';
 import type { ScanReport } from '../core/report.js';
-import type { BadRecord, EncodedExchange, IngestCheckpoint, SourceKey, Store } from './store.js';
+import type { BadRecord, IngestCheckpoint, SourceKey, Store } from './store.js';
 
 export interface StoreContractOptions {
   /**
@@ -174,17 +174,17 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
         assert.deepEqual(await s.counts(), { exchanges: 50, accounts: 17, bad_records: 0 });
       }));
 
-    it('appendEncoded stores rows encoded by a feature worker as append stores the objects', () =>
+    it('appendColumns stores rows laid out as columns by a feature worker as append stores the objects', () =>
       using(open, async (s) => {
         // Full rows (every nullable column set, text with escapes and non-ASCII) and bare ones.
-        const rows = Array.from({ length: 30 }, (_, i) => sampleFeatures(i, i % 2 === 0 ? {} : { org_id: null, ip: null, stream: null, max_tokens: null }));
-        const encoded = rows.map((r, i) => {
-          const e = encodeExchange(r, i);
-          assert.equal(typeof e, 'string');
-          return e as EncodedExchange;
-        });
-        assert.deepEqual(await s.appendEncoded(encoded.slice(0, 20), [], at(20)), { inserted: 20, duplicates: 0 });
-        assert.deepEqual(await s.appendEncoded(encoded.slice(10), [], at(30)), { inserted: 10, duplicates: 10 });
+        const rows = Array.from({ length: 30 }, (_, i) => sampleFeatures(i, i % 2 === 0 ? {} : { org_id: null, ip: null, stream: null, max_tokens: null, verified: null, asn: null }));
+        const columns = (part: ExchangeFeatures[]) => {
+          const c = columnsOfRows(part);
+          assert.ok(c.ok);
+          return c.columns;
+        };
+        assert.deepEqual(await s.appendColumns(columns(rows.slice(0, 20)), [], at(20)), { inserted: 20, duplicates: 0 });
+        assert.deepEqual(await s.appendColumns(columns(rows.slice(10)), [], at(30)), { inserted: 10, duplicates: 10 });
         assert.deepEqual((await replayAll(s)).rows, [...rows].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1)));
       }));
 

@@ -7,39 +7,25 @@
 import type { ExchangeFeatures } from '../core/features.js';
 import type { ScanReport } from '../core/report.js';
 import { StoreError } from './errors.js';
-import { describeValue, encodeExchange } from './exchange-columns.js';
-import type { AppendOutcome, BadRecord, EncodedExchange, IngestCheckpoint, StoreWriter } from './store.js';
+import { columnsOfRows } from './column-batch.js';
+import { describeValue } from './exchange-columns.js';
+import type { AppendOutcome, BadRecord, IngestCheckpoint, StoreWriter } from './store.js';
 
 export { describeValue, encodeExchange, EXCHANGE_COLUMNS, EXCHANGE_KINDS, EXCHANGE_NAMES, fitsKind, rowProblem, type Kind } from './exchange-columns.js';
 
-/** Rows checked and encoded here, for callers that hand the store objects; the first bad row fails the batch. */
-function encodeRows(rows: readonly ExchangeFeatures[]): EncodedExchange[] {
-  const out: EncodedExchange[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const e = encodeExchange(rows[i]!, i);
-    if (typeof e !== 'string') throw new StoreError('invalid_value', e.problem);
-    out[i] = e;
-  }
-  return out;
-}
-
 /**
- * `Store.append` for every backend: the objects checked and encoded here, then stored as
- * `appendEncoded` stores rows encoded by the feature workers; a bad row rejects the batch.
+ * `Store.append` for every backend: the objects checked and laid out as columns here, then
+ * stored as `appendColumns` stores the feature workers' columns; a bad row rejects the batch.
  */
-export function appendByEncoding(
-  store: Pick<StoreWriter, 'appendEncoded'>,
+export function appendByColumns(
+  store: Pick<StoreWriter, 'appendColumns'>,
   rows: readonly ExchangeFeatures[],
   bad: readonly BadRecord[],
   cp: IngestCheckpoint,
 ): Promise<AppendOutcome> {
-  let encoded: EncodedExchange[];
-  try {
-    encoded = encodeRows(rows);
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  return store.appendEncoded(encoded, bad, cp);
+  const cols = columnsOfRows(rows);
+  if (!cols.ok) return Promise.reject(new StoreError('invalid_value', cols.problem));
+  return store.appendColumns(cols.columns, bad, cp);
 }
 
 /** Why a checkpoint cannot be stored, or null. */

@@ -6,6 +6,7 @@
 import type { ExchangeFeatures } from '../core/features.js';
 import type { ScanReport } from '../core/report.js';
 import type { CaseworkStore, NewAuditEntry } from './casework.js';
+import type { ExchangeColumns } from './column-batch.js';
 
 /** A bad input record, set aside with where it came from and why. */
 export interface BadRecord {
@@ -140,11 +141,11 @@ export interface StoreWriter {
    */
   append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
   /**
-   * As `append`, for rows already checked and encoded where they were computed (a feature
-   * worker). `decoded`, when the caller has it, is the same rows decoded (decodeExchange), in
-   * the same order: a backend that writes objects takes them instead of parsing every row again.
+   * As `append`, for rows already checked and laid out as columns where they were computed
+   * (a feature worker, column-batch.ts): the store appends them column by column, with no
+   * row objects and no JSON.
    */
-  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], checkpoint: IngestCheckpoint, decoded?: readonly ExchangeFeatures[]): Promise<AppendOutcome>;
+  appendColumns(rows: ExchangeColumns, bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
   /** Saves the results of one scan (campaigns, account verdicts) as the latest results. */
   saveReport(report: ScanReport): Promise<void>;
   /**

@@ -23,8 +23,9 @@ import type { ExchangeFeatures } from '../../core/features.js';
 import type { ScanReport } from '../../core/report.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, RollupInput, SearchKind } from '../casework.js';
 import { StoreError } from '../errors.js';
-import { appendByEncoding, badRecordProblem, checkpointProblem, describeValue, EXCHANGE_NAMES, msOf, reportRows } from '../schema.js';
-import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
+import { rowsOfColumns, type ExchangeColumns } from '../column-batch.js';
+import { appendByColumns, badRecordProblem, checkpointProblem, describeValue, EXCHANGE_NAMES, msOf, reportRows } from '../schema.js';
+import type { AppendOutcome, BadRecord, DecisionRecord, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
 import type { StoreLocation } from '../url.js';
 import * as casework from './casework.js';
 import { EXCHANGE_COLUMNS_DDL, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -125,12 +126,13 @@ class ClickHouseStore implements Store, Sql {
     await this.client.insert({ table: `\`${this.database}\`.\`${table}\``, values: rows as object[], format: 'JSONEachRow', clickhouse_settings: SETTINGS });
   }
 
-  /** Sends rows already encoded as JSON objects, one a line, in Buffer chunks (strings cost about three times more on chdb). */
-  private async insertEncoded(table: string, rows: readonly EncodedExchange[]): Promise<void> {
+  /** Sends the rows as JSON objects, one a line, in Buffer chunks (strings cost about three times more on chdb). */
+  private async insertColumns(table: string, cols: ExchangeColumns): Promise<void> {
     const chunks: Buffer[] = [];
     let part: string[] = [];
     let bytes = 0;
-    for (const r of rows) {
+    for (const row of rowsOfColumns(cols)) {
+      const r = JSON.stringify(row);
       part.push(r);
       bytes += r.length + 1;
       if (bytes >= CHUNK_BYTES) {
@@ -212,10 +214,10 @@ class ClickHouseStore implements Store, Sql {
   }
 
   append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
-    return appendByEncoding(this, rows, bad, cp);
+    return appendByColumns(this, rows, bad, cp);
   }
 
-  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
+  appendColumns(rows: ExchangeColumns, bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
     return this.op(`store a batch of ${rows.length} exchanges`, async () => {
       this.assertWritable();
       // Everything is checked before anything is written: without a transaction, a refused
@@ -229,7 +231,7 @@ class ClickHouseStore implements Store, Sql {
       let inserted = 0;
       if (rows.length > 0) {
         await this.run('TRUNCATE TABLE {staging}');
-        await this.insertEncoded('{staging}', rows);
+        await this.insertColumns('{staging}', rows);
         // New ids, each once (the first of a batch that repeats one), not already stored.
         const fresh = `FROM {staging} WHERE id NOT IN (SELECT id FROM {db}.exchanges WHERE id IN (SELECT id FROM {staging})) LIMIT 1 BY id`;
         const n = await this.rows<{ n: number }>(`SELECT count() AS n FROM (SELECT id ${fresh}) SETTINGS max_threads = 1`);

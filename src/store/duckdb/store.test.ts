@@ -307,6 +307,38 @@ describe('DuckDB store', () => {
     }
   });
 
+  it('stores whole numbers over their whole range, negatives and nulls among them, whether a batch follows the stored rows or overlaps them', async () => {
+    // Filled into DuckDB's vectors as raw words (chunk-append.ts): every sign and word boundary,
+    // across more than one chunk of 2,048 rows.
+    const wide = [2 ** 53 - 1, -(2 ** 53 - 1), -1, 0, 1, 2 ** 32, -(2 ** 32), 2 ** 32 - 1, -(2 ** 32) - 1, 2 ** 31, -(2 ** 31) - 1, null];
+    const narrow = [2 ** 31 - 1, -(2 ** 31), -1, 0, 65_536, -65_537];
+    const rows = Array.from({ length: 5000 }, (_, i) =>
+      sampleFeatures(i, {
+        asn: wide[i % wide.length]!,
+        input_tokens: wide[(i + 5) % wide.length]!,
+        account_created_at: wide[(i + 7) % wide.length]!,
+        n_messages: narrow[i % narrow.length]!,
+        status: i % 7 === 0 ? null : narrow[(i + 1) % narrow.length]!,
+        elicitation: [-0.25, 1e-300, -1e300, 0.5][i % 4]!,
+      }),
+    ).sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1));
+    const stores = { after: await openDuckDbStore(freshPath()), overlapping: await openDuckDbStore(freshPath()) };
+    try {
+      for (const s of Object.values(stores)) assert.deepEqual(await s.append(rows.slice(0, 2500), [], { source, line: 2500, done: false }), { inserted: 2500, duplicates: 0 });
+      // The first stores the rest straight after its rows; the second is handed them again with the stored ones, and compares.
+      assert.deepEqual(await stores.after.append(rows.slice(2500), [], { source, line: 5000, done: true }), { inserted: 2500, duplicates: 0 });
+      assert.deepEqual(await stores.overlapping.append(rows, [], { source, line: 5000, done: true }), { inserted: 2500, duplicates: 2500 });
+      for (const s of Object.values(stores)) {
+        const out = [];
+        for await (const batch of s.replay()) out.push(...batch);
+        assert.deepEqual(out, rows);
+      }
+    } finally {
+      await stores.after.close();
+      await stores.overlapping.close();
+    }
+  });
+
   it('folds appended rows into the file every row group, so that they do not pile up in memory and the WAL', async () => {
     const p = freshPath();
     const s = await openDuckDbStore(p);

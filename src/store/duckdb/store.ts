@@ -26,10 +26,11 @@ import type { ExchangeFeatures } from '../../core/features.js';
 import type { AccountReport, CampaignReport, ScanReport } from '../../core/report.js';
 import { StoreError } from '../errors.js';
 import { appendChunks } from './chunk-append.js';
+import { idsOf, timesOf, type ExchangeColumns } from '../column-batch.js';
 import * as casework from './casework.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, RollupInput, SearchKind } from '../casework.js';
-import { appendByEncoding, checkpointProblem, describeValue, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
-import type { AppendOutcome, BadRecord, DecisionRecord, EncodedExchange, EngineMemory, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
+import { appendByColumns, checkpointProblem, describeValue, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
+import type { AppendOutcome, BadRecord, DecisionRecord, EngineMemory, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
 
 /**
  * Bumped whenever the tables change shape; a store written by a newer schema is refused.
@@ -235,48 +236,34 @@ function decisionRow(row: unknown[]): DecisionRecord {
 
 // ---------------------------------------------------------------------------------------
 
-const DECODE_YIELD_MASK = 4095;
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/**
- * Rows as the feature workers encoded them (checked against their columns first, see
- * rowProblem), back as objects. The event loop gets a turn every few thousand rows: a live
- * gateway's requests must not wait behind a whole batch.
- */
-async function decodeRows(rows: readonly EncodedExchange[]): Promise<ExchangeFeatures[]> {
-  const out: ExchangeFeatures[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    out[i] = JSON.parse(rows[i]!) as ExchangeFeatures;
-    if ((i & DECODE_YIELD_MASK) === DECODE_YIELD_MASK) await yieldToEventLoop();
-  }
-  return out;
-}
-
 interface TimeSpan {
   min: number;
   max: number;
 }
 
-function timeSpan(rows: readonly ExchangeFeatures[]): TimeSpan {
+function timeSpan(ts: Float64Array): TimeSpan {
   let min = Infinity;
   let max = -Infinity;
-  for (const r of rows) {
-    if (r.ts < min) min = r.ts;
-    if (r.ts > max) max = r.ts;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i]!;
+    if (t < min) min = t;
+    if (t > max) max = t;
   }
   return { min, max };
 }
 
-/** The first row of each id, in batch order: a batch that repeats an id stores its first. */
-function firstOfEachId(rows: readonly ExchangeFeatures[]): readonly ExchangeFeatures[] {
+/** The rows to store of a batch, the first of each id in batch order (a batch that repeats an id stores its first); null when that is every row. */
+function firstOfEachId(ids: readonly string[]): Int32Array | null {
   const seen = new Set<string>();
-  const out: ExchangeFeatures[] = [];
-  for (const r of rows) {
-    if (seen.has(r.id)) continue;
-    seen.add(r.id);
-    out.push(r);
+  const pick = new Int32Array(ids.length);
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    pick[n++] = i;
   }
-  return out.length === rows.length ? rows : out;
+  return n === ids.length ? null : pick.subarray(0, n);
 }
 
 function timestampTz(iso: string | undefined): DuckDBTimestampTZValue | null {
@@ -500,10 +487,10 @@ class DuckDbStore implements Store {
   }
 
   append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
-    return appendByEncoding(this, rows, bad, cp);
+    return appendByColumns(this, rows, bad, cp);
   }
 
-  appendEncoded(rows: readonly EncodedExchange[], bad: readonly BadRecord[], cp: IngestCheckpoint, decoded?: readonly ExchangeFeatures[]): Promise<AppendOutcome> {
+  appendColumns(rows: ExchangeColumns, bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
     return this.serial(async () => {
       this.assertWritable();
       const cpProblem = checkpointProblem(cp);
@@ -515,10 +502,8 @@ class DuckDbStore implements Store {
         let inserted = 0;
         let span: TimeSpan | null = null;
         if (rows.length > 0) {
-          if (decoded !== undefined && decoded.length !== rows.length) throw new Error(`appendEncoded was given ${decoded.length} decoded rows for ${rows.length} encoded ones`);
-          const objects = decoded ?? (await decodeRows(rows));
-          span = timeSpan(objects);
-          inserted = span.min > this.latestTs && !this.idIndexed ? await this.appendAfterStored(objects) : await this.insertNew(objects, span);
+          span = timeSpan(timesOf(rows));
+          inserted = span.min > this.latestTs && !this.idIndexed ? await this.appendAfterStored(rows) : await this.insertNew(rows, span);
         }
         if (bad.length > 0) {
           await this.stageBadRecords(bad);
@@ -545,15 +530,15 @@ class DuckDbStore implements Store {
    * row of the batch is later than every stored row, so none can be a stored exchange (an id
    * at its event time) and the rows go straight into `exchanges`, the first of each id only.
    */
-  private async appendAfterStored(rows: readonly ExchangeFeatures[]): Promise<number> {
-    const fresh = firstOfEachId(rows);
-    await this.withAppender('exchanges', (app) => appendChunks(app, fresh, { kind: 'stored', ingestedAt: new DuckDBTimestampTZValue(BigInt(Date.now()) * 1000n) }));
-    return fresh.length;
+  private async appendAfterStored(rows: ExchangeColumns): Promise<number> {
+    const fresh = firstOfEachId(idsOf(rows));
+    await this.withAppender('exchanges', (app) => appendChunks(app, rows, fresh, { kind: 'stored', ingestedAt: new DuckDBTimestampTZValue(BigInt(Date.now()) * 1000n) }));
+    return fresh === null ? rows.length : fresh.length;
   }
 
   /** A batch that overlaps the stored rows in time: typed into `exchange_batch`, then only the exchanges not stored yet are inserted. */
-  private async insertNew(rows: readonly ExchangeFeatures[], span: TimeSpan): Promise<number> {
-    await this.withAppender('exchange_batch', (app) => appendChunks(app, rows, { kind: 'batch' }));
+  private async insertNew(rows: ExchangeColumns, span: TimeSpan): Promise<number> {
+    await this.withAppender('exchange_batch', (app) => appendChunks(app, rows, null, { kind: 'batch' }));
     const inserted = this.idIndexed
       ? (await this.conn.run(INSERT_EXCHANGES_KEYED)).rowsChanged
       : (await this.conn.run(INSERT_NEW_EXCHANGES, [BigInt(span.min), BigInt(span.max)])).rowsChanged;

@@ -1,0 +1,280 @@
+/**
+ * Exchange rows as columns: what a feature worker hands the scan's thread, the store appends
+ * and the engine's thread reads. Built once where the rows are computed, it crosses threads
+ * without a JSON text per row: the number and bool columns are typed arrays (transferred, or
+ * copied as one block), the text columns arrays of strings. Before, each row was encoded as
+ * JSON on the worker and parsed again on the scan's thread (for the store) and on the
+ * engine's (for the engine): three parses of every row, and their garbage.
+ */
+import type { ExchangeFeatures } from '../core/features.js';
+import { EXCHANGE_KINDS, EXCHANGE_NAMES, rowFits, rowProblem, type Kind } from './exchange-columns.js';
+
+/**
+ * One stored column. Numbers (int32, int64, float) are doubles, exact for every value a
+ * column takes (rowFits: whole numbers below 2^53, finite floats), with NaN for null: no
+ * stored value is NaN. Bools are 0 (false), 1 (true) or 2 (null).
+ */
+export type ExchangeColumn =
+  | { kind: 'text'; values: (string | null)[] }
+  | { kind: 'number'; values: Float64Array }
+  | { kind: 'bool'; values: Uint8Array };
+
+export const BOOL_NULL = 2;
+
+/** Rows of the exchanges table, a column each in the order of EXCHANGE_NAMES. */
+export interface ExchangeColumns {
+  readonly length: number;
+  readonly columns: readonly ExchangeColumn[];
+  /**
+   * About what each row holds, in bytes: its text's UTF-16 code units (the rows are mostly
+   * ASCII) and 8 bytes a number. For bounds (a store batch, the engine's rows in flight).
+   */
+  readonly sizes: Uint32Array;
+}
+
+/** About what the rows hold, in bytes (see `sizes`). */
+export function sizeOf(cols: ExchangeColumns): number {
+  let n = 0;
+  for (let i = 0; i < cols.sizes.length; i++) n += cols.sizes[i]!;
+  return n;
+}
+
+type ColumnClass = ExchangeColumn['kind'];
+
+function columnClass(kind: Kind): ColumnClass {
+  if (kind === 'text' || kind === 'text?') return 'text';
+  if (kind === 'bool' || kind === 'bool?') return 'bool';
+  return 'number';
+}
+
+const CLASSES: readonly ColumnClass[] = EXCHANGE_KINDS.map(columnClass);
+const NUMBER_BYTES = 8 * CLASSES.filter((c) => c !== 'text').length;
+
+function emptyColumn(cls: ColumnClass, capacity: number): ExchangeColumn {
+  if (cls === 'text') return { kind: 'text', values: [] };
+  if (cls === 'bool') return { kind: 'bool', values: new Uint8Array(capacity) };
+  return { kind: 'number', values: new Float64Array(capacity) };
+}
+
+/**
+ * Rows added one by one (each checked against the columns first), then the columns.
+ *
+ * @example
+ * const b = new ExchangeColumnsBuilder(rows.length);
+ * for (const r of rows) { const p = b.add(r, i); if (p !== null) throw new Error(p); }
+ * const cols = b.build();
+ */
+export class ExchangeColumnsBuilder {
+  private columns: ExchangeColumn[];
+  private sizes: Uint32Array;
+  private capacity: number;
+  private n = 0;
+
+  constructor(capacity = 1024) {
+    this.capacity = Math.max(1, capacity);
+    this.columns = CLASSES.map((c) => emptyColumn(c, this.capacity));
+    this.sizes = new Uint32Array(this.capacity);
+  }
+
+  get length(): number {
+    return this.n;
+  }
+
+  /** Adds the row, or says why the store cannot take it (rowProblem; `index` names a row without an id) and adds nothing. */
+  add(row: ExchangeFeatures, index: number): string | null {
+    if (!rowFits(row)) return rowProblem(row, index) ?? 'Cannot store a row that fails its check but names no column';
+    if (this.n === this.capacity) this.grow();
+    const r = row as unknown as Record<string, unknown>;
+    const at = this.n;
+    let size = NUMBER_BYTES;
+    for (let c = 0; c < EXCHANGE_NAMES.length; c++) {
+      const v = r[EXCHANGE_NAMES[c]!];
+      const col = this.columns[c]!;
+      // Absent is null: rowFits allowed it only where the column takes a null.
+      if (col.kind === 'text') {
+        const s = (v as string | null | undefined) ?? null;
+        col.values.push(s);
+        if (s !== null) size += s.length;
+      } else if (col.kind === 'number') col.values[at] = v === null || v === undefined ? Number.NaN : (v as number);
+      else col.values[at] = v === null || v === undefined ? BOOL_NULL : v === true ? 1 : 0;
+    }
+    this.sizes[at] = size;
+    this.n++;
+    return null;
+  }
+
+  /** The columns of the rows added; the builder starts empty again. */
+  build(): ExchangeColumns {
+    const n = this.n;
+    const columns = this.columns.map((col): ExchangeColumn => (col.kind === 'text' || col.values.length === n ? col : col.kind === 'number' ? { kind: 'number', values: col.values.slice(0, n) } : { kind: 'bool', values: col.values.slice(0, n) }));
+    const out: ExchangeColumns = { length: n, columns, sizes: this.sizes.length === n ? this.sizes : this.sizes.slice(0, n) };
+    this.columns = CLASSES.map((c) => emptyColumn(c, this.capacity));
+    this.sizes = new Uint32Array(this.capacity);
+    this.n = 0;
+    return out;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    const sizes = new Uint32Array(this.capacity);
+    sizes.set(this.sizes);
+    this.sizes = sizes;
+    this.columns = this.columns.map((col): ExchangeColumn => {
+      if (col.kind === 'text') return col;
+      const values = col.kind === 'number' ? new Float64Array(this.capacity) : new Uint8Array(this.capacity);
+      values.set(col.values);
+      return col.kind === 'number' ? { kind: 'number', values: values as Float64Array } : { kind: 'bool', values: values as Uint8Array };
+    });
+  }
+}
+
+/** Rows checked and laid out as columns; the first row the store cannot take is the problem. */
+export function columnsOfRows(rows: readonly ExchangeFeatures[]): { ok: true; columns: ExchangeColumns } | { ok: false; problem: string } {
+  const b = new ExchangeColumnsBuilder(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const problem = b.add(rows[i]!, i);
+    if (problem !== null) return { ok: false, problem };
+  }
+  return { ok: true, columns: b.build() };
+}
+
+/** The buffers of the typed columns, to transfer with a message (the batch is unusable on the sender after). */
+export function columnBuffers(cols: ExchangeColumns): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const col of cols.columns) if (col.kind !== 'text') out.push(col.values.buffer as ArrayBuffer);
+  out.push(cols.sizes.buffer as ArrayBuffer);
+  return out;
+}
+
+/** Several batches as one, in order. */
+export function concatColumns(parts: readonly ExchangeColumns[]): ExchangeColumns {
+  if (parts.length === 1) return parts[0]!;
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const sizes = new Uint32Array(length);
+  for (let i = 0, at = 0; i < parts.length; at += parts[i]!.length, i++) sizes.set(parts[i]!.sizes, at);
+  const columns = CLASSES.map((cls, c): ExchangeColumn => {
+    if (cls === 'text') {
+      const values: (string | null)[] = [];
+      for (const p of parts) {
+        const col = p.columns[c]!.values as (string | null)[];
+        for (let i = 0; i < col.length; i++) values.push(col[i]!);
+      }
+      return { kind: 'text', values };
+    }
+    const values = cls === 'number' ? new Float64Array(length) : new Uint8Array(length);
+    let at = 0;
+    for (const p of parts) {
+      const col = p.columns[c]!.values as Float64Array | Uint8Array;
+      values.set(col, at);
+      at += col.length;
+    }
+    return cls === 'number' ? { kind: 'number', values: values as Float64Array } : { kind: 'bool', values: values as Uint8Array };
+  });
+  return { length, columns, sizes };
+}
+
+/** Rows `from` to `to` (not included), copied: a view would carry its whole buffer into a message. */
+export function sliceColumns(cols: ExchangeColumns, from: number, to: number): ExchangeColumns {
+  if (from === 0 && to === cols.length) return cols;
+  const columns = cols.columns.map((col): ExchangeColumn => {
+    if (col.kind === 'text') return { kind: 'text', values: col.values.slice(from, to) };
+    if (col.kind === 'number') return { kind: 'number', values: col.values.slice(from, to) };
+    return { kind: 'bool', values: col.values.slice(from, to) };
+  });
+  return { length: to - from, columns, sizes: cols.sizes.slice(from, to) };
+}
+
+/** A text column's value (`c`: its index in EXCHANGE_NAMES). */
+export function textAt(cols: ExchangeColumns, c: number, row: number): string | null {
+  return (cols.columns[c] as { kind: 'text'; values: (string | null)[] }).values[row]!;
+}
+
+/** A number column's value, null for null. */
+export function numberAt(cols: ExchangeColumns, c: number, row: number): number | null {
+  const v = (cols.columns[c] as { kind: 'number'; values: Float64Array }).values[row]!;
+  return v !== v ? null : v;
+}
+
+const COLUMN = Object.fromEntries(EXCHANGE_NAMES.map((n, i) => [n, i])) as Record<keyof ExchangeFeatures, number>;
+
+/** The id column (every row has one). */
+export function idsOf(cols: ExchangeColumns): readonly string[] {
+  return (cols.columns[COLUMN.id] as { kind: 'text'; values: string[] }).values;
+}
+
+/** The event-time column (every row has one). */
+export function timesOf(cols: ExchangeColumns): Float64Array {
+  return (cols.columns[COLUMN.ts] as { kind: 'number'; values: Float64Array }).values;
+}
+
+/**
+ * The rows back as objects, every column present (null where absent), as a replay gives
+ * them: what the engine observes. Written out field by field so that every row has the one
+ * shape the engine's code sees.
+ */
+export function rowsOfColumns(cols: ExchangeColumns): ExchangeFeatures[] {
+  const col = cols.columns;
+  const t = (name: keyof ExchangeFeatures): (string | null)[] => (col[COLUMN[name]] as { kind: 'text'; values: (string | null)[] }).values;
+  const num = (name: keyof ExchangeFeatures): Float64Array => (col[COLUMN[name]] as { kind: 'number'; values: Float64Array }).values;
+  const bool = (name: keyof ExchangeFeatures): Uint8Array => (col[COLUMN[name]] as { kind: 'bool'; values: Uint8Array }).values;
+  const orNull = (v: number): number | null => (v !== v ? null : v);
+  const boolOrNull = (v: number): boolean | null => (v === BOOL_NULL ? null : v === 1);
+  const [id, account_id, org_id, api_key_id, model, conversation_id, ip, subnet, country, user_agent, tier, payment_fp, email_domain] = (
+    ['id', 'account_id', 'org_id', 'api_key_id', 'model', 'conversation_id', 'ip', 'subnet', 'country', 'user_agent', 'tier', 'payment_fp', 'email_domain'] as const
+  ).map(t);
+  const [tools_sig, system_sig, harness_sig, template_prefix, template_suffix, template_simhash, prompt_hash, phrase_sigs, capability, prompt_preview] = (
+    ['tools_sig', 'system_sig', 'harness_sig', 'template_prefix', 'template_suffix', 'template_simhash', 'prompt_hash', 'phrase_sigs', 'capability', 'prompt_preview'] as const
+  ).map(t);
+  const [ts, asn, account_created_at, n_messages, n_user_turns, n_tool_results, n_tools, prompt_chars, elicitation, max_tokens, thinking_budget, input_tokens, output_tokens, reasoning_tokens, status] = (
+    ['ts', 'asn', 'account_created_at', 'n_messages', 'n_user_turns', 'n_tool_results', 'n_tools', 'prompt_chars', 'elicitation', 'max_tokens', 'thinking_budget', 'input_tokens', 'output_tokens', 'reasoning_tokens', 'status'] as const
+  ).map(num);
+  const [verified, grading, stream] = (['verified', 'grading', 'stream'] as const).map(bool);
+  const out: ExchangeFeatures[] = new Array(cols.length);
+  for (let i = 0; i < cols.length; i++) {
+    out[i] = {
+      id: id![i]!,
+      ts: ts![i]!,
+      account_id: account_id![i]!,
+      org_id: org_id![i]!,
+      api_key_id: api_key_id![i]!,
+      model: model![i]!,
+      conversation_id: conversation_id![i]!,
+      ip: ip![i]!,
+      subnet: subnet![i]!,
+      asn: orNull(asn![i]!),
+      country: country![i]!,
+      user_agent: user_agent![i]!,
+      tier: tier![i]!,
+      account_created_at: orNull(account_created_at![i]!),
+      payment_fp: payment_fp![i]!,
+      email_domain: email_domain![i]!,
+      verified: boolOrNull(verified![i]!),
+      n_messages: n_messages![i]!,
+      n_user_turns: n_user_turns![i]!,
+      n_tool_results: n_tool_results![i]!,
+      n_tools: n_tools![i]!,
+      tools_sig: tools_sig![i]!,
+      system_sig: system_sig![i]!,
+      harness_sig: harness_sig![i]!,
+      template_prefix: template_prefix![i]!,
+      template_suffix: template_suffix![i]!,
+      template_simhash: template_simhash![i]!,
+      prompt_hash: prompt_hash![i]!,
+      phrase_sigs: phrase_sigs![i]!,
+      prompt_chars: prompt_chars![i]!,
+      capability: capability![i]!,
+      elicitation: elicitation![i]!,
+      grading: grading![i] === 1,
+      max_tokens: orNull(max_tokens![i]!),
+      thinking_budget: orNull(thinking_budget![i]!),
+      stream: boolOrNull(stream![i]!),
+      input_tokens: orNull(input_tokens![i]!),
+      output_tokens: orNull(output_tokens![i]!),
+      reasoning_tokens: orNull(reasoning_tokens![i]!),
+      status: orNull(status![i]!),
+      prompt_preview: prompt_preview![i]!,
+    } as ExchangeFeatures;
+  }
+  return out;
+}
