@@ -26,6 +26,13 @@ import { LouvainGraph } from './louvain-graph.js';
 
 const NONE = new Int32Array(0);
 
+export interface KeptGraphSize {
+  keys: number;
+  holdings: number;
+  /** Member numbers in the keys' tied and holder lists. */
+  listed: number;
+}
+
 export class ComponentGraph {
   /** Sorted. */
   private members: readonly AccountId[];
@@ -82,6 +89,15 @@ export class ComponentGraph {
 
   get accounts(): readonly AccountId[] {
     return this.members;
+  }
+
+  /** What the graph holds, for an estimate of its bytes: keys, holdings, and member numbers in the keys' lists. */
+  size(): KeptGraphSize {
+    let listed = 0;
+    for (let id = 0; id < this.keyNames.length; id++) listed += this.tied[id]!.length + this.inside[id]!.length;
+    let holdings = 0;
+    for (const own of this.held) holdings += own.length;
+    return { keys: this.keyNames.length, holdings, listed };
   }
 
   /** How many of `accounts` (sorted) are members: what taking the graph over for them would save. */

@@ -20,7 +20,7 @@ import {
   type LinkParams,
   type LinkView,
 } from './communities.js';
-import { ComponentGraph } from './component-graph.js';
+import { ComponentGraph, type KeptGraphSize } from './component-graph.js';
 import { IndicatorIndex, type IndicatorKey } from './indicators.js';
 
 export interface Linker {
@@ -34,6 +34,8 @@ export interface Linker {
   holders(key: IndicatorKey): ReadonlySet<AccountId>;
   /** Communities of the current graph, in canonical order (by first account). */
   communities(): readonly Community[];
+  /** What the graphs kept between calls hold (nothing for a linker that keeps none). */
+  keptGraphSize(): KeptGraphSize;
 }
 
 const NO_KEYS: ReadonlySet<IndicatorKey> = new Set();
@@ -77,6 +79,10 @@ abstract class LinkState implements LinkView {
 
 /** Clusters the whole graph on every call: the reference the incremental linker is held to. */
 export class FullLinker extends LinkState implements Linker {
+  keptGraphSize(): KeptGraphSize {
+    return { keys: 0, holdings: 0, listed: 0 };
+  }
+
   communities(): readonly Community[] {
     return findCommunities({ ...this.params, suspects: this.suspects, keysOf: this.keysOf, index: this.index });
   }
@@ -248,6 +254,18 @@ export class IncrementalLinker extends LinkState implements Linker {
     return this.cached;
   }
 
+  keptGraphSize(): KeptGraphSize {
+    const total = { keys: 0, holdings: 0, listed: 0 };
+    for (const c of this.components.values()) {
+      const s = c.graph?.size();
+      if (!s) continue;
+      total.keys += s.keys;
+      total.holdings += s.holdings;
+      total.listed += s.listed;
+    }
+    return total;
+  }
+
   /**
    * The kept graph of the former component that most of `accounts` were in, moved to them,
    * or null when none holds at least half of them (or it has lost too many accounts since it
@@ -358,6 +376,9 @@ export class VerifyingLinker implements Linker {
   }
   holders(key: IndicatorKey): ReadonlySet<AccountId> {
     return this.incremental.holders(key);
+  }
+  keptGraphSize(): KeptGraphSize {
+    return this.incremental.keptGraphSize();
   }
   communities(): readonly Community[] {
     const got = this.incremental.communities();
