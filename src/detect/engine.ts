@@ -249,6 +249,9 @@ export class DetectionEngine {
     let linker = 2 * EMPTY_TABLE + holders * (MAP_ENTRY + EMPTY_TABLE) + holdings * 2 * SET_ENTRY + keys.size * (MAP_ENTRY + EMPTY_TABLE);
     for (const k of keys) linker += stringBytes(k.length);
     linker += EMPTY_TABLE + this.linker.suspects.size * SET_ENTRY;
+    // Graphs the linker keeps for large components: per key its number, name, weight and lists; per holding and listed member a slot.
+    const kept = this.linker.keptGraphSize();
+    linker += kept.keys * (MAP_ENTRY + 5 * 8 + 2 * 48) + (kept.holdings + kept.listed) * 8;
     let campaigns = EMPTY_TABLE;
     for (const c of this.registry.campaigns.values()) campaigns += MAP_ENTRY + objectBytes(5) + 2 * EMPTY_TABLE + c.indicators.size * MAP_ENTRY + c.signature.size * SET_ENTRY;
     let flags = EMPTY_TABLE + this.flagReasons.size * MAP_ENTRY;

@@ -196,7 +196,7 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
     if (n > 1) tied.subarray(0, n).sort();
     for (let j = 0; j < n; j++) g.addEdge(tied[j]!, node, weight);
   }
-  const assignment = louvain(g, { getEdgeWeight: 'weight', resolution: p.resolution, rng: mulberry32(42) });
+  const assignment = louvainAssignment(g, p);
   const byCommunity = new Map<number, AccountId[]>();
   for (let i = 0; i < accounts.length; i++) {
     const a = accounts[i]!;
@@ -208,8 +208,25 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
   const out: Community[] = [];
   // A community's indicators are what its accounts hold in common, whichever way Louvain
   // happened to cut the edges to a hub shared by every member.
-  for (const members of byCommunity.values()) out.push(...splitByStrongTies({ accounts: members, indicators: countIndicators(members) }, view, countIndicators, p));
+  for (const members of byCommunity.values()) {
+    const idx = new Map<AccountId, number>();
+    members.forEach((a, i) => idx.set(a, i));
+    const held = (key: IndicatorKey, suspectsOnly: boolean): number[] => {
+      const found: number[] = [];
+      for (const h of view.holders(key)) {
+        const i = idx.get(h);
+        if (i !== undefined && (!suspectsOnly || view.suspects.has(h))) found.push(i);
+      }
+      return found;
+    };
+    out.push(...splitByStrongTies({ accounts: members, indicators: countIndicators(members) }, held, countIndicators, p));
+  }
   return out;
+}
+
+/** Louvain's communities of a component's graph, node name → community, seeded the same on every call. */
+export function louvainAssignment(g: LouvainGraph, p: LinkParams): Record<string, number> {
+  return louvain(g, { getEdgeWeight: 'weight', resolution: p.resolution, rng: mulberry32(42) });
 }
 
 /**
@@ -273,26 +290,17 @@ export function communityDifference(a: readonly Community[], b: readonly Communi
  * not belong to two different cores. Two groups that each run their own client and meet
  * only on a public template are two operators, not one.
  */
-function splitByStrongTies(
+export function splitByStrongTies(
   com: Community,
-  view: LinkView,
+  /** The positions in `com.accounts` of the key's holders (suspects only, when asked); any order. */
+  holdersInside: (key: IndicatorKey, suspectsOnly: boolean) => number[],
   countIndicators: (accounts: readonly AccountId[]) => Map<IndicatorKey, number>,
   p: LinkParams,
 ): Community[] {
-  const idx = new Map<AccountId, number>();
-  com.accounts.forEach((a, i) => idx.set(a, i));
   const parent = com.accounts.map((_, i) => i);
   const find = (i: number): number => {
     while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!;
     return i;
-  };
-  const holdersInside = (key: IndicatorKey, suspectsOnly: boolean): number[] => {
-    const out: number[] = [];
-    for (const h of view.holders(key)) {
-      const i = idx.get(h);
-      if (i !== undefined && (!suspectsOnly || view.suspects.has(h))) out.push(i);
-    }
-    return out;
   };
   const unite = (held: readonly number[]): void => {
     for (let j = 1; j < held.length; j++) parent[find(held[j]!)] = find(held[0]!);

@@ -13,6 +13,8 @@ const PARAMS = { genericAccounts: 2000, resolution: 0.5, minCoreAccounts: 3 };
 const LINKERS: [string, () => Linker][] = [
   ['FullLinker', () => new FullLinker(PARAMS)],
   ['IncrementalLinker', () => new IncrementalLinker(PARAMS)],
+  // Every component keeps its graph between calls, however small (component-graph.ts).
+  ['IncrementalLinker keeping every graph', () => new IncrementalLinker(PARAMS, 1)],
 ];
 
 const ids = (prefix: string, n: number): AccountId[] => Array.from({ length: n }, (_, i) => accountId(`${prefix}${i}`));
@@ -204,29 +206,70 @@ describe('IncrementalLinker', () => {
     assert.ok(groups(l).flat().includes('c0'));
   });
 
-  it('holds the communities a from-scratch run finds after every random edit', () => {
-    for (const seed of [1, 2, 3, 4, 5]) {
-      const r = rng(seed);
-      const full = new FullLinker(PARAMS);
-      const inc = new IncrementalLinker(PARAMS);
-      const accounts = ids('x', 60);
-      const kinds = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst'] as const;
-      for (let step = 0; step < 400; step++) {
-        const a = accounts[Math.floor(r() * accounts.length)]!;
-        if (r() < 0.3) {
-          const suspect = r() < 0.6;
-          full.setSuspect(a, suspect);
-          inc.setSuspect(a, suspect);
-        } else {
-          const key = indicatorKey(kinds[Math.floor(r() * kinds.length)]!, String(Math.floor(r() * 12)));
-          full.addKey(a, key);
-          inc.addKey(a, key);
-        }
-        if (step % 7 === 0) {
-          const diff = communityDifference(inc.communities(), full.communities());
-          assert.equal(diff, null, `seed ${seed}, step ${step}`);
+  it('moves a kept graph to a component that takes in an account or loses one, as a from-scratch run cuts it', () => {
+    const full = new FullLinker(PARAMS);
+    const inc = new IncrementalLinker(PARAMS, 1);
+    const both = (f: (l: Linker) => void): void => {
+      f(full);
+      f(inc);
+    };
+    const same = (what: string): void => assert.equal(communityDifference(inc.communities(), full.communities()), null, what);
+    both((l) => hold(l, ids('a', 5), [indicatorKey('harness', 'h1'), indicatorKey('ip', '203.0.113.1')]));
+    both((l) => hold(l, ids('b', 4), [indicatorKey('template', 't1'), indicatorKey('phrase', 'p1')]));
+    both((l) => hold(l, [accountId('a0'), accountId('b0')], [indicatorKey('subnet', '203.0.113.0/24')]));
+    same('first');
+    // A new account tied by the harness: the component takes it in, its graph is kept and renumbered.
+    both((l) => hold(l, [accountId('a00')], [indicatorKey('harness', 'h1'), indicatorKey('ip', '203.0.113.1')]));
+    same('taken in');
+    assert.equal(inc.lastGraphsKept, 1);
+    assert.equal(inc.lastGrownInPlace, 0);
+    // A suspect leaves: the component loses it and keeps its graph.
+    both((l) => l.setSuspect(accountId('b3'), false));
+    same('lost one');
+    assert.equal(inc.lastGraphsKept, 1);
+    // The subnet stops tying the two groups' members when b0 leaves too: two components, one keeps the graph.
+    both((l) => l.setSuspect(accountId('b0'), false));
+    same('parted');
+    // A new tie inside the group, then a holder of the same group more: re-cut in place.
+    both((l) => {
+      l.addKey(accountId('a1'), indicatorKey('payment', 'card9'));
+      l.addKey(accountId('a3'), indicatorKey('payment', 'card9'));
+    });
+    same('new tie');
+    both((l) => l.addKey(accountId('a4'), indicatorKey('payment', 'card9')));
+    same('grown in place');
+    assert.equal(inc.lastGrownInPlace, 1);
+    assert.equal(inc.lastGraphsKept, 1);
+  });
+
+  for (const keep of [32, 1]) {
+    it(`holds the communities a from-scratch run finds after every random edit (graphs kept from ${keep} accounts)`, () => {
+      let kept = 0;
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const r = rng(seed);
+        const full = new FullLinker(PARAMS);
+        const inc = new IncrementalLinker(PARAMS, keep);
+        const accounts = ids('x', 60);
+        const kinds = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst'] as const;
+        for (let step = 0; step < 400; step++) {
+          const a = accounts[Math.floor(r() * accounts.length)]!;
+          if (r() < 0.3) {
+            const suspect = r() < 0.6;
+            full.setSuspect(a, suspect);
+            inc.setSuspect(a, suspect);
+          } else {
+            const key = indicatorKey(kinds[Math.floor(r() * kinds.length)]!, String(Math.floor(r() * 12)));
+            full.addKey(a, key);
+            inc.addKey(a, key);
+          }
+          if (step % 7 === 0) {
+            const diff = communityDifference(inc.communities(), full.communities());
+            assert.equal(diff, null, `seed ${seed}, step ${step}`);
+            kept += inc.lastGraphsKept;
+          }
         }
       }
-    }
-  });
+      if (keep === 1) assert.ok(kept > 0, 'kept graphs were clustered again');
+    });
+  }
 });
