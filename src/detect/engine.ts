@@ -124,7 +124,16 @@ export class DetectionEngine {
     this.intel = opts.knownIndicators ? new IntelMatches(opts.knownIndicators) : undefined;
     this.book = new AccountBook(this.params);
     const kind = opts.linker ?? (process.env['DISTILLWATCH_VERIFY_LINKING'] === '1' ? 'verify' : 'incremental');
-    this.linker = createLinker(kind, { genericAccounts: this.params.genericIndicatorAccounts, resolution: this.params.louvainResolution, minCoreAccounts: this.params.minCampaignAccounts });
+    const p = this.params;
+    this.linker = createLinker(kind, {
+      genericAccounts: p.genericIndicatorAccounts,
+      resolution: p.louvainResolution,
+      minCoreAccounts: p.minCampaignAccounts,
+      deferAccounts: p.deferAccounts,
+      deferAccountGrowth: p.deferAccountGrowth,
+      deferHoldingGrowth: p.deferHoldingGrowth,
+      deferRuns: p.deferRuns,
+    });
     this.registry = new CampaignRegistry(this.book, this.linker, this.params.minCampaignAccounts);
   }
 
