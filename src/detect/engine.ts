@@ -101,6 +101,8 @@ export class DetectionEngine {
   private readonly linker: Linker;
   private readonly registry: CampaignRegistry;
   private readonly flagReasons = new Map<AccountId, string>();
+  /** Members of a flagged group last found not involved (`involved`), and as what they were then. */
+  private readonly notInvolved = new Map<AccountId, { com: Community; n: number; keys: number; byWrappers: boolean }>();
   private readonly phrases = new PhraseUsage();
   private lastTs = -Infinity;
   /** Event time of the last linking run. */
@@ -124,7 +126,16 @@ export class DetectionEngine {
     this.intel = opts.knownIndicators ? new IntelMatches(opts.knownIndicators) : undefined;
     this.book = new AccountBook(this.params);
     const kind = opts.linker ?? (process.env['DISTILLWATCH_VERIFY_LINKING'] === '1' ? 'verify' : 'incremental');
-    this.linker = createLinker(kind, { genericAccounts: this.params.genericIndicatorAccounts, resolution: this.params.louvainResolution, minCoreAccounts: this.params.minCampaignAccounts });
+    const p = this.params;
+    this.linker = createLinker(kind, {
+      genericAccounts: p.genericIndicatorAccounts,
+      resolution: p.louvainResolution,
+      minCoreAccounts: p.minCampaignAccounts,
+      deferAccounts: p.deferAccounts,
+      deferAccountGrowth: p.deferAccountGrowth,
+      deferHoldingGrowth: p.deferHoldingGrowth,
+      deferRuns: p.deferRuns,
+    });
     this.registry = new CampaignRegistry(this.book, this.linker, this.params.minCampaignAccounts);
   }
 
@@ -290,11 +301,18 @@ export class DetectionEngine {
       if (score.confidence < p.campaignConfidence) continue;
       const id = this.registry.idFor(com.accounts);
       this.registry.record(id, at, score, com.indicators, com.accounts);
+      const byWrappers = score.findings.some((f) => f.code === 'shared_phrasing' || f.code === 'shared_bank');
       for (const m of members) {
         if (m.state.flaggedAt !== null) continue;
-        if (this.involved(m, com, score.findings.some((f) => f.code === 'shared_phrasing' || f.code === 'shared_bank'))) {
+        // A member found not involved, in the same community object (a component deferred or
+        // untouched keeps it), with no exchange and no key since, is found not involved again.
+        const keys = this.linker.keysOf(m.state.id).size;
+        const seen = this.notInvolved.get(m.state.id);
+        if (seen !== undefined && seen.com === com && seen.n === m.state.n && seen.keys === keys && seen.byWrappers === byWrappers) continue;
+        if (this.involved(m, com, byWrappers)) {
+          this.notInvolved.delete(m.state.id);
           this.flag(m.state, at, id, `member of campaign ${id} (confidence ${score.confidence.toFixed(2)})`);
-        }
+        } else this.notInvolved.set(m.state.id, { com, n: m.state.n, keys, byWrappers });
       }
     }
     // An account alone can be acted on only with strong evidence of several kinds, content among them.

@@ -58,6 +58,19 @@ export const DetectorParamsSchema = z.strictObject({
    * into arbitrary pieces. @default 0.5
    */
   louvainResolution: z.number().positive().default(0.5),
+  /**
+   * A linked component of at least this many accounts that only grew since it was last
+   * clustered keeps its communities until it grew enough or enough runs passed (link/defer.ts):
+   * an operation of tens of thousands of accounts is not clustered again on every run. None of
+   * the benchmark's small or medium scenarios reaches it. @default 2000
+   */
+  deferAccounts: z.number().int().positive().default(2000),
+  /** Growth in accounts (a share) that makes such a component due for clustering. @default 0.02 */
+  deferAccountGrowth: z.number().nonnegative().default(0.02),
+  /** Growth in what its accounts hold (account, key pairs; a share) that makes it due. @default 0.1 */
+  deferHoldingGrowth: z.number().nonnegative().default(0.1),
+  /** Linking runs after which it is due whatever it grew. @default 24 */
+  deferRuns: z.number().int().positive().default(24),
 });
 export type DetectorParams = z.infer<typeof DetectorParamsSchema>;
 

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import type { LouvainOptions } from 'graphology-communities-louvain';
 import type { AccountId } from '../core/ids.js';
 import { KIND_WEIGHT, kindOf, STRONG_KINDS, type IndicatorIndex, type IndicatorKey } from './indicators.js';
+import type { DeferParams } from './defer.js';
 import { LouvainGraph } from './louvain-graph.js';
 
 // The package is CommonJS with an ES-style default in its types; require gives the function.
@@ -22,7 +23,7 @@ const louvain = createRequire(import.meta.url)('graphology-communities-louvain')
   options?: LouvainOptions,
 ) => Record<string, number>;
 
-export interface LinkParams {
+export interface LinkParams extends DeferParams {
   /** An indicator held by more accounts than this is generic: it only joins suspects. */
   genericAccounts: number;
   resolution: number;

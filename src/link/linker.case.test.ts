@@ -190,7 +190,7 @@ describe('IncrementalLinker', () => {
     l.addKey(accountId('b1'), indicatorKey('ip', '198.51.100.3'));
     l.communities();
     assert.equal(l.lastClustered, 1);
-    assert.equal(l.lastGrownInPlace, 0, 'the IP started tying: its role changed');
+    assert.equal(l.lastGrownInPlace, 1, 'the IP started tying two accounts of one component: new ties, same accounts');
     // A tie that already holds gains a holder of the same component: re-clustered, not traced again.
     l.addKey(accountId('b2'), indicatorKey('ip', '198.51.100.3'));
     l.communities();
@@ -270,6 +270,116 @@ describe('IncrementalLinker', () => {
         }
       }
       if (keep === 1) assert.ok(kept > 0, 'kept graphs were clustered again');
+    });
+  }
+});
+
+/** Deferral (defer.ts) at a size the cases reach: components of 4 accounts and more. */
+const DEFER = { ...PARAMS, deferAccounts: 4, deferAccountGrowth: 0.5, deferHoldingGrowth: 10, deferRuns: 3 };
+const DEFERRING: [string, () => Linker][] = [
+  ['FullLinker', () => new FullLinker(DEFER)],
+  ['IncrementalLinker', () => new IncrementalLinker(DEFER)],
+  ['IncrementalLinker keeping every graph', () => new IncrementalLinker(DEFER, 1)],
+];
+
+for (const [name, make] of DEFERRING) {
+  describe(`${name} (deferral rule)`, () => {
+    it('keeps a large component that only grew on its last communities until its accounts grew enough', () => {
+      const l = make();
+      const h = indicatorKey('harness', 'h1');
+      hold(l, ids('a', 4), [h]);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'a3']]);
+      // 5 accounts, under 4 × 1.5: the newcomer is in the component but in no community yet.
+      hold(l, [accountId('a4')], [h]);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'a3']]);
+      // 6: grown by half, clustered again.
+      hold(l, [accountId('a5')], [h]);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'a3', 'a4', 'a5']]);
+    });
+
+    it('clusters a deferred component once enough runs passed, even when nothing changed since', () => {
+      const l = make();
+      const h = indicatorKey('harness', 'h1');
+      hold(l, ids('a', 4), [h]);
+      groups(l);
+      hold(l, [accountId('a4')], [h]);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'a3']], 'run 2: deferred');
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'a3']], 'run 3: still deferred');
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'a3', 'a4']], 'run 4: three runs after its clustering');
+    });
+
+    it('clusters at once a large component that lost an account', () => {
+      const l = make();
+      const h = indicatorKey('harness', 'h1');
+      const ip = indicatorKey('ip', '192.0.2.1');
+      hold(l, ids('a', 4), [h]);
+      // a4 is tied by an IP it shares with a0, which ties suspects only.
+      l.addKey(accountId('a0'), ip);
+      hold(l, [accountId('a4')], [ip]);
+      assert.deepEqual(groups(l).flat().sort(), ['a0', 'a1', 'a2', 'a3', 'a4']);
+      hold(l, [accountId('a5')], [h]);
+      assert.equal(groups(l).flat().includes('a5'), false, 'deferred: a5 is in no community yet');
+      l.setSuspect(accountId('a4'), false);
+      assert.deepEqual(groups(l).flat().sort(), ['a0', 'a1', 'a2', 'a3', 'a5'], 'split: clustered now');
+    });
+
+    it('clusters at once a large component that took in another component', () => {
+      const l = make();
+      const h = indicatorKey('harness', 'h1');
+      hold(l, ids('a', 4), [h]);
+      hold(l, ids('b', 2), [indicatorKey('harness', 'hb')]);
+      groups(l);
+      hold(l, [accountId('a4')], [h]);
+      assert.equal(groups(l).flat().includes('a4'), false, 'deferred: a4 is in no community yet');
+      // A card shared with the b pair merges the two components: not growth, clustered now.
+      for (const a of [accountId('a0'), accountId('b0')]) l.addKey(a, indicatorKey('payment', 'card'));
+      assert.ok(groups(l).flat().includes('a4'));
+    });
+  });
+}
+
+describe('IncrementalLinker (deferral rule)', () => {
+  it('clusters nothing on a run where the only change is a deferred component growing', () => {
+    const l = new IncrementalLinker(DEFER);
+    hold(l, ids('a', 4), [indicatorKey('harness', 'h1')]);
+    l.communities();
+    assert.equal(l.lastClustered, 1);
+    hold(l, [accountId('a4')], [indicatorKey('harness', 'h1')]);
+    l.communities();
+    assert.equal(l.lastClustered, 0);
+    assert.equal(l.lastDeferred, 1);
+  });
+
+  for (const keep of [32, 1]) {
+    it(`holds what a from-scratch run with the same rule holds after every random edit (graphs kept from ${keep} accounts)`, () => {
+      let deferred = 0;
+      for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+        // Keys turn generic at 20 holders: ties that narrow, so components split as well as grow.
+        const p = { ...PARAMS, genericAccounts: 20, deferAccounts: 5, deferAccountGrowth: 0.3, deferHoldingGrowth: 0.3, deferRuns: 4 };
+        const r = rng(seed);
+        const full = new FullLinker(p);
+        const inc = new IncrementalLinker(p, keep);
+        const accounts = ids('x', 60);
+        const kinds = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst', 'phrase'] as const;
+        for (let step = 0; step < 600; step++) {
+          const a = accounts[Math.floor(r() * accounts.length)]!;
+          if (r() < 0.3) {
+            const suspect = r() < 0.7;
+            full.setSuspect(a, suspect);
+            inc.setSuspect(a, suspect);
+          } else {
+            const key = indicatorKey(kinds[Math.floor(r() * kinds.length)]!, String(Math.floor(r() * 30)));
+            full.addKey(a, key);
+            inc.addKey(a, key);
+          }
+          if (step % 5 === 0) {
+            const diff = communityDifference(inc.communities(), full.communities());
+            assert.equal(diff, null, `seed ${seed}, step ${step}`);
+            deferred += inc.lastDeferred;
+          }
+        }
+      }
+      assert.ok(deferred > 0, 'some runs deferred a component');
     });
   }
 });

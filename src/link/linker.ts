@@ -11,7 +11,6 @@ import {
   clusterComponent,
   communityDifference,
   componentsFrom,
-  findCommunities,
   INACTIVE,
   joinsOn,
   keyRole,
@@ -21,6 +20,7 @@ import {
   type LinkView,
 } from './communities.js';
 import { ComponentGraph, type KeptGraphSize } from './component-graph.js';
+import { deferrable, stillDeferred, type Clustering } from './defer.js';
 import { IndicatorIndex, type IndicatorKey } from './indicators.js';
 
 export interface Linker {
@@ -77,14 +77,72 @@ abstract class LinkState implements LinkView {
   holders = (key: IndicatorKey): ReadonlySet<AccountId> => this.index.holders(key);
 }
 
-/** Clusters the whole graph on every call: the reference the incremental linker is held to. */
+/** A component of the previous run, as the from-scratch linker remembers it for the deferral rule. */
+interface PreviousComponent {
+  size: number;
+  /** Its last clustering, when it was large enough to keep one (defer.ts). */
+  last: Clustering | null;
+}
+
+/**
+ * Clusters the whole graph on every call: the reference the incremental linker is held to.
+ * It remembers only which component each account was in on its previous call, with that
+ * component's last clustering, to apply the deferral rule (defer.ts) from scratch.
+ */
 export class FullLinker extends LinkState implements Linker {
+  private run = 0;
+  private previous = new Map<AccountId, PreviousComponent>();
+
   keptGraphSize(): KeptGraphSize {
     return { keys: 0, holdings: 0, listed: 0 };
   }
 
   communities(): readonly Community[] {
-    return findCommunities({ ...this.params, suspects: this.suspects, keysOf: this.keysOf, index: this.index });
+    this.run++;
+    const view: LinkView = { suspects: this.suspects, keysOf: this.keysOf, holders: this.holders };
+    const roles = new Map<IndicatorKey, KeyRole>();
+    const roleOf = (key: IndicatorKey): KeyRole => {
+      let r = roles.get(key);
+      if (r === undefined) {
+        const holders = this.index.holders(key);
+        let suspects = 0;
+        for (const h of holders) if (this.suspects.has(h)) suspects++;
+        r = keyRole(key, holders.size, suspects, this.params);
+        roles.set(key, r);
+      }
+      return r;
+    };
+    const next = new Map<AccountId, PreviousComponent>();
+    const out: Community[] = [];
+    for (const accounts of componentsFrom([...this.suspects].sort(), view, roleOf)) {
+      // Growth of one component of the previous run: every account of it is here, and no
+      // account here was in another.
+      let from: PreviousComponent | undefined;
+      let grown = true;
+      let kept = 0;
+      let holdings = 0;
+      for (const a of accounts) {
+        holdings += this.keysOf(a).size;
+        const q = this.previous.get(a);
+        if (q === undefined) continue;
+        if (from === undefined) from = q;
+        else if (q !== from) grown = false;
+        kept++;
+      }
+      const last = grown && from !== undefined && kept === from.size ? from.last : null;
+      let now: PreviousComponent;
+      if (last !== null && stillDeferred(last, accounts.length, holdings, this.run, this.params)) {
+        out.push(...last.communities);
+        now = { size: accounts.length, last };
+      } else {
+        const communities = clusterComponent(accounts, view, roleOf, this.params);
+        out.push(...communities);
+        now = { size: accounts.length, last: deferrable(accounts.length, this.params) ? { accounts: accounts.length, holdings, run: this.run, communities } : null };
+      }
+      for (const a of accounts) next.set(a, now);
+    }
+    this.previous = next;
+    return canonicalOrder(out);
   }
 }
 
@@ -95,29 +153,54 @@ interface Component {
   communities: Community[];
   /** Its graph kept between runs (large components only): re-clustering it costs its change. */
   graph: ComponentGraph | null;
+  /** Keys its accounts hold, summed over them (what the deferral rule weighs). */
+  holdings: number;
+  /** Its last clustering, when it was large enough to keep one (defer.ts). */
+  last: Clustering | null;
+  /** Changed since `last` while deferred: clustering it now would give other communities. */
+  stale: boolean;
 }
 
 /** Components of fewer accounts are clustered from their accounts' keys each time: cheap, and nothing kept. */
 const KEEP_GRAPH_ACCOUNTS = 32;
 
+/** What one trace of a linking run found: accounts traced key by key, and whole components it reached. */
+interface Traced {
+  accounts: AccountId[];
+  reached: number[];
+  /** The trace this one was merged into, when a later one reached a component it had taken in. */
+  into: Traced | null;
+}
+
 /**
  * Keeps each key's role and each account's component, and on a call re-clusters only the
- * components touched since the last one: those of accounts that gained a key or became or
- * stopped being suspects, and of the holders of a key whose role changed. A large
- * component keeps its graph (component-graph.ts), which a call updates from the keys it
- * touched rather than rebuilds.
+ * components touched since the last one. Changes that can only add ties (a new holding, a new
+ * suspect, a key that ties more of its holders) grow components: they are traced from the
+ * accounts that changed, and a component they reach is taken in whole, without tracing it
+ * again. Changes that can remove ties (a suspect cleared, a key that ties fewer) may split a
+ * component: it is traced again from all its accounts. A large component keeps its graph
+ * (component-graph.ts), which a call updates from the keys it touched rather than rebuilds;
+ * one that only grew may keep its last communities (defer.ts).
  */
 export class IncrementalLinker extends LinkState implements Linker {
   private readonly suspectHolders = new Map<IndicatorKey, number>();
   private readonly roles = new Map<IndicatorKey, KeyRole>();
   private readonly dirtyKeys = new Set<IndicatorKey>();
+  /** Accounts whose ties may have grown: traced from on the next call. */
   private readonly dirtyAccounts = new Set<AccountId>();
+  /** Components that may have lost a tie: traced again whole on the next call. */
+  private readonly broken = new Set<number>();
+  /** Components whose accounts stay but whose content changed (evidence, a tie among them). */
+  private readonly touched = new Set<number>();
   /** Account, key, account, key...: holdings added since the last call. */
   private readonly newHoldings: (AccountId | IndicatorKey)[] = [];
   /** Account → the component it is in; components by id, with their communities. */
   private readonly componentOf = new Map<AccountId, number>();
   private readonly components = new Map<number, Component>();
+  /** Components that keep a last clustering (defer.ts): weighed on every call. */
+  private readonly large = new Set<number>();
   private componentSeq = 0;
+  private run = 0;
   private cached: Community[] = [];
   /** Components clustered by the last call (for tests and figures: 0 when nothing changed). */
   lastClustered = 0;
@@ -125,6 +208,8 @@ export class IncrementalLinker extends LinkState implements Linker {
   lastGrownInPlace = 0;
   /** Of those, components clustered on their kept graph, brought up to date rather than rebuilt. */
   lastGraphsKept = 0;
+  /** Components that changed on the last call but kept their last clustering (defer.ts). */
+  lastDeferred = 0;
 
   /** @param keepGraphAccounts components of at least this many accounts keep their graph between calls */
   constructor(params: LinkParams, private readonly keepGraphAccounts = KEEP_GRAPH_ACCOUNTS) {
@@ -156,16 +241,24 @@ export class IncrementalLinker extends LinkState implements Linker {
 
   /**
    * The component a new holding leaves with the same accounts, or undefined when it may not:
-   * the account is in a component and every holder the key ties is in that component too
-   * (a key whose role changed on this call has dirtied its holders already).
+   * the account is in a component and the key tied one of its accounts already. The key's
+   * earlier tied holders were all in one component; holders it ties since (new holdings, new
+   * suspects) are traced from or checked on their own, so one earlier tied holder tells.
+   * (A key whose role changed on this call has dirtied its holders already.)
+   * @param earlier how many of the key's holders held it before this call (the first ones: a set keeps its order)
    */
-  private withinComponent(account: AccountId, key: IndicatorKey): number | undefined {
+  private withinComponent(account: AccountId, key: IndicatorKey, earlier: number): number | undefined {
     const c = this.componentOf.get(account);
     if (c === undefined) return undefined;
     const role = this.roleOf(key);
     if (role.joins === 'none') return c;
-    for (const h of this.index.holders(key)) if (joinsOn(role, h, this) && this.componentOf.get(h) !== c) return undefined;
-    return c;
+    let i = 0;
+    for (const h of this.index.holders(key)) {
+      if (i++ >= earlier) break;
+      if (h === account || this.dirtyAccounts.has(h) || !joinsOn(role, h, this)) continue;
+      return this.componentOf.get(h) === c ? c : undefined;
+    }
+    return undefined;
   }
 
   protected override suspectChanged(account: AccountId, suspect: boolean): void {
@@ -173,85 +266,286 @@ export class IncrementalLinker extends LinkState implements Linker {
       this.suspectHolders.set(key, (this.suspectHolders.get(key) ?? 0) + (suspect ? 1 : -1));
       this.dirtyKeys.add(key);
     }
-    this.dirtyAccounts.add(account);
+    // A new suspect can only tie more; a cleared one may leave its component in pieces.
+    const c = this.componentOf.get(account);
+    if (!suspect && c !== undefined) this.broken.add(c);
+    else this.dirtyAccounts.add(account);
   }
 
   private roleOf = (key: IndicatorKey): KeyRole => this.roles.get(key) ?? INACTIVE;
 
   communities(): readonly Community[] {
+    this.run++;
     this.lastClustered = 0;
     this.lastGrownInPlace = 0;
     this.lastGraphsKept = 0;
-    if (this.dirtyKeys.size === 0 && this.dirtyAccounts.size === 0 && this.newHoldings.length === 0) return this.cached;
-    for (const key of this.dirtyKeys) this.updateRole(key);
-    this.touchKeptGraphs();
-    this.dirtyKeys.clear();
-    // Components whose only change is a new holding that ties accounts already in them: their
-    // accounts are the same, so they are re-clustered without being traced again.
-    const grown = new Set<number>();
-    for (let i = 0; i < this.newHoldings.length; i += 2) {
-      const account = this.newHoldings[i] as AccountId;
-      if (this.dirtyAccounts.has(account)) continue;
-      const key = this.newHoldings[i + 1] as IndicatorKey;
-      if (!this.holdingMatters(account, key)) continue;
-      const c = this.withinComponent(account, key);
-      if (c === undefined) this.dirtyAccounts.add(account);
-      else grown.add(c);
+    this.lastDeferred = 0;
+    const handled = new Set<number>();
+    let changed = false;
+    if (this.dirtyKeys.size > 0 || this.dirtyAccounts.size > 0 || this.newHoldings.length > 0 || this.broken.size > 0) {
+      changed = this.update(handled);
     }
-    this.newHoldings.length = 0;
-    if (this.dirtyAccounts.size === 0 && grown.size === 0) return this.cached;
-    // Every account of a touched component is re-reached from the seeds: a component may
-    // have split (a suspect left) or merged with others (a new tie).
-    const seeds: AccountId[] = [];
-    // A component traced again keeps the graph of the one it mostly was (the same accounts,
-    // or a few more or fewer).
-    const former = new Map<AccountId, Component>();
-    for (const a of this.dirtyAccounts) {
-      const c = this.componentOf.get(a);
-      if (c === undefined) {
-        seeds.push(a);
-        continue;
-      }
-      const comp = this.components.get(c);
-      if (!comp) continue;
-      this.components.delete(c);
-      if (comp.graph) for (const m of comp.accounts) former.set(m, comp);
-      for (const m of comp.accounts) {
-        this.componentOf.delete(m);
-        seeds.push(m);
-      }
+    // Large components nothing touched may still fall due: by the runs since their last
+    // clustering, or by holdings that tie nothing (a from-scratch run weighs them every run).
+    for (const c of this.large) {
+      if (handled.has(c)) continue;
+      const comp = this.components.get(c)!;
+      if (stillDeferred(comp.last!, comp.accounts.length, comp.holdings, this.run, this.params)) continue;
+      if (comp.stale) {
+        this.recluster(c, comp, comp.graph !== null);
+        changed = true;
+      } else comp.last = { accounts: comp.accounts.length, holdings: comp.holdings, run: this.run, communities: comp.communities };
     }
-    this.dirtyAccounts.clear();
-    // Components reached from the seeds may take in untouched ones (a new tie merges them).
-    for (const accounts of componentsFrom(seeds, this, this.roleOf)) {
-      for (const a of accounts) {
-        const old = this.componentOf.get(a);
-        if (old === undefined) continue;
-        const taken = this.components.get(old);
-        if (taken === undefined) continue;
-        this.components.delete(old);
-        if (taken.graph) for (const m of taken.accounts) former.set(m, taken);
-      }
-      const id = ++this.componentSeq;
-      for (const a of accounts) this.componentOf.set(a, id);
-      let graph = this.takeGraph(accounts, former);
-      const kept = graph !== null;
-      if (graph === null && accounts.length >= this.keepGraphAccounts) graph = new ComponentGraph(accounts, this, this.roleOf);
-      const comp: Component = { accounts, communities: [], graph };
-      this.components.set(id, comp);
-      this.recluster(comp, kept);
-    }
-    // Grown components that the seeds did not take in: same accounts, new edges or evidence.
-    for (const c of grown) {
-      const comp = this.components.get(c);
-      if (!comp) continue;
-      this.recluster(comp, true);
-      this.lastGrownInPlace++;
-    }
+    if (!changed) return this.cached;
     const all: Community[] = [];
     for (const c of this.components.values()) all.push(...c.communities);
     this.cached = canonicalOrder(all);
     return this.cached;
+  }
+
+  /** Brings the components up to date with what changed since the last call; false when no communities changed. */
+  private update(handled: Set<number>): boolean {
+    for (const key of this.dirtyKeys) this.updateRole(key);
+    this.touchKeptGraphs();
+    this.dirtyKeys.clear();
+    const added = new Map<IndicatorKey, number>();
+    for (let i = 1; i < this.newHoldings.length; i += 2) {
+      const key = this.newHoldings[i] as IndicatorKey;
+      added.set(key, (added.get(key) ?? 0) + 1);
+    }
+    for (let i = 0; i < this.newHoldings.length; i += 2) {
+      const account = this.newHoldings[i] as AccountId;
+      const c = this.componentOf.get(account);
+      if (c !== undefined) this.components.get(c)!.holdings++;
+      if (this.dirtyAccounts.has(account)) continue;
+      const key = this.newHoldings[i + 1] as IndicatorKey;
+      if (!this.holdingMatters(account, key)) continue;
+      // A holding that ties accounts already in the account's component: same accounts, new
+      // edges or evidence, so it is re-clustered without being traced again.
+      const within = this.withinComponent(account, key, this.index.holders(key).size - added.get(key)!);
+      if (within === undefined) this.dirtyAccounts.add(account);
+      else this.touched.add(within);
+    }
+    this.newHoldings.length = 0;
+    if (this.dirtyAccounts.size === 0 && this.touched.size === 0 && this.broken.size === 0) return false;
+    // Components that may have split are traced again from all their accounts; the kept graph of
+    // one goes to the component that most of its accounts are in afterwards.
+    const former = new Map<AccountId, Component>();
+    const formerOf = new Map<AccountId, number>();
+    const seeds: AccountId[] = [];
+    let changed = false;
+    for (const c of this.broken) {
+      const comp = this.components.get(c);
+      if (!comp) continue;
+      this.dropComponent(c);
+      changed = true;
+      for (const m of comp.accounts) {
+        this.componentOf.delete(m);
+        formerOf.set(m, c);
+        if (comp.graph) former.set(m, comp);
+        seeds.push(m);
+      }
+    }
+    const formerSize = new Map<number, number>();
+    for (const c of formerOf.values()) formerSize.set(c, (formerSize.get(c) ?? 0) + 1);
+    this.broken.clear();
+    // Accounts whose ties only grew, by the component they are in (a component reached by a
+    // trace has only these traced again: its other accounts' ties are as they were).
+    const grownIn = new Map<number, AccountId[]>();
+    for (const a of this.dirtyAccounts) {
+      seeds.push(a);
+      const c = this.componentOf.get(a);
+      if (c === undefined) continue;
+      const list = grownIn.get(c);
+      if (list) list.push(a);
+      else grownIn.set(c, [a]);
+    }
+    this.dirtyAccounts.clear();
+    for (const t of this.trace(seeds, grownIn)) {
+      if (t.accounts.length === 0 && t.reached.length === 1) {
+        // Only new ties among one component's own accounts.
+        this.touched.add(t.reached[0]!);
+        continue;
+      }
+      this.settle(t, formerOf, formerSize, former, handled);
+      changed = true;
+    }
+    for (const c of this.touched) {
+      const comp = this.components.get(c);
+      if (!comp || handled.has(c)) continue;
+      handled.add(c);
+      // Same accounts: growth by definition.
+      if (comp.last !== null && stillDeferred(comp.last, comp.accounts.length, comp.holdings, this.run, this.params)) {
+        this.defer(comp);
+        continue;
+      }
+      this.recluster(c, comp, true);
+      this.lastGrownInPlace++;
+      changed = true;
+    }
+    this.touched.clear();
+    this.formerLast.clear();
+    return changed;
+  }
+
+  /**
+   * The components reached from `seeds`: accounts outside any standing component are traced
+   * key by key; a standing component reached is taken in whole, and only its accounts in
+   * `grownIn` (whose ties grew) are traced further.
+   */
+  private trace(seeds: readonly AccountId[], grownIn: ReadonlyMap<number, readonly AccountId[]>): Traced[] {
+    const out: Traced[] = [];
+    const visited = new Set<AccountId>();
+    /** Standing components reached, with the trace that reached them. */
+    const owner = new Map<number, Traced>();
+    const root = (t: Traced): Traced => {
+      while (t.into !== null) t = t.into;
+      return t;
+    };
+    const seenKeys = new Set<IndicatorKey>();
+    for (const seed of seeds) {
+      const sc = this.componentOf.get(seed);
+      if (visited.has(seed) || (sc !== undefined && owner.has(sc))) continue;
+      const t: Traced = { accounts: [], reached: [], into: null };
+      const stack: AccountId[] = [];
+      const visit = (h: AccountId): void => {
+        if (visited.has(h)) return;
+        const c = this.componentOf.get(h);
+        if (c === undefined) {
+          visited.add(h);
+          stack.push(h);
+          return;
+        }
+        const o = owner.get(c);
+        if (o !== undefined) {
+          // Reached by an earlier trace, which took the component in whole without tracing its
+          // accounts' ties: the two traces are one component.
+          const r = root(o);
+          if (r !== t) {
+            for (const a of r.accounts) t.accounts.push(a);
+            for (const x of r.reached) t.reached.push(x);
+            r.accounts = [];
+            r.reached = [];
+            r.into = t;
+          }
+          return;
+        }
+        owner.set(c, t);
+        t.reached.push(c);
+        for (const g of grownIn.get(c) ?? []) {
+          visited.add(g);
+          stack.push(g);
+        }
+      };
+      visit(seed);
+      while (stack.length > 0) {
+        const a = stack.pop()!;
+        let linked = false;
+        for (const key of this.keysOf(a)) {
+          const role = this.roleOf(key);
+          if (!joinsOn(role, a, this)) continue;
+          linked = true;
+          if (seenKeys.has(key)) continue;
+          seenKeys.add(key);
+          for (const h of this.index.holders(key)) if (joinsOn(role, h, this)) visit(h);
+        }
+        if (linked && !this.componentOf.has(a)) t.accounts.push(a);
+      }
+      out.push(t);
+    }
+    return out.filter((t) => t.into === null && (t.accounts.length > 0 || t.reached.length > 0));
+  }
+
+  /** Makes a trace's component: one that only grew takes the place of the one it grew from. */
+  private settle(t: Traced, formerOf: Map<AccountId, number>, formerSize: Map<number, number>, former: Map<AccountId, Component>, handled: Set<number>): void {
+    t.accounts.sort();
+    let holdings = 0;
+    for (const a of t.accounts) holdings += this.keysOf(a).size;
+    // Growth of one component: the one standing component it reached and no traced account of
+    // another; or one component traced again, all of whose accounts are here, and nothing else.
+    let grownFrom: number | null = null;
+    let fromFormer: number | null = null;
+    let formerCount = 0;
+    let mixed = t.reached.length > 1;
+    for (const a of t.accounts) {
+      const f = formerOf.get(a);
+      if (f === undefined) continue;
+      if (fromFormer === null) fromFormer = f;
+      else if (f !== fromFormer) mixed = true;
+      formerCount++;
+    }
+    if (!mixed) {
+      if (t.reached.length === 1 && fromFormer === null) grownFrom = t.reached[0]!;
+      else if (t.reached.length === 0 && fromFormer !== null && formerCount === formerSize.get(fromFormer)) grownFrom = fromFormer;
+    }
+    // A standing component grown by new accounts keeps its id: the accounts it had are not set again.
+    if (grownFrom !== null && t.reached.length === 1) {
+      const c = grownFrom;
+      const comp = this.components.get(c)!;
+      handled.add(c);
+      for (const a of t.accounts) this.componentOf.set(a, c);
+      comp.accounts = mergeSorted(comp.accounts, t.accounts);
+      comp.holdings += holdings;
+      if (comp.last !== null && stillDeferred(comp.last, comp.accounts.length, comp.holdings, this.run, this.params)) {
+        this.defer(comp);
+        return;
+      }
+      let kept = comp.graph !== null;
+      if (comp.graph) {
+        comp.graph.rebase(comp.accounts, this);
+        if (comp.graph.worn) {
+          comp.graph = null;
+          kept = false;
+        }
+      }
+      this.recluster(c, comp, kept);
+      return;
+    }
+    // Otherwise a new component, from traced accounts and whole ones it took in.
+    let accounts = t.accounts;
+    for (const c of t.reached) {
+      const taken = this.components.get(c)!;
+      this.dropComponent(c);
+      accounts = mergeSorted(accounts, taken.accounts);
+      holdings += taken.holdings;
+      if (taken.graph) for (const m of taken.accounts) former.set(m, taken);
+    }
+    const id = ++this.componentSeq;
+    handled.add(id);
+    for (const a of accounts) this.componentOf.set(a, id);
+    const last = grownFrom !== null ? this.formerLast.get(grownFrom) ?? null : null;
+    const comp: Component = { accounts, communities: [], graph: null, holdings, last: null, stale: false };
+    this.components.set(id, comp);
+    if (last !== null && stillDeferred(last, accounts.length, holdings, this.run, this.params)) {
+      comp.last = last;
+      comp.communities = last.communities;
+      this.large.add(id);
+      this.defer(comp);
+      return;
+    }
+    let graph = this.takeGraph(accounts, former);
+    const kept = graph !== null;
+    if (graph === null && accounts.length >= this.keepGraphAccounts) graph = new ComponentGraph(accounts, this, this.roleOf);
+    comp.graph = graph;
+    this.recluster(id, comp, kept);
+  }
+
+  /** Last clusterings of components traced again on this call, by their former id. */
+  private readonly formerLast = new Map<number, Clustering | null>();
+
+  private dropComponent(c: number): void {
+    const comp = this.components.get(c);
+    if (!comp) return;
+    this.formerLast.set(c, comp.last);
+    this.components.delete(c);
+    this.large.delete(c);
+  }
+
+  /** A component that changed keeps its last clustering's communities; its graph is not kept up to date meanwhile. */
+  private defer(comp: Component): void {
+    comp.stale = true;
+    comp.graph = null;
+    this.lastDeferred++;
   }
 
   keptGraphSize(): KeptGraphSize {
@@ -293,12 +587,22 @@ export class IncrementalLinker extends LinkState implements Linker {
     return graph.worn ? null : graph;
   }
 
-  private recluster(comp: Component, kept: boolean): void {
+  /** Clusters a component now, and records the clustering when it is large enough to be deferred later. */
+  private recluster(id: number, comp: Component, kept: boolean): void {
+    if (comp.graph === null && comp.accounts.length >= this.keepGraphAccounts) comp.graph = new ComponentGraph(comp.accounts, this, this.roleOf);
     if (comp.graph) {
       comp.communities = comp.graph.cluster(this, this.roleOf, this.params);
       if (kept) this.lastGraphsKept++;
     } else {
       comp.communities = clusterComponent(comp.accounts, this, this.roleOf, this.params);
+    }
+    comp.stale = false;
+    if (deferrable(comp.accounts.length, this.params)) {
+      comp.last = { accounts: comp.accounts.length, holdings: comp.holdings, run: this.run, communities: comp.communities };
+      this.large.add(id);
+    } else {
+      comp.last = null;
+      this.large.delete(id);
     }
     this.lastClustered++;
   }
@@ -324,7 +628,11 @@ export class IncrementalLinker extends LinkState implements Linker {
     for (let i = 0; i < this.newHoldings.length; i += 2) graphOf(this.newHoldings[i] as AccountId)?.touchAccount(this.newHoldings[i] as AccountId);
   }
 
-  /** Recomputes a key's role; when it changed, every account the change touches is dirty. */
+  /**
+   * Recomputes a key's role. When it ties fewer of its holders now, their components may split;
+   * when it ties more, the newly tied holders are traced from; when only what it counts as
+   * changed, the components holding it are touched.
+   */
   private updateRole(key: IndicatorKey): void {
     const holders = this.index.holders(key);
     const before = this.roleOf(key);
@@ -337,10 +645,28 @@ export class IncrementalLinker extends LinkState implements Linker {
       // through whichever holder was added (dirty as well).
       return;
     }
-    // The key ties other holders now, or counts differently as evidence: every holder in a
-    // component, or tied by it now, is touched.
-    for (const h of holders) if (this.componentOf.has(h) || joinsOn(before, h, this) || joinsOn(after, h, this)) this.dirtyAccounts.add(h);
+    for (const h of holders) {
+      const was = joinsOn(before, h, this);
+      const is = joinsOn(after, h, this);
+      const c = this.componentOf.get(h);
+      if (was && !is && c !== undefined) this.broken.add(c);
+      else if (is && !was) this.dirtyAccounts.add(h);
+      else if (c !== undefined) this.touched.add(c);
+    }
   }
+}
+
+function mergeSorted(a: readonly AccountId[], b: readonly AccountId[]): AccountId[] {
+  if (b.length === 0) return a.slice();
+  if (a.length === 0) return b.slice();
+  const out: AccountId[] = new Array<AccountId>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
 
 function sameAccounts(a: readonly AccountId[], b: readonly AccountId[]): boolean {
