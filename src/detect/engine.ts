@@ -101,8 +101,12 @@ export class DetectionEngine {
   private readonly linker: Linker;
   private readonly registry: CampaignRegistry;
   private readonly flagReasons = new Map<AccountId, string>();
-  /** Members of a flagged group last found not involved (`involved`), and as what they were then. */
-  private readonly notInvolved = new Map<AccountId, { com: Community; n: number; keys: number; byWrappers: boolean }>();
+  /**
+   * Members of a flagged group last found not involved (`involved`), and as what they were then.
+   * The community is held weakly: a re-clustered component's old communities (and their maps
+   * of indicators) must not be kept alive by a bystander that was once hung on them.
+   */
+  private readonly notInvolved = new Map<AccountId, { com: WeakRef<Community>; n: number; keys: number; byWrappers: boolean }>();
   private readonly phrases = new PhraseUsage();
   private lastTs = -Infinity;
   /** Event time of the last linking run. */
@@ -308,11 +312,11 @@ export class DetectionEngine {
         // untouched keeps it), with no exchange and no key since, is found not involved again.
         const keys = this.linker.keysOf(m.state.id).size;
         const seen = this.notInvolved.get(m.state.id);
-        if (seen !== undefined && seen.com === com && seen.n === m.state.n && seen.keys === keys && seen.byWrappers === byWrappers) continue;
+        if (seen !== undefined && seen.com.deref() === com && seen.n === m.state.n && seen.keys === keys && seen.byWrappers === byWrappers) continue;
         if (this.involved(m, com, byWrappers)) {
           this.notInvolved.delete(m.state.id);
           this.flag(m.state, at, id, `member of campaign ${id} (confidence ${score.confidence.toFixed(2)})`);
-        } else this.notInvolved.set(m.state.id, { com, n: m.state.n, keys, byWrappers });
+        } else this.notInvolved.set(m.state.id, { com: new WeakRef(com), n: m.state.n, keys, byWrappers });
       }
     }
     // An account alone can be acted on only with strong evidence of several kinds, content among them.
