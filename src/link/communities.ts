@@ -246,21 +246,26 @@ export function canonicalOrder(communities: Community[]): Community[] {
   return communities.sort((a, b) => (a.accounts[0]! < b.accounts[0]! ? -1 : a.accounts[0]! > b.accounts[0]! ? 1 : 0));
 }
 
-/** From scratch: every component of the suspects' graph, clustered. */
-export function findCommunities(input: LinkInput): Community[] {
-  const view: LinkView = { suspects: input.suspects, keysOf: input.keysOf, holders: (k) => input.index.holders(k) };
+/** Each key's role computed from its holders when first asked, then remembered: a from-scratch run's roles. */
+export function rolesFromScratch(index: IndicatorIndex, suspects: ReadonlySet<AccountId>, p: LinkParams): (key: IndicatorKey) => KeyRole {
   const roles = new Map<IndicatorKey, KeyRole>();
-  const roleOf = (key: IndicatorKey): KeyRole => {
+  return (key) => {
     let r = roles.get(key);
     if (r === undefined) {
-      const holders = input.index.holders(key);
-      let suspects = 0;
-      for (const h of holders) if (input.suspects.has(h)) suspects++;
-      r = keyRole(key, holders.size, suspects, input);
+      const holders = index.holders(key);
+      let n = 0;
+      for (const h of holders) if (suspects.has(h)) n++;
+      r = keyRole(key, holders.size, n, p);
       roles.set(key, r);
     }
     return r;
   };
+}
+
+/** From scratch: every component of the suspects' graph, clustered. */
+export function findCommunities(input: LinkInput): Community[] {
+  const view: LinkView = { suspects: input.suspects, keysOf: input.keysOf, holders: (k) => input.index.holders(k) };
+  const roleOf = rolesFromScratch(input.index, input.suspects, input);
   const out: Community[] = [];
   for (const comp of componentsFrom([...input.suspects].sort(), view, roleOf)) out.push(...clusterComponent(comp, view, roleOf, input));
   return canonicalOrder(out);

@@ -14,6 +14,7 @@ import {
   INACTIVE,
   joinsOn,
   keyRole,
+  rolesFromScratch,
   type Community,
   type KeyRole,
   type LinkParams,
@@ -100,18 +101,7 @@ export class FullLinker extends LinkState implements Linker {
   communities(): readonly Community[] {
     this.run++;
     const view: LinkView = { suspects: this.suspects, keysOf: this.keysOf, holders: this.holders };
-    const roles = new Map<IndicatorKey, KeyRole>();
-    const roleOf = (key: IndicatorKey): KeyRole => {
-      let r = roles.get(key);
-      if (r === undefined) {
-        const holders = this.index.holders(key);
-        let suspects = 0;
-        for (const h of holders) if (this.suspects.has(h)) suspects++;
-        r = keyRole(key, holders.size, suspects, this.params);
-        roles.set(key, r);
-      }
-      return r;
-    };
+    const roleOf = rolesFromScratch(this.index, this.suspects, this.params);
     const next = new Map<AccountId, PreviousComponent>();
     const out: Community[] = [];
     for (const accounts of componentsFrom([...this.suspects].sort(), view, roleOf)) {
