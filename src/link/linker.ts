@@ -382,6 +382,15 @@ export class IncrementalLinker extends LinkState implements Linker {
    * The components reached from `seeds`: accounts outside any standing component are traced
    * key by key; a standing component reached is taken in whole, and only its accounts in
    * `grownIn` (whose ties grew) are traced further.
+   *
+   * A key is not walked holder by holder. Its tied holders that stand in a component are all
+   * in one (the key ties them, and components are what ties join), so one of them reaches
+   * that component; its tied holders in none are accounts that changed since the last call
+   * (new holders, new suspects, accounts of a component traced again), which are seeds
+   * themselves, and a trace from one of them that comes to a key another trace took is
+   * merged with that trace. So a trace costs what the changed accounts hold, not what their
+   * keys' holders number: a harness key of an operation's 25,000 accounts was walked whole on
+   * every call one of them gained a key.
    */
   private trace(seeds: readonly AccountId[], grownIn: ReadonlyMap<number, readonly AccountId[]>): Traced[] {
     const out: Traced[] = [];
@@ -392,12 +401,28 @@ export class IncrementalLinker extends LinkState implements Linker {
       while (t.into !== null) t = t.into;
       return t;
     };
-    const seenKeys = new Set<IndicatorKey>();
+    /** Keys walked, with the trace that walked them. */
+    const keyOwner = new Map<IndicatorKey, Traced>();
     for (const seed of seeds) {
       const sc = this.componentOf.get(seed);
       if (visited.has(seed) || (sc !== undefined && owner.has(sc))) continue;
       const t: Traced = { accounts: [], reached: [], into: null };
       const stack: AccountId[] = [];
+      /**
+       * Merges an earlier trace into this one, the shorter list appended to the longer: the
+       * accounts of a component traced again are each a seed, met one by one.
+       */
+      const join = (o: Traced): void => {
+        const r = root(o);
+        if (r === t) return;
+        if (r.accounts.length > t.accounts.length) [r.accounts, t.accounts] = [t.accounts, r.accounts];
+        if (r.reached.length > t.reached.length) [r.reached, t.reached] = [t.reached, r.reached];
+        for (const a of r.accounts) t.accounts.push(a);
+        for (const x of r.reached) t.reached.push(x);
+        r.accounts = [];
+        r.reached = [];
+        r.into = t;
+      };
       const visit = (h: AccountId): void => {
         if (visited.has(h)) return;
         const c = this.componentOf.get(h);
@@ -410,14 +435,7 @@ export class IncrementalLinker extends LinkState implements Linker {
         if (o !== undefined) {
           // Reached by an earlier trace, which took the component in whole without tracing its
           // accounts' ties: the two traces are one component.
-          const r = root(o);
-          if (r !== t) {
-            for (const a of r.accounts) t.accounts.push(a);
-            for (const x of r.reached) t.reached.push(x);
-            r.accounts = [];
-            r.reached = [];
-            r.into = t;
-          }
+          join(o);
           return;
         }
         owner.set(c, t);
@@ -435,9 +453,19 @@ export class IncrementalLinker extends LinkState implements Linker {
           const role = this.roleOf(key);
           if (!joinsOn(role, a, this)) continue;
           linked = true;
-          if (seenKeys.has(key)) continue;
-          seenKeys.add(key);
-          for (const h of this.index.holders(key)) if (joinsOn(role, h, this)) visit(h);
+          const o = keyOwner.get(key);
+          if (o !== undefined) {
+            join(o);
+            continue;
+          }
+          keyOwner.set(key, t);
+          // One tied holder standing in a component reaches the component the key's standing holders are in.
+          for (const h of this.index.holders(key)) {
+            if (h !== a && this.componentOf.has(h) && joinsOn(role, h, this)) {
+              visit(h);
+              break;
+            }
+          }
         }
         if (linked && !this.componentOf.has(a)) t.accounts.push(a);
       }
@@ -480,15 +508,7 @@ export class IncrementalLinker extends LinkState implements Linker {
         this.defer(comp);
         return;
       }
-      let kept = comp.graph !== null;
-      if (comp.graph) {
-        comp.graph.rebase(comp.accounts, this);
-        if (comp.graph.worn) {
-          comp.graph = null;
-          kept = false;
-        }
-      }
-      this.recluster(c, comp, kept);
+      this.recluster(c, comp, comp.graph !== null);
       return;
     }
     // Otherwise a new component, from traced accounts and whole ones it took in.
@@ -531,10 +551,14 @@ export class IncrementalLinker extends LinkState implements Linker {
     this.large.delete(c);
   }
 
-  /** A component that changed keeps its last clustering's communities; its graph is not kept up to date meanwhile. */
+  /**
+   * A component that changed keeps its last clustering's communities. Its graph stays: the
+   * run's changes still reach it (`touchKeptGraphs`), and accounts that joined meanwhile are
+   * taken in when it is next clustered (`recluster`), so that clustering costs what changed
+   * rather than a graph built again over tens of thousands of accounts.
+   */
   private defer(comp: Component): void {
     comp.stale = true;
-    comp.graph = null;
     this.lastDeferred++;
   }
 
@@ -579,6 +603,14 @@ export class IncrementalLinker extends LinkState implements Linker {
 
   /** Clusters a component now, and records the clustering when it is large enough to be deferred later. */
   private recluster(id: number, comp: Component, kept: boolean): void {
+    // A kept graph of the component before it took in accounts (or lost some) is moved to them.
+    if (comp.graph !== null && !sameAccounts(comp.graph.accounts, comp.accounts)) {
+      comp.graph.rebase(comp.accounts, this);
+      if (comp.graph.worn) {
+        comp.graph = null;
+        kept = false;
+      }
+    }
     if (comp.graph === null && comp.accounts.length >= this.keepGraphAccounts) comp.graph = new ComponentGraph(comp.accounts, this, this.roleOf);
     if (comp.graph) {
       comp.communities = comp.graph.cluster(this, this.roleOf, this.params);
