@@ -17,6 +17,10 @@
  * order alternating, and compared on the medians; the single-process gateway runs last and
  * alone, so that its analysis backlog never runs beside another target's measurement.
  *
+ * The thin gateway's write-ahead log is read from its /metrics around each of its runs: how
+ * many exchanges it wrote and fsynced, how many Redis took before their group was due (never
+ * written), and how many groups (one write and one fsync each) that took.
+ *
  * CPU per request: each process's CPU time (user and system, from /proc/<pid>/stat) over a
  * load run, divided by the requests answered in it. Unlike throughput, it is hardly moved by
  * other work on a shared machine, and on a machine whose cores are the bound, throughput
