@@ -1,7 +1,7 @@
 /**
  * The CPU of a thin gateway's hand-over encoding alone, in one process: each request of the
- * latency bench's shape (gateway-latency.ts: the same body, the stub's answer, a user agent
- * and a loopback address) encoded as its frame, its lsn written in, and each group of
+ * latency bench's shape (gateway-latency.ts: the same body, the stub's answer, the client's
+ * name and a loopback address) encoded as its frame, its lsn written in, and each group of
  * `--group` frames joined as one stream entry, as the log and the stream do; then the
  * entries read back as a worker reads them. Prints CPU µs per request (user + system, from
  * `process.cpuUsage()`) and the bytes per request, for `--runs` runs.

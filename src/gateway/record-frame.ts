@@ -112,12 +112,12 @@ export function encodeFrame(h: HandedRequest): Buffer {
   const nId = utf8Length(h.id);
   const nAccount = lengthOf(h.accountId);
   const nKey = lengthOf(h.apiKeyId);
-  const nAgent = lengthOf(h.userAgent);
+  const nUa = lengthOf(h.userAgent);
   const nRemote = lengthOf(h.remoteAddress);
   const nEdge = lengthOf(edgeHeader);
   const nResponse = responseText !== null ? Buffer.byteLength(responseText) : responseBytes !== null ? responseBytes.byteLength : 0;
   const body = h.body;
-  const size = TEXTS + 6 * 4 + nId + nAccount + nKey + nAgent + nRemote + nEdge + 4 + nResponse + 4 + (body === null ? 0 : body.byteLength);
+  const size = TEXTS + 6 * 4 + nId + nAccount + nKey + nUa + nRemote + nEdge + 4 + nResponse + 4 + (body === null ? 0 : body.byteLength);
   const buf = Buffer.allocUnsafe(size);
   putU32(buf, 0, size - 4);
   buf.writeDoubleLE(0, 4);
@@ -132,7 +132,7 @@ export function encodeFrame(h: HandedRequest): Buffer {
   let at = putText(buf, TEXTS, h.id, nId);
   at = putText(buf, at, h.accountId, nAccount);
   at = putText(buf, at, h.apiKeyId, nKey);
-  at = putText(buf, at, h.userAgent, nAgent);
+  at = putText(buf, at, h.userAgent, nUa);
   at = putText(buf, at, h.remoteAddress, nRemote);
   at = putText(buf, at, edgeHeader, nEdge);
   at = responseText !== null ? putText(buf, at, responseText, nResponse) : putBytes(buf, at, responseBytes);

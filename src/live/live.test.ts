@@ -44,7 +44,7 @@ const plain = (h: unknown) => JSON.parse(JSON.stringify(h, (_, v) => (v?.type ==
 
 const full: FinishedRequest = { id: 'gw_"3"', api: 'anthropic', accountId: 'acct_\u2028é', apiKeyId: 'key_\\1', body: Buffer.from('{"a":"\n"}'), response: { kind: 'assembled', value: { content: [{ type: 'text', text: 'ok "x"\n' }] } }, status: 499, startedAt: 1764000000123, latencyMs: 0.000123456789, action: 'degrade', cut: 'blocked', userAgent: 'ua "1"\t', remoteAddress: '::1', edgeHeader: '{"account":{"tier":"x"}}' };
 const bytes: FinishedRequest = { id: 'gw_1', api: 'openai', accountId: 'a', apiKeyId: 'k', body: Buffer.from([0xff, 0, 10, 0xc3]), response: { kind: 'bytes', value: Buffer.from([0, 255, 10]) }, status: 200, startedAt: 1, latencyMs: 2.5, action: 'allow' };
-const none: FinishedRequest = { ...bytes, id: 'gw_4', response: null, body: Buffer.alloc(0), cut: 'shutdown', userAgent: 'agent ☃' };
+const none: FinishedRequest = { ...bytes, id: 'gw_4', response: null, body: Buffer.alloc(0), cut: 'shutdown', userAgent: 'ua ☃' };
 const refused: RefusedRequest = { id: 'gw_2', api: 'anthropic', refusal: 'blocked', status: 403, accountId: 'a', apiKeyId: null, action: 'block', body: null, startedAt: 1, latencyMs: 1 };
 const unknownCaller: RefusedRequest = { id: 'gw_5', api: 'openai', refusal: 'unauthorized', status: 401, accountId: null, apiKeyId: 'key_x', action: null, body: Buffer.from('{}'), startedAt: 2, latencyMs: 0.5, remoteAddress: '10.0.0.1' };
 const all: HandedRequest[] = [full, bytes, none, refused, unknownCaller];
