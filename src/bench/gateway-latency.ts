@@ -17,6 +17,10 @@
  * order alternating, and compared on the medians; the single-process gateway runs last and
  * alone, so that its analysis backlog never runs beside another target's measurement.
  *
+ * The thin gateway's write-ahead log is read from its /metrics around each of its runs: how
+ * many exchanges it wrote and fsynced, how many Redis took before their group was due (never
+ * written), and how many groups (one write and one fsync each) that took.
+ *
  * CPU per request: each process's CPU time (user and system, from /proc/<pid>/stat) over a
  * load run, divided by the requests answered in it. Unlike throughput, it is hardly moved by
  * other work on a shared machine, and on a machine whose cores are the bound, throughput
@@ -30,6 +34,7 @@
  * profiles written to DIR when they stop (to compare where each spends its CPU, side by side).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,6 +196,22 @@ async function measure(origin: string, watch: readonly Watched[] = []): Promise<
   return { ...load, cpu };
 }
 
+const ADMIN_TOKEN = randomBytes(16).toString('hex');
+
+/** The thin gateway's write-ahead log counts so far, from its /metrics. */
+interface WalCounts {
+  written: number;
+  unwritten: number;
+  fsyncs: number;
+}
+
+async function walCounts(adminUrl: string): Promise<WalCounts> {
+  const r = await fetch(adminUrl + '/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const text = await r.text();
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { written: metric('distillwatch_gateway_wal_written_total'), unwritten: metric('distillwatch_gateway_wal_unwritten_total'), fsyncs: metric('distillwatch_gateway_wal_fsyncs_total') };
+}
+
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -254,12 +275,14 @@ http {
     const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
     const thinPort = await freePort();
     let thinPid: number | undefined;
+    let thinAdmin = '';
     if (WITH_THIN) {
       redis = await startRedis();
-      writeFileSync(join(dir, 'thin.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, adminListen: { host: '127.0.0.1', port: 0 }, replicaId: 'thin', spoolDir: join(dir, 'thin-spool'), redisUrl: redis.url, analysis: { mode: 'stream', partitions: PARTITIONS } }));
+      thinAdmin = `http://127.0.0.1:${await freePort()}`;
+      writeFileSync(join(dir, 'thin.json'), JSON.stringify({ upstream: `http://127.0.0.1:${stubPort}`, keys: { 'sk-bench-0001': 'acct_bench' }, adminListen: { host: '127.0.0.1', port: Number(new URL(thinAdmin).port) }, replicaId: 'thin', spoolDir: join(dir, 'thin-spool'), redisUrl: redis.url, analysis: { mode: 'stream', partitions: PARTITIONS } }));
       const thin = spawn(process.execPath, [...profiled('thin'), main, 'gateway', '--config', join(dir, 'thin.json'), '--listen', `127.0.0.1:${thinPort}`], {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, DISTILLWATCH_LOG_LEVEL: 'warn' },
+        env: { ...process.env, DISTILLWATCH_LOG_LEVEL: 'warn', DISTILLWATCH_ADMIN_TOKEN: ADMIN_TOKEN },
       });
       children.push(thin);
       thinPid = thin.pid;
@@ -277,13 +300,16 @@ http {
     const thinWatch: Watched[] = [{ name: 'proxy', pid: thinPid }, { name: 'redis', pid: redis?.process.pid }, stubW];
     // The bare proxy and the thin gateway in rounds, in alternating order: a machine that
     // gets busier or quieter during the run weighs on both alike.
-    const rounds: { bare: Figures; thin: Figures | null }[] = [];
+    const rounds: { bare: Figures; thin: Figures | null; wal: WalCounts | null }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const bareFirst = i % 2 === 0;
       let bareRun: Figures | null = bareFirst ? await measure(`http://127.0.0.1:${barePort}`, bareWatch) : null;
+      const walBefore = WITH_THIN ? await walCounts(thinAdmin) : null;
       const thinRun = WITH_THIN ? await measure(`http://127.0.0.1:${thinPort}`, thinWatch) : null;
+      const walAfter = WITH_THIN ? await walCounts(thinAdmin) : null;
       bareRun ??= await measure(`http://127.0.0.1:${barePort}`, bareWatch);
-      rounds.push({ bare: bareRun, thin: thinRun });
+      const wal = walBefore && walAfter ? { written: walAfter.written - walBefore.written, unwritten: walAfter.unwritten - walBefore.unwritten, fsyncs: walAfter.fsyncs - walBefore.fsyncs } : null;
+      rounds.push({ bare: bareRun, thin: thinRun, wal });
     }
     results['bare-node'] = medianOf(rounds.map((r) => r.bare));
     if (WITH_THIN) results.thin = medianOf(rounds.map((r) => r.thin!));
@@ -326,6 +352,13 @@ http {
         const th = r.thin!;
         const thinCpu = th.cpu.proxy === null || th.cpu.redis === null ? null : th.cpu.proxy! + th.cpu.redis!;
         process.stdout.write(`${String(i + 1).padStart(5)} ${f(r.bare.p99).padStart(11)} ${f(th.p99).padStart(12)} ${r.bare.throughput.toFixed(0).padStart(11)} ${th.throughput.toFixed(0).padStart(11)} ${((th.throughput / r.bare.throughput) * 100).toFixed(0).padStart(5)}% ${us(r.bare.cpu.proxy).padStart(16)} ${us(thinCpu).padStart(22)}\n`);
+      });
+      process.stdout.write(`the thin gateway's write-ahead log, round by round (exchanges settled before their group was due are never written; each group is one write and one fsync):\nround  written  unwritten  share written  fsyncs\n`);
+      rounds.forEach((r, i) => {
+        const w = r.wal;
+        if (w === null) return;
+        const all = w.written + w.unwritten;
+        process.stdout.write(`${String(i + 1).padStart(5)} ${String(w.written).padStart(8)} ${String(w.unwritten).padStart(10)} ${(all === 0 ? 'n/a' : ((w.written / all) * 100).toFixed(1) + '%').padStart(14)} ${String(w.fsyncs).padStart(7)}\n`);
       });
       const ratio = t.throughput / b.throughput;
       const p99Gap = t.p99 - b.p99;

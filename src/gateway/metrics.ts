@@ -136,6 +136,27 @@ export class GatewayMetrics {
   readonly unlogged = new Gauge({ name: 'distillwatch_gateway_exchanges_unlogged', help: 'Exchanges whose write-ahead log write failed since start: kept in memory, lost on a crash', registers: [this.registry] });
   readonly dropped = new Gauge({ name: 'distillwatch_gateway_exchanges_dropped', help: 'Exchanges that neither the store, the spool nor the queue could take since start', registers: [this.registry] });
   readonly walUnsettled = new Gauge({ name: 'distillwatch_gateway_wal_unsettled', help: 'Exchanges in the write-ahead log not yet held by the store', registers: [this.registry] });
+  readonly walUnwritten = new Counter({ name: 'distillwatch_gateway_wal_unwritten_total', help: 'Exchanges settled before their write-ahead log group was due (Redis or the store held them first), never written to the disk', registers: [this.registry] });
+  readonly walWritten = new Counter({ name: 'distillwatch_gateway_wal_written_total', help: 'Exchanges written to the write-ahead log and fsynced', registers: [this.registry] });
+  readonly walFsyncs = new Counter({ name: 'distillwatch_gateway_wal_fsyncs_total', help: 'Groups written to the write-ahead log, each one write and one fsync', registers: [this.registry] });
+
+  /** Brings the log's counters up to its own totals (read at each scrape: the log counts in plain numbers). */
+  publishWal(wal: { readonly unwritten: number; readonly committed: number; readonly groups: number }): void {
+    const to = (c: Counter, total: number) => {
+      const gap = total - this.published.get(c)!;
+      if (gap > 0) c.inc(gap);
+      this.published.set(c, total);
+    };
+    to(this.walUnwritten, wal.unwritten);
+    to(this.walWritten, wal.committed);
+    to(this.walFsyncs, wal.groups);
+  }
+
+  private readonly published = new Map<Counter, number>([
+    [this.walUnwritten, 0],
+    [this.walWritten, 0],
+    [this.walFsyncs, 0],
+  ]);
   readonly shutdownCuts = new Counter({ name: 'distillwatch_gateway_shutdown_cuts_total', help: 'Requests still in flight when the drain deadline passed, ended with an error', registers: [this.registry] });
   readonly connectionsRefused = new Counter({ name: 'distillwatch_gateway_connections_refused_total', help: 'Connections closed at once because their client already held connections.maxPerClient', registers: [this.registry] });
   readonly clientAborts = new Counter({ name: 'distillwatch_gateway_client_aborts_total', help: 'Requests the client abandoned before the response ended', registers: [this.registry] });

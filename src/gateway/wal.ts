@@ -133,6 +133,8 @@ export class WriteAheadLog {
   unlogged = 0;
   /** Records written and fsynced. */
   committed = 0;
+  /** Groups written and fsynced: one write and one fsync each, the log's dearest work. */
+  groups = 0;
   /** Records settled before their group was due: never written (Redis or the store held them first). */
   unwritten = 0;
 
@@ -379,6 +381,7 @@ export class WriteAheadLog {
       active.size += bytes;
       active.seg.last = last;
       this.committed += lines.length;
+      this.groups++;
       if (!this.healthy) {
         this.healthy = true;
         this.opts.onHealth?.(true);

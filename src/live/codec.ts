@@ -1,13 +1,13 @@
 /**
- * A handed request (finished or refused) as one JSON text and back, and a stream entry as a
- * batch of those texts. Bodies go as base64 inside the JSON text, so that the worker gets the
- * request exactly as the proxy saw it.
+ * A stream entry's requests. A gateway writes each partition's share of a flush as one
+ * entry whose field `c` holds the requests' binary frames end to end
+ * (gateway/record-frame.ts, the one encoding of a handed request, the same bytes as in its
+ * write-ahead log): one XADD per partition per flush, where an XADD per request cost Redis
+ * more CPU than the proxy's whole hand-over.
  *
- * An entry holds every request one flush of a gateway had for its partition, one text a
- * line (field `b`): one XADD per partition per flush, where an XADD per request cost Redis
- * more CPU than the proxy's whole hand-over. JSON.stringify never writes a raw newline, so
- * the lines split back unambiguously. Entries of one request (field `x`, the form before
- * batches) are still read, so that a stream written by an older gateway drains.
+ * Entries of older gateways are still read, so that a stream they wrote drains through a
+ * newer worker: a batch of JSON texts, one a line (field `b`), or one JSON text (field `x`),
+ * bodies as base64 inside the text. Nothing writes them any more.
  */
 import type { FinishedRequest, HandedRequest, RefusedRequest } from '../gateway/record.js';
 import { decodeFrame, splitFrames } from '../gateway/record-frame.js';
@@ -15,69 +15,14 @@ import { decodeFrame, splitFrames } from '../gateway/record-frame.js';
 type WireResponse = { kind: 'assembled'; value: unknown } | { kind: 'bytes'; value: string } | null;
 type Wire = { k: 'f'; f: Omit<FinishedRequest, 'body' | 'response'> & { body: string; response: WireResponse } } | { k: 'r'; f: Omit<RefusedRequest, 'body'> & { body: string | null } };
 
-const b64 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
-
-/**
- * A finished request as the JSON text of its wire form: the same form the write-ahead log
- * keeps (gateway/wal.ts), so that a thin gateway encodes each request once for both.
- * Written field by field: a spread copy of the record handed to JSON.stringify cost twice
- * as much, once per request on the proxy's thread. Strings go through JSON.stringify (the
- * escaping); numbers print as JSON prints them.
- */
-export function encodeFinished(f: FinishedRequest): string {
-  const r = f.response;
-  const response = r === null ? 'null' : r.kind === 'bytes' ? '{"kind":"bytes","value":"' + b64(r.value) + '"}' : JSON.stringify(r);
-  let s = '{"id":' + JSON.stringify(f.id) + ',"api":"' + f.api + '","accountId":' + JSON.stringify(f.accountId) + ',"apiKeyId":' + JSON.stringify(f.apiKeyId);
-  s += ',"body":"' + b64(f.body) + '","response":' + response + ',"status":' + JSON.stringify(f.status) + ',"startedAt":' + JSON.stringify(f.startedAt) + ',"latencyMs":' + JSON.stringify(f.latencyMs) + ',"action":"' + f.action + '"';
-  if (f.cut !== undefined) s += ',"cut":"' + f.cut + '"';
-  if (f.userAgent !== undefined) s += ',"userAgent":' + JSON.stringify(f.userAgent);
-  if (f.remoteAddress !== undefined) s += ',"remoteAddress":' + JSON.stringify(f.remoteAddress);
-  if (f.edgeHeader !== undefined) s += ',"edgeHeader":' + JSON.stringify(f.edgeHeader);
-  return s + '}';
-}
-
-/** The stream entry of a finished request already encoded by `encodeFinished`. */
-export function finishedEntry(encoded: string): string {
-  return '{"k":"f","f":' + encoded + '}';
-}
-
-export function encodeHanded(h: HandedRequest): string {
-  if (h.refusal !== undefined) return JSON.stringify({ k: 'r', f: { ...h, body: h.body === null ? null : b64(h.body) } } satisfies Wire);
-  return finishedEntry(encodeFinished(h));
-}
-
-/**
- * The entry field of a batch of handed requests' binary frames laid end to end
- * (gateway/record-frame.ts): what a gateway writes now, the same bytes its write-ahead log
- * holds. The text fields below are still read, so that a stream written by an older gateway
- * drains through a newer worker.
- */
+/** The entry field of a batch of handed requests' binary frames laid end to end. */
 export const FRAMES_FIELD = 'c';
-
-/** The entry field of a batch of handed requests' texts, one a line. */
+/** The entry field of a batch of handed requests' JSON texts, one a line (older gateways). */
 export const BATCH_FIELD = 'b';
-/** The entry field of a single handed request's text (older gateways). */
+/** The entry field of a single handed request's JSON text (older gateways still). */
 export const SINGLE_FIELD = 'x';
 
-/** The value of a batch entry's field: `texts` (each from `encodeHanded` or `finishedEntry`), one a line. */
-export function batchText(texts: readonly string[]): string {
-  return texts.join('\n');
-}
-
-/**
- * The handed requests' texts of a stream entry's fields (a batch or a single request), or
- * null when the entry has neither field (not written by a gateway, or trimmed).
- */
-export function entryTexts(fields: readonly string[] | null): string[] | null {
-  if (fields === null) return null;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === BATCH_FIELD) return fields[i + 1]!.split('\n');
-    if (fields[i] === SINGLE_FIELD) return [fields[i + 1]!];
-  }
-  return null;
-}
-
-/** Null when the text is not an entry this codec wrote (kept aside by the caller, never retried). */
+/** A handed request's JSON text as older gateways wrote it; null when it is not one (kept aside by the caller, never retried). */
 export function decodeHanded(text: string): HandedRequest | null {
   let w: Wire;
   try {

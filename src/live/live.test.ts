@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../gateway/config.js';
-import type { FinishedRequest, RefusedRequest } from '../gateway/record.js';
+import type { FinishedRequest, HandedRequest, RefusedRequest } from '../gateway/record.js';
 import { decodeFrame, encodeFrame, frameLsn, setFrameLsn } from '../gateway/record-frame.js';
-import { BATCH_FIELD, decodeHanded, encodeFinished, encodeHanded, entryRequests, FRAMES_FIELD } from './codec.js';
+import { BATCH_FIELD, decodeHanded, entryRequests, FRAMES_FIELD, SINGLE_FIELD } from './codec.js';
 import { partitionOf } from './partition.js';
 
 test('an account always lands in the same partition, and accounts spread over all of them', () => {
@@ -15,46 +15,74 @@ test('an account always lands in the same partition, and accounts spread over al
   assert.equal(partitionOf('acct_alice', 8), partitionOf('acct_alice', 1024) % 8);
 });
 
-test('a finished and a refused request come back from a stream entry as they went in', () => {
-  const f: FinishedRequest = { id: 'gw_1', api: 'openai', accountId: 'a', apiKeyId: 'k', body: Buffer.from('{"model":"m"}'), response: { kind: 'bytes', value: Buffer.from([0, 255, 10]) }, status: 200, startedAt: 1, latencyMs: 2.5, action: 'allow', userAgent: 'ua' };
-  const back = decodeHanded(encodeHanded(f)) as FinishedRequest;
-  assert.deepEqual(Buffer.from(back.body), Buffer.from(f.body));
-  assert.deepEqual(back.response?.kind === 'bytes' ? Buffer.from(back.response.value) : null, Buffer.from([0, 255, 10]));
-  assert.equal(back.userAgent, 'ua');
-  // Every field, the optional ones and text that JSON must escape included.
-  const full: FinishedRequest = { id: 'gw_"3"', api: 'anthropic', accountId: 'acct_\u2028é', apiKeyId: 'key_\\1', body: Buffer.from('{"a":"\n"}'), response: { kind: 'assembled', value: { content: [{ type: 'text', text: 'ok "x"\n' }] } }, status: 499, startedAt: 1764000000123, latencyMs: 0.000123456789, action: 'degrade', cut: 'blocked', userAgent: 'ua "1"\t', remoteAddress: '::1', edgeHeader: '{"account":{"tier":"x"}}' };
-  const fullBack = decodeHanded(encodeHanded(full)) as FinishedRequest;
-  assert.deepEqual({ ...fullBack, body: Buffer.from(fullBack.body).toString() }, { ...full, body: '{"a":"\n"}' });
-  assert.deepEqual(JSON.parse(encodeFinished(full)), JSON.parse(JSON.stringify({ ...full, body: Buffer.from(full.body).toString('base64') })));
-  const r: RefusedRequest = { id: 'gw_2', api: 'anthropic', refusal: 'blocked', status: 403, accountId: 'a', apiKeyId: null, action: 'block', body: null, startedAt: 1, latencyMs: 1 };
-  assert.deepEqual(decodeHanded(encodeHanded(r)), r);
-  assert.equal(decodeHanded('not json'), null);
-  assert.equal(decodeHanded('{"k":"f","f":{}}'), null);
-});
+/** A handed request's JSON text as older gateways put it in their stream entries (bodies as base64), for the reading of what they left. */
+function olderText(h: HandedRequest): string {
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+  if (h.refusal !== undefined) return JSON.stringify({ k: 'r', f: { ...h, body: h.body === null ? null : b64(h.body) } });
+  const response = h.response?.kind === 'bytes' ? { kind: 'bytes', value: b64(h.response.value) } : h.response;
+  return JSON.stringify({ k: 'f', f: { ...h, body: b64(h.body), response } });
+}
+
+/** A frame of the previous form (kind 'f' or 'r', the fields as one JSON text), as the version before logged and sent it. */
+function previousFrame(h: HandedRequest): Buffer {
+  const { body, ...rest } = h;
+  const bytes = h.refusal === undefined && h.response?.kind === 'bytes' ? h.response.value : null;
+  const fields = h.refusal === undefined && bytes !== null ? { ...rest, response: { kind: 'bytes' } } : rest;
+  const text = Buffer.from(JSON.stringify(fields));
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
+  const part = (b: Uint8Array | null) => (b === null ? [u32(0xffffffff)] : [u32(b.byteLength), Buffer.from(b)]);
+  // lsn 0, the kind, the fields' text, the body, a response's bytes.
+  const after = Buffer.concat([Buffer.alloc(8), Buffer.from([h.refusal === undefined ? 0x66 : 0x72]), u32(text.byteLength), text, ...part(body), ...part(bytes)]);
+  return Buffer.concat([u32(after.byteLength), after]);
+}
+
+const plain = (h: unknown) => JSON.parse(JSON.stringify(h, (_, v) => (v?.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v)));
+
+const full: FinishedRequest = { id: 'gw_"3"', api: 'anthropic', accountId: 'acct_\u2028é', apiKeyId: 'key_\\1', body: Buffer.from('{"a":"\n"}'), response: { kind: 'assembled', value: { content: [{ type: 'text', text: 'ok "x"\n' }] } }, status: 499, startedAt: 1764000000123, latencyMs: 0.000123456789, action: 'degrade', cut: 'blocked', userAgent: 'ua "1"\t', remoteAddress: '::1', edgeHeader: '{"account":{"tier":"x"}}' };
+const bytes: FinishedRequest = { id: 'gw_1', api: 'openai', accountId: 'a', apiKeyId: 'k', body: Buffer.from([0xff, 0, 10, 0xc3]), response: { kind: 'bytes', value: Buffer.from([0, 255, 10]) }, status: 200, startedAt: 1, latencyMs: 2.5, action: 'allow' };
+const none: FinishedRequest = { ...bytes, id: 'gw_4', response: null, body: Buffer.alloc(0), cut: 'shutdown', userAgent: 'ua ☃' };
+const refused: RefusedRequest = { id: 'gw_2', api: 'anthropic', refusal: 'blocked', status: 403, accountId: 'a', apiKeyId: null, action: 'block', body: null, startedAt: 1, latencyMs: 1 };
+const unknownCaller: RefusedRequest = { id: 'gw_5', api: 'openai', refusal: 'unauthorized', status: 401, accountId: null, apiKeyId: 'key_x', action: null, body: Buffer.from('{}'), startedAt: 2, latencyMs: 0.5, remoteAddress: '10.0.0.1' };
+const all: HandedRequest[] = [full, bytes, none, refused, unknownCaller];
 
 test('a finished and a refused request come back from their binary frames as they went in, bodies as raw bytes', () => {
-  const full: FinishedRequest = { id: 'gw_"3"', api: 'anthropic', accountId: 'acct_\u2028é', apiKeyId: 'key_\\1', body: Buffer.from('{"a":"\n"}'), response: { kind: 'assembled', value: { content: [{ type: 'text', text: 'ok "x"\n' }] } }, status: 499, startedAt: 1764000000123, latencyMs: 0.000123456789, action: 'degrade', cut: 'blocked', userAgent: 'ua "1"\t', remoteAddress: '::1', edgeHeader: '{"account":{"tier":"x"}}' };
-  const bytes: FinishedRequest = { id: 'gw_1', api: 'openai', accountId: 'a', apiKeyId: 'k', body: Buffer.from([0xff, 0, 10, 0xc3]), response: { kind: 'bytes', value: Buffer.from([0, 255, 10]) }, status: 200, startedAt: 1, latencyMs: 2.5, action: 'allow' };
-  const none: FinishedRequest = { ...bytes, id: 'gw_4', response: null, body: Buffer.alloc(0) };
-  const refused: RefusedRequest = { id: 'gw_2', api: 'anthropic', refusal: 'blocked', status: 403, accountId: 'a', apiKeyId: null, action: 'block', body: null, startedAt: 1, latencyMs: 1 };
-  const plain = (h: unknown) => JSON.parse(JSON.stringify(h, (_, v) => (v?.type === 'Buffer' ? Buffer.from(v.data).toString('hex') : v)));
-  const frames = [full, bytes, none, refused].map((h) => encodeFrame(h));
+  const frames = all.map((h) => encodeFrame(h));
   setFrameLsn(frames[1]!, 42);
   assert.equal(frameLsn(frames[1]!), 42);
-  // The body's bytes are in the frame as they are: no base64.
+  // The body's bytes are in the frame as they are: no base64, and no JSON text of the fields.
   assert.ok(frames[1]!.includes(Buffer.from([0xff, 0, 10, 0xc3])));
-  for (const [i, h] of [full, bytes, none, refused].entries()) assert.deepEqual(plain(decodeFrame(frames[i]!)?.h), plain(h), `frame ${i}`);
+  assert.ok(!frames[1]!.includes(Buffer.from('"accountId"')));
+  for (const [i, h] of all.entries()) assert.deepEqual(plain(decodeFrame(frames[i]!)?.h), plain(h), `frame ${i}`);
   // A stream entry: the frames end to end, read as Buffers.
   const got = entryRequests([Buffer.from(FRAMES_FIELD), Buffer.concat(frames)]);
-  assert.deepEqual(plain(got), plain([full, bytes, none, refused]));
-  // An entry of an older gateway (text lines) is still read.
-  assert.deepEqual(plain(entryRequests([Buffer.from(BATCH_FIELD), Buffer.from(encodeHanded(bytes) + '\n' + encodeHanded(refused))])), plain([bytes, refused]));
-  // A batch cut short, and a frame whose text is not the fields', are unreadable, not a crash.
+  assert.deepEqual(plain(got), plain(all));
+  // A batch cut short, a text whose length runs past its frame and a code no version wrote are unreadable, not a crash.
   assert.deepEqual(entryRequests([Buffer.from(FRAMES_FIELD), Buffer.concat(frames).subarray(0, -1)]), [null]);
-  const broken = Buffer.from(frames[1]!);
+  const longText = Buffer.from(frames[1]!);
+  longText.writeUInt32LE(1000, 41);
+  assert.equal(decodeFrame(longText), null);
+  const badCode = Buffer.from(frames[1]!);
+  badCode[14] = 9;
+  assert.equal(decodeFrame(badCode), null);
+  assert.equal(entryRequests([Buffer.from('z'), Buffer.from('')]), null);
+});
+
+test('what older gateways wrote is still read: frames of the previous form, and text entries', () => {
+  const previous = all.map(previousFrame);
+  for (const [i, h] of all.entries()) assert.deepEqual(plain(decodeFrame(previous[i]!)?.h), plain(h), `previous frame ${i}`);
+  // The previous form and the new one in one batch (a stream across an upgrade reads on).
+  assert.deepEqual(plain(entryRequests([Buffer.from(FRAMES_FIELD), Buffer.concat([previous[0]!, encodeFrame(bytes)])])), plain([full, bytes]));
+  const broken = Buffer.from(previous[1]!);
   broken[17] = 0x78;
   assert.equal(decodeFrame(broken), null);
-  assert.equal(entryRequests([Buffer.from('z'), Buffer.from('')]), null);
+  assert.deepEqual(plain(entryRequests([Buffer.from(BATCH_FIELD), Buffer.from(olderText(bytes) + '\n' + olderText(refused))])), plain([bytes, refused]));
+  assert.deepEqual(plain(entryRequests([Buffer.from(SINGLE_FIELD), Buffer.from(olderText(full))])), plain([full]));
+  assert.equal(decodeHanded('not json'), null);
+  assert.equal(decodeHanded('{"k":"f","f":{}}'), null);
 });
 
 test('a thin gateway config needs redisUrl and refuses a store of its own', () => {

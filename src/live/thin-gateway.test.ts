@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { Redis } from 'ioredis';
-import { startRedis, startStubUpstream, startTestGateway, testConfig, waitFor, type RedisServer, type StubUpstream } from '../gateway/_test-helpers.js';
+import { ADMIN_TOKEN, startRedis, startStubUpstream, startTestGateway, testConfig, waitFor, type RedisServer, type StubUpstream } from '../gateway/_test-helpers.js';
 import type { RunningGateway } from '../gateway/start.js';
 import { entryRequests } from './codec.js';
 import { ExchangeStream } from './exchange-stream.js';
@@ -64,6 +64,7 @@ test('a thin gateway keeps serving while Redis stalls, and its exchanges reach t
   // Standings are read from the replica's copy: the stall does not hold requests up.
   await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'warm' }] });
   await waitFor(() => gw.analysis.backlog === 0 && gw.wal!.unsettled === 0, 'the warm-up exchange sent', 20_000, 20);
+  const committed = gw.wal!.committed;
   redis.process.kill('SIGSTOP');
   try {
     for (let i = 0; i < 10; i++) {
@@ -71,7 +72,7 @@ test('a thin gateway keeps serving while Redis stalls, and its exchanges reach t
       assert.ok(a.choices.length > 0);
     }
     // Held, on disk, until Redis takes them.
-    await waitFor(() => gw.wal!.unsettled >= 10, 'ten exchanges held in the write-ahead log', 20_000, 20);
+    await waitFor(() => gw.wal!.unsettled >= 10 && gw.wal!.committed - committed >= 10, 'ten exchanges held in the write-ahead log, written', 20_000, 20);
   } finally {
     redis.process.kill('SIGCONT');
   }
@@ -79,6 +80,21 @@ test('a thin gateway keeps serving while Redis stalls, and its exchanges reach t
   // appear twice (the store keeps one), none may be missing.
   await waitFor(async () => new Set((await entries()).map((e) => e.id)).size === before + 11, 'every exchange in the streams after the stall', 30_000, 50);
   await waitFor(() => gw.wal!.unsettled === 0, 'the write-ahead log settled', 20_000, 20);
+});
+
+test('the write-ahead log\'s counts are on /metrics: each exchange written and fsynced, or left unwritten because Redis took it first', async () => {
+  // After the two tests above: 5 + 1 + 10 exchanges, the last 10 written while Redis stalled.
+  const metric = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const read = async () => (await (await fetch(gw.adminUrl + '/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text());
+  await waitFor(async () => {
+    const m = await read();
+    return metric(m, 'distillwatch_gateway_wal_written_total') + metric(m, 'distillwatch_gateway_wal_unwritten_total') === 16;
+  }, 'every exchange counted once, written or unwritten', 20_000, 50);
+  const m = await read();
+  assert.ok(metric(m, 'distillwatch_gateway_wal_written_total') >= 10, 'the stalled ones were written');
+  assert.ok(metric(m, 'distillwatch_gateway_wal_fsyncs_total') >= 1);
+  assert.ok(metric(m, 'distillwatch_gateway_wal_fsyncs_total') <= metric(m, 'distillwatch_gateway_wal_written_total'));
+  assert.equal(metric(m, 'distillwatch_gateway_wal_unwritten_total'), gw.wal!.unwritten);
 });
 
 test('the requests of one flush go to Redis as one entry per partition, each readable back in order', async () => {

@@ -9,7 +9,7 @@ export interface MetricsRouteDeps {
   sharedState: boolean;
   log: { readonly depth: number; readonly spooled: number; readonly dropped: number };
   analysis: { readonly backlog: number };
-  wal?: { readonly unlogged: number; readonly unsettled: number } | null;
+  wal?: { readonly unlogged: number; readonly unsettled: number; readonly unwritten: number; readonly committed: number; readonly groups: number } | null;
   /** False while exchanges cannot reach the disk (full disk). */
   logWritable(): boolean;
 }
@@ -24,5 +24,6 @@ export async function metricsText(deps: MetricsRouteDeps): Promise<AdminAnswer> 
   m.unlogged.set(deps.wal?.unlogged ?? 0);
   m.dropped.set(deps.log.dropped);
   m.walUnsettled.set(deps.wal?.unsettled ?? 0);
+  if (deps.wal) m.publishWal(deps.wal);
   return { kind: 'text', status: 200, contentType: m.registry.contentType, text: await m.registry.metrics() };
 }
