@@ -4,8 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ScanReport } from '../core/report.js';
+import { EventTimeTicker } from '../detect/ticker.js';
+import { buildReport } from '../report/build.js';
+import { UNREAD_BY_ENGINE } from '../store/column-batch.js';
 import { openDuckDbStore } from '../store/duckdb/store.js';
 import { writeSimulation } from '../traffic/simulate.js';
+import { newDetectionEngine } from './early-engine.js';
 import { EngineThread } from './engine-thread.js';
 import { detect, ingest, scan, startEarlyDetect } from './scan.js';
 
@@ -15,6 +19,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** What a scan concludes: verdicts, flag times, campaigns and their evidence (not when the report was written). */
 function conclusions(r: ScanReport): string {
   return JSON.stringify({ accounts: r.accounts, campaigns: r.campaigns });
+}
+
+/** The report of a replay of an open store. */
+async function detectReport(store: Awaited<ReturnType<typeof openDuckDbStore>>): Promise<ScanReport> {
+  return (await detect({ store })).report;
 }
 
 /** The report of a replay of the store `db` (a fresh engine, whatever fed it during the ingest). */
@@ -121,6 +130,37 @@ describe('detection along the ingest', () => {
     assert.equal(conclusions(apart.report!), conclusions(together.report!));
     assert.deepEqual(apart.report!.input, together.report!.input);
     assert.deepEqual(apart.report!.engine, together.report!.engine);
+  });
+
+  it('never reads the columns its thread is not handed', async () => {
+    // A replay's rows whose left-out columns throw when read: an engine that came to read
+    // one would fail here, not silently see null on its thread.
+    const db = join(dir, 'unread.duckdb');
+    const store = await openDuckDbStore(db);
+    try {
+      await scan({ inputs: [traffic], store, ingestOnly: true });
+      const engine = newDetectionEngine(undefined, []);
+      const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
+      for await (const batch of store.replay()) {
+        for (const row of batch) {
+          for (const name of UNREAD_BY_ENGINE) {
+            Object.defineProperty(row, name, {
+              get: () => {
+                throw new Error(`the engine read "${name}"`);
+              },
+            });
+          }
+          ticker.observe(row);
+        }
+      }
+      ticker.finish();
+      const input = { exchanges: 0, accounts: 0, bad_records: 0, files: [], sources: [] };
+      const report = buildReport(engine, input);
+      assert.ok(report.campaigns.length >= 1, 'the demo traffic has campaigns');
+      assert.equal(conclusions(report), conclusions(await detectReport(store)));
+    } finally {
+      await store.close();
+    }
   });
 
   it('reports the same on its own thread as on the scan\'s when the store must be replayed', async () => {

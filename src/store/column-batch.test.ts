@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { ExchangeFeatures } from '../core/features.js';
-import { columnBuffers, columnsOfRows, concatColumns, ExchangeColumnsBuilder, rowsOfColumns, sizeOf, sliceColumns, type ExchangeColumns } from './column-batch.js';
+import { columnBuffers, columnsOfRows, concatColumns, ExchangeColumnsBuilder, rowsOfColumns, sizeOf, sliceColumns, UNREAD_BY_ENGINE, withoutUnread, type ExchangeColumns } from './column-batch.js';
 import { sampleFeatures } from './contract.js';
 import { decodeExchange, encodeExchange, EXCHANGE_KINDS, EXCHANGE_NAMES } from './exchange-columns.js';
 
@@ -83,6 +83,30 @@ test('the columns cross threads with their typed arrays transferred, not copied'
     assert.equal(c.sizes.length, 0);
     const got = receiveMessageOnPort(port2)?.message as ExchangeColumns;
     assert.deepEqual(rowsOfColumns(got), rowsOfColumns(columns(rows)));
+  } finally {
+    port1.close();
+    port2.close();
+  }
+});
+
+test('the engine\'s copy leaves out only the text columns it never reads, read back as null', () => {
+  const rows = sampleRows(9);
+  const all = columns(rows);
+  const lean = withoutUnread(all);
+  // The rows handed to the store are untouched.
+  assert.deepEqual(rowsOfColumns(all), rowsOfColumns(columns(rows)));
+  const left = new Set<string>(UNREAD_BY_ENGINE);
+  for (const name of left) assert.ok(EXCHANGE_KINDS[EXCHANGE_NAMES.indexOf(name as (typeof EXCHANGE_NAMES)[number])]!.startsWith('text'), `${name} is a text column`);
+  const full = rowsOfColumns(all);
+  rowsOfColumns(lean).forEach((row, i) => {
+    for (const name of EXCHANGE_NAMES) assert.deepEqual(row[name], left.has(name) ? null : full[i]![name], `${name} of row ${i}`);
+  });
+  // Less to copy across threads: the emptied columns hold nothing.
+  const { port1, port2 } = new MessageChannel();
+  try {
+    port1.postMessage(lean);
+    const got = receiveMessageOnPort(port2)?.message as ExchangeColumns;
+    assert.deepEqual(rowsOfColumns(got), rowsOfColumns(lean));
   } finally {
     port1.close();
     port2.close();

@@ -209,9 +209,27 @@ export function timesOf(cols: ExchangeColumns): Float64Array {
 }
 
 /**
- * The rows back as objects, every column present (null where absent), as a replay gives
- * them: what the engine observes. Written out field by field so that every row has the one
- * shape the engine's code sees.
+ * Text columns the detection engine never reads (the analysts' preview of the prompt, the
+ * API key, the country, the tools' and the template's hashes): the scan's thread leaves them
+ * out of the copy it posts to the engine's thread (`withoutUnread`), which spares copying
+ * them twice (cloned, then read into objects) and holding them among the rows the engine
+ * keeps in event-time order. The store still gets them. The reports of the engine fed on
+ * its own thread (these columns left out) and on the scan's (every column) are compared by
+ * a test on a scenario with campaigns.
+ */
+export const UNREAD_BY_ENGINE = ['api_key_id', 'country', 'tools_sig', 'template_simhash', 'prompt_preview'] as const satisfies readonly (keyof ExchangeFeatures)[];
+
+const UNREAD_INDEXES = new Set<number>(UNREAD_BY_ENGINE.map((n) => EXCHANGE_NAMES.indexOf(n)));
+
+/** The same rows with the text columns the engine never reads emptied (read back as null by `rowsOfColumns`). */
+export function withoutUnread(cols: ExchangeColumns): ExchangeColumns {
+  return { length: cols.length, sizes: cols.sizes, columns: cols.columns.map((col, c) => (UNREAD_INDEXES.has(c) ? { kind: 'text', values: [] } : col)) };
+}
+
+/**
+ * The rows back as objects, every column present (null where absent, or left out by
+ * `withoutUnread`), as a replay gives them: what the engine observes. Written out field by
+ * field so that every row has the one shape the engine's code sees.
  */
 export function rowsOfColumns(cols: ExchangeColumns): ExchangeFeatures[] {
   const col = cols.columns;
@@ -237,13 +255,13 @@ export function rowsOfColumns(cols: ExchangeColumns): ExchangeFeatures[] {
       ts: ts![i]!,
       account_id: account_id![i]!,
       org_id: org_id![i]!,
-      api_key_id: api_key_id![i]!,
+      api_key_id: api_key_id![i] ?? null,
       model: model![i]!,
       conversation_id: conversation_id![i]!,
       ip: ip![i]!,
       subnet: subnet![i]!,
       asn: orNull(asn![i]!),
-      country: country![i]!,
+      country: country![i] ?? null,
       user_agent: user_agent![i]!,
       tier: tier![i]!,
       account_created_at: orNull(account_created_at![i]!),
@@ -254,12 +272,12 @@ export function rowsOfColumns(cols: ExchangeColumns): ExchangeFeatures[] {
       n_user_turns: n_user_turns![i]!,
       n_tool_results: n_tool_results![i]!,
       n_tools: n_tools![i]!,
-      tools_sig: tools_sig![i]!,
+      tools_sig: tools_sig![i] ?? null,
       system_sig: system_sig![i]!,
       harness_sig: harness_sig![i]!,
       template_prefix: template_prefix![i]!,
       template_suffix: template_suffix![i]!,
-      template_simhash: template_simhash![i]!,
+      template_simhash: template_simhash![i] ?? null,
       prompt_hash: prompt_hash![i]!,
       phrase_sigs: phrase_sigs![i]!,
       prompt_chars: prompt_chars![i]!,
@@ -273,7 +291,7 @@ export function rowsOfColumns(cols: ExchangeColumns): ExchangeFeatures[] {
       output_tokens: orNull(output_tokens![i]!),
       reasoning_tokens: orNull(reasoning_tokens![i]!),
       status: orNull(status![i]!),
-      prompt_preview: prompt_preview![i]!,
+      prompt_preview: prompt_preview![i] ?? null,
     } as ExchangeFeatures;
   }
   return out;
