@@ -416,6 +416,28 @@ describe('DetectionEngine', () => {
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });
 
+  it('keeps established tutoring products out of a hydra whose cloud subnets they share, though they ask for every step and share one public template', () => {
+    // The pool rotates over 40 subnets of a cloud range; a tutoring product, years old and on a
+    // paid tier, runs on one address of a subnet the pool's accounts also exit from. It sends
+    // bank items under its own fixed wrapper asking for every step, day and night, at a
+    // product's volume: content a harvester would send, but no tie of its own to the pool
+    // beyond the address, and no lifecycle of a fraudulent account. Ties among the products
+    // themselves (their template and wrapper sentence) are not ties to the operation.
+    const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 });
+    // Three such products built on one public tutoring template and wrapper sentence.
+    const tutors = [0, 1, 2].flatMap((t) =>
+      Array.from({ length: 576 }, (_, k) =>
+        feat({ account_id: `tutor${t}`, ts: T0 + 30_000 + t * 11_000 + k * 300_000, account_created_at: T0 - (900 + t) * DAY, tier: 'enterprise', email_domain: `tutor${t}.example`, ip: `203.0.${25 + t}.7`, subnet: `203.0.${25 + t}.0/24`, asn: 64601, harness_sig: `h-tutor${t}`, system_sig: `sys-tutor${t}`, template_prefix: 'tp-tutor', template_suffix: 'ts-tutor', phrase_sigs: `tutor-wrap item${k}`, capability: k % 3 ? 'reasoning' : 'coding', elicitation: 1, max_tokens: 1024 }),
+      ),
+    );
+    const e = run([...pool, ...tutors]);
+    for (let i = 0; i < 12; i++) assert.equal(e.verdictOf(`hyd${i}`)?.verdict, 'distillation', `hyd${i}`);
+    for (let t = 0; t < 3; t++) {
+      const v = e.verdictOf(`tutor${t}`)!;
+      assert.equal(v.verdict, 'benign', v.reasons.join('; '));
+    }
+  });
+
   it('ties a fresh pool that keeps the banned pool harness to the same campaign within its first exchanges', () => {
     const first = campaignPool('old', 10, T0, 30, { ipBase: 0 });
     const fresh = campaignPool('new', 10, T0 + 40 * HOUR, 6, { ipBase: 100, payment: (i) => `pm-fresh-${i}` });
