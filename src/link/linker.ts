@@ -397,9 +397,17 @@ export class IncrementalLinker extends LinkState implements Linker {
     const visited = new Set<AccountId>();
     /** Standing components reached, with the trace that reached them. */
     const owner = new Map<number, Traced>();
+    // With the paths it walked pointed at the root: a component traced again meets its
+    // accounts one trace at a time, and chains of merged traces would make this quadratic.
     const root = (t: Traced): Traced => {
-      while (t.into !== null) t = t.into;
-      return t;
+      let r = t;
+      while (r.into !== null) r = r.into;
+      while (t.into !== null && t.into !== r) {
+        const next = t.into;
+        t.into = r;
+        t = next;
+      }
+      return r;
     };
     /** Keys walked, with the trace that walked them. */
     const keyOwner = new Map<IndicatorKey, Traced>();
