@@ -14,14 +14,11 @@
 import type { FinishedRequest } from '../gateway/record.js';
 import { encodeFrame, setFrameLsn } from '../gateway/record-frame.js';
 import { entryRequests, FRAMES_FIELD } from '../live/codec.js';
+import { numberArg } from './numeric-arg.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf('--' + name);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
-const REQUESTS = arg('requests', 100_000);
-const GROUP = arg('group', 20);
-const RUNS = arg('runs', 5);
+const REQUESTS = numberArg('requests', 100_000);
+const GROUP = numberArg('group', 20);
+const RUNS = numberArg('runs', 5);
 
 const BODY = Buffer.from(JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Say ok' }] }));
 const ANSWER = Buffer.from(

@@ -16,13 +16,10 @@ import { Pool } from 'undici';
 import { Redis } from 'ioredis';
 import { startRedis, startStubUpstream, TEST_KEYS, sleep } from '../gateway/_test-helpers.js';
 import { startGatewayProcess, startLoad, storedModels, tally, type GatewayProcess, type Load } from '../gateway/_process.js';
+import { numberArg } from './numeric-arg.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf('--' + name);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
-const SECONDS = arg('seconds', 3);
-const CLIENTS = arg('clients', 32);
+const SECONDS = numberArg('seconds', 3);
+const CLIENTS = numberArg('clients', 32);
 
 interface Row {
   fault: string;

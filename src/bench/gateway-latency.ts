@@ -45,16 +45,13 @@ import { freePort, startRedis, type RedisServer } from '../gateway/_test-helpers
 import { liveKeys } from '../live/partition.js';
 import { entryRequests } from '../live/codec.js';
 import type { LoadFigures, LoadPlan } from './gateway-load.js';
+import { numberArg } from './numeric-arg.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf('--' + name);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
-const RATE = arg('rate', 2000);
-const SECONDS = arg('seconds', 5);
-const CONCURRENCY = arg('concurrency', 64);
-const WARMUP = arg('warmup', 2);
-const ROUNDS = Math.max(1, Math.round(arg('rounds', 3)));
+const RATE = numberArg('rate', 2000);
+const SECONDS = numberArg('seconds', 5);
+const CONCURRENCY = numberArg('concurrency', 64);
+const WARMUP = numberArg('warmup', 2);
+const ROUNDS = Math.max(1, Math.round(numberArg('rounds', 3)));
 const WITH_STORE = !process.argv.includes('--no-store');
 const WITH_THIN = !process.argv.includes('--no-thin');
 const ONLY_BARE_THIN = process.argv.includes('--only');

@@ -34,14 +34,11 @@ import { prove } from '../watermark/prove.js';
 import { collectContexts, scoreContexts } from '../watermark/statistic.js';
 import { sampleAnswer } from '../watermark/_answers.js';
 import { TrigramModel } from './ngram.js';
+import { numberArg } from './numeric-arg.js';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf('--' + name);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-}
-const N_PROMPTS = arg('prompts', 1200);
-const ROUNDS = arg('rounds', 5);
-const N_KEYS = arg('keys', 1000);
+const N_PROMPTS = numberArg('prompts', 1200);
+const ROUNDS = numberArg('rounds', 5);
+const N_KEYS = numberArg('keys', 1000);
 const SUSPECT_SIZES = [50, 200, 1000];
 const SHARES = [1, 0.1, 0.01, 0];
 const OUTPUT_TOKENS = 120;

@@ -5,9 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountId, type AccountId } from '../core/ids.js';
-import { communityDifference } from './communities.js';
+import { communityDifference, type LinkParams } from './communities.js';
 import { FullLinker, IncrementalLinker, type Linker } from './linker.js';
-import { indicatorKey, type IndicatorKey } from './indicators.js';
+import { indicatorKey, type IndicatorKey, type IndicatorKind } from './indicators.js';
 
 const PARAMS = { genericAccounts: 2000, resolution: 0.5, minCoreAccounts: 3 };
 const LINKERS: [string, () => Linker][] = [
@@ -245,30 +245,7 @@ describe('IncrementalLinker', () => {
   for (const keep of [32, 1]) {
     it(`holds the communities a from-scratch run finds after every random edit (graphs kept from ${keep} accounts)`, () => {
       let kept = 0;
-      for (const seed of [1, 2, 3, 4, 5]) {
-        const r = rng(seed);
-        const full = new FullLinker(PARAMS);
-        const inc = new IncrementalLinker(PARAMS, keep);
-        const accounts = ids('x', 60);
-        const kinds = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst'] as const;
-        for (let step = 0; step < 400; step++) {
-          const a = accounts[Math.floor(r() * accounts.length)]!;
-          if (r() < 0.3) {
-            const suspect = r() < 0.6;
-            full.setSuspect(a, suspect);
-            inc.setSuspect(a, suspect);
-          } else {
-            const key = indicatorKey(kinds[Math.floor(r() * kinds.length)]!, String(Math.floor(r() * 12)));
-            full.addKey(a, key);
-            inc.addKey(a, key);
-          }
-          if (step % 7 === 0) {
-            const diff = communityDifference(inc.communities(), full.communities());
-            assert.equal(diff, null, `seed ${seed}, step ${step}`);
-            kept += inc.lastGraphsKept;
-          }
-        }
-      }
+      randomEdits({ params: PARAMS, keep, seeds: [1, 2, 3, 4, 5], steps: 400, every: 7, suspectShare: 0.6, values: 12, kinds: ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst'] }, (inc) => (kept += inc.lastGraphsKept));
       if (keep === 1) assert.ok(kept > 0, 'kept graphs were clustered again');
     });
   }
@@ -353,33 +330,56 @@ describe('IncrementalLinker (deferral rule)', () => {
   for (const keep of [32, 1]) {
     it(`holds what a from-scratch run with the same rule holds after every random edit (graphs kept from ${keep} accounts)`, () => {
       let deferred = 0;
-      for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
-        // Keys turn generic at 20 holders: ties that narrow, so components split as well as grow.
-        const p = { ...PARAMS, genericAccounts: 20, deferAccounts: 5, deferAccountGrowth: 0.3, deferHoldingGrowth: 0.3, deferRuns: 4 };
-        const r = rng(seed);
-        const full = new FullLinker(p);
-        const inc = new IncrementalLinker(p, keep);
-        const accounts = ids('x', 60);
-        const kinds = ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst', 'phrase'] as const;
-        for (let step = 0; step < 600; step++) {
-          const a = accounts[Math.floor(r() * accounts.length)]!;
-          if (r() < 0.3) {
-            const suspect = r() < 0.7;
-            full.setSuspect(a, suspect);
-            inc.setSuspect(a, suspect);
-          } else {
-            const key = indicatorKey(kinds[Math.floor(r() * kinds.length)]!, String(Math.floor(r() * 30)));
-            full.addKey(a, key);
-            inc.addKey(a, key);
-          }
-          if (step % 5 === 0) {
-            const diff = communityDifference(inc.communities(), full.communities());
-            assert.equal(diff, null, `seed ${seed}, step ${step}`);
-            deferred += inc.lastDeferred;
-          }
-        }
-      }
+      // Keys turn generic at 20 holders: ties that narrow, so components split as well as grow.
+      const params = { ...PARAMS, genericAccounts: 20, deferAccounts: 5, deferAccountGrowth: 0.3, deferHoldingGrowth: 0.3, deferRuns: 4 };
+      randomEdits({ params, keep, seeds: [1, 2, 3, 4, 5, 6, 7, 8], steps: 600, every: 5, suspectShare: 0.7, values: 30, kinds: ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst', 'phrase'] }, (inc) => (deferred += inc.lastDeferred));
       assert.ok(deferred > 0, 'some runs deferred a component');
     });
   }
 });
+
+interface RandomEdits {
+  params: LinkParams;
+  /** Components of at least this many accounts keep their graph. */
+  keep: number;
+  seeds: number[];
+  steps: number;
+  /** A linking run every this many edits. */
+  every: number;
+  /** Of the suspect changes, the share that makes an account a suspect. */
+  suspectShare: number;
+  /** Different values per kind of key. */
+  values: number;
+  kinds: readonly IndicatorKind[];
+}
+
+/**
+ * The same random edits (suspects set or cleared, keys added) to a from-scratch and an
+ * incremental linker, failing on the first run where their communities differ; `afterRun` is
+ * given the incremental linker after each run.
+ */
+function randomEdits(o: RandomEdits, afterRun: (inc: IncrementalLinker) => void): void {
+  for (const seed of o.seeds) {
+    const r = rng(seed);
+    const full = new FullLinker(o.params);
+    const inc = new IncrementalLinker(o.params, o.keep);
+    const accounts = ids('x', 60);
+    for (let step = 0; step < o.steps; step++) {
+      const a = accounts[Math.floor(r() * accounts.length)]!;
+      if (r() < 0.3) {
+        const suspect = r() < o.suspectShare;
+        full.setSuspect(a, suspect);
+        inc.setSuspect(a, suspect);
+      } else {
+        const key = indicatorKey(o.kinds[Math.floor(r() * o.kinds.length)]!, String(Math.floor(r() * o.values)));
+        full.addKey(a, key);
+        inc.addKey(a, key);
+      }
+      if (step % o.every === 0) {
+        const diff = communityDifference(inc.communities(), full.communities());
+        assert.equal(diff, null, `seed ${seed}, step ${step}`);
+        afterRun(inc);
+      }
+    }
+  }
+}
