@@ -139,6 +139,7 @@ export class DetectionEngine {
       deferAccountGrowth: p.deferAccountGrowth,
       deferHoldingGrowth: p.deferHoldingGrowth,
       deferRuns: p.deferRuns,
+      deferAccountLoss: p.deferAccountLoss,
     });
     this.registry = new CampaignRegistry(this.book, this.linker, this.params.minCampaignAccounts);
   }

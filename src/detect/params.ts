@@ -71,6 +71,12 @@ export const DetectorParamsSchema = z.strictObject({
   deferHoldingGrowth: z.number().nonnegative().default(0.1),
   /** Linking runs after which it is due whatever it grew. @default 24 */
   deferRuns: z.number().int().positive().default(24),
+  /**
+   * Accounts it may lose meanwhile (a share of its accounts at the last clustering, over every
+   * run since) and keep its communities without them: bystanders on an operation's networks
+   * that were suspects for a while and are cleared leave it. @default 0.02
+   */
+  deferAccountLoss: z.number().min(0).max(0.5).default(0.02),
 });
 export type DetectorParams = z.infer<typeof DetectorParamsSchema>;
 

@@ -169,8 +169,7 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
     for (const key of view.keysOf(a)) {
       const role = roleOf(key);
       if (joinsOn(role, a, view)) keys.add(key);
-      if (role.generic || (role === INACTIVE && view.holders(key).size < 2)) continue;
-      own.push(key);
+      if (countsAsEvidence(key, role, view)) own.push(key);
     }
     evidence.push(own);
   }
@@ -223,6 +222,24 @@ export function clusterComponent(accounts: readonly AccountId[], view: LinkView,
     out.push(...splitByStrongTies({ accounts: members, indicators: countIndicators(members) }, held, countIndicators, p));
   }
   return out;
+}
+
+/** Whether a key an account holds may count as a community's evidence: not generic, held by someone else too. */
+export const countsAsEvidence = (key: IndicatorKey, role: KeyRole, view: LinkView): boolean => !role.generic && !(role === INACTIVE && view.holders(key).size < 2);
+
+/**
+ * A community's indicators counted from its accounts' keys as they stand now, as a clustering
+ * counts them: for a community that lost accounts since it was clustered (defer.ts).
+ */
+export function indicatorCounter(view: LinkView, roleOf: (key: IndicatorKey) => KeyRole): (accounts: readonly AccountId[]) => Map<IndicatorKey, number> {
+  return (accounts) =>
+    indicatorsFrom(
+      accounts.map((a) => {
+        const own: IndicatorKey[] = [];
+        for (const key of view.keysOf(a)) if (countsAsEvidence(key, roleOf(key), view)) own.push(key);
+        return own;
+      }),
+    );
 }
 
 /** Louvain's communities of a component's graph, node name → community, seeded the same on every call. */

@@ -20,7 +20,7 @@
  * - which members are suspects: read again on every run.
  */
 import type { AccountId } from '../core/ids.js';
-import { INACTIVE, joinsOn, splitByStrongTies, type Community, type KeyRole, type LinkParams, type LinkView, louvainAssignment } from './communities.js';
+import { countsAsEvidence, joinsOn, splitByStrongTies, type Community, type KeyRole, type LinkParams, type LinkView, louvainAssignment } from './communities.js';
 import { KIND_WEIGHT, kindOf, type IndicatorKey } from './indicators.js';
 import { LouvainGraph } from './louvain-graph.js';
 
@@ -213,8 +213,7 @@ export class ComponentGraph {
     const key = this.keyNames[id]!;
     const role = roleOf(key);
     const holders = view.holders(key);
-    // As clusterComponent: a generic key never counts, nor one nobody else holds.
-    const evidence = !(role.generic || (role === INACTIVE && holders.size < 2));
+    const evidence = countsAsEvidence(key, role, view);
     this.evidence[id] = evidence;
     const inside: number[] = [];
     let tied: number[] | null = null;

@@ -253,10 +253,10 @@ describe('IncrementalLinker', () => {
 
 /** Deferral (defer.ts) at a size the cases reach: components of 4 accounts and more. */
 const DEFER = { ...PARAMS, deferAccounts: 4, deferAccountGrowth: 0.5, deferHoldingGrowth: 10, deferRuns: 3 };
-const DEFERRING: [string, () => Linker][] = [
-  ['FullLinker', () => new FullLinker(DEFER)],
-  ['IncrementalLinker', () => new IncrementalLinker(DEFER)],
-  ['IncrementalLinker keeping every graph', () => new IncrementalLinker(DEFER, 1)],
+const DEFERRING: [string, (p?: Partial<LinkParams>) => Linker][] = [
+  ['FullLinker', (p) => new FullLinker({ ...DEFER, ...p })],
+  ['IncrementalLinker', (p) => new IncrementalLinker({ ...DEFER, ...p })],
+  ['IncrementalLinker keeping every graph', (p) => new IncrementalLinker({ ...DEFER, ...p }, 1)],
 ];
 
 for (const [name, make] of DEFERRING) {
@@ -300,6 +300,42 @@ for (const [name, make] of DEFERRING) {
       assert.deepEqual(groups(l).flat().sort(), ['a0', 'a1', 'a2', 'a3', 'a5'], 'split: clustered now');
     });
 
+    it('keeps a large component that lost a few accounts on its last communities, without them', () => {
+      const l = make({ deferAccountLoss: 0.25 });
+      const h = indicatorKey('harness', 'h1');
+      const ip = indicatorKey('ip', '192.0.2.1');
+      hold(l, ids('a', 4), [h, ip]);
+      // a4, a bystander on the same IP, which ties suspects only.
+      hold(l, [accountId('a4')], [ip]);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'a3', 'a4']]);
+      hold(l, [accountId('a5')], [h]);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'a3', 'a4']], 'deferred: a5 is in no community yet');
+      // a4 is cleared: 1 of 5 accounts lost.
+      l.setSuspect(accountId('a4'), false);
+      const [com, ...none] = l.communities();
+      assert.deepEqual(none, []);
+      assert.deepEqual(com!.accounts, ['a0', 'a1', 'a2', 'a3'], 'still deferred, without a4');
+      assert.equal(com!.indicators.get(ip), 4, 'the IP counted again over the accounts that stay');
+      assert.equal(com!.indicators.get(h), 4);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'a3', 'a5']], 'three runs after its clustering');
+    });
+
+    it('clusters at once a large component that lost more accounts than the rule allows', () => {
+      const l = make({ deferAccountLoss: 0.25 });
+      const h = indicatorKey('harness', 'h1');
+      const ip = indicatorKey('ip', '192.0.2.1');
+      hold(l, ids('a', 4), [h]);
+      l.addKey(accountId('a0'), ip);
+      hold(l, ids('b', 2), [ip]);
+      assert.equal(groups(l).flat().length, 6);
+      hold(l, [accountId('a5')], [h]);
+      groups(l);
+      // Two of six lost: more than a quarter of 6 × 0.25 = 1.5.
+      l.setSuspect(accountId('b0'), false);
+      l.setSuspect(accountId('b1'), false);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'a3', 'a5']]);
+    });
+
     it('clusters at once a large component that took in another component', () => {
       const l = make();
       const h = indicatorKey('harness', 'h1');
@@ -334,6 +370,13 @@ describe('IncrementalLinker (deferral rule)', () => {
       const params = { ...PARAMS, genericAccounts: 20, deferAccounts: 5, deferAccountGrowth: 0.3, deferHoldingGrowth: 0.3, deferRuns: 4 };
       randomEdits({ params, keep, seeds: [1, 2, 3, 4, 5, 6, 7, 8], steps: 600, every: 5, suspectShare: 0.7, values: 30, kinds: ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst', 'phrase'] }, (inc) => (deferred += inc.lastDeferred));
       assert.ok(deferred > 0, 'some runs deferred a component');
+    });
+
+    it(`holds what a from-scratch run holds when deferred components may lose accounts, after every random edit (graphs kept from ${keep} accounts)`, () => {
+      let losing = 0;
+      const params = { ...PARAMS, genericAccounts: 20, deferAccounts: 5, deferAccountGrowth: 0.3, deferHoldingGrowth: 0.3, deferRuns: 4, deferAccountLoss: 0.2 };
+      randomEdits({ params, keep, seeds: [1, 2, 3, 4, 5, 6, 7, 8], steps: 600, every: 5, suspectShare: 0.7, values: 30, kinds: ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst', 'phrase'] }, (inc) => (losing += inc.lastDeferredLosing));
+      assert.ok(losing > 0, 'some runs kept a component that lost accounts on its last communities');
     });
   }
 });

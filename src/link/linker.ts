@@ -12,6 +12,7 @@ import {
   communityDifference,
   componentsFrom,
   INACTIVE,
+  indicatorCounter,
   joinsOn,
   keyRole,
   rolesFromScratch,
@@ -21,7 +22,7 @@ import {
   type LinkView,
 } from './communities.js';
 import { ComponentGraph, type KeptGraphSize } from './component-graph.js';
-import { deferrable, stillDeferred, type Clustering } from './defer.js';
+import { clustering, deferrable, stillDeferred, withoutLost, type Clustering } from './defer.js';
 import { IndicatorIndex, type IndicatorKey } from './indicators.js';
 
 export interface Linker {
@@ -105,8 +106,8 @@ export class FullLinker extends LinkState implements Linker {
     const next = new Map<AccountId, PreviousComponent>();
     const out: Community[] = [];
     for (const accounts of componentsFrom([...this.suspects].sort(), view, roleOf)) {
-      // Growth of one component of the previous run: every account of it is here, and no
-      // account here was in another.
+      // Growth of one component of the previous run: no account here was in another, and those
+      // of it that are not here (`lost`) are few enough for the deferral rule.
       let from: PreviousComponent | undefined;
       let grown = true;
       let kept = 0;
@@ -119,15 +120,18 @@ export class FullLinker extends LinkState implements Linker {
         else if (q !== from) grown = false;
         kept++;
       }
-      const last = grown && from !== undefined && kept === from.size ? from.last : null;
+      const last = grown && from !== undefined ? from.last : null;
+      const lost = from === undefined ? 0 : from.size - kept;
       let now: PreviousComponent;
-      if (last !== null && stillDeferred(last, accounts.length, holdings, this.run, this.params)) {
-        out.push(...last.communities);
-        now = { size: accounts.length, last };
+      if (last !== null && stillDeferred(last, accounts.length, holdings, this.run, this.params, lost)) {
+        const members = new Set(accounts);
+        const shrunk = lost > 0 ? withoutLost(last, lost, (a) => members.has(a), indicatorCounter(view, roleOf)) : last;
+        out.push(...shrunk.communities);
+        now = { size: accounts.length, last: shrunk };
       } else {
         const communities = clusterComponent(accounts, view, roleOf, this.params);
         out.push(...communities);
-        now = { size: accounts.length, last: deferrable(accounts.length, this.params) ? { accounts: accounts.length, holdings, run: this.run, communities } : null };
+        now = { size: accounts.length, last: deferrable(accounts.length, this.params) ? clustering(accounts.length, holdings, this.run, communities) : null };
       }
       for (const a of accounts) next.set(a, now);
     }
@@ -200,6 +204,8 @@ export class IncrementalLinker extends LinkState implements Linker {
   lastGraphsKept = 0;
   /** Components that changed on the last call but kept their last clustering (defer.ts). */
   lastDeferred = 0;
+  /** Of those, components that lost accounts and kept that clustering without them. */
+  lastDeferredLosing = 0;
 
   /** @param keepGraphAccounts components of at least this many accounts keep their graph between calls */
   constructor(params: LinkParams, private readonly keepGraphAccounts = KEEP_GRAPH_ACCOUNTS) {
@@ -270,6 +276,7 @@ export class IncrementalLinker extends LinkState implements Linker {
     this.lastGrownInPlace = 0;
     this.lastGraphsKept = 0;
     this.lastDeferred = 0;
+    this.lastDeferredLosing = 0;
     const handled = new Set<number>();
     let changed = false;
     if (this.dirtyKeys.size > 0 || this.dirtyAccounts.size > 0 || this.newHoldings.length > 0 || this.broken.size > 0) {
@@ -284,7 +291,7 @@ export class IncrementalLinker extends LinkState implements Linker {
       if (comp.stale) {
         this.recluster(c, comp, comp.graph !== null);
         changed = true;
-      } else comp.last = { accounts: comp.accounts.length, holdings: comp.holdings, run: this.run, communities: comp.communities };
+      } else comp.last = clustering(comp.accounts.length, comp.holdings, this.run, comp.communities);
     }
     if (!changed) return this.cached;
     const all: Community[] = [];
@@ -488,8 +495,10 @@ export class IncrementalLinker extends LinkState implements Linker {
     let holdings = 0;
     for (const a of t.accounts) holdings += this.keysOf(a).size;
     // Growth of one component: the one standing component it reached and no traced account of
-    // another; or one component traced again, all of whose accounts are here, and nothing else.
+    // another; or one component traced again, whose accounts are here but `lost` of them, and
+    // nothing else.
     let grownFrom: number | null = null;
+    let lost = 0;
     let fromFormer: number | null = null;
     let formerCount = 0;
     let mixed = t.reached.length > 1;
@@ -502,7 +511,10 @@ export class IncrementalLinker extends LinkState implements Linker {
     }
     if (!mixed) {
       if (t.reached.length === 1 && fromFormer === null) grownFrom = t.reached[0]!;
-      else if (t.reached.length === 0 && fromFormer !== null && formerCount === formerSize.get(fromFormer)) grownFrom = fromFormer;
+      else if (t.reached.length === 0 && fromFormer !== null) {
+        grownFrom = fromFormer;
+        lost = formerSize.get(fromFormer)! - formerCount;
+      }
     }
     // A standing component grown by new accounts keeps its id: the accounts it had are not set again.
     if (grownFrom !== null && t.reached.length === 1) {
@@ -534,9 +546,13 @@ export class IncrementalLinker extends LinkState implements Linker {
     const last = grownFrom !== null ? this.formerLast.get(grownFrom) ?? null : null;
     const comp: Component = { accounts, communities: [], graph: null, holdings, last: null, stale: false };
     this.components.set(id, comp);
-    if (last !== null && stillDeferred(last, accounts.length, holdings, this.run, this.params)) {
-      comp.last = last;
-      comp.communities = last.communities;
+    if (last !== null && stillDeferred(last, accounts.length, holdings, this.run, this.params, lost)) {
+      if (lost > 0) this.lastDeferredLosing++;
+      comp.last = lost > 0 ? withoutLost(last, lost, (a) => this.componentOf.get(a) === id, indicatorCounter(this, this.roleOf)) : last;
+      comp.communities = comp.last.communities;
+      // Its graph is moved to the accounts it has now, not when it is next clustered: an account
+      // that left and comes back meanwhile would be taken for one that stayed, its new keys unseen.
+      comp.graph = this.takeGraph(accounts, former);
       this.large.add(id);
       this.defer(comp);
       return;
@@ -584,8 +600,10 @@ export class IncrementalLinker extends LinkState implements Linker {
 
   /**
    * The kept graph of the former component that most of `accounts` were in, moved to them,
-   * or null when none holds at least half of them (or it has lost too many accounts since it
-   * was built). Each former graph is taken once.
+   * or null when none holds at least
+   * half of them and they at least half of it (or it has lost too many accounts since it was
+   * built): a few accounts that split off an operation's component must not take its graph.
+   * Each former graph is taken once.
    */
   private takeGraph(accounts: readonly AccountId[], former: Map<AccountId, Component>): ComponentGraph | null {
     let best: Component | null = null;
@@ -601,7 +619,7 @@ export class IncrementalLinker extends LinkState implements Linker {
         overlap = n;
       }
     }
-    if (best === null || overlap * 2 < accounts.length) return null;
+    if (best === null || overlap * 2 < accounts.length || overlap * 2 < best.graph!.accounts.length) return null;
     const graph = best.graph!;
     for (const m of best.accounts) former.delete(m);
     if (sameAccounts(graph.accounts, accounts)) return graph;
@@ -628,7 +646,7 @@ export class IncrementalLinker extends LinkState implements Linker {
     }
     comp.stale = false;
     if (deferrable(comp.accounts.length, this.params)) {
-      comp.last = { accounts: comp.accounts.length, holdings: comp.holdings, run: this.run, communities: comp.communities };
+      comp.last = clustering(comp.accounts.length, comp.holdings, this.run, comp.communities);
       this.large.add(id);
     } else {
       comp.last = null;
