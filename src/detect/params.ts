@@ -76,7 +76,7 @@ export const DetectorParamsSchema = z.strictObject({
    * run since) and keep its communities without them: bystanders on an operation's networks
    * that were suspects for a while and are cleared leave it. @default 0.02
    */
-  deferAccountLoss: z.number().min(0).max(0.5).default(0.02),
+  deferAccountLoss: z.number().min(0).max(0.25).default(0.02),
 });
 export type DetectorParams = z.infer<typeof DetectorParamsSchema>;
 

@@ -374,9 +374,15 @@ describe('IncrementalLinker (deferral rule)', () => {
 
     it(`holds what a from-scratch run holds when deferred components may lose accounts, after every random edit (graphs kept from ${keep} accounts)`, () => {
       let losing = 0;
+      let cores = 0;
       const params = { ...PARAMS, genericAccounts: 20, deferAccounts: 5, deferAccountGrowth: 0.3, deferHoldingGrowth: 0.3, deferRuns: 4, deferAccountLoss: 0.2 };
-      randomEdits({ params, keep, seeds: [1, 2, 3, 4, 5, 6, 7, 8], steps: 600, every: 5, suspectShare: 0.7, values: 30, kinds: ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst', 'phrase'] }, (inc) => (losing += inc.lastDeferredLosing));
+      randomEdits({ params, keep, seeds: [1, 2, 3, 4, 5, 6, 7, 8], steps: 600, every: 5, suspectShare: 0.7, values: 30, kinds: ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst', 'phrase'] }, (inc) => {
+        losing += inc.lastDeferredLosing;
+        cores += inc.lastCores;
+      });
       assert.ok(losing > 0, 'some runs kept a component that lost accounts on its last communities');
+      // Components of at least `keep` accounts that may have split stand on their core.
+      if (keep === 1) assert.ok(cores > 0, 'some components that may have split stood on their core');
     });
   }
 });

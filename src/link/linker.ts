@@ -158,6 +158,17 @@ interface Component {
 /** Components of fewer accounts are clustered from their accounts' keys each time: cheap, and nothing kept. */
 const KEEP_GRAPH_ACCOUNTS = 32;
 
+/** Keys, most held first, whose tied holders may make a component's core when it may have split. */
+const CORE_KEYS = 8;
+
+/** A component that may have split, kept standing on its core: what it had before. */
+interface Shrunk {
+  /** Accounts it had. */
+  size: number;
+  /** Of those, accounts in its core. */
+  core: number;
+}
+
 /** What one trace of a linking run found: accounts traced key by key, and whole components it reached. */
 interface Traced {
   accounts: AccountId[];
@@ -206,6 +217,8 @@ export class IncrementalLinker extends LinkState implements Linker {
   lastDeferred = 0;
   /** Of those, components that lost accounts and kept that clustering without them. */
   lastDeferredLosing = 0;
+  /** Components that may have split and stood on their core, the rest of their accounts traced again. */
+  lastCores = 0;
 
   /** @param keepGraphAccounts components of at least this many accounts keep their graph between calls */
   constructor(params: LinkParams, private readonly keepGraphAccounts = KEEP_GRAPH_ACCOUNTS) {
@@ -277,6 +290,7 @@ export class IncrementalLinker extends LinkState implements Linker {
     this.lastGraphsKept = 0;
     this.lastDeferred = 0;
     this.lastDeferredLosing = 0;
+    this.lastCores = 0;
     const handled = new Set<number>();
     let changed = false;
     if (this.dirtyKeys.size > 0 || this.dirtyAccounts.size > 0 || this.newHoldings.length > 0 || this.broken.size > 0) {
@@ -330,12 +344,30 @@ export class IncrementalLinker extends LinkState implements Linker {
     const former = new Map<AccountId, Component>();
     const formerOf = new Map<AccountId, number>();
     const seeds: AccountId[] = [];
+    const shrunk = new Map<number, Shrunk>();
     let changed = false;
     for (const c of this.broken) {
       const comp = this.components.get(c);
       if (!comp) continue;
-      this.dropComponent(c);
       changed = true;
+      // A large component stands on the accounts its largest keys still tie together, and only
+      // the others are traced again: tracing a 25,000-account operation whole because one
+      // bystander on its networks was cleared cost a second a run.
+      const core = comp.accounts.length >= this.keepGraphAccounts ? this.coreOf(c, comp) : null;
+      if (core !== null) {
+        shrunk.set(c, { size: comp.accounts.length, core: core.size });
+        this.lastCores++;
+        for (const m of comp.accounts) {
+          if (core.has(m)) continue;
+          this.componentOf.delete(m);
+          formerOf.set(m, c);
+          comp.holdings -= this.keysOf(m).size;
+          seeds.push(m);
+        }
+        comp.accounts = comp.accounts.filter((m) => core.has(m));
+        continue;
+      }
+      this.dropComponent(c);
       for (const m of comp.accounts) {
         this.componentOf.delete(m);
         formerOf.set(m, c);
@@ -345,6 +377,7 @@ export class IncrementalLinker extends LinkState implements Linker {
     }
     const formerSize = new Map<number, number>();
     for (const c of formerOf.values()) formerSize.set(c, (formerSize.get(c) ?? 0) + 1);
+    for (const [c, sh] of shrunk) formerSize.set(c, sh.size);
     this.broken.clear();
     // Accounts whose ties only grew, by the component they are in (a component reached by a
     // trace has only these traced again: its other accounts' ties are as they were).
@@ -364,8 +397,15 @@ export class IncrementalLinker extends LinkState implements Linker {
         this.touched.add(t.reached[0]!);
         continue;
       }
-      this.settle(t, formerOf, formerSize, former, handled);
+      this.settle(t, formerOf, formerSize, former, handled, shrunk);
       changed = true;
+    }
+    // Cores no trace came back to: what they lost is all their other accounts.
+    for (const [c, sh] of shrunk) {
+      const comp = this.components.get(c);
+      if (!comp || handled.has(c)) continue;
+      handled.add(c);
+      this.deferOrRecluster(c, comp, sh.size - sh.core);
     }
     for (const c of this.touched) {
       const comp = this.components.get(c);
@@ -490,7 +530,14 @@ export class IncrementalLinker extends LinkState implements Linker {
   }
 
   /** Makes a trace's component: one that only grew takes the place of the one it grew from. */
-  private settle(t: Traced, formerOf: Map<AccountId, number>, formerSize: Map<number, number>, former: Map<AccountId, Component>, handled: Set<number>): void {
+  private settle(
+    t: Traced,
+    formerOf: Map<AccountId, number>,
+    formerSize: Map<number, number>,
+    former: Map<AccountId, Component>,
+    handled: Set<number>,
+    shrunk: ReadonlyMap<number, Shrunk>,
+  ): void {
     t.accounts.sort();
     let holdings = 0;
     for (const a of t.accounts) holdings += this.keysOf(a).size;
@@ -510,7 +557,8 @@ export class IncrementalLinker extends LinkState implements Linker {
       formerCount++;
     }
     if (!mixed) {
-      if (t.reached.length === 1 && fromFormer === null) grownFrom = t.reached[0]!;
+      // A core's own accounts that came back to it are growth too.
+      if (t.reached.length === 1 && (fromFormer === null || fromFormer === t.reached[0]!)) grownFrom = t.reached[0]!;
       else if (t.reached.length === 0 && fromFormer !== null) {
         grownFrom = fromFormer;
         lost = formerSize.get(fromFormer)! - formerCount;
@@ -521,14 +569,11 @@ export class IncrementalLinker extends LinkState implements Linker {
       const c = grownFrom;
       const comp = this.components.get(c)!;
       handled.add(c);
+      const sh = shrunk.get(c);
       for (const a of t.accounts) this.componentOf.set(a, c);
       comp.accounts = mergeSorted(comp.accounts, t.accounts);
       comp.holdings += holdings;
-      if (comp.last !== null && stillDeferred(comp.last, comp.accounts.length, comp.holdings, this.run, this.params)) {
-        this.defer(comp);
-        return;
-      }
-      this.recluster(c, comp, comp.graph !== null);
+      this.deferOrRecluster(c, comp, sh === undefined ? 0 : sh.size - sh.core - formerCount);
       return;
     }
     // Otherwise a new component, from traced accounts and whole ones it took in.
@@ -562,6 +607,61 @@ export class IncrementalLinker extends LinkState implements Linker {
     if (graph === null && accounts.length >= this.keepGraphAccounts) graph = new ComponentGraph(accounts, this, this.roleOf);
     comp.graph = graph;
     this.recluster(id, comp, kept);
+  }
+
+  /**
+   * A standing component that grew, and lost `lost` accounts since the last call: it keeps its
+   * last clustering (without the accounts it lost) while the deferral rule allows, or is
+   * clustered now.
+   */
+  private deferOrRecluster(c: number, comp: Component, lost: number): void {
+    if (comp.last === null || !stillDeferred(comp.last, comp.accounts.length, comp.holdings, this.run, this.params, lost)) {
+      this.recluster(c, comp, comp.graph !== null);
+      return;
+    }
+    if (lost > 0) {
+      this.lastDeferredLosing++;
+      comp.last = withoutLost(comp.last, lost, (a) => this.componentOf.get(a) === c, indicatorCounter(this, this.roleOf));
+      comp.communities = comp.last.communities;
+      // Its graph is moved to the accounts it has now, not when it is next clustered: an account
+      // that left and comes back meanwhile would be taken for one that stayed, its new keys unseen.
+      if (comp.graph !== null && !sameAccounts(comp.graph.accounts, comp.accounts)) {
+        comp.graph.rebase(comp.accounts, this);
+        if (comp.graph.worn) comp.graph = null;
+      }
+    }
+    this.defer(comp);
+  }
+
+  /**
+   * The accounts of component `c` (which may have split) that its most held keys still tie
+   * together, or null when they are fewer than half of it. Each such key's tied holders are
+   * joined by its node, and a key joins the core only through an account already in it, so
+   * the core is connected by construction; which keys are tried only decides how much of the
+   * component is traced again.
+   */
+  private coreOf(c: number, comp: Component): Set<AccountId> | null {
+    const held = new Map<IndicatorKey, number>();
+    for (const com of comp.communities) for (const [key, n] of com.indicators) held.set(key, (held.get(key) ?? 0) + n);
+    const keys = [...held].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const core = new Set<AccountId>();
+    let tried = 0;
+    for (const [key] of keys) {
+      if (tried === CORE_KEYS) break;
+      const role = this.roleOf(key);
+      if (role.joins === 'none') continue;
+      tried++;
+      const tied: AccountId[] = [];
+      let meets = core.size === 0;
+      for (const h of this.index.holders(key)) {
+        if (this.componentOf.get(h) !== c || !joinsOn(role, h, this)) continue;
+        tied.push(h);
+        if (!meets && core.has(h)) meets = true;
+      }
+      if (tied.length < 2 || !meets) continue;
+      for (const h of tied) core.add(h);
+    }
+    return core.size * 2 >= comp.accounts.length ? core : null;
   }
 
   /** Last clusterings of components traced again on this call, by their former id. */
