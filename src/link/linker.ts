@@ -641,16 +641,24 @@ export class IncrementalLinker extends LinkState implements Linker {
    * component is traced again.
    */
   private coreOf(c: number, comp: Component): Set<AccountId> | null {
+    // The most held keys that tie, by their counts in the last clustering's communities (an
+    // operation's community counts tens of thousands of keys: kept to the best few, not sorted).
     const held = new Map<IndicatorKey, number>();
     for (const com of comp.communities) for (const [key, n] of com.indicators) held.set(key, (held.get(key) ?? 0) + n);
-    const keys = [...held].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const best: [IndicatorKey, number][] = [];
+    for (const [key, n] of held) {
+      if (best.length === CORE_KEYS && n <= best[CORE_KEYS - 1]![1]) continue;
+      if (this.roleOf(key).joins === 'none') continue;
+      let i = best.length === CORE_KEYS ? CORE_KEYS - 1 : best.length;
+      while (i > 0 && best[i - 1]![1] < n) {
+        best[i] = best[i - 1]!;
+        i--;
+      }
+      best[i] = [key, n];
+    }
     const core = new Set<AccountId>();
-    let tried = 0;
-    for (const [key] of keys) {
-      if (tried === CORE_KEYS) break;
+    for (const [key] of best) {
       const role = this.roleOf(key);
-      if (role.joins === 'none') continue;
-      tried++;
       const tied: AccountId[] = [];
       let meets = core.size === 0;
       for (const h of this.index.holders(key)) {
