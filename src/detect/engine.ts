@@ -392,10 +392,20 @@ export class DetectionEngine {
     // group's evidence (its client, card or burst) is not the member's.
     if (otherTies === 0 && phrases === 0) return null;
     // Two marks of one harness, one of them the client itself (its parameters or injected
-    // prompt). Shared templates alone can be a public problem bank that an evaluation run or
-    // a customer also sends; then the account must also behave like the group.
+    // prompt). Shared templates alone can be a public problem bank or a public tutoring
+    // template that an evaluation run or a customer also sends; then the account must also
+    // behave like the group and live like its accounts (below).
     if (client.size >= 1 && client.size + templates >= 2) return admit('harness_marks');
-    if (templates >= 2 && harvests(m.score)) return admit('templates_and_harvest');
+    // From here the ties are ones an honest account can hold (a public template, a cloud
+    // subnet, a sentence of its own that products like it also use), and ties to accounts like
+    // itself hang it on the group as well as ties to the operation: ten tutoring products on
+    // one public template, four of them on subnets the operation's proxies also exit from, were
+    // all taken into a 25,000-account operation through their own template and wrapper. So the
+    // member must live like a fraudulent account on its own (new at full throughput, farmed,
+    // rotating networks or clients), as an account judged alone must: a product's content and
+    // automation (every step asked for, single-turn day and night) are a customer's.
+    const lives = fraudLifecycle(m.score);
+    if (templates >= 2 && harvests(m.score) && lives) return admit('templates_and_harvest');
     // The group's client sent from the group's egress, by an account that is itself automated
     // or fresh at full throughput: a relay passes diverse real prompts, so its content says
     // nothing and its harness, infrastructure and lifecycle must (a bystander on a shared
@@ -405,9 +415,9 @@ export class DetectionEngine {
     // Rotating over the group's addresses is not one of them: that is the tie itself, and a
     // proxy reseller's honest customers rotate over the same pool.
     const own = behaviourBeyondNetwork(m.score);
-    if (client.size >= 1 && network >= 1 && own >= 2 && fraudLifecycle(m.score)) return admit('client_egress_and_lifecycle');
-    // Joined only through the network: it must behave like the group on its own account.
-    return m.score.risk >= this.params.suspiciousRisk && own >= 2 && harvests(m.score) ? admit('own_behaviour') : null;
+    if (client.size >= 1 && network >= 1 && own >= 2 && lives) return admit('client_egress_and_lifecycle');
+    // Joined through the network or such ties: it must behave like the group on its own account.
+    return m.score.risk >= this.params.suspiciousRisk && own >= 2 && harvests(m.score) && lives ? admit('own_behaviour') : null;
   }
 
   /** Finishes the stream: one last linking run after the last exchange. */
