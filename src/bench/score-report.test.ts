@@ -2,10 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSimulation } from '../traffic/simulate.js';
+import { scoreScan } from './detection.js';
 import { memoryScan } from './memory-scan.js';
 
 const SCRIPT = fileURLToPath(new URL('./score-report.js', import.meta.url));
@@ -31,7 +33,8 @@ describe('score-report (a saved report scored against its traffic\'s truth)', ()
       const out = join(dir, 'score.json');
       const r = run('--report', reportFile, '--traffic', traffic, '--truth', truthFile, '--scan-seconds', '2', '--out', out);
       assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /^== demo \(seed 4\)/);
+      assert.match(r.stdout, /^scored over the \d+ of \d+ truth accounts seen in the traffic/);
+      assert.match(r.stdout, /\n== demo \(seed 4\)/);
       const score = JSON.parse(readFileSync(out, 'utf8')) as { detectors: { name: string; tp: number; fp: number; fn: number }[] };
       const dw = score.detectors.find((d) => d.name === 'distillwatch')!;
       const kept = flagged.slice(1);
@@ -41,6 +44,49 @@ describe('score-report (a saved report scored against its traffic\'s truth)', ()
       assert.equal(dw.fp, kept.length - tp);
       assert.equal(dw.fn, malicious - tp);
       assert.deepEqual(score.detectors.map((d) => d.name), ['distillwatch', 'rate_limit', 'keyword_rule']);
+      // On a whole simulated file every malicious account sends, and the figures are the ones
+      // scored over the whole truth (accounts that never sent can be neither caught nor flagged).
+      const whole = await scoreScan({ scenario: 'demo', seed: 4, traffic, truthFile, report, scanSeconds: 2, peakRssMb: NaN });
+      const pick = (d: object): unknown => {
+        const { precision, recall, f1, tp, fp, fn, ttdHours, ttdExchanges, playbooks } = d as Record<string, unknown>;
+        return { precision, recall, f1, tp, fp, fn, ttdHours, ttdExchanges, playbooks };
+      };
+      const scored = JSON.parse(readFileSync(out, 'utf8')) as { detectors: object[] };
+      assert.deepEqual(scored.detectors.map(pick), whole.detectors.map(pick));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('scores a prefix of the traffic over the accounts it holds, not over every account of the truth', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-score-'));
+    try {
+      const full = join(dir, 'full.jsonl.gz');
+      const truthFile = join(dir, 't.truth.json');
+      await writeSimulation({ scenario: 'demo', seed: 4, out: full, truthOut: truthFile });
+      // The first tenth of the lines: a part of the accounts, as the first million lines of a large scenario.
+      const lines = gunzipSync(readFileSync(full)).toString('utf8').split('\n').filter((l) => l.length > 0);
+      const head = lines.slice(0, Math.floor(lines.length / 10));
+      const traffic = join(dir, 'head.jsonl.gz');
+      writeFileSync(traffic, gzipSync(head.join('\n') + '\n'));
+      const seen = new Set(head.map((l) => (JSON.parse(l) as { account_id: string }).account_id));
+      const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as { accounts: Record<string, { malicious: boolean }> };
+      const all = Object.keys(truth.accounts).length;
+      assert.ok(seen.size < all, 'the prefix holds a part of the accounts');
+      const report = await memoryScan(traffic);
+      const reportFile = join(dir, 'report.json');
+      writeFileSync(reportFile, JSON.stringify(report));
+      const out = join(dir, 'score.json');
+      const r = run('--report', reportFile, '--traffic', traffic, '--truth', truthFile, '--out', out);
+      assert.equal(r.status, 0, r.stderr);
+      const score = JSON.parse(readFileSync(out, 'utf8')) as { maliciousAccounts: number; detectors: { name: string; tp: number; fn: number; populations: Record<string, { accounts: number }> }[] };
+      const seenMalicious = [...seen].filter((a) => truth.accounts[a]?.malicious).length;
+      assert.equal(score.maliciousAccounts, seenMalicious);
+      const dw = score.detectors.find((d) => d.name === 'distillwatch')!;
+      assert.equal(dw.tp + dw.fn, seenMalicious, 'recall over the malicious accounts seen');
+      const honest = Object.values(dw.populations).reduce((n, g) => n + g.accounts, 0);
+      assert.equal(honest + seenMalicious, seen.size, 'honest groups counted over the accounts seen');
+      assert.match(r.stdout, new RegExp(`^scored over the ${seen.size} of ${all} truth accounts seen in the traffic \\(${all - seen.size} not seen`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

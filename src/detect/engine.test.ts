@@ -438,6 +438,27 @@ describe('DetectionEngine', () => {
     }
   });
 
+  it('keeps established products that send under an operation\'s public template out of its campaign, though they ask for every step', () => {
+    // The pool fills a public template (its prefix and suffix) with bank items on its own
+    // client. Two tutoring products, years old and on a paid tier, each on its own client and
+    // address, send their students' problems under the same public template, single-turn,
+    // asking for every step, day and night: one under both parts of it, one under its suffix
+    // with an opening of its own. Content and automation are a product's; the template is
+    // public. Neither lives like the pool's accounts, so neither is the operation's.
+    const pool = campaignPool('tpl', 12, T0, 48, { ipBase: 60 });
+    const products = [0, 1].flatMap((t) =>
+      Array.from({ length: 576 }, (_, k) =>
+        feat({ account_id: `product${t}`, ts: T0 + 40_000 + t * 13_000 + k * 300_000, account_created_at: T0 - (700 + t) * DAY, tier: t === 0 ? 'enterprise' : 'standard', email_domain: `product${t}.example`, ip: `192.0.2.${60 + t}`, subnet: `192.0.2.0/24`, asn: 64610 + t, harness_sig: `h-product${t}`, system_sig: `sys-product${t}`, template_prefix: t === 0 ? 'tp-solve' : 'tp-product1', template_suffix: 'ts-steps', capability: k % 3 ? 'reasoning' : 'coding', elicitation: 1, max_tokens: 1024 }),
+      ),
+    );
+    const e = run([...pool, ...products]);
+    for (let i = 0; i < 12; i++) assert.equal(e.verdictOf(`tpl${i}`)?.verdict, 'distillation', `tpl${i}`);
+    for (let t = 0; t < 2; t++) {
+      const v = e.verdictOf(`product${t}`)!;
+      assert.equal(v.verdict, 'benign', `product${t}: ${v.reasons.join('; ')}`);
+    }
+  });
+
   it('ties a fresh pool that keeps the banned pool harness to the same campaign within its first exchanges', () => {
     const first = campaignPool('old', 10, T0, 30, { ipBase: 0 });
     const fresh = campaignPool('new', 10, T0 + 40 * HOUR, 6, { ipBase: 100, payment: (i) => `pm-fresh-${i}` });

@@ -13,7 +13,7 @@ import { paraphrasesItems, PUBLIC_ITEM_USERS, wrapsItems, wrapsItemsAsMember, wr
 import type { ExchangeFeatures } from '../core/features.js';
 import { accountId, type AccountId, type CampaignId } from '../core/ids.js';
 import type { Community } from '../link/communities.js';
-import { burstKey, HABIT_MIN_USES, HARNESS_KINDS, indicatorKey, kindOf, type IndicatorKey } from '../link/indicators.js';
+import { burstKey, HABIT_MIN_USES, HARNESS_KINDS, indicatorKey, kindOf, type IndicatorKey, type IndicatorKind } from '../link/indicators.js';
 import { createLinker, type Linker, type LinkerKind } from '../link/linker.js';
 import { AccountBook } from './account-book.js';
 import { newObserveDelta, type AccountState, type ObserveDelta } from './account-state.js';
@@ -339,8 +339,9 @@ export class DetectionEngine {
   /**
    * Is a member of a flagged group part of the operation, or a bystander that shares an IP
    * with it? It must behave at least a little like the group, or share its harness or payment.
+   * Returns which rule admitted it and the ties it counted (`Admission`), or null.
    */
-  private involved(m: Member, com: Community, byWrappers: boolean): boolean {
+  private involved(m: Member, com: Community, byWrappers: boolean): Admission | null {
     let templates = 0;
     // Kinds, not keys: two harness keys are one client's settings with and without a bank
     // item's tools, and without the user agent an ordinary account on the same settings has both.
@@ -350,23 +351,32 @@ export class DetectionEngine {
     let items = 0;
     // Ties other than sentences (client, template, network, burst): what the last rule weighs.
     let otherTies = 0;
+    const ties: Partial<Record<IndicatorKind, number>> = {};
+    const admit = (rule: AdmissionRule): Admission => ({ rule, ties });
     for (const key of this.linker.keysOf(m.state.id)) {
       const kind = kindOf(key);
       if ((com.indicators.get(key) ?? 0) < 3) continue;
-      if (kind === 'payment') return true;
+      if (kind === 'payment') return admit('payment');
       // A shared sentence counts only when it is one of the member's own wrappers: the sentences
       // of a public bank's items tie a product or an evaluation run that sends those items to
       // the operator that splits the bank, and say nothing about who wrote the prompts.
       if (kind === 'phrase') {
-        if (wrapsWith(m.state, key.slice(key.indexOf(':') + 1))) phrases++;
+        if (wrapsWith(m.state, key.slice(key.indexOf(':') + 1))) {
+          phrases++;
+          ties.phrase = phrases;
+        }
         continue;
       }
       // A bank's item ties a member only as part of its own paraphrasing habit.
       if (kind === 'item') {
-        if (paraphrasesItems(m.state)) items++;
+        if (paraphrasesItems(m.state)) {
+          items++;
+          ties.item = items;
+        }
         continue;
       }
       otherTies++;
+      ties[kind] = (ties[kind] ?? 0) + 1;
       if (kind === 'template') templates++;
       else if (HARNESS_KINDS.has(kind)) client.add(kind);
       else if (kind === 'ip') network++;
@@ -374,16 +384,29 @@ export class DetectionEngine {
     // A group tied only by its stock of sentences (shared-wrappers.ts): a member wraps its own
     // items in them; sharing a bank's sentences or a template with it says nothing (a tutoring
     // product sends the same public items under its own step-by-step wrapper).
-    if (byWrappers) return (phrases >= 1 && wrapsItemsAsMember(m.state)) || (items >= 1 && paraphrasesItems(m.state));
+    if (byWrappers) {
+      if (phrases >= 1 && wrapsItemsAsMember(m.state)) return admit('own_wrappers');
+      return items >= 1 && paraphrasesItems(m.state) ? admit('own_paraphrases') : null;
+    }
     // In the group through nothing but the text of items it sends: its own behaviour, however
     // heavy (a tutoring product asks for every step of every answer), is a customer's, and the
     // group's evidence (its client, card or burst) is not the member's.
-    if (otherTies === 0 && phrases === 0) return false;
+    if (otherTies === 0 && phrases === 0) return null;
     // Two marks of one harness, one of them the client itself (its parameters or injected
-    // prompt). Shared templates alone can be a public problem bank that an evaluation run or
-    // a customer also sends; then the account must also behave like the group.
-    if (client.size >= 1 && client.size + templates >= 2) return true;
-    if (templates >= 2 && harvests(m.score)) return true;
+    // prompt). Shared templates alone can be a public problem bank or a public tutoring
+    // template that an evaluation run or a customer also sends; then the account must also
+    // behave like the group and live like its accounts (below).
+    if (client.size >= 1 && client.size + templates >= 2) return admit('harness_marks');
+    // From here the ties are ones an honest account can hold (a public template, a cloud
+    // subnet, a sentence of its own that products like it also use), and ties to accounts like
+    // itself hang it on the group as well as ties to the operation: ten tutoring products on
+    // one public template, four of them on subnets the operation's proxies also exit from, were
+    // all taken into a 25,000-account operation through their own template and wrapper. So the
+    // member must live like a fraudulent account on its own (new at full throughput, farmed,
+    // rotating networks or clients), as an account judged alone must: a product's content and
+    // automation (every step asked for, single-turn day and night) are a customer's.
+    const lives = fraudLifecycle(m.score);
+    if (templates >= 2 && harvests(m.score) && lives) return admit('templates_and_harvest');
     // The group's client sent from the group's egress, by an account that is itself automated
     // or fresh at full throughput: a relay passes diverse real prompts, so its content says
     // nothing and its harness, infrastructure and lifecycle must (a bystander on a shared
@@ -393,9 +416,9 @@ export class DetectionEngine {
     // Rotating over the group's addresses is not one of them: that is the tie itself, and a
     // proxy reseller's honest customers rotate over the same pool.
     const own = behaviourBeyondNetwork(m.score);
-    if (client.size >= 1 && network >= 1 && own >= 2 && fraudLifecycle(m.score)) return true;
-    // Joined only through the network: it must behave like the group on its own account.
-    return m.score.risk >= this.params.suspiciousRisk && own >= 2 && harvests(m.score);
+    if (client.size >= 1 && network >= 1 && own >= 2 && lives) return admit('client_egress_and_lifecycle');
+    // Joined through the network or such ties: it must behave like the group on its own account.
+    return m.score.risk >= this.params.suspiciousRisk && own >= 2 && harvests(m.score) && lives ? admit('own_behaviour') : null;
   }
 
   /** Finishes the stream: one last linking run after the last exchange. */
@@ -543,4 +566,13 @@ function sustained(s: AccountState, p: DetectorParams): boolean {
 
 function topFindings(findings: readonly Finding[], n: number): Finding[] {
   return [...findings].sort((a, b) => b.weight * b.strength - a.weight * a.strength).slice(0, n);
+}
+
+/** Which rule of `involved` took a member of a flagged group in. */
+export type AdmissionRule = 'payment' | 'own_wrappers' | 'own_paraphrases' | 'harness_marks' | 'templates_and_harvest' | 'client_egress_and_lifecycle' | 'own_behaviour';
+
+/** Why a member of a flagged group was taken in: the rule, and its ties to the group counted, by kind. */
+export interface Admission {
+  rule: AdmissionRule;
+  ties: Partial<Record<IndicatorKind, number>>;
 }
