@@ -243,6 +243,13 @@ describe('DetectionEngine', () => {
     }
   });
 
+  it("says in a member's flag reason which of its own evidence took it into the campaign", () => {
+    const engine = run([...campaignPool('bot', 12, T0, 48, { ipBase: 0 }), ...enterprise(10, 2)]);
+    const asMember = engine.verdicts().filter((v) => v.reasons[0]?.includes('member of campaign'));
+    assert.ok(asMember.length > 0);
+    for (const v of asMember) assert.match(v.reasons[0]!, /member of campaign cmp_\d+ \(confidence [\d.]+\): (runs the group's client|sends the group's templates|behaves like the group|pays with|wraps its own|paraphrases)/, v.reasons[0]);
+  });
+
   it('flags a relay by its harness, egress and lifecycle though its prompts are diverse and it injects no prompt', () => {
     const engine = run([...relayPool(12, 3), ...enterprise(10, 3)]);
     for (let i = 0; i < 12; i++) assert.equal(engine.verdictOf(`relay${i}`)?.verdict, 'distillation', `relay${i}: ${engine.verdictOf(`relay${i}`)?.reasons.join('; ')}`);

@@ -314,9 +314,10 @@ export class DetectionEngine {
         const keys = this.linker.keysOf(m.state.id).size;
         const seen = this.notInvolved.get(m.state.id);
         if (seen !== undefined && seen.com.deref() === com && seen.n === m.state.n && seen.keys === keys && seen.byWrappers === byWrappers) continue;
-        if (this.involved(m, com, byWrappers)) {
+        const admitted = this.involved(m, com, byWrappers);
+        if (admitted !== null) {
           this.notInvolved.delete(m.state.id);
-          this.flag(m.state, at, id, `member of campaign ${id} (confidence ${score.confidence.toFixed(2)})`);
+          this.flag(m.state, at, id, `member of campaign ${id} (confidence ${score.confidence.toFixed(2)}): ${ADMITTED_BY[admitted.rule]}`);
         } else this.notInvolved.set(m.state.id, { com: new WeakRef(com), n: m.state.n, keys, byWrappers });
       }
     }
@@ -570,6 +571,17 @@ function topFindings(findings: readonly Finding[], n: number): Finding[] {
 
 /** Which rule of `involved` took a member of a flagged group in. */
 export type AdmissionRule = 'payment' | 'own_wrappers' | 'own_paraphrases' | 'harness_marks' | 'templates_and_harvest' | 'client_egress_and_lifecycle' | 'own_behaviour';
+
+/** Each rule in the words of a flag's reason: the member's own evidence that took it in. */
+const ADMITTED_BY: Record<AdmissionRule, string> = {
+  payment: "pays with the group's payment method",
+  own_wrappers: "wraps its own prompts in the group's sentences",
+  own_paraphrases: "paraphrases the group's bank items itself",
+  harness_marks: "runs the group's client, with a second mark of it (settings, injected prompt or template)",
+  templates_and_harvest: "sends the group's templates, harvests, and has a fraud lifecycle of its own",
+  client_egress_and_lifecycle: "runs the group's client from its egress, automated, with a fraud lifecycle of its own",
+  own_behaviour: 'behaves like the group on its own account (harvesting, fraud lifecycle)',
+};
 
 /** Why a member of a flagged group was taken in: the rule, and its ties to the group counted, by kind. */
 export interface Admission {
