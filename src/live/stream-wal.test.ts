@@ -93,3 +93,23 @@ test('a record Redis does not answer for is written and fsynced once its answer 
     await wal.close();
   }
 });
+
+test('a drain called while Redis is away leaves the stream retrying: what it holds goes out once Redis answers', async () => {
+  const stream = new ExchangeStream({ redisUrl: redis.url, partitions: 2, maxLen: 10_000, keys: liveKeys('dw-drain:'), wal: null });
+  try {
+    stream.submit(finished(0));
+    await stream.drain();
+    redis.process.kill('SIGSTOP');
+    try {
+      for (let i = 1; i <= 5; i++) stream.submit(finished(i));
+      await waitFor(() => !stream.healthy, 'the stall noticed', 20_000, 20);
+      // A shutdown's drain, during the outage: it must not stop the retries.
+      void stream.drain();
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    await waitFor(() => stream.sent === 6 && stream.backlog === 0, 'the five sent once Redis answers', 20_000, 20);
+  } finally {
+    await stream.close();
+  }
+});
