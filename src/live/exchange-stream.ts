@@ -267,15 +267,22 @@ export class ExchangeStream implements ExchangeAnalysis {
       if (t === undefined) frames.set(batch.p[i]!, [batch.frames[i]!]);
       else t.push(batch.frames[i]!);
     }
-    // Plain commands, not a pipeline object: ioredis writes the commands of one tick together
-    // all the same, and building a Pipeline (its promise, its copy of the client's commands)
-    // cost more than the XADDs it carried.
+    // Plain commands, not a pipeline object: building a Pipeline (its promise, its copy of
+    // the client's commands) cost more than the XADDs it carried. ioredis writes each command
+    // to the socket as it is made, one system call (and one wake-up of Redis) each: the
+    // socket is corked around them, so that a flush's XADDs leave in one writev.
     const added: Promise<unknown>[] = [];
     const written = performance.now();
-    for (const [p, t] of frames) {
-      const mean = (this.perEntry[p] = this.perEntry[p]! * 0.9 + t.length * 0.1);
-      const cap = String(Math.max(1, Math.ceil(this.opts.maxLen / mean)));
-      added.push(this.redis.xadd(this.keys.input(p), 'MAXLEN', '~', cap, '*', FRAMES_FIELD, t.length === 1 ? t[0]! : Buffer.concat(t)));
+    const socket = this.redis.status === 'ready' ? this.redis.stream : undefined;
+    socket?.cork();
+    try {
+      for (const [p, t] of frames) {
+        const mean = (this.perEntry[p] = this.perEntry[p]! * 0.9 + t.length * 0.1);
+        const cap = String(Math.max(1, Math.ceil(this.opts.maxLen / mean)));
+        added.push(this.redis.xadd(this.keys.input(p), 'MAXLEN', '~', cap, '*', FRAMES_FIELD, t.length === 1 ? t[0]! : Buffer.concat(t)));
+      }
+    } finally {
+      socket?.uncork();
     }
     const wal = this.opts.wal;
     const lsns: number[] = [];
