@@ -200,13 +200,44 @@ interface WalCounts {
   written: number;
   unwritten: number;
   fsyncs: number;
+  /** Cumulative bucket counts of the stream's histograms, by upper bound (seconds, as printed). */
+  taken: Map<string, number>;
+  roundTrip: Map<string, number>;
+}
+
+/** A histogram's cumulative bucket counts from /metrics text, by upper bound. */
+function buckets(text: string, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+function bucketsDiff(a: Map<string, number>, b: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [le, n] of b) out.set(le, n - (a.get(le) ?? 0));
+  return out;
+}
+
+/** Each bound's share of the count ("<=1ms 40%"), from cumulative bucket counts. */
+function shares(h: Map<string, number>): string {
+  const all = h.get('+Inf') ?? 0;
+  if (all === 0) return 'n/a';
+  const parts: string[] = [];
+  for (const [le, n] of h) if (le !== '+Inf') parts.push(`<=${(Number(le) * 1000).toString()}ms ${((n / all) * 100).toFixed(0)}%`);
+  return parts.join(' ');
 }
 
 async function walCounts(adminUrl: string): Promise<WalCounts> {
   const r = await fetch(adminUrl + '/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   const text = await r.text();
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { written: metric('distillwatch_gateway_wal_written_total'), unwritten: metric('distillwatch_gateway_wal_unwritten_total'), fsyncs: metric('distillwatch_gateway_wal_fsyncs_total') };
+  return {
+    written: metric('distillwatch_gateway_wal_written_total'),
+    unwritten: metric('distillwatch_gateway_wal_unwritten_total'),
+    fsyncs: metric('distillwatch_gateway_wal_fsyncs_total'),
+    taken: buckets(text, 'distillwatch_gateway_stream_taken_seconds'),
+    roundTrip: buckets(text, 'distillwatch_gateway_stream_round_trip_seconds'),
+  };
 }
 
 function median(xs: readonly number[]): number {
@@ -305,7 +336,15 @@ http {
       const thinRun = WITH_THIN ? await measure(`http://127.0.0.1:${thinPort}`, thinWatch) : null;
       const walAfter = WITH_THIN ? await walCounts(thinAdmin) : null;
       bareRun ??= await measure(`http://127.0.0.1:${barePort}`, bareWatch);
-      const wal = walBefore && walAfter ? { written: walAfter.written - walBefore.written, unwritten: walAfter.unwritten - walBefore.unwritten, fsyncs: walAfter.fsyncs - walBefore.fsyncs } : null;
+      const wal = walBefore && walAfter
+        ? {
+            written: walAfter.written - walBefore.written,
+            unwritten: walAfter.unwritten - walBefore.unwritten,
+            fsyncs: walAfter.fsyncs - walBefore.fsyncs,
+            taken: bucketsDiff(walBefore.taken, walAfter.taken),
+            roundTrip: bucketsDiff(walBefore.roundTrip, walAfter.roundTrip),
+          }
+        : null;
       rounds.push({ bare: bareRun, thin: thinRun, wal });
     }
     results['bare-node'] = medianOf(rounds.map((r) => r.bare));
@@ -356,6 +395,12 @@ http {
         if (w === null) return;
         const all = w.written + w.unwritten;
         process.stdout.write(`${String(i + 1).padStart(5)} ${String(w.written).padStart(8)} ${String(w.unwritten).padStart(10)} ${(all === 0 ? 'n/a' : ((w.written / all) * 100).toFixed(1) + '%').padStart(14)} ${String(w.fsyncs).padStart(7)}\n`);
+      });
+      process.stdout.write(`the thin gateway's exchanges from their handing over to Redis's reply (share taken within each bound), and its batches' round trips, round by round:\n`);
+      rounds.forEach((r, i) => {
+        const w = r.wal;
+        if (w === null) return;
+        process.stdout.write(`${String(i + 1).padStart(5)} taken:      ${shares(w.taken)}\n      round trip: ${shares(w.roundTrip)}\n`);
       });
       const ratio = t.throughput / b.throughput;
       const p99Gap = t.p99 - b.p99;

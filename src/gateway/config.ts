@@ -97,6 +97,12 @@ export const GatewayConfigSchema = z.strictObject({
       walDir: z.string().optional(),
       /** One write and fsync per this many ms: what a kill -9 can lose. */
       commitIntervalMs: z.number().int().min(0).max(1000).default(5),
+      /**
+       * A thin replica: how long Redis gets to answer for an exchange handed to it (its XADD
+       * in the kernel's socket buffer, which a kill -9 of the gateway no longer loses) before
+       * the log writes and fsyncs it all the same.
+       */
+      redisAnswerMs: z.number().int().min(0).max(10000).default(50),
     })
     .prefault({}),
   /**

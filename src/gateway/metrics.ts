@@ -157,6 +157,19 @@ export class GatewayMetrics {
     [this.walWritten, 0],
     [this.walFsyncs, 0],
   ]);
+  /** From a request's handing over to the stream (its client answered) to Redis's reply: what decides whether the write-ahead log must write it. */
+  readonly streamTaken = new PlainHistogram({
+    name: 'distillwatch_gateway_stream_taken_seconds',
+    help: 'Time from a finished request handed to the exchange streams to Redis holding it (thin replica)',
+    buckets: [0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.025, 0.1, 1],
+    registers: [this.registry],
+  });
+  readonly streamRoundTrip = new PlainHistogram({
+    name: 'distillwatch_gateway_stream_round_trip_seconds',
+    help: 'Time from a batch of XADDs written to Redis to its last reply read (thin replica)',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.1, 1],
+    registers: [this.registry],
+  });
   readonly shutdownCuts = new Counter({ name: 'distillwatch_gateway_shutdown_cuts_total', help: 'Requests still in flight when the drain deadline passed, ended with an error', registers: [this.registry] });
   readonly connectionsRefused = new Counter({ name: 'distillwatch_gateway_connections_refused_total', help: 'Connections closed at once because their client already held connections.maxPerClient', registers: [this.registry] });
   readonly clientAborts = new Counter({ name: 'distillwatch_gateway_client_aborts_total', help: 'Requests the client abandoned before the response ended', registers: [this.registry] });

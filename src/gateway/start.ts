@@ -136,6 +136,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         dir: config.durability.walDir ?? join(config.spoolDir, 'wal'),
         replicaId: config.replicaId,
         commitIntervalMs: config.durability.commitIntervalMs,
+        redisAnswerMs: config.durability.redisAnswerMs,
         onHealth: (healthy, e) => {
           if (healthy) logger.info('write-ahead log writable again');
           else logger.error({ err: e?.message, log_failure: gateway?.config.logFailure }, 'cannot write the write-ahead log: exchanges are kept in memory only');
@@ -161,6 +162,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         maxLen: live.maxLen,
         keys: liveKeys(live.prefix),
         wal,
+        timing: { taken: (s) => metrics.streamTaken.add(s), roundTrip: (s) => metrics.streamRoundTrip.add(s) },
         onHealth: (healthy, e) => {
           if (healthy) logger.info('exchange streams writable again');
           else logger.warn({ err: e?.message }, 'cannot append to the exchange streams: exchanges kept in the write-ahead log until redis takes them');

@@ -4,9 +4,23 @@
  * most the last commit interval of exchanges. Writes are grouped: one write and one fsync
  * every `commitIntervalMs`, whatever the number of requests that finished meanwhile. A record
  * settled before its group is due (a thin replica's stream got it into Redis first) is left
- * out, and a group left empty is not written at all: what a crash of this process may lose
- * is unchanged (each record is in Redis, or on disk, within the interval), and the fsync,
- * the dearest part of the log, is made only while Redis is slower than the interval.
+ * out, and a group left empty is not written at all: the fsync, the dearest part of the log,
+ * is made only while Redis is slower than the interval.
+ *
+ * A thin replica's stream also tells the log when it handed a record to Redis (its XADD
+ * written whole into the kernel's socket buffer, `handedOver`): from then on the record
+ * waits for Redis's answer up to `redisAnswerMs` (50 ms), not for the commit interval. What
+ * a kill -9 of the gateway can lose is unchanged: the records finished within the last
+ * `commitIntervalMs` and not yet handed over nor written (in this process's memory only). A
+ * record handed over is past this process: the kernel sends what the socket holds after
+ * the process is gone, and Redis applies it. It is the log's to keep only if Redis does not
+ * answer within `redisAnswerMs` (then it is written and fsynced) or fails it (the
+ * connection breaks, the answer times out: `notTaken`, written at once), so that what a
+ * kill -9 can lose beyond the interval needs Redis to fail too, within that window.
+ *
+ * The log decides after the event loop has read its sockets (in the check phase, not in
+ * the timer's own): on a loop busy with requests, Redis's reply may have waited in its
+ * socket for milliseconds, and must be read before a record is taken for late.
  *
  * Each record gets a log sequence number (lsn), increasing across restarts. A record is
  * settled once the store (or the fsynced spool) holds its exchange, or once analysis found
@@ -29,6 +43,13 @@ export interface WalOptions {
    * @default 5
    */
   commitIntervalMs?: number;
+  /**
+   * Most time a record handed to Redis (`handedOver`) waits for Redis's answer before it is
+   * written and fsynced all the same. Once handed over, a kill -9 of this process no longer
+   * loses it: this bounds how long the log trusts a Redis that does not answer.
+   * @default 50
+   */
+  redisAnswerMs?: number;
   /** A segment is closed and a new one started beyond this size. @default 16 MiB */
   segmentBytes?: number;
   /** Told of each failed write (full disk, I/O error) and of the first write that works again. */
@@ -116,15 +137,21 @@ export class WriteAheadLog {
   private readonly lsnOf = new Map<string, number>();
   /** Frames waiting for the next group write. */
   private buffer: Buffer[] = [];
-  /** When each buffered frame came in (performance.now()), in the buffer's order. */
-  private bufferAt: number[] = [];
-  private bufferLast = 0;
-  /** When the oldest buffered record came in: the interval is counted from it. */
-  private bufferSince = 0;
+  /**
+   * When each buffered frame must be on disk unless settled (performance.now()), in the
+   * buffer's order: its arrival plus the commit interval, or once handed to Redis, its
+   * handing over plus `redisAnswerMs`.
+   */
+  private dueAt: number[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** The thin replica's stream: hands what it queued to Redis at once (see `decide`). */
+  private handOverNow: (() => void) | null = null;
+  /** A decision waiting for the check phase (see `due`). */
+  private deciding: NodeJS.Immediate | null = null;
   private writing: Promise<void> | null = null;
   /** Most time a record waits before it is written and fsynced (or settled without it). */
   readonly commitIntervalMs: number;
+  private readonly redisAnswerMs: number;
   private readonly segmentBytes: number;
   private closed = false;
   /** False from a failed write until one works again. */
@@ -144,6 +171,7 @@ export class WriteAheadLog {
   ) {
     this.nextLsn = nextLsn;
     this.commitIntervalMs = opts.commitIntervalMs ?? 5;
+    this.redisAnswerMs = opts.redisAnswerMs ?? 50;
     this.segmentBytes = opts.segmentBytes ?? 16 * 1024 * 1024;
   }
 
@@ -247,13 +275,61 @@ export class WriteAheadLog {
     const lsn = this.nextLsn++;
     setFrameLsn(frame, lsn);
     this.track(lsn, id);
-    const now = performance.now();
-    if (this.buffer.length === 0) this.bufferSince = now;
     this.buffer.push(frame);
-    this.bufferAt.push(now);
-    this.bufferLast = lsn;
-    if (this.timer === null && this.writing === null) this.timer = setTimeout(this.due, this.commitIntervalMs);
+    this.dueAt.push(performance.now() + this.commitIntervalMs);
+    if (this.timer === null && this.deciding === null && this.writing === null) this.timer = setTimeout(this.due, this.commitIntervalMs);
     return lsn;
+  }
+
+  /**
+   * Called before the log writes a record due and not yet handed to Redis: the stream that
+   * hands records over (`handedOver`) sends what it holds, if it can.
+   */
+  setHandOver(handOverNow: () => void): void {
+    this.handOverNow = handOverNow;
+  }
+
+  /**
+   * The records of `lsns` (ascending) were handed to Redis at `at` (performance.now()):
+   * they are written only if Redis has not answered for them `redisAnswerMs` from then. A
+   * record no longer buffered (written, settled) is skipped. The timer is left as it is: it
+   * finds the later deadline when it fires.
+   */
+  handedOver(lsns: readonly number[], at: number): void {
+    const frames = this.buffer;
+    const due = at + this.redisAnswerMs;
+    // Both in lsn order: one walk of each.
+    let i = 0;
+    for (const lsn of lsns) {
+      while (i < frames.length && frameLsn(frames[i]!) < lsn) i++;
+      if (i === frames.length) return;
+      if (frameLsn(frames[i]!) === lsn && this.dueAt[i]! < due) this.dueAt[i] = due;
+    }
+  }
+
+  /**
+   * The records of `lsns` (ascending), handed to Redis, were not taken (the connection
+   * failed, the answer timed out): only this process holds them again, and they are due now.
+   */
+  notTaken(lsns: readonly number[]): void {
+    const frames = this.buffer;
+    const now = performance.now();
+    let i = 0;
+    let any = false;
+    for (const lsn of lsns) {
+      while (i < frames.length && frameLsn(frames[i]!) < lsn) i++;
+      if (i === frames.length) break;
+      if (frameLsn(frames[i]!) === lsn && this.dueAt[i]! > now) {
+        this.dueAt[i] = now;
+        any = true;
+      }
+    }
+    if (!any || this.writing !== null || this.closed) return;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.deciding === null) this.deciding = setImmediate(this.decide);
   }
 
   /** Marks records as held by Redis or the store, by the lsns `appendFrame` returned. */
@@ -266,7 +342,24 @@ export class WriteAheadLog {
       if (id !== null) this.lsnOf.delete(id);
       any = true;
     }
-    if (any) this.collect();
+    if (!any) return;
+    this.dropSettledHead();
+    this.collect();
+  }
+
+  /**
+   * Takes the settled records at the head of the buffer out at once (Redis settles in the
+   * order it was handed records, mostly the buffer's): their frames are not held until the
+   * timer, which may be `redisAnswerMs` away, and the count of those never written is current.
+   */
+  private dropSettledHead(): void {
+    const frames = this.buffer;
+    let k = 0;
+    while (k < frames.length && !this.pending.has(frameLsn(frames[k]!))) k++;
+    if (k === 0) return;
+    frames.splice(0, k);
+    this.dueAt.splice(0, k);
+    this.unwritten += k;
   }
 
   /** Marks exchanges as held by the store (or analysed with nothing to store). */
@@ -300,21 +393,48 @@ export class WriteAheadLog {
   }
 
   /**
-   * The commit timer: the records settled meanwhile (Redis took them: they no longer need
-   * the disk to survive a crash of this process) leave the buffer unwritten; the rest is
-   * written once its oldest record has waited the interval. On a thin replica whose stream
-   * flushes within the interval, most groups are settled whole before they are due, and
-   * the write and its fsync (hundreds of microseconds of CPU on ext4) are not made at all.
+   * The commit timer. It decides nothing itself: timers run before the event loop reads its
+   * sockets, and on a loop busy with requests a Redis reply that came long ago may still be
+   * waiting there. The decision is made in the check phase that follows (`decide`).
    */
   private readonly due = (): void => {
     this.timer = null;
+    if (this.writing !== null || this.closed || this.deciding !== null) return;
+    this.deciding = setImmediate(this.decide);
+  };
+
+  /**
+   * The records settled meanwhile (Redis took them: they no longer need the disk to survive
+   * a crash of this process) leave the buffer unwritten; the rest is written once one of
+   * them is due. On a thin replica whose stream flushes within the interval, most groups
+   * are settled whole before they are due, and the write and its fsync (hundreds of
+   * microseconds of CPU on ext4) are not made at all.
+   */
+  private readonly decide = (): void => {
+    this.deciding = null;
     if (this.writing !== null || this.closed) return;
     this.dropSettled();
     if (this.buffer.length === 0) return;
-    const wait = this.bufferAt[0]! + this.commitIntervalMs - performance.now();
+    let wait = this.firstDue() - performance.now();
+    if (wait <= 0.5 && this.handOverNow !== null) {
+      // A record due before the stream handed it over: the loop was too busy for the
+      // stream's flush timer, which runs no earlier than this. Handed over now, it no longer
+      // needs the disk; what the stream cannot hand over (Redis away) is written below.
+      this.handOverNow();
+      wait = this.firstDue() - performance.now();
+    }
     if (wait > 0.5) this.timer = setTimeout(this.due, wait);
-    else void this.commit();
+    // What is due within the next interval goes too: one group, not one per record. A
+    // record handed to Redis whose answer is not due yet stays for Redis to settle.
+    else void this.group(performance.now() + this.commitIntervalMs);
   };
+
+  /** The earliest deadline in the buffer (not empty). */
+  private firstDue(): number {
+    let first = Infinity;
+    for (const d of this.dueAt) if (d < first) first = d;
+    return first;
+  }
 
   /** Takes the records already settled out of the buffer (a record is settled by Redis or the store once they hold it). */
   private dropSettled(): void {
@@ -323,29 +443,36 @@ export class WriteAheadLog {
     for (let i = 0; i < frames.length; i++) {
       if (!this.pending.has(frameLsn(frames[i]!))) continue;
       frames[kept] = frames[i]!;
-      this.bufferAt[kept++] = this.bufferAt[i]!;
+      this.dueAt[kept++] = this.dueAt[i]!;
     }
     this.unwritten += frames.length - kept;
     frames.length = kept;
-    this.bufferAt.length = kept;
-    if (kept > 0) this.bufferSince = this.bufferAt[0]!;
+    this.dueAt.length = kept;
   }
 
   /** Writes and fsyncs what is buffered now (but what is settled already). */
   commit(): Promise<void> {
+    return this.group(Infinity);
+  }
+
+  /** Writes and fsyncs the buffered records due by `horizon` (performance.now()), but those settled already. */
+  private group(horizon: number): Promise<void> {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.writing) return this.writing.then(() => this.commit());
+    if (this.deciding !== null) {
+      clearImmediate(this.deciding);
+      this.deciding = null;
+    }
+    if (this.writing) return this.writing.then(() => this.group(horizon));
     if (this.buffer.length === 0) return Promise.resolve();
-    this.writing = this.write().finally(() => {
+    this.writing = this.write(horizon).finally(() => {
       this.writing = null;
-      // What came in during the write goes in the next group, once its oldest record has
-      // waited the interval: a slow fsync must not add a whole interval on top of itself.
-      if (this.buffer.length > 0 && this.timer === null && !this.closed) {
-        const wait = Math.max(0, this.commitIntervalMs - (performance.now() - this.bufferSince));
-        this.timer = setTimeout(this.due, wait);
+      // What came in during the write goes in the next group, once one of its records is
+      // due: a slow fsync must not add a whole interval on top of itself.
+      if (this.buffer.length > 0 && this.timer === null && this.deciding === null && !this.closed) {
+        this.timer = setTimeout(this.due, Math.max(0, this.firstDue() - performance.now()));
       }
     });
     return this.writing;
@@ -357,13 +484,22 @@ export class WriteAheadLog {
     this.opts.onHealth?.(false, e);
   }
 
-  private async write(): Promise<void> {
+  private async write(horizon: number): Promise<void> {
     this.dropSettled();
-    const lines = this.buffer;
-    const last = this.bufferLast;
-    this.buffer = [];
-    this.bufferAt = [];
+    const lines: Buffer[] = [];
+    const keep: Buffer[] = [];
+    const keepDue: number[] = [];
+    for (let i = 0; i < this.buffer.length; i++) {
+      if (this.dueAt[i]! <= horizon) lines.push(this.buffer[i]!);
+      else {
+        keep.push(this.buffer[i]!);
+        keepDue.push(this.dueAt[i]!);
+      }
+    }
+    this.buffer = keep;
+    this.dueAt = keepDue;
     if (lines.length === 0) return;
+    const last = frameLsn(lines[lines.length - 1]!);
     if (this.active === null) {
       try {
         await this.startSegment();
@@ -379,7 +515,7 @@ export class WriteAheadLog {
       await writeAll(active.fh, lines, bytes);
       await active.fh.datasync();
       active.size += bytes;
-      active.seg.last = last;
+      active.seg.last = Math.max(active.seg.last, last);
       this.committed += lines.length;
       this.groups++;
       if (!this.healthy) {
@@ -404,6 +540,7 @@ export class WriteAheadLog {
     await this.commit();
     this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.deciding !== null) clearImmediate(this.deciding);
     if (this.active) {
       await this.active.fh.close().catch(() => undefined);
       // A last segment with everything settled is not needed by the next start.
