@@ -159,7 +159,7 @@ interface Component {
 const KEEP_GRAPH_ACCOUNTS = 32;
 
 /** Keys, most held first, whose tied holders may make a component's core when it may have split. */
-const CORE_KEYS = 8;
+const CORE_KEYS = 32;
 
 /** A component that may have split, kept standing on its core: what it had before. */
 interface Shrunk {
