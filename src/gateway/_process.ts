@@ -4,6 +4,7 @@
  * a load of official-client requests that counts what was answered, and the count of what
  * the store holds afterwards.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -117,6 +118,33 @@ export function startLoad(url: string, tag: string, clients = 32, opts: { model?
       await Promise.all(loops);
     },
   };
+}
+
+/**
+ * Starts a gateway process on `config`, kills it with SIGKILL once `killAfter` requests of a
+ * `clients`-way load (models `<tag>-<n>`) were answered, then starts it again on the same
+ * directory and stops it cleanly (SIGTERM), so that it hands on what its log held. Returns
+ * the models answered before the kill.
+ */
+export async function killUnderLoadAndRestart(dir: string, config: Record<string, unknown>, tag: string, clients: number, killAfter = 600): Promise<Set<string>> {
+  const gw = await startGatewayProcess(dir, config);
+  let load!: Load;
+  await new Promise<void>((resolve) => {
+    load = startLoad(gw.url, tag, clients, {
+      onAnswer: (n) => {
+        if (n === killAfter) {
+          gw.child.kill('SIGKILL');
+          resolve();
+        }
+      },
+    });
+  });
+  assert.equal(await gw.exited, 'SIGKILL');
+  await load.stop();
+  const again = await startGatewayProcess(dir, config);
+  again.child.kill('SIGTERM');
+  assert.equal(await again.exited, 0, again.output());
+  return load.answered;
 }
 
 /** Stored rows whose model starts with `tag`: how many, and how many distinct models. */

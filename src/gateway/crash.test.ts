@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openDuckDbStore } from '../store/duckdb/store.js';
 import { TEST_KEYS, useStubUpstreamAndTempDir } from './_test-helpers.js';
-import { startGatewayProcess, startLoad, storedModels, tally, type Load } from './_process.js';
+import { killUnderLoadAndRestart, storedModels, tally } from './_process.js';
 
 const fixture = useStubUpstreamAndTempDir('dw-crash-');
 const { dir } = fixture;
@@ -13,26 +13,8 @@ const CLIENTS = 32;
 test('kill -9 under 32-way load loses at most the commit window and doubles nothing after the restart', async () => {
   const storePath = join(dir, 'gw.duckdb');
   const config = { upstream: fixture.stub.url, keys: TEST_KEYS, replicaId: 'k1', storePath, spoolDir: join(dir, 'spool'), durability: { commitIntervalMs: 5 } };
-  const gw = await startGatewayProcess(dir, config);
-  let load!: Load;
-  await new Promise<void>((resolve) => {
-    load = startLoad(gw.url, 'm-kill', CLIENTS, {
-      onAnswer: (n) => {
-        if (n === 600) {
-          gw.child.kill('SIGKILL');
-          resolve();
-        }
-      },
-    });
-  });
-  assert.equal(await gw.exited, 'SIGKILL');
-  await load.stop();
-  const answered = load.answered;
-
-  // The restart replays the write-ahead log; a clean stop then writes everything to the store.
-  const again = await startGatewayProcess(dir, config);
-  again.child.kill('SIGTERM');
-  assert.equal(await again.exited, 0, again.output());
+  // Killed under load; the restart replays the write-ahead log; a clean stop then writes everything to the store.
+  const answered = await killUnderLoadAndRestart(dir, config, 'm-kill', CLIENTS);
 
   const t = tally(answered, await storedModels(storePath, 'm-kill'));
   assert.equal(t.doubled, 0, `no exchange is stored twice: ${JSON.stringify(t)}`);

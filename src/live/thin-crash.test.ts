@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedis, TEST_KEYS, useStubUpstreamAndTempDir, type RedisServer } from '../gateway/_test-helpers.js';
-import { startGatewayProcess, startLoad, type Load } from '../gateway/_process.js';
+import { killUnderLoadAndRestart } from '../gateway/_process.js';
 import { entryRequests } from './codec.js';
 import { liveKeys } from './partition.js';
 
@@ -49,26 +49,8 @@ async function streamedModels(url: string): Promise<Map<string, number>> {
 test('kill -9 of a thin replica under 32-way load loses at most what it had neither handed to Redis nor fsynced; its restart sends what its log held', async (t) => {
   const { dir } = fixture;
   const config = { upstream: fixture.stub.url, keys: TEST_KEYS, replicaId: 't1', spoolDir: join(dir, 'spool'), redisUrl: redis.url, analysis: { mode: 'stream', partitions: PARTITIONS }, durability: { commitIntervalMs: 5 } };
-  const gw = await startGatewayProcess(dir, config);
-  let load!: Load;
-  await new Promise<void>((resolve) => {
-    load = startLoad(gw.url, 'm-thin', CLIENTS, {
-      onAnswer: (n) => {
-        if (n === 600) {
-          gw.child.kill('SIGKILL');
-          resolve();
-        }
-      },
-    });
-  });
-  assert.equal(await gw.exited, 'SIGKILL');
-  await load.stop();
-  const answered = load.answered;
-
-  // The restart sends what the log held; a clean stop then waits for Redis to take it.
-  const again = await startGatewayProcess(dir, config);
-  again.child.kill('SIGTERM');
-  assert.equal(await again.exited, 0, again.output());
+  // Killed under load; the restart sends what the log held; a clean stop then waits for Redis to take it.
+  const answered = await killUnderLoadAndRestart(dir, config, 'm-thin', CLIENTS);
 
   const streamed = await streamedModels(redis.url);
   let lost = 0;
