@@ -255,6 +255,12 @@ export interface ScoreScanInput {
   traffic: string;
   /** Its ground truth, as `simulate` wrote it. */
   truthFile: string;
+  /**
+   * Score only the truth's accounts that sent an exchange in the traffic: a prefix of a
+   * scenario's file holds a part of its accounts, and an account absent from it can be neither
+   * caught nor missed. On a whole simulated file every truth account appears. @default false
+   */
+  onlyAccountsSeen?: boolean;
   report: ScanReport;
   scanSeconds: number;
   peakRssMb: number;
@@ -264,10 +270,10 @@ export interface ScoreScanInput {
  * A scan's report scored against the traffic's ground truth, beside the two baselines run on
  * the same traffic. The traffic is read once more, as compact columns (13 bytes an exchange).
  */
-export async function scoreScan(o: ScoreScanInput): Promise<ScenarioResult> {
-  const truth = JSON.parse(readFileSync(o.truthFile, 'utf8')) as TruthLike;
-  const flags = flagsFromReport(o.report);
+export async function scoreScan(o: ScoreScanInput): Promise<ScenarioResult & { truthAccountsUnseen: number }> {
   const traffic = await loadTraffic(o.traffic);
+  const { truth, unseen } = truthSeen(JSON.parse(readFileSync(o.truthFile, 'utf8')) as TruthLike, o.onlyAccountsSeen ? new Set(traffic.accounts) : undefined);
+  const flags = flagsFromReport(o.report);
   const baselines = runBaselines(traffic);
   const dw = detectorResult('distillwatch', 'DistillWatch engine (verdict distillation)', truth, flags, traffic);
   const bs = baselines.map((b) => detectorResult(b.name, b.description, truth, b.flags(), traffic));
@@ -284,7 +290,20 @@ export async function scoreScan(o: ScoreScanInput): Promise<ScenarioResult> {
     detectors: [dw, ...bs].map(({ hours: _h, ...rest }) => rest),
     reconstruction: reconstruction(truth, o.report),
     ttdSamples: [dw, ...bs].map((d) => ({ detector: d.name, hours: d.hours })),
+    truthAccountsUnseen: unseen,
   };
+}
+
+/** The truth restricted to the accounts seen (all of it without a set), and how many it left out. */
+function truthSeen(truth: TruthLike, seen: ReadonlySet<string> | undefined): { truth: TruthLike; unseen: number } {
+  if (!seen) return { truth, unseen: 0 };
+  const accounts: TruthLike['accounts'] = {};
+  let unseen = 0;
+  for (const [id, a] of Object.entries(truth.accounts)) {
+    if (seen.has(id)) accounts[id] = a;
+    else unseen++;
+  }
+  return { truth: { ...truth, accounts }, unseen };
 }
 
 export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult> {
@@ -309,7 +328,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       }
     }
     const scanSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return await scoreScan({ scenario: o.scenario, seed: o.seed, traffic, truthFile, report, scanSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 });
+    const { truthAccountsUnseen: _unseen, ...result } = await scoreScan({ scenario: o.scenario, seed: o.seed, traffic, truthFile, report, scanSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 });
+    return result;
   } finally {
     if (!o.keep && !o.workDir) rmSync(dir, { recursive: true, force: true });
   }

@@ -12,12 +12,9 @@
  *   node dist/bench/score-report.js --report report.json --traffic hydra28m.jsonl.gz \
  *     --truth hydra28m.truth.json [--scan-seconds 3600] [--peak-rss-mb 4000] [--out score.json]
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ScanReport } from '../core/report.js';
-import { readExchangeBatches } from '../ingest/read.js';
 import { scoreScan } from './detection.js';
 import { formatResults } from './render.js';
 
@@ -42,26 +39,6 @@ function positive(name: string, v: string | undefined): number {
   return n;
 }
 
-/** Accounts that sent at least one exchange in the traffic. */
-async function accountsIn(traffic: string): Promise<Set<string>> {
-  const seen = new Set<string>();
-  for await (const batch of readExchangeBatches(traffic)) for (const item of batch) if (item.kind === 'exchange') seen.add(item.exchange.account_id);
-  return seen;
-}
-
-type Truth = { scenario?: unknown; seed?: unknown; accounts: Record<string, unknown> };
-
-/** The truth restricted to the accounts seen, and how many it left out. */
-function truthSeen<T extends Truth>(truth: T, seen: ReadonlySet<string>): { truth: T; unseen: number } {
-  const accounts: Record<string, unknown> = {};
-  let unseen = 0;
-  for (const [id, a] of Object.entries(truth.accounts)) {
-    if (seen.has(id)) accounts[id] = a;
-    else unseen++;
-  }
-  return { truth: { ...truth, accounts }, unseen };
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -78,28 +55,20 @@ async function main(): Promise<void> {
   if (typeof report?.input?.exchanges !== 'number' || !Array.isArray(report.campaigns)) throw new Error(`the report ${values.report} is not a scan's report.json (no input.exchanges or campaigns)`);
   const truth = readJson(values.truth!, 'truth file') as { scenario?: unknown; seed?: unknown; accounts?: unknown };
   if (typeof truth?.accounts !== 'object' || truth.accounts === null) throw new Error(`the truth file ${values.truth} has no "accounts"`);
-  const seen = truthSeen(truth as Truth, await accountsIn(values.traffic!));
-  const dir = mkdtempSync(join(tmpdir(), 'distillwatch-score-'));
-  let result;
-  try {
-    const truthFile = join(dir, 'truth-seen.json');
-    writeFileSync(truthFile, JSON.stringify(seen.truth));
-    result = await scoreScan({
-      scenario: typeof truth.scenario === 'string' ? truth.scenario : 'unnamed',
-      seed: typeof truth.seed === 'number' ? truth.seed : 0,
-      traffic: values.traffic!,
-      truthFile,
-      report,
-      scanSeconds: positive('scan-seconds', values['scan-seconds']),
-      peakRssMb: positive('peak-rss-mb', values['peak-rss-mb']),
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { truthAccountsUnseen: unseen, ...result } = await scoreScan({
+    scenario: typeof truth.scenario === 'string' ? truth.scenario : 'unnamed',
+    seed: typeof truth.seed === 'number' ? truth.seed : 0,
+    traffic: values.traffic!,
+    truthFile: values.truth!,
+    onlyAccountsSeen: true,
+    report,
+    scanSeconds: positive('scan-seconds', values['scan-seconds']),
+    peakRssMb: positive('peak-rss-mb', values['peak-rss-mb']),
+  });
   const total = Object.keys(truth.accounts).length;
-  process.stdout.write(`scored over the ${total - seen.unseen} of ${total} truth accounts seen in the traffic (${seen.unseen} not seen, left out of recall and precision)\n`);
+  process.stdout.write(`scored over the ${total - unseen} of ${total} truth accounts seen in the traffic (${unseen} not seen, left out of recall and precision)\n`);
   process.stdout.write(formatResults([result]) + '\n');
-  if (values.out) writeFileSync(values.out, JSON.stringify({ ...result, truthAccounts: { seen: total - seen.unseen, unseen: seen.unseen } }, null, 1) + '\n');
+  if (values.out) writeFileSync(values.out, JSON.stringify({ ...result, truthAccounts: { seen: total - unseen, unseen } }, null, 1) + '\n');
 }
 
 main().catch((e: unknown) => {
