@@ -82,6 +82,59 @@ export class ComponentGraph {
     this.pendingKeys.add(key);
   }
 
+  /**
+   * Whether a member holds `key`, or held it: a departed member's keys stay in the table, and a
+   * member's keys since the graph was brought up to date are not in it yet (they are refreshed
+   * with the member, `touchAccount`). So touching every graph that answers yes for a changed
+   * key reaches every graph the key's holders are in.
+   */
+  holds(key: IndicatorKey): boolean {
+    return this.keyId.has(key);
+  }
+
+  /**
+   * The largest set of members that keys untouched since the graph was last brought up to date
+   * tie together, as the graph holds their ties: such a key's role, holders and suspects are as
+   * they were, so the members it ties are tied now. Keys tying a member for which `keep` says no
+   * are left out, so the set is connected among the members `keep` accepts.
+   */
+  untouchedCore(keep: (account: AccountId) => boolean): AccountId[] {
+    const n = this.members.length;
+    const kept = new Uint8Array(n);
+    for (let i = 0; i < n; i++) kept[i] = keep(this.members[i]!) ? 1 : 0;
+    const parent = new Int32Array(n);
+    for (let i = 0; i < n; i++) parent[i] = i;
+    const find = (i: number): number => {
+      while (parent[i] !== i) {
+        parent[i] = parent[parent[i]!]!;
+        i = parent[i]!;
+      }
+      return i;
+    };
+    keys: for (let id = 0; id < this.keyNames.length; id++) {
+      const tied = this.tied[id]!;
+      if (tied.length < 2 || this.pendingKeys.has(this.keyNames[id]!)) continue;
+      for (let j = 0; j < tied.length; j++) if (tied[j]! < 0 || kept[tied[j]!] === 0) continue keys;
+      const r = find(tied[0]!);
+      for (let j = 1; j < tied.length; j++) {
+        const q = find(tied[j]!);
+        if (q !== r) parent[q] = r;
+      }
+    }
+    const size = new Int32Array(n);
+    let best = -1;
+    for (let i = 0; i < n; i++) {
+      if (kept[i] === 0) continue;
+      const r = find(i);
+      size[r] = size[r]! + 1;
+      if (best < 0 || size[r]! > size[best]!) best = r;
+    }
+    const core: AccountId[] = [];
+    if (best < 0 || size[best]! < 2) return core;
+    for (let i = 0; i < n; i++) if (kept[i] === 1 && find(i) === best) core.push(this.members[i]!);
+    return core;
+  }
+
   /** `account`, a member, holds new keys. */
   touchAccount(account: AccountId): void {
     this.pendingAccounts.add(account);
