@@ -4,7 +4,9 @@
  * back as the store's rows), with event-time ticks. Prints CPU microseconds per exchange,
  * split into observing and linking runs, the runs and components clustered, and the engine's
  * live heap per account (first round only: later rounds find what the first left interned).
- * CPU time, not wall time, so that a busy machine moves the figure less.
+ * CPU time, not wall time, so that a busy machine moves the figure less. Give node
+ * `--max-semi-space-size=64` to measure the engine as the scan's engine thread runs it (its young
+ * generation is set to that size, pipeline/engine-thread.ts); without it the collector's share is larger.
  *
  *   node --expose-gc dist/bench/engine-cpu.js [--scale 0.13] [--rounds 3] [--seed 1] [--scenario medium] [--linker incremental]
  *   node --cpu-prof dist/bench/engine-cpu.js --rounds 1   (a profile of the engine)

@@ -38,6 +38,15 @@ export interface EngineThreadOptions {
 
 const DEFAULT_MAX_BYTES_IN_FLIGHT = 32 * 2 ** 20;
 
+/**
+ * The engine's young generation, in MiB (three semi-spaces' worth, as V8 sizes it). The engine
+ * allocates short-lived objects at a high rate over a heap of long-lived account state; with
+ * V8's default (16 MiB semi-spaces) many survive a scavenge only because it came too soon, are
+ * promoted, and the old generation's collections then walk the whole state more often. With
+ * 64 MiB semi-spaces the engine took 16% less CPU on the first 1.5M lines of `hydra-28m`.
+ */
+const ENGINE_YOUNG_GENERATION_MB = 192;
+
 export class EngineThread implements EarlyEngine {
   readonly where = 'thread' as const;
   private readonly worker: Worker;
@@ -62,7 +71,8 @@ export class EngineThread implements EarlyEngine {
   constructor(setup: EngineSetup, opts: EngineThreadOptions = {}) {
     this.maxInFlight = opts.maxBytesInFlight ?? DEFAULT_MAX_BYTES_IN_FLIGHT;
     if (!(this.maxInFlight >= 1)) throw new RangeError(`Cannot hold ${this.maxInFlight} bytes of rows for the engine: give 1 or more`);
-    this.worker = new Worker(WORKER_URL, { workerData: setup, ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}) });
+    const resourceLimits = { maxYoungGenerationSizeMb: ENGINE_YOUNG_GENERATION_MB, ...opts.resourceLimits };
+    this.worker = new Worker(WORKER_URL, { workerData: setup, resourceLimits });
     this.worker.on('message', (m: FromEngine) => this.receive(m));
     this.worker.on('error', (e) => this.fail(new Error(`The detection engine's thread failed: ${e.message.split('\n')[0]}`)));
     this.exited = new Promise((resolve) =>
