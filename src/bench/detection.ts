@@ -13,6 +13,7 @@ import { readExchanges } from '../ingest/read.js';
 import { scan } from '../pipeline/scan.js';
 import { elicitationScore } from '../signals/elicitation.js';
 import { openDuckDbStore } from '../store/duckdb/store.js';
+import { openStore } from '../store/open.js';
 import { writeSimulation } from '../traffic/simulate.js';
 import { writeAblated, type FieldFamily } from './ablate.js';
 import { memoryScan } from './memory-scan.js';
@@ -82,16 +83,44 @@ function lastUserText(ex: Exchange): string {
   return '';
 }
 
-async function loadTraffic(file: string): Promise<Traffic> {
+/** One exchange as the scoring reads it: whose, when (ms), and whether the keyword rule matches its prompt. */
+interface ScoredExchange {
+  account: string;
+  ts: number;
+  keyword: boolean;
+}
+
+/** Where the scored traffic is read from: the file that was scanned, or the store the scan wrote. */
+export type TrafficSource = { file: string } | { store: string };
+
+async function* exchangesOf(source: TrafficSource): AsyncIterable<ScoredExchange> {
+  if ('file' in source) {
+    for await (const item of readExchanges(source.file)) {
+      if (item.kind !== 'exchange') continue;
+      const ex = item.exchange;
+      yield { account: ex.account_id, ts: Date.parse(ex.ts), keyword: elicitationScore(lastUserText(ex).toLowerCase()) === 1 };
+    }
+    return;
+  }
+  // The store holds each exchange's account, time and elicitation score, computed by the same
+  // function on the same last user prompt as the keyword rule above: reading it spares
+  // decompressing and parsing a file of tens of millions of lines again.
+  const store = await openStore(source.store, { readOnly: true });
+  try {
+    for await (const rows of store.replay(50_000)) for (const f of rows) yield { account: f.account_id, ts: f.ts, keyword: f.elicitation === 1 };
+  } finally {
+    await store.close();
+  }
+}
+
+async function loadTraffic(source: TrafficSource): Promise<Traffic> {
   const ids = new Map<string, number>();
   const accounts: string[] = [];
   let account = new Uint32Array(1 << 16);
   let ts = new Float64Array(1 << 16);
   let keyword = new Uint8Array(1 << 16);
   let n = 0;
-  for await (const item of readExchanges(file)) {
-    if (item.kind !== 'exchange') continue;
-    const ex = item.exchange;
+  for await (const ex of exchangesOf(source)) {
     if (n === ts.length) {
       const grow = <T extends Uint32Array | Float64Array | Uint8Array>(a: T): T => {
         const b = new (a.constructor as new (n: number) => T)(a.length * 2);
@@ -102,15 +131,15 @@ async function loadTraffic(file: string): Promise<Traffic> {
       ts = grow(ts);
       keyword = grow(keyword);
     }
-    let id = ids.get(ex.account_id);
+    let id = ids.get(ex.account);
     if (id === undefined) {
       id = accounts.length;
-      ids.set(ex.account_id, id);
-      accounts.push(ex.account_id);
+      ids.set(ex.account, id);
+      accounts.push(ex.account);
     }
     account[n] = id;
-    ts[n] = Date.parse(ex.ts);
-    keyword[n] = elicitationScore(lastUserText(ex).toLowerCase()) === 1 ? 1 : 0;
+    ts[n] = ex.ts;
+    keyword[n] = ex.keyword ? 1 : 0;
     n++;
   }
   // Baselines, like the detector, see time in order.
@@ -251,8 +280,8 @@ export interface RunScenarioOptions {
 export interface ScoreScanInput {
   scenario: string;
   seed: number;
-  /** The traffic file that was scanned (read again here for the baselines and times to detect). */
-  traffic: string;
+  /** The traffic that was scanned, read again here for the baselines and times to detect. */
+  traffic: TrafficSource;
   /** Its ground truth, as `simulate` wrote it. */
   truthFile: string;
   /**
@@ -328,7 +357,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioResult
       }
     }
     const scanSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const { truthAccountsUnseen: _unseen, ...result } = await scoreScan({ scenario: o.scenario, seed: o.seed, traffic, truthFile, report, scanSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 });
+    const { truthAccountsUnseen: _unseen, ...result } = await scoreScan({ scenario: o.scenario, seed: o.seed, traffic: { file: traffic }, truthFile, report, scanSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 });
     return result;
   } finally {
     if (!o.keep && !o.workDir) rmSync(dir, { recursive: true, force: true });

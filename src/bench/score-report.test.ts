@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { writeSimulation } from '../traffic/simulate.js';
 import { scoreScan } from './detection.js';
 import { memoryScan } from './memory-scan.js';
+import { scan } from '../pipeline/scan.js';
+import { openStore } from '../store/open.js';
 
 const SCRIPT = fileURLToPath(new URL('./score-report.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [SCRIPT, ...args], { encoding: 'utf8' });
@@ -46,7 +48,7 @@ describe('score-report (a saved report scored against its traffic\'s truth)', ()
       assert.deepEqual(score.detectors.map((d) => d.name), ['distillwatch', 'rate_limit', 'keyword_rule']);
       // On a whole simulated file every malicious account sends, and the figures are the ones
       // scored over the whole truth (accounts that never sent can be neither caught nor flagged).
-      const whole = await scoreScan({ scenario: 'demo', seed: 4, traffic, truthFile, report, scanSeconds: 2, peakRssMb: NaN });
+      const whole = await scoreScan({ scenario: 'demo', seed: 4, traffic: { file: traffic }, truthFile, report, scanSeconds: 2, peakRssMb: NaN });
       const pick = (d: object): unknown => {
         const { precision, recall, f1, tp, fp, fn, ttdHours, ttdExchanges, playbooks } = d as Record<string, unknown>;
         return { precision, recall, f1, tp, fp, fn, ttdHours, ttdExchanges, playbooks };
@@ -92,6 +94,36 @@ describe('score-report (a saved report scored against its traffic\'s truth)', ()
     }
   });
 
+  it('scores from the store the scan wrote as from the traffic file itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dw-score-'));
+    try {
+      const traffic = join(dir, 't.jsonl.gz');
+      const truthFile = join(dir, 't.truth.json');
+      await writeSimulation({ scenario: 'demo', seed: 5, out: traffic, truthOut: truthFile });
+      const db = join(dir, 'scan.duckdb');
+      const store = await openStore(db);
+      let report;
+      try {
+        report = (await scan({ inputs: [traffic], store })).report!;
+      } finally {
+        await store.close();
+      }
+      const reportFile = join(dir, 'report.json');
+      writeFileSync(reportFile, JSON.stringify(report));
+      const scores = ['--traffic', '--store'].map((how) => {
+        const out = join(dir, `score${how}.json`);
+        const r = run('--report', reportFile, how, how === '--store' ? db : traffic, '--truth', truthFile, '--out', out);
+        assert.equal(r.status, 0, r.stderr);
+        return JSON.parse(readFileSync(out, 'utf8')) as { detectors: { name: string; tp: number }[]; ttdSamples: unknown };
+      });
+      assert.ok(scores[0]!.detectors.every((d) => d.name !== 'distillwatch' || d.tp > 0), 'the demo has campaign members caught');
+      assert.deepEqual(scores[1]!.detectors, scores[0]!.detectors, 'every detector and baseline, times to detect included');
+      assert.deepEqual(scores[1]!.ttdSamples, scores[0]!.ttdSamples);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names a missing or foreign input in one line and exits 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dw-score-'));
     try {
@@ -101,6 +133,7 @@ describe('score-report (a saved report scored against its traffic\'s truth)', ()
         [['--traffic', 't', '--truth', 'u'], /--report is required/],
         [['--report', join(dir, 'none.json'), '--traffic', 't', '--truth', 'u'], /cannot read the report .*none\.json: ENOENT/],
         [['--report', notReport, '--traffic', 't', '--truth', 'u'], /is not a scan's report\.json/],
+        [['--report', notReport, '--truth', 'u'], /one of --traffic FILE or --store URL/],
       ] as const) {
         const r = run(...args);
         assert.equal(r.status, 2);
