@@ -12,7 +12,8 @@
  * since its last clustering is growth (every account it had is still in it, it took in no
  * other component, the accounts it took in were in none) keeps that clustering's communities
  * until its accounts grew by `deferAccountGrowth`, what they hold by `deferHoldingGrowth`, or
- * `deferRuns` runs have passed since. Accounts it took in meanwhile are in no community.
+ * `deferRuns` runs have passed since. Accounts it took in meanwhile are placed in the kept
+ * communities whose indicators hold their ties (`withJoined`), or in none when none does.
  *
  * A component may also lose a few accounts and stay deferred: an honest account on an
  * operation's network that was a suspect for a while (a burst of worked-answer prompts) and

@@ -86,11 +86,6 @@ interface PreviousComponent {
   last: Clustering | null;
 }
 
-/**
- * Clusters the whole graph on every call: the reference the incremental linker is held to.
- * It remembers only which component each account was in on its previous call, with that
- * component's last clustering, to apply the deferral rule (defer.ts) from scratch.
- */
 /** The keys that tie `account` to their other tied holders. */
 function tiesOf(account: AccountId, view: LinkView, roleOf: (key: IndicatorKey) => KeyRole): IndicatorKey[] {
   const out: IndicatorKey[] = [];
@@ -98,6 +93,11 @@ function tiesOf(account: AccountId, view: LinkView, roleOf: (key: IndicatorKey) 
   return out;
 }
 
+/**
+ * Clusters the whole graph on every call: the reference the incremental linker is held to.
+ * It remembers only which component each account was in on its previous call, with that
+ * component's last clustering, to apply the deferral rule (defer.ts) from scratch.
+ */
 export class FullLinker extends LinkState implements Linker {
   private run = 0;
   private previous = new Map<AccountId, PreviousComponent>();
