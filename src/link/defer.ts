@@ -12,8 +12,7 @@
  * since its last clustering is growth (every account it had is still in it, it took in no
  * other component, the accounts it took in were in none) keeps that clustering's communities
  * until its accounts grew by `deferAccountGrowth`, what they hold by `deferHoldingGrowth`, or
- * `deferRuns` runs have passed since. Accounts it took in meanwhile are placed in the kept
- * communities whose indicators hold their ties (`withJoined`), or in none when none does.
+ * `deferRuns` runs have passed since. Accounts it took in meanwhile are in no community.
  *
  * A component may also lose a few accounts and stay deferred: an honest account on an
  * operation's network that was a suspect for a while (a burst of worked-answer prompts) and
@@ -52,17 +51,13 @@ export interface Clustering {
   communities: Community[];
   /** Accounts the component lost since, over every run (none when clustered). */
   lost: number;
-  /** Accounts in its communities: fewer than the component's while accounts it took in are unplaced. */
-  placed: number;
 }
 
 /** Whether a component this large is kept for the rule at all: a clustering of it is recorded. */
 export const deferrable = (accounts: number, p: DeferParams): boolean => accounts >= (p.deferAccounts ?? Infinity);
 
 /** A component's clustering as it is made, before it lost anything. */
-export const clustering = (accounts: number, holdings: number, run: number, communities: Community[]): Clustering => ({ accounts, holdings, run, communities, lost: 0, placed: placedIn(communities) });
-
-const placedIn = (communities: readonly Community[]): number => communities.reduce((n, c) => n + c.accounts.length, 0);
+export const clustering = (accounts: number, holdings: number, run: number, communities: Community[]): Clustering => ({ accounts, holdings, run, communities, lost: 0 });
 
 /**
  * Whether a component that grew since `last`, and lost `lost` accounts since the previous run,
@@ -99,68 +94,5 @@ export function withoutLost(
     const accounts = com.accounts.filter(isMember);
     if (accounts.length > 0) communities.push({ accounts, indicators: count(accounts) });
   }
-  return { ...last, communities, lost: last.lost + lost, placed: placedIn(communities) };
-}
-
-/**
- * `last` for a component of `accounts` (sorted) with the accounts it took in since placed: each
- * goes to the community whose indicators hold the most of the keys that tie it (`tiesOf`), the
- * one whose first account sorts first on a tie, and stays in none when no community's
- * indicators hold any. Each is placed against the communities as they were before this call,
- * so the order of placing does not matter; communities that gained accounts have their
- * indicators counted again (`count`). Without this an operation's component kept by the rule
- * left every account it took in outside its communities until it was next clustered: up to a
- * day of the operation's new accounts not judged as members at all.
- */
-export function withJoined(
-  last: Clustering,
-  accounts: readonly AccountId[],
-  tiesOf: (account: AccountId) => readonly IndicatorKey[],
-  count: (accounts: readonly AccountId[]) => Map<IndicatorKey, number>,
-): Clustering {
-  if (last.placed >= accounts.length) return last;
-  const placed = new Set<AccountId>();
-  for (const com of last.communities) for (const a of com.accounts) placed.add(a);
-  const gained = new Map<Community, AccountId[]>();
-  for (const a of accounts) {
-    if (placed.has(a)) continue;
-    const ties = tiesOf(a);
-    if (ties.length === 0) continue;
-    let best: Community | null = null;
-    let most = 0;
-    for (const com of last.communities) {
-      let n = 0;
-      for (const key of ties) if (com.indicators.has(key)) n++;
-      if (n > most || (n === most && n > 0 && com.accounts[0]! < best!.accounts[0]!)) {
-        best = com;
-        most = n;
-      }
-    }
-    if (best === null) continue;
-    const list = gained.get(best);
-    if (list) list.push(a);
-    else gained.set(best, [a]);
-  }
-  if (gained.size === 0) return last;
-  const communities = last.communities.map((com) => {
-    const joined = gained.get(com);
-    if (joined === undefined) return com;
-    const members = mergeSorted(com.accounts, joined);
-    return { accounts: members, indicators: count(members) };
-  });
-  return { ...last, communities, placed: placedIn(communities) };
-}
-
-/** Two sorted lists of distinct accounts as one sorted list. */
-export function mergeSorted(a: readonly AccountId[], b: readonly AccountId[]): AccountId[] {
-  if (b.length === 0) return a.slice();
-  if (a.length === 0) return b.slice();
-  const out: AccountId[] = new Array<AccountId>(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
-  while (i < a.length) out[k++] = a[i++]!;
-  while (j < b.length) out[k++] = b[j++]!;
-  return out;
+  return { ...last, communities, lost: last.lost + lost };
 }

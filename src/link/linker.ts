@@ -22,7 +22,7 @@ import {
   type LinkView,
 } from './communities.js';
 import { ComponentGraph, type KeptGraphSize } from './component-graph.js';
-import { clustering, deferrable, mergeSorted, stillDeferred, withJoined, withoutLost, type Clustering } from './defer.js';
+import { clustering, deferrable, stillDeferred, withoutLost, type Clustering } from './defer.js';
 import { IndicatorIndex, type IndicatorKey } from './indicators.js';
 
 export interface Linker {
@@ -86,13 +86,6 @@ interface PreviousComponent {
   last: Clustering | null;
 }
 
-/** The keys that tie `account` to their other tied holders. */
-function tiesOf(account: AccountId, view: LinkView, roleOf: (key: IndicatorKey) => KeyRole): IndicatorKey[] {
-  const out: IndicatorKey[] = [];
-  for (const key of view.keysOf(account)) if (joinsOn(roleOf(key), account, view)) out.push(key);
-  return out;
-}
-
 /**
  * Clusters the whole graph on every call: the reference the incremental linker is held to.
  * It remembers only which component each account was in on its previous call, with that
@@ -132,11 +125,9 @@ export class FullLinker extends LinkState implements Linker {
       let now: PreviousComponent;
       if (last !== null && stillDeferred(last, accounts.length, holdings, this.run, this.params, lost)) {
         const members = new Set(accounts);
-        const count = indicatorCounter(view, roleOf);
-        const shrunk = lost > 0 ? withoutLost(last, lost, (a) => members.has(a), count) : last;
-        const kept = withJoined(shrunk, accounts, (a) => tiesOf(a, view, roleOf), count);
-        out.push(...kept.communities);
-        now = { size: accounts.length, last: kept };
+        const shrunk = lost > 0 ? withoutLost(last, lost, (a) => members.has(a), indicatorCounter(view, roleOf)) : last;
+        out.push(...shrunk.communities);
+        now = { size: accounts.length, last: shrunk };
       } else {
         const communities = clusterComponent(accounts, view, roleOf, this.params);
         out.push(...communities);
@@ -228,8 +219,6 @@ export class IncrementalLinker extends LinkState implements Linker {
   lastDeferredLosing = 0;
   /** Components that may have split and stood on their core, the rest of their accounts traced again. */
   lastCores = 0;
-  /** Accounts that deferred components took in and placed in their kept communities (defer.ts withJoined). */
-  lastPlaced = 0;
 
   /** @param keepGraphAccounts components of at least this many accounts keep their graph between calls */
   constructor(params: LinkParams, private readonly keepGraphAccounts = KEEP_GRAPH_ACCOUNTS) {
@@ -302,7 +291,6 @@ export class IncrementalLinker extends LinkState implements Linker {
     this.lastDeferred = 0;
     this.lastDeferredLosing = 0;
     this.lastCores = 0;
-    this.lastPlaced = 0;
     const handled = new Set<number>();
     let changed = false;
     if (this.dirtyKeys.size > 0 || this.dirtyAccounts.size > 0 || this.newHoldings.length > 0 || this.broken.size > 0) {
@@ -313,12 +301,7 @@ export class IncrementalLinker extends LinkState implements Linker {
     for (const c of this.large) {
       if (handled.has(c)) continue;
       const comp = this.components.get(c)!;
-      if (stillDeferred(comp.last!, comp.accounts.length, comp.holdings, this.run, this.params)) {
-        // Accounts it took in that no community's indicators held may be placed now: the
-        // communities that took in others on the last call have their indicators counted again.
-        if (this.place(comp)) changed = true;
-        continue;
-      }
+      if (stillDeferred(comp.last!, comp.accounts.length, comp.holdings, this.run, this.params)) continue;
       if (comp.stale) {
         this.recluster(c, comp, comp.graph !== null);
         changed = true;
@@ -431,7 +414,6 @@ export class IncrementalLinker extends LinkState implements Linker {
       // Same accounts: growth by definition.
       if (comp.last !== null && stillDeferred(comp.last, comp.accounts.length, comp.holdings, this.run, this.params)) {
         this.defer(comp);
-        if (this.place(comp)) changed = true;
         continue;
       }
       this.recluster(c, comp, true);
@@ -617,7 +599,6 @@ export class IncrementalLinker extends LinkState implements Linker {
       // that left and comes back meanwhile would be taken for one that stayed, its new keys unseen.
       comp.graph = this.takeGraph(accounts, former);
       this.large.add(id);
-      this.place(comp);
       this.defer(comp);
       return;
     }
@@ -649,22 +630,7 @@ export class IncrementalLinker extends LinkState implements Linker {
         if (comp.graph.worn) comp.graph = null;
       }
     }
-    this.place(comp);
     this.defer(comp);
-  }
-
-  /**
-   * A deferred component's communities with the accounts it took in placed in them
-   * (`withJoined`); true when they changed.
-   */
-  private place(comp: Component): boolean {
-    const last = comp.last!;
-    const next = withJoined(last, comp.accounts, (a) => tiesOf(a, this, this.roleOf), indicatorCounter(this, this.roleOf));
-    if (next === last) return false;
-    this.lastPlaced += next.placed - last.placed;
-    comp.last = next;
-    comp.communities = next.communities;
-    return true;
   }
 
   /**
@@ -864,6 +830,19 @@ export class IncrementalLinker extends LinkState implements Linker {
       else if (c !== undefined) this.touched.add(c);
     }
   }
+}
+
+function mergeSorted(a: readonly AccountId[], b: readonly AccountId[]): AccountId[] {
+  if (b.length === 0) return a.slice();
+  if (a.length === 0) return b.slice();
+  const out: AccountId[] = new Array<AccountId>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
 
 function sameAccounts(a: readonly AccountId[], b: readonly AccountId[]): boolean {
