@@ -668,8 +668,10 @@ export class Gateway implements CallOwner<Forward> {
     metrics.countRequest(f.arrival.dialect.name, call.status);
     metrics.addedLatency.add(call.overheadMs / 1000);
     try {
-      // Off the request path: the client already has its response.
-      this.record(call);
+      // Off the request path: the client already has its response. A call that never left
+      // (cut or left while it waited for a connection, or no connection to be had) reached no
+      // model: like a refused request, it is counted above and not recorded as an exchange.
+      if (call.sent) this.record(call);
     } catch (e) {
       // A bug: called from undici's parser, which would swallow it; logged, and the drain not held.
       this.deps.logger.error({ err: (e as Error).message }, 'request failed');

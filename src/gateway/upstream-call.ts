@@ -72,6 +72,11 @@ export class UpstreamCall<T> implements Dispatcher.DispatchHandler {
   clientGone = false;
   /** True once the client's response is ended whole. */
   complete = false;
+  /**
+   * True once undici began writing the request to an upstream connection. A call cut or left
+   * while it waited for a connection never reached the model: it is no exchange to record.
+   */
+  sent = false;
   private responseBytes = 0;
   private reader: SseReader | null = null;
   private filter: StreamFilter | null = null;
@@ -115,6 +120,7 @@ export class UpstreamCall<T> implements Dispatcher.DispatchHandler {
     // Cut or gone while it waited for a connection: it goes no further.
     if (this.cut) controller.abort(new Error(`cut: ${this.cut}`));
     else if (this.clientGone) controller.abort(new Error('the client went away'));
+    else this.sent = true;
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
