@@ -171,7 +171,7 @@ function enterprise(accounts: number, days: number): ExchangeFeatures[] {
  * An evaluation run from an account made for it: new, unverified research tier, a public
  * math benchmark with the standard chain-of-thought suffix, 1,000 items at machine pace, `runs` times.
  */
-function freshEvalRun(runs: number): ExchangeFeatures[] {
+function freshEvalRun(runs: number, address: { ip: string; subnet: string; asn?: number } = { ip: '192.0.2.200', subnet: '192.0.2.0/24' }): ExchangeFeatures[] {
   const out: ExchangeFeatures[] = [];
   for (let r = 0; r < runs; r++) {
     for (let i = 0; i < 1000; i++) {
@@ -179,8 +179,7 @@ function freshEvalRun(runs: number): ExchangeFeatures[] {
         feat({
           account_id: 'researcher',
           ts: T0 + r * 2 * DAY + i * 1_500 + ((i * 7919) % 700),
-          ip: '192.0.2.200',
-          subnet: '192.0.2.0/24',
+          ...address,
           tier: 'research',
           verified: false,
           account_created_at: T0 - 6 * HOUR,
@@ -394,6 +393,18 @@ describe('DetectionEngine', () => {
       const v = run(freshEvalRun(runs)).verdictOf('researcher')!;
       assert.equal(v.verdict, 'benign', `${runs} run(s): ${v.reasons.join('; ')}`);
     }
+  });
+
+  it('keeps an evaluation run on a fresh account out of a hydra whose cloud address it shares, though it asks for every step', () => {
+    // The pool's proxies also exit from a cloud address, which four of its members use now and then.
+    const cloud = { ip: '198.51.100.7', subnet: '198.51.100.0/24', asn: 64800 };
+    const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 }).map((f, n) => (n % 5 === 0 && /^hyd[0-3]$/.test(f.account_id) ? { ...f, ...cloud } : f));
+    // An evaluation run from that address on an account made for it. It shares no client,
+    // template or card with the pool.
+    const e = run([...pool, ...freshEvalRun(3, cloud)]);
+    assert.equal(e.verdictOf('hyd0')?.verdict, 'distillation', 'the pool is flagged');
+    const v = e.verdictOf('researcher')!;
+    assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });
 
   it('leaves one very busy SaaS account on one template benign', () => {
