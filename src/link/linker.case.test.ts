@@ -171,6 +171,23 @@ for (const [name, make] of LINKERS) {
       assert.equal(coms[0]!.indicators.has(indicatorKey('subnet', '198.51.100.0')), false);
       assert.equal(coms[0]!.indicators.get(indicatorKey('payment', 'card')), 4);
     });
+
+    it('joins every component a client mark comes to tie when a third suspect makes it specific', () => {
+      const l = make();
+      const mark = indicatorKey('harness', 'h1');
+      // Eight holders, two of them suspects: a popular client, tying only the suspects. One of
+      // its ordinary users (o0) stands in a component of its own, through a template.
+      for (const a of ['o1', 'o0', 'a0', 'a1', 'o2', 'o3', 'o4', 'o5']) l.addKey(accountId(a), mark);
+      for (const a of ['a0', 'a1']) l.setSuspect(accountId(a), true);
+      l.addKey(accountId('o0'), indicatorKey('template', 't1'));
+      l.addKey(accountId('b0'), indicatorKey('template', 't1'));
+      l.setSuspect(accountId('b0'), true);
+      assert.deepEqual(groups(l), [['a0'], ['a1'], ['b0'], ['o0']]);
+      // A third suspect: now specific, the mark ties every holder, o0 with the two suspects'
+      // component and b0 through it (the incremental linker once reached only one of them).
+      hold(l, [accountId('a2')], [mark]);
+      assert.deepEqual(groups(l), [['a0', 'a1', 'a2', 'o1', 'o2', 'o3', 'o4', 'o5'], ['b0'], ['o0']]);
+    });
   });
 }
 
@@ -247,6 +264,20 @@ describe('IncrementalLinker', () => {
       let kept = 0;
       randomEdits({ params: PARAMS, keep, seeds: [1, 2, 3, 4, 5], steps: 400, every: 7, suspectShare: 0.6, values: 12, kinds: ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst'] }, (inc) => (kept += inc.lastGraphsKept));
       if (keep === 1) assert.ok(kept > 0, 'kept graphs were clustered again');
+    });
+  }
+});
+
+describe('IncrementalLinker (few values, many holders)', () => {
+  for (const keep of [32, 2]) {
+    it(`holds what a from-scratch run holds when a few values are each held by dozens of accounts, after every random edit (graphs kept from ${keep} accounts)`, () => {
+      // Keys held by many turn specific and generic as suspects come and go: ties that widen
+      // from suspects to every holder reach holders standing in other components, and keys held
+      // by more accounts than four per kept graph are asked of the graphs (touchKeptGraphs).
+      const params = { ...PARAMS, genericAccounts: 20, deferAccounts: 5, deferAccountGrowth: 0.3, deferHoldingGrowth: 0.3, deferRuns: 4 };
+      let cores = 0;
+      randomEdits({ params, keep, seeds: [1, 2, 3, 4, 5, 6, 7, 8], steps: 800, every: 4, suspectShare: 0.6, values: 2, accounts: 120, kinds: ['ip', 'subnet', 'payment', 'harness', 'system', 'template', 'burst'] }, (inc) => (cores += inc.lastCores));
+      if (keep === 2) assert.ok(cores > 0, 'some components that may have split stood on their core');
     });
   }
 });
@@ -399,6 +430,8 @@ interface RandomEdits {
   suspectShare: number;
   /** Different values per kind of key. */
   values: number;
+  /** Accounts edited (60 unless said). */
+  accounts?: number;
   kinds: readonly IndicatorKind[];
 }
 
@@ -412,7 +445,7 @@ function randomEdits(o: RandomEdits, afterRun: (inc: IncrementalLinker) => void)
     const r = rng(seed);
     const full = new FullLinker(o.params);
     const inc = new IncrementalLinker(o.params, o.keep);
-    const accounts = ids('x', 60);
+    const accounts = ids('x', o.accounts ?? 60);
     for (let step = 0; step < o.steps; step++) {
       const a = accounts[Math.floor(r() * accounts.length)]!;
       if (r() < 0.3) {

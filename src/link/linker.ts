@@ -458,6 +458,7 @@ export class IncrementalLinker extends LinkState implements Linker {
     };
     /** Keys walked, with the trace that walked them. */
     const keyOwner = new Map<IndicatorKey, Traced>();
+    const seeded = new Set(seeds);
     for (const seed of seeds) {
       const sc = this.componentOf.get(seed);
       if (visited.has(seed) || (sc !== undefined && owner.has(sc))) continue;
@@ -514,9 +515,12 @@ export class IncrementalLinker extends LinkState implements Linker {
             continue;
           }
           keyOwner.set(key, t);
-          // One tied holder standing in a component reaches the component the key's standing holders are in.
+          // One tied holder standing in a component reaches the component the key's standing
+          // holders are in: they were tied by it before this call, so they are in one. A seed
+          // is not such a holder: one the key has just come to tie (a role that widened from
+          // suspects to all holders) may stand in another component, and is traced itself.
           for (const h of this.index.holders(key)) {
-            if (h !== a && this.componentOf.has(h) && joinsOn(role, h, this)) {
+            if (h !== a && !seeded.has(h) && this.componentOf.has(h) && joinsOn(role, h, this)) {
               visit(h);
               break;
             }
