@@ -210,6 +210,8 @@ describe('detection along the ingest', () => {
       assert.ok(thread.batchesHanded > 1, `${thread.batchesHanded} batches handed over`);
       const r = await detect({ store, early: thread });
       assert.equal(r.replayed, null);
+      // Its state is let go once the report is out, before the report is saved.
+      assert.equal(thread.running, false, 'the engine\'s thread outlives its report');
       largest = thread.largestBatchBytes;
       assert.ok(thread.peakBytesInFlight > 0);
       // Past the bound the scan waits, so at most one batch beyond it is ever in flight.

@@ -219,8 +219,9 @@ export interface EarlyDetectStart {
 
 /**
  * An engine to feed along the ingest (pass it as `early` to ingest and detect), or null when
- * the store already holds rows: then only a replay sees them all in time order. The caller
- * closes it (`close`, in a finally: it may hold a thread).
+ * the store already holds rows: then only a replay sees them all in time order. `detect`
+ * closes it once it has its outcome; the caller closes it too (`close`, in a finally: it may
+ * hold a thread, and a failed ingest never reaches `detect`).
  */
 export async function startEarlyDetect(store: Store, params?: Partial<DetectorParams>, opts: EarlyDetectStart = {}): Promise<EarlyEngine | null> {
   if ((await store.counts()).exchanges > 0) return null;
@@ -251,6 +252,10 @@ export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onPro
   const sources: InputSource[] = (await opts.store.sources()).map((cp) => ({ path: cp.source.path, lines: cp.line, complete: cp.done, this_scan: mine.has(cp.source.key) }));
   const input: ScanReport['input'] = { exchanges: counts.exchanges, accounts: counts.accounts, bad_records: counts.bad_records, files: sources.map((s) => s.path), sources };
   const early = opts.early ? await opts.early.finish(counts.exchanges, input) : null;
+  // Its report is out (or it cannot stand for the replay): the engine's state goes now, not
+  // after the report is saved or a replay has built a second engine. On the whole hydra-28m
+  // scan the peak was there, with the engine's heap still held while the report was written.
+  await opts.early?.close();
   let built: ScanReport;
   let engineHeapBytes: number | null = null;
   let engineThreadCpuSeconds: number | null = null;
