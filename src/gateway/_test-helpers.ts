@@ -13,6 +13,8 @@ import { after, before } from 'node:test';
 import { pino } from 'pino';
 import { parseConfig, type GatewayConfig } from './config.js';
 import { startGateway, type RunningGateway, type StartOptions } from './start.js';
+import type { ExchangeFeatures } from '../core/features.js';
+import type { Store } from '../store/store.js';
 
 export interface StubUpstream {
   url: string;
@@ -205,6 +207,13 @@ export function testConfig(upstream: string, extra: Record<string, unknown> = {}
   const r = parseConfig({ upstream, listen: { host: '127.0.0.1', port: 0 }, adminListen: { host: '127.0.0.1', port: 0 }, keys: TEST_KEYS, spoolDir, linkIntervalMs: 200, ...extra });
   if (!r.ok) throw new Error(r.error);
   return r.config;
+}
+
+/** Every exchange a store holds, in its replay order. */
+export async function storedRows(store: Store): Promise<ExchangeFeatures[]> {
+  const out: ExchangeFeatures[] = [];
+  for await (const batch of store.replay(1000)) out.push(...batch);
+  return out;
 }
 
 /** A gateway on a free port with quiet logs. */

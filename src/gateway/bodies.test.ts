@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/store.js';
-import { startStubUpstream, startTestGateway, testConfig, type StubUpstream } from './_test-helpers.js';
+import { startStubUpstream, startTestGateway, storedRows, testConfig, type StubUpstream } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';
 
 let stub: StubUpstream;
@@ -146,8 +146,7 @@ test('every refused request leaves a log record told apart by its refusal, kept 
   const all = JSON.stringify(lines);
   assert.doesNotMatch(all, /secret-topic-42/, 'no prompt text in the logs');
   assert.doesNotMatch(all, /sk-mallory-0003|sk-wrong-0000/, 'no keys in the logs');
-  const rows: string[] = [];
-  for await (const batch of store.replay(1000)) for (const r of batch) rows.push(r.model);
+  const rows = (await storedRows(store)).map((r) => r.model);
   assert.ok(!rows.includes('m-refused'), 'a refused request is not stored as an exchange');
   assert.equal((await gw.analysis.verdictOf('acct_mallory')).observed, observedBefore, 'nor observed by detection');
   const answered = lines.filter((l) => l.msg === 'exchange');

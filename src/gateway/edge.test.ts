@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import type { ExchangeFeatures } from '../core/features.js';
 import { parseConfig } from './config.js';
 import { TrustedEdge } from './edge.js';
-import { startStubUpstream, startTestGateway, testConfig, type StubUpstream } from './_test-helpers.js';
+import { startStubUpstream, startTestGateway, storedRows, testConfig, type StubUpstream } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';
 
 let stub: StubUpstream;
@@ -68,9 +68,7 @@ test('the trusted edge names the account; a key listed for another account is re
 async function rowsOf(gw: RunningGateway, store: Store, model: string): Promise<ExchangeFeatures[]> {
   await gw.analysis.drain();
   await gw.log.flush();
-  const out: ExchangeFeatures[] = [];
-  for await (const batch of store.replay(1000)) out.push(...batch.filter((r) => r.model === model));
-  return out;
+  return (await storedRows(store)).filter((r) => r.model === model);
 }
 
 test('edge metadata (x-distillwatch-edge) is read only from the trusted edge', async () => {

@@ -5,8 +5,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/store.js';
-import type { ExchangeFeatures } from '../core/features.js';
-import { ADMIN_TOKEN, startStubUpstream, startTestGateway, testConfig, waitFor, type StubUpstream } from './_test-helpers.js';
+import { ADMIN_TOKEN, startStubUpstream, startTestGateway, storedRows, testConfig, waitFor, type StubUpstream } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';
 
 /** The DuckDB store behind a switch: while `down`, every append fails like an unreachable store. */
@@ -24,12 +23,6 @@ class SwitchableStore {
       },
     });
   }
-}
-
-async function allRows(store: Store): Promise<ExchangeFeatures[]> {
-  const out: ExchangeFeatures[] = [];
-  for await (const batch of store.replay(1000)) out.push(...batch);
-  return out;
 }
 
 let stub: StubUpstream;
@@ -51,19 +44,19 @@ after(async () => {
 
 test('exchanges are logged to the store, and none is lost while the store is down', async () => {
   const client = new OpenAI({ apiKey: 'sk-alice-0001', baseURL: gw.url + '/v1', maxRetries: 0 });
-  const before = (await allRows(duck)).length;
+  const before = (await storedRows(duck)).length;
   switchable.down = true;
   for (let i = 0; i < 20; i++) await client.chat.completions.create({ model: 'm-spool', messages: [{ role: 'user', content: `question ${i}` }] });
   await gw.analysis.drain();
   await gw.log.flush();
-  assert.equal((await allRows(duck)).length, before, 'nothing reaches a store that is down');
+  assert.equal((await storedRows(duck)).length, before, 'nothing reaches a store that is down');
   assert.ok(gw.log.spooled >= 20, `spooled ${gw.log.spooled}`);
   const metrics = await (await request(gw.adminUrl + '/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body.text();
   assert.match(metrics, /distillwatch_gateway_log_spooled [1-9]/);
   assert.match(metrics, /nodejs_eventloop_lag_p99_seconds [0-9]/, 'the event loop, where added latency comes from, is watched');
   switchable.down = false;
   await gw.log.flush();
-  const rows = (await allRows(duck)).filter((r) => r.model === 'm-spool');
+  const rows = (await storedRows(duck)).filter((r) => r.model === 'm-spool');
   assert.equal(rows.length, 20);
   assert.equal(new Set(rows.map((r) => r.id)).size, 20);
   assert.ok(rows.every((r) => r.account_id === 'acct_alice' && r.status === 200));
@@ -90,9 +83,9 @@ test('client disconnect mid-stream cancels the upstream request and logs the exc
   await waitFor(async () => {
     await gw.analysis.drain();
     await gw.log.flush();
-    return (await allRows(duck)).some((r) => r.model === 'slow-stream');
+    return (await storedRows(duck)).some((r) => r.model === 'slow-stream');
   }, 'the cancelled exchange in the store');
-  const rows = (await allRows(duck)).filter((r) => r.model === 'slow-stream');
+  const rows = (await storedRows(duck)).filter((r) => r.model === 'slow-stream');
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.status, 499);
 });

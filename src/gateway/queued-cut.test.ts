@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { Pool, request } from 'undici';
 import { openDuckDbStore } from '../store/duckdb/store.js';
 import type { Store } from '../store/store.js';
-import { ADMIN_TOKEN, sleep, startStubUpstream, startTestGateway, testConfig, waitFor, type StubUpstream } from './_test-helpers.js';
+import { ADMIN_TOKEN, sleep, startStubUpstream, startTestGateway, storedRows, testConfig, waitFor, type StubUpstream } from './_test-helpers.js';
 import type { RunningGateway } from './start.js';
 
 /** The gateway's upstream connections, all of which the test holds busy. */
@@ -32,9 +32,7 @@ after(async () => {
 });
 
 async function rowsOf(account: string): Promise<number> {
-  let n = 0;
-  for await (const batch of duck.replay(1000)) for (const row of batch) if (row.account_id === account) n++;
-  return n;
+  return (await storedRows(duck)).filter((row) => row.account_id === account).length;
 }
 
 async function setOverride(account: string, override: 'block' | null): Promise<void> {
