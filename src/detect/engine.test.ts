@@ -407,6 +407,18 @@ describe('DetectionEngine', () => {
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });
 
+  it('keeps such an evaluation run out though it also ends its prompts with the step-by-step suffix the hydra uses', () => {
+    // On the whole hydra-28m file three evaluation runs were taken in this way: one cloud
+    // address and the public step-by-step suffix, both of which the operation also used.
+    const cloud = { ip: '198.51.100.7', subnet: '198.51.100.0/24', asn: 64800 };
+    const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 }).map((f, n) => (n % 5 === 0 && /^hyd[0-3]$/.test(f.account_id) ? { ...f, ...cloud } : f));
+    const evalRun = freshEvalRun(3, cloud).map((f) => ({ ...f, template_suffix: 'ts-steps' }));
+    const e = run([...pool, ...evalRun]);
+    assert.equal(e.verdictOf('hyd0')?.verdict, 'distillation', 'the pool is flagged');
+    const v = e.verdictOf('researcher')!;
+    assert.equal(v.verdict, 'benign', v.reasons.join('; '));
+  });
+
   it('leaves one very busy SaaS account on one template benign', () => {
     const engine = run(saas(4));
     assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 0);

@@ -419,13 +419,16 @@ export class DetectionEngine {
     const own = behaviourBeyondNetwork(m.score);
     if (client.size >= 1 && network >= 1 && own >= 2 && lives) return admit('client_egress_and_lifecycle');
     // Joined through the network or such ties: it must behave like the group on its own account.
-    // Ties a bystander can hold by chance (an address, a subnet, a creation hour) count only
-    // when there are two addresses: an evaluation run on a fresh account from one cloud address
-    // the operation's proxies also use (every step asked for, single-turn, at full throughput)
-    // behaves like the group. The operation's rotating accounts meet it on several addresses
-    // from their first hours; one that pins each account to an address is taken in once the
-    // account has harvested over days, as an account judged alone must (later, not missed).
-    const coincidental = network + (ties.subnet ?? 0) + (ties.burst ?? 0);
+    // Ties a bystander can hold by chance (an address, a subnet, a creation hour, one public
+    // template) count only when there are two addresses: an evaluation run on a fresh account
+    // from one cloud address the operation's proxies also use, ending every prompt with the
+    // public step-by-step suffix the operation also sends, behaves like the group (every step
+    // asked for, single-turn, at full throughput); three such runs were taken into hydra-28m's
+    // operation. Two templates are the `templates_and_harvest` rule's. The operation's rotating
+    // accounts meet it on several addresses from their first hours; one that pins each account
+    // to an address is taken in once the account has harvested over days, as an account judged
+    // alone must (later, not missed).
+    const coincidental = network + (ties.subnet ?? 0) + (ties.burst ?? 0) + Math.min(templates, 1);
     const joined = phrases + items > 0 || otherTies > coincidental || network >= 2 || sustained(m.state, this.params);
     return joined && m.score.risk >= this.params.suspiciousRisk && own >= 2 && harvests(m.score) && lives ? admit('own_behaviour') : null;
   }
