@@ -174,6 +174,22 @@ describe('detection along the ingest', () => {
     assert.equal(conclusions(apart.report!), conclusions(together.report!));
   });
 
+  it('replays a store that already holds rows on the engine\'s own thread, with the report of the scan\'s', async () => {
+    const db = join(dir, 'again.duckdb');
+    const store = await openDuckDbStore(db);
+    try {
+      await ingest({ inputs: [traffic], store });
+      const apart = await detect({ store, measureHeap: true });
+      const here = await detect({ store, engineThread: false });
+      // Only an engine on a thread of its own reports its thread's CPU time (Linux).
+      if (process.platform === 'linux') assert.equal(typeof apart.engineThreadCpuSeconds, 'number', 'the replay ran on the engine\'s thread');
+      assert.equal(here.engineThreadCpuSeconds, null);
+      assert.equal(conclusions(apart.report), conclusions(here.report));
+    } finally {
+      await store.close();
+    }
+  });
+
   it('fails the scan with one line naming the engine\'s thread when that thread dies, and ends it', async () => {
     const store = await openDuckDbStore(join(dir, 'crash.duckdb'));
     // A heap far too small for the engine: the thread runs out of memory while the rows pour in.

@@ -13,17 +13,15 @@
 import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { InputSource, ScanReport } from '../core/report.js';
-import { concatColumns, sliceColumns, type ExchangeColumns } from '../store/column-batch.js';
+import { columnsOfRows, concatColumns, sliceColumns, type ExchangeColumns } from '../store/column-batch.js';
 import type { DetectorParams } from '../detect/params.js';
-import { EventTimeTicker } from '../detect/ticker.js';
 import type { FormatOption } from '../ingest/detect.js';
 import { sourceKey } from '../ingest/source.js';
-import { buildReport } from '../report/build.js';
 import { withDecisions } from '../report/decisions.js';
 import { writeRollup } from '../investigate/rollup.js';
 import type { FeatureOptions } from '../signals/features.js';
-import type { EarlyDetectMiss } from './early-detect.js';
-import { EarlyEngineHere, liveHeapBytes, newDetectionEngine, type EarlyEngine } from './early-engine.js';
+import { describeMiss, type EarlyDetectMiss } from './early-detect.js';
+import { EarlyEngineHere, type EarlyEngine, type EarlyOutcome } from './early-engine.js';
 import { EngineThread, type EngineThreadOptions } from './engine-thread.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
@@ -225,6 +223,11 @@ export interface EarlyDetectStart {
  */
 export async function startEarlyDetect(store: Store, params?: Partial<DetectorParams>, opts: EarlyDetectStart = {}): Promise<EarlyEngine | null> {
   if ((await store.counts()).exchanges > 0) return null;
+  return engineFor(store, params, opts);
+}
+
+/** A fresh engine with the store's imported indicators, on its own thread unless told otherwise. */
+async function engineFor(store: Store, params: Partial<DetectorParams> | undefined, opts: EarlyDetectStart): Promise<EarlyEngine> {
   // Indicators imported from other providers' bundles (distillwatch intel import) are evidence.
   const setup = { ...(params ? { params } : {}), intel: await store.intelIndicators(), ...(opts.measureHeap ? { measureHeap: true } : {}) };
   return opts.engineThread === false ? new EarlyEngineHere(setup) : new EngineThread(setup, opts.thread);
@@ -245,7 +248,7 @@ export interface DetectOutcome {
  * rows in the replay's order, else from a replay of the store through a fresh engine.
  * `counts` spares a count the caller already made.
  */
-export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[]; counts?: StoreCounts; early?: EarlyEngine | null; measureHeap?: boolean }): Promise<DetectOutcome> {
+export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { thisScan?: readonly SourceKey[]; counts?: StoreCounts; early?: EarlyEngine | null; measureHeap?: boolean; engineThread?: boolean }): Promise<DetectOutcome> {
   const counts = opts.counts ?? (await opts.store.counts());
   // The replay covers the whole store, so the report names every input in it, not only this scan's.
   const mine = new Set((opts.thisScan ?? []).map((s) => s.key));
@@ -256,33 +259,40 @@ export async function detect(opts: Pick<ScanOptions, 'store' | 'params' | 'onPro
   // after the report is saved or a replay has built a second engine. On the whole hydra-28m
   // scan the peak was there, with the engine's heap still held while the report was written.
   await opts.early?.close();
-  let built: ScanReport;
-  let engineHeapBytes: number | null = null;
-  let engineThreadCpuSeconds: number | null = null;
-  if (early?.ok) {
-    built = early.report;
-    engineHeapBytes = early.engineHeapBytes;
-    engineThreadCpuSeconds = early.engineThreadCpuSeconds;
-  } else {
-    const heapBefore = opts.measureHeap ? liveHeapBytes() : null;
-    const engine = newDetectionEngine(opts.params, await opts.store.intelIndicators());
-    const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
-    let done = 0;
-    for await (const batch of opts.store.replay()) {
-      for (const f of batch) ticker.observe(f);
-      done += batch.length;
-      opts.onProgress?.({ phase: 'detect', done, bad: counts.bad_records, duplicates: 0, total: counts.exchanges });
-    }
-    ticker.finish();
-    built = buildReport(engine, input);
-    const heapAfter = heapBefore === null ? null : liveHeapBytes();
-    if (heapBefore !== null && heapAfter !== null && engine.params !== undefined) engineHeapBytes = heapAfter - heapBefore;
-  }
+  const outcome = early?.ok ? early : await replayStore({ ...opts, counts, input });
+  const built = outcome.report;
+  const { engineHeapBytes, engineThreadCpuSeconds } = outcome;
   // The analysts' decisions beside the verdicts (report/decisions.ts).
   const report = withDecisions(built, await opts.store.caseDecisions());
   await opts.store.saveReport(report);
   await writeRollup(opts.store, report);
   return { report, replayed: early && !early.ok ? early.miss : null, engineHeapBytes, engineThreadCpuSeconds };
+}
+
+/**
+ * Every stored row, in event time, through a fresh engine: on a thread of its own unless
+ * `engineThread` is false, so that the scan's thread reads the store and lays the rows out as
+ * columns while the engine detects. On the scan's thread alone the whole hydra-28m store took
+ * 1 h 47 min to re-detect, one core busy while the other waited.
+ */
+async function replayStore(opts: Pick<ScanOptions, 'store' | 'params' | 'onProgress'> & { counts: StoreCounts; input: ScanReport['input']; engineThread?: boolean; measureHeap?: boolean }): Promise<EarlyOutcome & { ok: true }> {
+  const engine = await engineFor(opts.store, opts.params, { ...(opts.engineThread === undefined ? {} : { engineThread: opts.engineThread }), ...(opts.measureHeap ? { measureHeap: true } : {}) });
+  try {
+    let done = 0;
+    for await (const batch of opts.store.replay()) {
+      const laid = columnsOfRows(batch);
+      if (!laid.ok) throw new Error(`The store holds an exchange the engine cannot take: ${laid.problem}`);
+      await engine.offer(laid.columns);
+      done += batch.length;
+      opts.onProgress?.({ phase: 'detect', done, bad: opts.counts.bad_records, duplicates: 0, total: opts.counts.exchanges });
+    }
+    const outcome = await engine.finish(opts.counts.exchanges, opts.input);
+    // The store hands its rows over in the engine's order, each once: a miss here is a store's fault.
+    if (!outcome.ok) throw new Error(`The store's replay was not in event-time order or not whole: ${describeMiss(outcome.miss)}`);
+    return outcome;
+  } finally {
+    await engine.close();
+  }
 }
 
 /** Ingest and detect, the engine fed along the ingest when the store starts empty (`replay: true` always replays). */
