@@ -14,7 +14,6 @@ const UNSCORED: AccountScore = { risk: 0, findings: [], families: new Set() };
 
 export class AccountBook {
   private readonly states = new Map<AccountId, AccountState>();
-  private readonly scores = new Map<AccountId, AccountScore>();
   /** Accounts observed since they were last scored. */
   private readonly changed = new Set<AccountState>();
   /** Event time each model was first seen (for release pivots). */
@@ -44,7 +43,7 @@ export class AccountBook {
 
   private scoreNow(s: AccountState): AccountScore {
     const score = scoreAccount(s, this.params);
-    this.scores.set(s.id, score);
+    s.score = score;
     s.dirty = false;
     return score;
   }
@@ -56,14 +55,18 @@ export class AccountBook {
    * out of linking.
    */
   freshScore(s: AccountState): AccountScore {
-    return s.dirty ? this.scoreNow(s) : this.scoreOf(s.id);
+    return s.dirty ? this.scoreNow(s) : (s.score ?? UNSCORED);
   }
 
   get(id: AccountId): AccountState | undefined {
     return this.states.get(id);
   }
   scoreOf(id: AccountId): AccountScore {
-    return this.scores.get(id) ?? UNSCORED;
+    return this.states.get(id)?.score ?? UNSCORED;
+  }
+  /** The latest score of an account whose state is at hand. */
+  static scoreOfState(s: AccountState): AccountScore {
+    return s.score ?? UNSCORED;
   }
   values(): IterableIterator<AccountState> {
     return this.states.values();
@@ -76,9 +79,13 @@ export class AccountBook {
   stateBytes(): { accounts: number; scores: number } {
     let accounts = EMPTY_TABLE + this.states.size * MAP_ENTRY;
     for (const s of this.states.values()) accounts += s.stateBytes();
-    let scores = EMPTY_TABLE + this.scores.size * MAP_ENTRY;
-    for (const sc of this.scores.values()) {
-      // The score, its findings array and families set; each finding's object and detail text.
+    let scores = 0;
+    for (const s of this.states.values()) {
+      const sc = s.score;
+      if (sc === null) continue;
+      // Its slot on the state.
+      scores += 8;
+      // The score, its findings array and families set.
       scores += objectBytes(3) + 16 + objectBytes(2 + sc.findings.length) + EMPTY_TABLE + sc.families.size * SET_ENTRY;
       for (const f of sc.findings) scores += objectBytes(5) + 2 * 16 + stringBytes(f.detail.length);
     }

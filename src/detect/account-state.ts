@@ -8,6 +8,7 @@ import { phrasesOf } from '../signals/item-sketch.js';
 import { CountTable, promptTag, valueKey } from './count-table.js';
 import { CAPABILITIES, type Capability, type ExchangeFeatures } from '../core/features.js';
 import type { AccountId, CampaignId } from '../core/ids.js';
+import type { AccountScore } from './account-score.js';
 import { arrayBytes, EMPTY_TABLE, MAP_ENTRY, objectBytes, SET_ENTRY, stringBytes, typedArrayBytes } from './state-bytes.js';
 
 const HOUR = 3_600_000;
@@ -254,6 +255,12 @@ export class AccountState {
   flaggedAt: number | null = null;
   campaignId: CampaignId | null = null;
   dirty = true;
+  /**
+   * The latest score (set by the account book), null before the first. Kept here rather than
+   * in a map beside the states: a linking run reads every member's state and score, and the
+   * second lookup of 25,000 ids a run was as dear as the first.
+   */
+  score: AccountScore | null = null;
 
   constructor(readonly id: AccountId) {}
 

@@ -47,11 +47,15 @@ export class CampaignRegistry {
     this.memberCounts.set(id, (this.memberCounts.get(id) ?? 0) + 1);
   }
 
-  /** Keeps campaign ids stable across linking runs: the id most members already carry. */
-  idFor(accounts: readonly AccountId[]): CampaignId {
+  /**
+   * Keeps campaign ids stable across linking runs: the id most members already carry. Given
+   * the members' states, not their ids: a linking run has them at hand, and looking 25,000 ids
+   * up in the book twice a run (here and in `record`) was a tenth of scoring the group.
+   */
+  idFor(members: readonly AccountState[]): CampaignId {
     const votes = new Map<CampaignId, number>();
-    for (const a of accounts) {
-      const c = this.book.get(a)?.campaignId;
+    for (const s of members) {
+      const c = s.campaignId;
       if (c) votes.set(c, (votes.get(c) ?? 0) + 1);
     }
     let best: CampaignId | null = null;
@@ -61,9 +65,9 @@ export class CampaignRegistry {
   }
 
   /** Records a linking run's judgement of a flagged group. */
-  record(id: CampaignId, at: number, score: CampaignScore, indicators: Map<IndicatorKey, number>, accounts: readonly AccountId[]): void {
+  record(id: CampaignId, at: number, score: CampaignScore, indicators: Map<IndicatorKey, number>, members: readonly AccountState[]): void {
     // A campaign new to this run that absorbs others keeps their earliest flag time.
-    const mergedFlagTime = this.absorb(id, accounts);
+    const mergedFlagTime = this.absorb(id, members);
     const existing = this.campaigns.get(id);
     this.campaigns.set(id, {
       id,
@@ -79,11 +83,15 @@ export class CampaignRegistry {
    * one operation. Their accounts then move to the surviving id, which keeps the earliest flag
    * time; returns that time, or undefined when there was nothing to absorb.
    */
-  private absorb(id: CampaignId, accounts: readonly AccountId[], tied: 'check client ties' | 'same signature' = 'check client ties'): number | undefined {
+  private absorb(id: CampaignId, members: readonly AccountState[], tied: 'check client ties' | 'same signature' = 'check client ties'): number | undefined {
     const others = new Set<CampaignId>();
-    for (const a of accounts) {
-      const c = this.book.get(a)?.campaignId;
-      if (c && c !== id && (tied === 'same signature' || this.tiedByClient(c, accounts))) others.add(c);
+    // Each other campaign is weighed once, not once per member of it in the group.
+    const weighed = new Set<CampaignId>();
+    for (const s of members) {
+      const c = s.campaignId;
+      if (!c || c === id || weighed.has(c)) continue;
+      weighed.add(c);
+      if (tied === 'same signature' || this.tiedByClient(c, members)) others.add(c);
     }
     if (others.size === 0) return undefined;
     let earliest = this.campaigns.get(id)?.firstFlaggedAt ?? Infinity;
@@ -111,12 +119,12 @@ export class CampaignRegistry {
    * ban-evasion account in the hydra's group by the wrapper both copied), and that must not
    * fold one campaign into the other; the account stays in its own campaign.
    */
-  private tiedByClient(other: CampaignId, accounts: readonly AccountId[]): boolean {
+  private tiedByClient(other: CampaignId, members: readonly AccountState[]): boolean {
     const rest = new Set<AccountId>();
     const theirs: AccountId[] = [];
-    for (const a of accounts) {
-      if (this.book.get(a)?.campaignId === other) theirs.push(a);
-      else rest.add(a);
+    for (const s of members) {
+      if (s.campaignId === other) theirs.push(s.id);
+      else rest.add(s.id);
     }
     for (const a of theirs) {
       for (const key of this.linker.keysOf(a)) {
@@ -125,7 +133,7 @@ export class CampaignRegistry {
         // A client that many accounts in no campaign use (a popular SDK's defaults) is no tie.
         let outside = 0;
         for (const h of holders) if (!this.book.get(h)?.campaignId) outside++;
-        if (outside > Math.max(2, 0.1 * accounts.length)) continue;
+        if (outside > Math.max(2, 0.1 * members.length)) continue;
         for (const h of holders) if (rest.has(h)) return true;
       }
     }
@@ -160,7 +168,7 @@ export class CampaignRegistry {
     for (const [keep, gone] of merges) {
       if (!this.campaigns.has(keep) || !this.campaigns.has(gone)) continue;
       const [big, small] = (this.memberCounts.get(keep) ?? 0) >= (this.memberCounts.get(gone) ?? 0) ? [keep, gone] : [gone, keep];
-      const moving = [...this.book.values()].filter((s) => s.campaignId === small).map((s) => s.id);
+      const moving = [...this.book.values()].filter((s) => s.campaignId === small);
       // Already proven one operation by the shared signature; the client-tie check would look
       // for ties from the moving accounts to the rest of `moving`, find none, merge nothing,
       // and this refresh would find the same pair again, without end.

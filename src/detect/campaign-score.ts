@@ -43,6 +43,40 @@ function strength(score: AccountScore, code: AccountFindingCode): number {
   return 0;
 }
 
+/** What a group counts of a member's own findings, each at strength 0.5 or more. */
+interface MemberHabits {
+  templated: boolean;
+  /** Around the clock, on a fixed cadence or carrying other people's conversations. */
+  automated: boolean;
+  noRamp: boolean;
+  rotating: boolean;
+}
+
+/** A member's habits from one walk over its findings (a finding code occurs once per score). */
+function habitsOf(score: AccountScore): MemberHabits {
+  const h: MemberHabits = { templated: false, automated: false, noRamp: false, rotating: false };
+  for (const f of score.findings) {
+    if (f.strength < 0.5) continue;
+    switch (f.code) {
+      case 'templated_bank':
+        h.templated = true;
+        break;
+      case 'around_the_clock':
+      case 'regular_timing':
+      case 'relayed_conversations':
+        h.automated = true;
+        break;
+      case 'no_ramp_up':
+        h.noRamp = true;
+        break;
+      case 'ip_rotation':
+        h.rotating = true;
+        break;
+    }
+  }
+  return h;
+}
+
 /** Mean Pearson correlation of hourly activity over sampled pairs of members. */
 export function activityCorrelation(members: readonly Member[], headHour: number, maxMembers = 40): number {
   // Only the hours since the group began: before that every series is zero, and two
@@ -99,7 +133,6 @@ export function scoreCampaign(
   let firstSeen = Infinity;
   let lastSeen = -Infinity;
   const caps = new Float64Array(CAPABILITIES.length);
-  const payments = new Set<string>();
   const orgs = new Set<string>();
   let templated = 0;
   let automated = 0;
@@ -118,31 +151,43 @@ export function scoreCampaign(
   // as lacking them, a pool that brings in accounts one by one (a relay growing with its
   // customers) dilutes its own shares with every new account. Once two are judged, those
   // shares are over the judged members; before, over all (it can then only be slower).
-  const groupLast = members.reduce((t, m) => Math.max(t, m.state.lastTs), -Infinity);
-  const judged = (m: Member): boolean => m.score.families.size >= 2 || groupLast - m.state.firstTs >= PACE_MIN_HOURS * HOUR;
-  const judgedCount = members.filter(judged).length;
+  let groupLast = -Infinity;
+  for (const m of members) if (m.state.lastTs > groupLast) groupLast = m.state.lastTs;
+  const isJudged = new Uint8Array(k);
+  let judgedCount = 0;
+  for (let i = 0; i < k; i++) {
+    const m = members[i]!;
+    if (m.score.families.size >= 2 || groupLast - m.state.firstTs >= PACE_MIN_HOURS * HOUR) {
+      isJudged[i] = 1;
+      judgedCount++;
+    }
+  }
   const byJudged = judgedCount >= 2;
   const habitBase = byJudged ? judgedCount : k;
-  for (const m of members) {
+  // Once per member per linking run, over every member of the group (25,000 in hydra-28m's
+  // operation): one pass over its findings, no closures, no sets but the organisations'.
+  for (let i = 0; i < k; i++) {
+    const m = members[i]!;
     const s = m.state;
-    const habitsCount = !byJudged || judged(m);
+    const habitsCount = !byJudged || isJudged[i] === 1;
     exchanges += s.n;
     singleTurn += s.singleTurn;
     elicitSum += s.elicitationSum;
     if (s.n > 0 && s.elicitationSum / s.n >= 0.15) eliciting++;
     if (s.n > 0 && s.singleTurn / s.n >= 0.85) scripted++;
     graded += s.graded;
-    firstSeen = Math.min(firstSeen, s.firstTs);
-    lastSeen = Math.max(lastSeen, s.lastTs);
-    s.capabilities.forEach((v, i) => (caps[i]! += v));
-    for (const x of s.payments.items) payments.add(x);
+    if (s.firstTs < firstSeen) firstSeen = s.firstTs;
+    if (s.lastTs > lastSeen) lastSeen = s.lastTs;
+    const own = s.capabilities;
+    for (let i = 0; i < own.length; i++) caps[i]! += own[i]!;
     for (const x of s.orgs.items) orgs.add(x);
-    if (strength(m.score, 'templated_bank') >= 0.5) templated++;
-    if (habitsCount && Math.max(strength(m.score, 'around_the_clock'), strength(m.score, 'regular_timing'), strength(m.score, 'relayed_conversations')) >= 0.5) automated++;
-    if (habitsCount && strength(m.score, 'no_ramp_up') >= 0.5) noRamp++;
+    const h = habitsOf(m.score);
+    if (h.templated) templated++;
+    if (habitsCount && h.automated) automated++;
+    if (habitsCount && h.noRamp) noRamp++;
     const age = s.ageAtFirstDays;
     if (age !== null && age <= p.newAccountDays) newAccounts++;
-    if (strength(m.score, 'ip_rotation') >= 0.5) rotating++;
+    if (h.rotating) rotating++;
     if (habitsCount && m.score.risk >= p.suspectRisk) involved++;
   }
 

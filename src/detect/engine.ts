@@ -304,8 +304,9 @@ export class DetectionEngine {
       const members = this.membersOf(com.accounts);
       const score = scoreCampaign(com, members, p, { headHour, modelFirstSeen: this.book.modelFirstSeen, intel: this.intel?.finding(com.accounts) ?? null });
       if (score.confidence < p.campaignConfidence) continue;
-      const id = this.registry.idFor(com.accounts);
-      this.registry.record(id, at, score, com.indicators, com.accounts);
+      const states = members.map((m) => m.state);
+      const id = this.registry.idFor(states);
+      this.registry.record(id, at, score, com.indicators, states);
       const byWrappers = score.findings.some((f) => f.code === 'shared_phrasing' || f.code === 'shared_bank');
       for (const m of members) {
         if (m.state.flaggedAt !== null) continue;
@@ -334,7 +335,10 @@ export class DetectionEngine {
   }
 
   private membersOf(ids: readonly AccountId[]): Member[] {
-    return ids.map((a) => ({ state: this.book.get(a)!, score: this.book.scoreOf(a) }));
+    return ids.map((a) => {
+      const state = this.book.get(a)!;
+      return { state, score: AccountBook.scoreOfState(state) };
+    });
   }
 
   /**
