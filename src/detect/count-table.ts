@@ -42,16 +42,27 @@ const PROMPT_BITS_MASK = 8191;
 
 const INITIAL_SLOTS = 8;
 
+/** The slots of a table that has held nothing yet: shared, never written. */
+const NO_SLOTS = new Uint32Array(0);
+
 /**
  * Counts per 32-bit key for at most `cap` keys (later keys are not tracked), optionally with
  * the tag of the last prompt that used each key, so that a key is counted once per different
  * prompt (a template wraps different items; the same item sent three times is not a template).
- * Open addressing, grown by doubling up to twice the cap, so a light account costs 100 bytes.
+ * Open addressing, grown by doubling up to twice the cap.
+ *
+ * A slot's key, count and tag lie side by side in one typed array, made on the first key: an
+ * account holds seven tables, most of them small or empty (no system prompt, no template), and
+ * a typed array's own overhead (about 160 bytes) was most of what each cost when every table
+ * had two or three arrays from the start.
  */
 export class CountTable {
-  private keys = new Uint32Array(INITIAL_SLOTS);
-  private counts = new Uint32Array(INITIAL_SLOTS);
-  private tags: Uint32Array | null;
+  /** Per slot: key (0 = empty), count, and the last tag when tagged. */
+  private slots: Uint32Array = NO_SLOTS;
+  /** Numbers per slot: 2, or 3 with tags. */
+  private readonly width: 2 | 3;
+  /** Slots (a power of two, or 0 before the first key). */
+  private capacity = 0;
   /** Keys tracked. */
   size = 0;
   /** Adds of keys past the cap (not tracked): what the table would have held. */
@@ -61,21 +72,21 @@ export class CountTable {
     readonly cap: number,
     withTags = false,
   ) {
-    this.tags = withTags ? new Uint32Array(INITIAL_SLOTS) : null;
+    this.width = withTags ? 3 : 2;
   }
 
   /** Count of `key`, 0 when untracked. */
   get(key: number): number {
-    if (key === 0) return 0;
-    const i = this.find(key);
-    return this.keys[i] === key ? this.counts[i]! : 0;
+    if (key === 0 || this.capacity === 0) return 0;
+    const at = this.find(key) * this.width;
+    return this.slots[at] === key ? this.slots[at + 1]! : 0;
   }
 
   /** Tag of the last prompt that used `key`, undefined when untracked. */
   lastTag(key: number): number | undefined {
-    if (key === 0 || !this.tags) return undefined;
-    const i = this.find(key);
-    return this.keys[i] === key ? this.tags[i] : undefined;
+    if (key === 0 || this.width !== 3 || this.capacity === 0) return undefined;
+    const at = this.find(key) * 3;
+    return this.slots[at] === key ? this.slots[at + 2] : undefined;
   }
 
   /** Counts one more use of `key`; returns its new count (0 when past the cap or `key` is 0). */
@@ -91,67 +102,67 @@ export class CountTable {
   /** The largest count held. */
   top(): number {
     let best = 0;
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== 0 && this.counts[i]! > best) best = this.counts[i]!;
+    const { slots, width } = this;
+    for (let at = 0; at < slots.length; at += width) if (slots[at] !== 0 && slots[at + 1]! > best) best = slots[at + 1]!;
     return best;
   }
 
   /** Every tracked key with its count. */
   *entries(): IterableIterator<[number, number]> {
-    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== 0) yield [this.keys[i]!, this.counts[i]!];
+    const { slots, width } = this;
+    for (let at = 0; at < slots.length; at += width) if (slots[at] !== 0) yield [slots[at]!, slots[at + 1]!];
   }
 
-  /** Bytes the table holds: its object, its arrays and their overhead (see state-bytes.ts). */
+  /** Bytes the table holds: its object, and its array with that array's overhead (see state-bytes.ts). */
   get bytes(): number {
-    const arrays = this.tags ? 3 : 2;
-    return objectBytes(6) + arrays * TYPED_ARRAY_OVERHEAD + this.keys.byteLength + this.counts.byteLength + (this.tags?.byteLength ?? 0);
+    return objectBytes(6) + (this.capacity === 0 ? 0 : TYPED_ARRAY_OVERHEAD + this.slots.byteLength);
   }
 
   private bump(key: number, tag: number, byPrompt: boolean): number {
     if (key === 0) return 0;
-    let i = this.find(key);
-    if (this.keys[i] === key) {
-      if (byPrompt) {
-        if (this.tags![i] === tag) return this.counts[i]!;
-        this.tags![i] = tag;
+    const w = this.width;
+    if (this.capacity > 0) {
+      const at = this.find(key) * w;
+      if (this.slots[at] === key) {
+        if (byPrompt) {
+          if (this.slots[at + 2] === tag) return this.slots[at + 1]!;
+          this.slots[at + 2] = tag;
+        }
+        return ++this.slots[at + 1]!;
       }
-      return ++this.counts[i]!;
     }
     if (this.size >= this.cap) {
       this.overflow++;
       return 0;
     }
     // Kept at most half full, so that probes stay short.
-    if ((this.size + 1) * 2 > this.keys.length) {
-      this.grow();
-      i = this.find(key);
-    }
-    this.keys[i] = key;
-    this.counts[i] = 1;
-    if (this.tags) this.tags[i] = tag;
+    if ((this.size + 1) * 2 > this.capacity) this.grow();
+    const at = this.find(key) * w;
+    this.slots[at] = key;
+    this.slots[at + 1] = 1;
+    if (w === 3) this.slots[at + 2] = tag;
     this.size++;
     return 1;
   }
 
-  /** The slot holding `key`, else the empty slot where it would go. */
+  /** The slot holding `key`, else the empty slot where it would go (capacity > 0). */
   private find(key: number): number {
-    const mask = this.keys.length - 1;
+    const mask = this.capacity - 1;
+    const { slots, width } = this;
     let i = Math.imul(key, 0x9e3779b1) >>> 0 & mask;
-    while (this.keys[i] !== 0 && this.keys[i] !== key) i = (i + 1) & mask;
+    while (slots[i * width] !== 0 && slots[i * width] !== key) i = (i + 1) & mask;
     return i;
   }
 
   private grow(): void {
-    const { keys, counts, tags } = this;
-    const slots = keys.length * 2;
-    this.keys = new Uint32Array(slots);
-    this.counts = new Uint32Array(slots);
-    this.tags = tags ? new Uint32Array(slots) : null;
-    for (let j = 0; j < keys.length; j++) {
-      if (keys[j] === 0) continue;
-      const i = this.find(keys[j]!);
-      this.keys[i] = keys[j]!;
-      this.counts[i] = counts[j]!;
-      if (tags) this.tags![i] = tags[j]!;
+    const old = this.slots;
+    const w = this.width;
+    this.capacity = this.capacity === 0 ? INITIAL_SLOTS : this.capacity * 2;
+    this.slots = new Uint32Array(this.capacity * w);
+    for (let from = 0; from < old.length; from += w) {
+      if (old[from] === 0) continue;
+      const at = this.find(old[from]!) * w;
+      for (let k = 0; k < w; k++) this.slots[at + k] = old[from + k]!;
     }
   }
 }
