@@ -45,14 +45,25 @@ export class CappedSet<T> {
   }
 }
 
+/** The list of a counter that holds nothing yet: shared, never written. */
+const NO_BITS = new Uint16Array(0);
+
 /**
- * Approximate count of distinct hex-hashed values in a fixed 1 KiB per account (linear
+ * Approximate count of distinct hex-hashed values in at most 1 KiB per account (linear
  * counting over an 8192-bit map: within about 2% up to tens of thousands of values). An
  * exact set would grow with every prompt a heavy account sends, and a scan's memory with it.
+ * Until `FEW_MAX` bits are set they are kept as a list of bit numbers instead of the map: most
+ * accounts send a few dozen different prompts, and the map was a tenth of what each cost. The
+ * list and the map answer alike (the same bits set, the same estimate).
  */
 export class DistinctCounter {
   private static readonly BITS = 8192;
-  private readonly bits = new Uint32Array(DistinctCounter.BITS / 32);
+  /** Bits kept as a list at most: 192 bytes, against the map's 1 KiB and its overhead. */
+  private static readonly FEW_MAX = 96;
+  /** The map, once more than FEW_MAX bits are set. */
+  private bits: Uint32Array | null = null;
+  /** Before the map: the set bits' numbers, in the order set (the first BITS - zeros slots). */
+  private few: Uint16Array = NO_BITS;
   private zeros = DistinctCounter.BITS;
 
   /** `hexHash`: a uniformly distributed hash in hex; its first 8 digits pick the bit. */
@@ -63,6 +74,23 @@ export class DistinctCounter {
   /** `tag`: the hash's first 8 hex digits as a number (`promptTag`), read once per exchange. */
   addTag(tag: number): void {
     const bit = tag & (DistinctCounter.BITS - 1);
+    if (this.bits === null) {
+      const set = DistinctCounter.BITS - this.zeros;
+      for (let i = 0; i < set; i++) if (this.few[i] === bit) return;
+      if (set < DistinctCounter.FEW_MAX) {
+        if (set === this.few.length) {
+          const grown = new Uint16Array(Math.min(DistinctCounter.FEW_MAX, Math.max(8, set * 2)));
+          grown.set(this.few);
+          this.few = grown;
+        }
+        this.few[set] = bit;
+        this.zeros--;
+        return;
+      }
+      this.bits = new Uint32Array(DistinctCounter.BITS / 32);
+      for (let i = 0; i < set; i++) this.bits[this.few[i]! >>> 5]! |= 1 << (this.few[i]! & 31);
+      this.few = NO_BITS;
+    }
     const word = bit >>> 5;
     const mask = 1 << (bit & 31);
     if ((this.bits[word]! & mask) === 0) {
@@ -76,7 +104,8 @@ export class DistinctCounter {
   }
 
   get bytes(): number {
-    return objectBytes(2) + typedArrayBytes(this.bits);
+    if (this.bits !== null) return objectBytes(3) + typedArrayBytes(this.bits);
+    return objectBytes(3) + (this.few.length > 0 ? typedArrayBytes(this.few) : 0);
   }
 
   /** Whether `hexHash` was (probably) added: never "no" for one that was. */
@@ -85,14 +114,28 @@ export class DistinctCounter {
   }
 
   hasTag(tag: number): boolean {
-    const bit = tag & (DistinctCounter.BITS - 1);
-    return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+    return this.hasBit(tag & (DistinctCounter.BITS - 1));
+  }
+
+  private hasBit(bit: number): boolean {
+    if (this.bits !== null) return (this.bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+    const set = DistinctCounter.BITS - this.zeros;
+    for (let i = 0; i < set; i++) if (this.few[i] === bit) return true;
+    return false;
   }
 
   /** Estimated count of values both counters hold (|A| + |B| - |A ∪ B|, the union from the OR of the maps). */
   shared(other: DistinctCounter): number {
     let zeros = 0;
-    for (let i = 0; i < this.bits.length; i++) zeros += 32 - popcount(this.bits[i]! | other.bits[i]!);
+    if (this.bits !== null && other.bits !== null) {
+      for (let i = 0; i < this.bits.length; i++) zeros += 32 - popcount(this.bits[i]! | other.bits[i]!);
+    } else {
+      // One of them is a list: the union is the other's bits and the list's bits it lacks.
+      const [list, rest] = this.bits === null ? [this, other] : [other, this];
+      zeros = rest.zeros;
+      const set = DistinctCounter.BITS - list.zeros;
+      for (let i = 0; i < set; i++) if (!rest.hasBit(list.few[i]!)) zeros--;
+    }
     return Math.max(0, this.size + other.size - DistinctCounter.estimate(zeros));
   }
 
