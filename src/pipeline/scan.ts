@@ -7,8 +7,8 @@
  * the input is in time order give or take minutes (the usual case), the engine is fed along
  * the ingest on a thread of its own (engine-thread.ts) while this thread reads and writes the
  * store and the feature workers compute (early-detect.ts); otherwise, or when the store held
- * rows before, the store does the sort, out of core, and is replayed after the ingest. Both
- * give the same report.
+ * rows before, the store does the sort, out of core, and is replayed after the ingest through
+ * an engine on a thread of its own as well. Both give the same report.
  */
 import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
