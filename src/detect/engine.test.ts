@@ -419,6 +419,18 @@ describe('DetectionEngine', () => {
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });
 
+  it('keeps such an evaluation run out though the step-by-step sentence it wraps every item in is one the hydra sends too', () => {
+    // On the whole hydra-28m file the suffix is a sentence as well as a template: the run wraps
+    // each of its different items in it, and the operation's accounts send it too.
+    const cloud = { ip: '198.51.100.7', subnet: '198.51.100.0/24', asn: 64800 };
+    const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 }).map((f, n) => ({ ...f, phrase_sigs: `ask${n % 97} cot-steps`, ...(n % 5 === 0 && /^hyd[0-3]$/.test(f.account_id) ? cloud : {}) }));
+    const evalRun = freshEvalRun(3, cloud).map((f, i) => ({ ...f, template_suffix: 'ts-steps', phrase_sigs: `gsm-item${i % 1000} cot-steps` }));
+    const e = run([...pool, ...evalRun]);
+    assert.equal(e.verdictOf('hyd0')?.verdict, 'distillation', 'the pool is flagged');
+    const v = e.verdictOf('researcher')!;
+    assert.equal(v.verdict, 'benign', v.reasons.join('; '));
+  });
+
   it('leaves one very busy SaaS account on one template benign', () => {
     const engine = run(saas(4));
     assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 0);

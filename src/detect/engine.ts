@@ -433,7 +433,9 @@ export class DetectionEngine {
     // to an address is taken in once the account has harvested over days, as an account judged
     // alone must (later, not missed).
     const coincidental = network + (ties.subnet ?? 0) + (ties.burst ?? 0) + Math.min(templates, 1);
-    const joined = phrases + items > 0 || otherTies > coincidental || network >= 2 || sustained(m.state, this.params);
+    // So is one sentence it wraps its own prompts in: that suffix is a sentence as well as a
+    // template, and those runs wrapped every benchmark item in it. Two are a stock of its own.
+    const joined = phrases >= 2 || items > 0 || otherTies > coincidental || network >= 2 || sustained(m.state, this.params);
     return joined && m.score.risk >= this.params.suspiciousRisk && own >= 2 && harvests(m.score) && lives ? admit('own_behaviour') : null;
   }
 
