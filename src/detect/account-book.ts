@@ -55,14 +55,15 @@ export class AccountBook {
    * out of linking.
    */
   freshScore(s: AccountState): AccountScore {
-    return s.dirty ? this.scoreNow(s) : (s.score ?? UNSCORED);
+    return s.dirty ? this.scoreNow(s) : AccountBook.scoreOfState(s);
   }
 
   get(id: AccountId): AccountState | undefined {
     return this.states.get(id);
   }
   scoreOf(id: AccountId): AccountScore {
-    return this.states.get(id)?.score ?? UNSCORED;
+    const s = this.states.get(id);
+    return s === undefined ? UNSCORED : AccountBook.scoreOfState(s);
   }
   /** The latest score of an account whose state is at hand. */
   static scoreOfState(s: AccountState): AccountScore {

@@ -197,6 +197,21 @@ function freshEvalRun(runs: number, address: { ip: string; subnet: string; asn?:
   return out;
 }
 
+/**
+ * A hydra pool whose proxies also exit from a cloud address (four of its members use it now
+ * and then), and a fresh-account evaluation run from that address (`freshEvalRun`, 3 runs),
+ * each exchange of either first passed through its `pool` or `evalRun` edit; the engine after both.
+ */
+function evalRunBesideHydra(edit: { pool?: (f: ExchangeFeatures, n: number) => ExchangeFeatures; evalRun?: (f: ExchangeFeatures, i: number) => ExchangeFeatures } = {}): DetectionEngine {
+  const cloud = { ip: '198.51.100.7', subnet: '198.51.100.0/24', asn: 64800 };
+  const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 }).map((f, n) => {
+    const edited = edit.pool ? edit.pool(f, n) : f;
+    return n % 5 === 0 && /^hyd[0-3]$/.test(f.account_id) ? { ...edited, ...cloud } : edited;
+  });
+  const evalRun = freshEvalRun(3, cloud).map((f, i) => (edit.evalRun ? edit.evalRun(f, i) : f));
+  return run([...pool, ...evalRun]);
+}
+
 /** A SaaS product: one account, huge volume, one template around real user content, diurnal. */
 function saas(days: number): ExchangeFeatures[] {
   const out: ExchangeFeatures[] = [];
@@ -396,12 +411,8 @@ describe('DetectionEngine', () => {
   });
 
   it('keeps an evaluation run on a fresh account out of a hydra whose cloud address it shares, though it asks for every step', () => {
-    // The pool's proxies also exit from a cloud address, which four of its members use now and then.
-    const cloud = { ip: '198.51.100.7', subnet: '198.51.100.0/24', asn: 64800 };
-    const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 }).map((f, n) => (n % 5 === 0 && /^hyd[0-3]$/.test(f.account_id) ? { ...f, ...cloud } : f));
-    // An evaluation run from that address on an account made for it. It shares no client,
-    // template or card with the pool.
-    const e = run([...pool, ...freshEvalRun(3, cloud)]);
+    // It shares no client, template or card with the pool.
+    const e = evalRunBesideHydra();
     assert.equal(e.verdictOf('hyd0')?.verdict, 'distillation', 'the pool is flagged');
     const v = e.verdictOf('researcher')!;
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));
@@ -410,10 +421,7 @@ describe('DetectionEngine', () => {
   it('keeps such an evaluation run out though it also ends its prompts with the step-by-step suffix the hydra uses', () => {
     // On the whole hydra-28m file three evaluation runs were taken in this way: one cloud
     // address and the public step-by-step suffix, both of which the operation also used.
-    const cloud = { ip: '198.51.100.7', subnet: '198.51.100.0/24', asn: 64800 };
-    const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 }).map((f, n) => (n % 5 === 0 && /^hyd[0-3]$/.test(f.account_id) ? { ...f, ...cloud } : f));
-    const evalRun = freshEvalRun(3, cloud).map((f) => ({ ...f, template_suffix: 'ts-steps' }));
-    const e = run([...pool, ...evalRun]);
+    const e = evalRunBesideHydra({ evalRun: (f) => ({ ...f, template_suffix: 'ts-steps' }) });
     assert.equal(e.verdictOf('hyd0')?.verdict, 'distillation', 'the pool is flagged');
     const v = e.verdictOf('researcher')!;
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));
@@ -422,10 +430,10 @@ describe('DetectionEngine', () => {
   it('keeps such an evaluation run out though the step-by-step sentence it wraps every item in is one the hydra sends too', () => {
     // On the whole hydra-28m file the suffix is a sentence as well as a template: the run wraps
     // each of its different items in it, and the operation's accounts send it too.
-    const cloud = { ip: '198.51.100.7', subnet: '198.51.100.0/24', asn: 64800 };
-    const pool = campaignPool('hyd', 12, T0, 48, { ipBase: 10 }).map((f, n) => ({ ...f, phrase_sigs: `ask${n % 97} cot-steps`, ...(n % 5 === 0 && /^hyd[0-3]$/.test(f.account_id) ? cloud : {}) }));
-    const evalRun = freshEvalRun(3, cloud).map((f, i) => ({ ...f, template_suffix: 'ts-steps', phrase_sigs: `gsm-item${i % 1000} cot-steps` }));
-    const e = run([...pool, ...evalRun]);
+    const e = evalRunBesideHydra({
+      pool: (f, n) => ({ ...f, phrase_sigs: `ask${n % 97} cot-steps` }),
+      evalRun: (f, i) => ({ ...f, template_suffix: 'ts-steps', phrase_sigs: `gsm-item${i % 1000} cot-steps` }),
+    });
     assert.equal(e.verdictOf('hyd0')?.verdict, 'distillation', 'the pool is flagged');
     const v = e.verdictOf('researcher')!;
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));

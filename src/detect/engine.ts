@@ -326,7 +326,7 @@ export class DetectionEngine {
     for (const id of this.linker.suspects) {
       const s = this.book.get(id)!;
       if (s.flaggedAt !== null) continue;
-      const sc = this.book.scoreOf(id);
+      const sc = AccountBook.scoreOfState(s);
       if (sc.risk >= p.aloneDistillationRisk && sc.families.size >= p.aloneDistillationFamilies && harvests(sc) && fraudLifecycle(sc) && sustained(s, p)) {
         this.flag(s, at, null, `account alone: ${sc.families.size} kinds of evidence, risk ${sc.risk.toFixed(2)}`);
       }
@@ -451,7 +451,7 @@ export class DetectionEngine {
     return this.verdictFor(s, this.book.freshScore(s));
   }
 
-  private verdictFor(s: AccountState, sc: AccountScore = this.book.scoreOf(s.id)): AccountVerdict {
+  private verdictFor(s: AccountState, sc: AccountScore = AccountBook.scoreOfState(s)): AccountVerdict {
     const reasons: string[] = [];
     const flagReason = this.flagReasons.get(s.id);
     // The flag's reason is as it stood then; the campaign's findings below are as they stand now.
