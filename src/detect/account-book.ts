@@ -6,11 +6,12 @@
 import type { ExchangeFeatures } from '../core/features.js';
 import { accountId, type AccountId } from '../core/ids.js';
 import { AccountState, type ObserveDelta } from './account-state.js';
-import { scoreAccount, type AccountScore } from './account-score.js';
+import { AccountScore, scoreAccount } from './account-score.js';
 import type { DetectorParams } from './params.js';
-import { EMPTY_TABLE, MAP_ENTRY, objectBytes, SET_ENTRY, stringBytes } from './state-bytes.js';
+import { EMPTY_TABLE, MAP_ENTRY, objectBytes, typedArrayBytes } from './state-bytes.js';
 
-const UNSCORED: AccountScore = { risk: 0, findings: [], families: new Set() };
+/** The score of an account not scored yet: nothing fired. Never written (`scoreNow` gives each account its own). */
+const UNSCORED = new AccountScore();
 
 export class AccountBook {
   private readonly states = new Map<AccountId, AccountState>();
@@ -42,7 +43,7 @@ export class AccountBook {
   }
 
   private scoreNow(s: AccountState): AccountScore {
-    const score = scoreAccount(s, this.params);
+    const score = scoreAccount(s, this.params, s.score ?? new AccountScore());
     s.score = score;
     s.dirty = false;
     return score;
@@ -84,11 +85,8 @@ export class AccountBook {
     for (const s of this.states.values()) {
       const sc = s.score;
       if (sc === null) continue;
-      // Its slot on the state.
-      scores += 8;
-      // The score, its findings array and families set.
-      scores += objectBytes(3) + 16 + objectBytes(2 + sc.findings.length) + EMPTY_TABLE + sc.families.size * SET_ENTRY;
-      for (const f of sc.findings) scores += objectBytes(5) + 2 * 16 + stringBytes(f.detail.length);
+      // Its slot on the state, the score (risk, strengths, family bits) and its strengths.
+      scores += 8 + objectBytes(3) + 16 + typedArrayBytes(sc.strengths);
     }
     return { accounts, scores };
   }

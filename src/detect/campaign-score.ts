@@ -38,11 +38,6 @@ const DAY = 24 * HOUR;
 /** Hours of a group's history before the correlation of its members' activity is measured. */
 const MIN_CORRELATION_HOURS = 24;
 
-function strength(score: AccountScore, code: AccountFindingCode): number {
-  for (const f of score.findings) if (f.code === code) return f.strength;
-  return 0;
-}
-
 /** What a group counts of a member's own findings, each at strength 0.5 or more. */
 interface MemberHabits {
   templated: boolean;
@@ -52,29 +47,15 @@ interface MemberHabits {
   rotating: boolean;
 }
 
-/** A member's habits from one walk over its findings (a finding code occurs once per score). */
+const strong = (score: AccountScore, code: AccountFindingCode): boolean => score.strength(code) >= 0.5;
+
 function habitsOf(score: AccountScore): MemberHabits {
-  const h: MemberHabits = { templated: false, automated: false, noRamp: false, rotating: false };
-  for (const f of score.findings) {
-    if (f.strength < 0.5) continue;
-    switch (f.code) {
-      case 'templated_bank':
-        h.templated = true;
-        break;
-      case 'around_the_clock':
-      case 'regular_timing':
-      case 'relayed_conversations':
-        h.automated = true;
-        break;
-      case 'no_ramp_up':
-        h.noRamp = true;
-        break;
-      case 'ip_rotation':
-        h.rotating = true;
-        break;
-    }
-  }
-  return h;
+  return {
+    templated: strong(score, 'templated_bank'),
+    automated: strong(score, 'around_the_clock') || strong(score, 'regular_timing') || strong(score, 'relayed_conversations'),
+    noRamp: strong(score, 'no_ramp_up'),
+    rotating: strong(score, 'ip_rotation'),
+  };
 }
 
 /** Mean Pearson correlation of hourly activity over sampled pairs of members. */
@@ -157,7 +138,7 @@ export function scoreCampaign(
   let judgedCount = 0;
   for (let i = 0; i < k; i++) {
     const m = members[i]!;
-    if (m.score.families.size >= 2 || groupLast - m.state.firstTs >= PACE_MIN_HOURS * HOUR) {
+    if (m.score.familyCount >= 2 || groupLast - m.state.firstTs >= PACE_MIN_HOURS * HOUR) {
       isJudged[i] = 1;
       judgedCount++;
     }
@@ -270,7 +251,7 @@ export function scoreCampaign(
   // most members with two kinds of evidence of their own; and not one organisation running its
   // own accounts on its own card (a new company's pipeline is new, automated and tied too).
   if (!fam.has('content')) {
-    const ownEvidence = members.filter((m) => m.score.families.size >= 2).length;
+    const ownEvidence = members.filter((m) => m.score.familyCount >= 2).length;
     // Over the judged members (above): an account minutes old cannot show two kinds yet.
     const oneOrganisation = orgs.size === 1 && members.every((m) => m.state.orgs.size === 1);
     const relayBar = !oneOrganisation && controlTies >= k / 2 && fam.has('automation') && (fam.has('lifecycle') || fam.has('infrastructure')) && ownEvidence / habitBase >= 0.5;
@@ -286,7 +267,7 @@ export function scoreCampaign(
   if (automated / k >= 0.3) tactics.add('around_the_clock');
   if (noRamp / k >= 0.3) tactics.add('no_ramp_up');
   if (rotating / k >= 0.3) tactics.add('ip_rotation');
-  if (members.some((m) => strength(m.score, 'farmed_entry_point') > 0) && newAccounts / k >= 0.5) tactics.add('entry_point_farming');
+  if (members.some((m) => m.score.strength('farmed_entry_point') > 0) && newAccounts / k >= 0.5) tactics.add('entry_point_farming');
   if (elicit < 0.05 && gradedShare < 0.02 && templated === 0 && (automated > 0 || noRamp > 0)) tactics.add('relay');
   if (detectPivot(members, ctx.modelFirstSeen, exchanges)) tactics.add('model_pivot');
 

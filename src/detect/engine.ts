@@ -17,7 +17,7 @@ import { burstKey, HABIT_MIN_USES, HARNESS_KINDS, indicatorKey, kindOf, type Ind
 import { createLinker, type Linker, type LinkerKind } from '../link/linker.js';
 import { AccountBook } from './account-book.js';
 import { newObserveDelta, type AccountState, type ObserveDelta } from './account-state.js';
-import type { AccountScore } from './account-score.js';
+import { accountFindings, type AccountScore } from './account-score.js';
 import { scoreCampaign, type Member } from './campaign-score.js';
 import { CampaignRegistry, type CampaignState } from './campaign-registry.js';
 import { describe as describeFinding, type Finding } from './findings.js';
@@ -327,8 +327,8 @@ export class DetectionEngine {
       const s = this.book.get(id)!;
       if (s.flaggedAt !== null) continue;
       const sc = AccountBook.scoreOfState(s);
-      if (sc.risk >= p.aloneDistillationRisk && sc.families.size >= p.aloneDistillationFamilies && harvests(sc) && fraudLifecycle(sc) && sustained(s, p)) {
-        this.flag(s, at, null, `account alone: ${sc.families.size} kinds of evidence, risk ${sc.risk.toFixed(2)}`);
+      if (sc.risk >= p.aloneDistillationRisk && sc.familyCount >= p.aloneDistillationFamilies && harvests(sc) && fraudLifecycle(sc) && sustained(s, p)) {
+        this.flag(s, at, null, `account alone: ${sc.familyCount} kinds of evidence, risk ${sc.risk.toFixed(2)}`);
       }
     }
     this.registry.refreshSignatures();
@@ -460,13 +460,15 @@ export class DetectionEngine {
       const c = this.registry.campaigns.get(s.campaignId);
       if (c) for (const f of topFindings(c.score.findings, 3)) reasons.push(`campaign ${c.id} now: ${describeFinding(f)}`);
     }
-    for (const f of topFindings(sc.findings, 5)) reasons.push(describeFinding(f));
+    // In words from the state: the stored score holds strengths only, and is the state's own
+    // once the state has been scored since its last exchange (every account after `finish`).
+    for (const f of topFindings(accountFindings(s, this.params), 5)) reasons.push(describeFinding(f));
     let verdict: Verdict = 'benign';
     if (s.flaggedAt !== null) verdict = 'distillation';
-    else if (sc.risk >= this.params.suspiciousRisk && sc.families.size >= 2 && harvests(sc) && fraudLifecycle(sc) && sustained(s, this.params)) verdict = 'suspicious';
+    else if (sc.risk >= this.params.suspiciousRisk && sc.familyCount >= 2 && harvests(sc) && fraudLifecycle(sc) && sustained(s, this.params)) verdict = 'suspicious';
     // A relay's account passes real prompts, so it never harvests; fresh at full throughput and
     // carrying other people's conversations, it is a suspect until its group is flagged.
-    else if (sc.families.size >= 2 && relays(sc) && fraudLifecycle(sc)) verdict = 'suspicious';
+    else if (sc.familyCount >= 2 && relays(sc) && fraudLifecycle(sc)) verdict = 'suspicious';
     const campaign = s.campaignId ? this.registry.campaigns.get(s.campaignId) : undefined;
     const risk = s.flaggedAt !== null ? Math.max(sc.risk, campaign?.score.confidence ?? 0) : sc.risk;
     return { accountId: s.id, risk, verdict, campaignId: s.campaignId, flaggedAt: s.flaggedAt, reasons, exchanges: s.n };
@@ -549,19 +551,17 @@ function sharedValues<T extends string | number>(members: readonly Member[], val
 
 /** Kinds of strong evidence of an account's own, leaving out the networks it shares. */
 function behaviourBeyondNetwork(sc: AccountScore): number {
-  let n = 0;
-  for (const f of sc.families) if (f !== 'infrastructure') n++;
-  return n;
+  return sc.familyCount - (sc.hasFamily('infrastructure') ? 1 : 0);
 }
 
 /** Asks for what a distiller wants (the reasoning, or grades), not just a lot of anything. */
 function harvests(sc: AccountScore): boolean {
-  return sc.findings.some((f) => (f.code === 'elicitation_share' || f.code === 'grading_share') && f.strength >= 0.5);
+  return sc.strength('elicitation_share') >= 0.5 || sc.strength('grading_share') >= 0.5;
 }
 
 /** Carries many people's conversations (see account-score.ts). */
 function relays(sc: AccountScore): boolean {
-  return sc.findings.some((f) => f.code === 'relayed_conversations' && f.strength >= 0.5);
+  return sc.strength('relayed_conversations') >= 0.5;
 }
 
 /**
@@ -569,7 +569,7 @@ function relays(sc: AccountScore): boolean {
  * An established customer's single account is not acted on for its content alone (evaluation runs, SaaS).
  */
 function fraudLifecycle(sc: AccountScore): boolean {
-  return sc.findings.some((f) => (f.family === 'lifecycle' && f.code !== 'throughput_vs_tier' && f.strength >= 0.5) || (f.family === 'infrastructure' && f.strength >= 0.5));
+  return sc.strength('no_ramp_up') >= 0.5 || sc.strength('farmed_entry_point') >= 0.5 || sc.strength('ip_rotation') >= 0.5 || sc.strength('client_rotation') >= 0.5;
 }
 
 /**
