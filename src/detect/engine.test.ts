@@ -7,6 +7,7 @@ import { EventTimeTicker, replay } from './ticker.js';
 import type { LinkerKind } from '../link/linker.js';
 import { feat } from './_test-features.js';
 import { indicatorKey } from '../link/indicators.js';
+import { sig64 } from '../signals/hash.js';
 
 const T0 = Date.parse('2026-04-22T00:00:00Z');
 const HOUR = 3_600_000;
@@ -614,6 +615,29 @@ describe('DetectionEngine', () => {
     ticker.finish();
     assert.equal(engine.campaignList().length, 1);
     assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 12);
+  });
+
+  it('flags a lone harvester on its own account once it has harvested for a day and a half, whether or not a verdict is asked on every request', () => {
+    // Every prompt a different item (the pool's helper leaves the prompt hashes unset).
+    const traffic = campaignPool('solo', 1, T0, 48, { ipBase: 0 }).map((f) => ({ ...f, prompt_hash: sig64(f.id) })).sort((a, b) => a.ts - b.ts);
+    const flagOf = (askEachRequest: boolean) => {
+      const engine = new DetectionEngine();
+      const ticker = new EventTimeTicker(engine, engine.params.linkIntervalMs);
+      for (const f of traffic) {
+        ticker.observe(f);
+        if (askEachRequest) engine.verdictOf(f.account_id);
+      }
+      ticker.finish();
+      return engine.verdictOf('solo0');
+    };
+    const v = flagOf(false);
+    assert.equal(v?.verdict, 'distillation');
+    assert.equal(v?.campaignId, null);
+    assert.match(v?.reasons[0] ?? '', /account alone/);
+    // Not before it had harvested for aloneMinSpanHours, and on the first run after.
+    const span = DEFAULT_PARAMS.aloneMinSpanHours * HOUR;
+    assert.ok(v!.flaggedAt! > T0 + span && v!.flaggedAt! <= T0 + span + HOUR + DEFAULT_PARAMS.linkIntervalMs, new Date(v!.flaggedAt!).toISOString());
+    assert.equal(flagOf(true)?.flaggedAt, v?.flaggedAt);
   });
 
   it('rejects invalid parameters with the parameter named', () => {

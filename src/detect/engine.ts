@@ -296,7 +296,13 @@ export class DetectionEngine {
     // risk is unchanged, so it is never acted on alone for the match.
     // An account that wraps its different prompts in sentences of its own is a suspect too, so
     // that a shared stock of such sentences can tie it (shared-wrappers.ts); a tie alone flags nothing.
-    this.book.rescore((s, score) => this.linker.setSuspect(s.id, score.risk >= p.suspectRisk || this.intel?.has(s.id) === true || wrapsItems(s) || paraphrasesItems(s)));
+    // Suspects rescored now: the only ones an account-alone verdict (below) can have changed for.
+    const rescoredSuspects: AccountState[] = [];
+    this.book.rescore((s, score) => {
+      const suspect = score.risk >= p.suspectRisk || this.intel?.has(s.id) === true || wrapsItems(s) || paraphrasesItems(s);
+      this.linker.setSuspect(s.id, suspect);
+      if (suspect && s.flaggedAt === null) rescoredSuspects.push(s);
+    });
     const communities = this.linker.communities();
     const headHour = Math.floor((at - 1) / HOUR);
     for (const com of communities) {
@@ -322,9 +328,12 @@ export class DetectionEngine {
         } else this.notInvolved.set(m.state.id, { com: new WeakRef(com), n: m.state.n, keys, byWrappers });
       }
     }
-    // An account alone can be acted on only with strong evidence of several kinds, content among them.
-    for (const id of this.linker.suspects) {
-      const s = this.book.get(id)!;
+    // An account alone can be acted on only with strong evidence of several kinds, content among
+    // them. Only suspects rescored on this run are weighed: the verdict reads nothing but the
+    // account's state and score, so one that was not rescored gets the answer it got on the run
+    // that last rescored it. (Every suspect was weighed on every run: 25,000 lookups of an
+    // operation's flagged accounts, each run.)
+    for (const s of rescoredSuspects) {
       if (s.flaggedAt !== null) continue;
       const sc = AccountBook.scoreOfState(s);
       if (sc.risk >= p.aloneDistillationRisk && sc.familyCount >= p.aloneDistillationFamilies && harvests(sc) && fraudLifecycle(sc) && sustained(s, p)) {
