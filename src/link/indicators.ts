@@ -37,7 +37,36 @@ export const HARNESS_KINDS: ReadonlySet<IndicatorKind> = new Set(['harness', 'sy
 /** Kinds that tie any holder, not only suspects (unless generic); see communities.ts. */
 export const STRONG_KINDS: ReadonlySet<IndicatorKind> = new Set(['payment', 'harness', 'system', 'template']);
 
-export const kindOf = (key: IndicatorKey): IndicatorKind => key.slice(0, key.indexOf(':')) as IndicatorKind;
+/**
+ * The kind a key was built with, read from its first letters: no two kinds share their first
+ * two. A slice was a new string on every call, and linking asks it of every key of a group on
+ * every run. Only for keys built by `indicatorKey`; text from outside is `parseIndicatorKey`'s.
+ */
+export function kindOf(key: IndicatorKey): IndicatorKind {
+  const second = key.charCodeAt(1);
+  switch (key.charCodeAt(0)) {
+    case 105: // i
+      return second === 112 /* p */ ? 'ip' : 'item';
+    case 115: // s
+      return second === 117 /* u */ ? 'subnet' : 'system';
+    case 112: // p
+      return second === 97 /* a */ ? 'payment' : 'phrase';
+    case 104: // h
+      return 'harness';
+    case 116: // t
+      return 'template';
+    default: // b
+      return 'burst';
+  }
+}
+
+const KINDS: ReadonlySet<string> = new Set(INDICATOR_KINDS);
+
+/** A key read from outside (a store, an imported bundle), or null when it names no kind of indicator. */
+export function parseIndicatorKey(text: string): IndicatorKey | null {
+  const colon = text.indexOf(':');
+  return colon > 0 && KINDS.has(text.slice(0, colon)) ? (text as IndicatorKey) : null;
+}
 
 /** Uses of a harness value or template by one account before it counts as that account's habit. */
 export const HABIT_MIN_USES = 3;
