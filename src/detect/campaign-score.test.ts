@@ -125,3 +125,32 @@ describe('scoreCampaign template ties', () => {
     assert.ok(sc.confidence >= DEFAULT_PARAMS.campaignConfidence, `confidence ${sc.confidence}: ${sc.findings.map((f) => `${f.code}:${f.strength.toFixed(2)}`).join(',')}`);
   });
 });
+
+describe('scoreCampaign model pivot', () => {
+  const HOUR = 3_600_000;
+  /** Four accounts on `m-1` from T0, moving `share` of their traffic to `m-2` from `switchAt`. */
+  const pivoting = (switchAt: number, share: number): Member[] =>
+    Array.from({ length: 4 }, (_, i) => {
+      const s = new AccountState(accountId(`p${i}`));
+      for (let k = 0; k < 80; k++) {
+        const ts = T0 + k * HOUR + i * 1000;
+        s.observe(feat({ account_id: s.id, ts, model: ts >= switchAt && k % 10 < share * 10 ? 'm-2' : 'm-1', payment_fp: 'pm-shared' }));
+      }
+      return { state: s, score: scoreAccount(s, DEFAULT_PARAMS) };
+    });
+  const tactics = (members: Member[], released: number): string[] => {
+    const community = { accounts: members.map((m) => m.state.id), indicators: new Map<IndicatorKey, number>([['payment:pm-shared', members.length]]) };
+    const modelFirstSeen = new Map([['m-0', T0 - 90 * 24 * HOUR], ['m-1', T0 - 30 * 24 * HOUR], ['m-2', released]]);
+    return scoreCampaign(community, members, DEFAULT_PARAMS, { headHour: Math.floor((T0 + 80 * HOUR) / HOUR), modelFirstSeen }).tactics;
+  };
+
+  it('names a group that moves most of its traffic to a model within a day of its release', () => {
+    assert.ok(tactics(pivoting(T0 + 30 * HOUR, 0.6), T0 + 20 * HOUR).includes('model_pivot'));
+  });
+
+  it('does not for a move days after the release, a small share, or a model out before the group began', () => {
+    assert.ok(!tactics(pivoting(T0 + 60 * HOUR, 0.6), T0 + 20 * HOUR).includes('model_pivot'));
+    assert.ok(!tactics(pivoting(T0 + 30 * HOUR, 0.1), T0 + 20 * HOUR).includes('model_pivot'));
+    assert.ok(!tactics(pivoting(T0 + 30 * HOUR, 0.6), T0 - HOUR).includes('model_pivot'));
+  });
+});

@@ -269,7 +269,7 @@ export function scoreCampaign(
   if (rotating / k >= 0.3) tactics.add('ip_rotation');
   if (members.some((m) => m.score.strength('farmed_entry_point') > 0) && newAccounts / k >= 0.5) tactics.add('entry_point_farming');
   if (elicit < 0.05 && gradedShare < 0.02 && templated === 0 && (automated > 0 || noRamp > 0)) tactics.add('relay');
-  if (detectPivot(members, ctx.modelFirstSeen, exchanges)) tactics.add('model_pivot');
+  if (detectPivot(members, ctx.modelFirstSeen, exchanges, firstSeen)) tactics.add('model_pivot');
 
   const capabilities: Partial<Record<Capability, number>> = {};
   CAPABILITIES.forEach((c, i) => {
@@ -295,24 +295,20 @@ export function maxConcurrent(members: readonly Member[]): number {
 }
 
 /** Moved a large share of its traffic to a model within 24 h of that model's first appearance. */
-function detectPivot(members: readonly Member[], modelFirstSeen: ReadonlyMap<string, number>, exchanges: number): boolean {
-  const perModel = new Map<string, { first: number; n: number }>();
-  let groupFirst = Infinity;
-  for (const m of members) {
-    groupFirst = Math.min(groupFirst, m.state.firstTs);
-    for (const [model, u] of m.state.models) {
-      const cur = perModel.get(model);
-      if (!cur) perModel.set(model, { first: u.first, n: u.n });
-      else {
-        cur.first = Math.min(cur.first, u.first);
-        cur.n += u.n;
-      }
+function detectPivot(members: readonly Member[], modelFirstSeen: ReadonlyMap<string, number>, exchanges: number, groupFirst: number): boolean {
+  // Only a model first seen after the group began can be pivoted to: most runs there is none,
+  // and then no member's models are read (a walk of every member's models, every run).
+  for (const [model, release] of modelFirstSeen) {
+    if (release <= groupFirst) continue;
+    let first = Infinity;
+    let n = 0;
+    for (const m of members) {
+      const u = m.state.models.get(model);
+      if (u === undefined) continue;
+      if (u.first < first) first = u.first;
+      n += u.n;
     }
-  }
-  for (const [model, u] of perModel) {
-    const release = modelFirstSeen.get(model);
-    if (release === undefined || release <= groupFirst) continue;
-    if (u.first - release <= DAY && u.n / exchanges >= 0.2) return true;
+    if (n > 0 && first - release <= DAY && n / exchanges >= 0.2) return true;
   }
   return false;
 }
