@@ -67,6 +67,8 @@ export class CountTable {
   size = 0;
   /** Adds of keys past the cap (not tracked): what the table would have held. */
   overflow = 0;
+  /** The largest count held: counts only grow, so it is kept as they do rather than sought. */
+  private most = 0;
 
   constructor(
     readonly cap: number,
@@ -99,12 +101,9 @@ export class CountTable {
     return this.bump(key, tag, true);
   }
 
-  /** The largest count held. */
+  /** The largest count held (every account's template tables are asked it at each rescoring). */
   top(): number {
-    let best = 0;
-    const { slots, width } = this;
-    for (let at = 0; at < slots.length; at += width) if (slots[at] !== 0 && slots[at + 1]! > best) best = slots[at + 1]!;
-    return best;
+    return this.most;
   }
 
   /** Every tracked key with its count. */
@@ -115,7 +114,7 @@ export class CountTable {
 
   /** Bytes the table holds: its object, and its array with that array's overhead (see state-bytes.ts). */
   get bytes(): number {
-    return objectBytes(6) + (this.capacity === 0 ? 0 : TYPED_ARRAY_OVERHEAD + this.slots.byteLength);
+    return objectBytes(7) + (this.capacity === 0 ? 0 : TYPED_ARRAY_OVERHEAD + this.slots.byteLength);
   }
 
   private bump(key: number, tag: number, byPrompt: boolean): number {
@@ -128,7 +127,9 @@ export class CountTable {
           if (this.slots[at + 2] === tag) return this.slots[at + 1]!;
           this.slots[at + 2] = tag;
         }
-        return ++this.slots[at + 1]!;
+        const n = ++this.slots[at + 1]!;
+        if (n > this.most) this.most = n;
+        return n;
       }
     }
     if (this.size >= this.cap) {
@@ -142,6 +143,7 @@ export class CountTable {
     this.slots[at + 1] = 1;
     if (w === 3) this.slots[at + 2] = tag;
     this.size++;
+    if (this.most === 0) this.most = 1;
     return 1;
   }
 
