@@ -4,7 +4,7 @@ import { accountId } from '../core/ids.js';
 import { computeFeatures } from '../signals/features.js';
 import { prepareSimulation } from '../traffic/simulate.js';
 import { AccountState } from './account-state.js';
-import { AccountScore, accountFindings, scoreAccount } from './account-score.js';
+import { AccountScore, accountFindings, findingBits, scoreAccount } from './account-score.js';
 import { ACCOUNT_FINDING_CODES, combine, families } from './findings.js';
 import { DEFAULT_PARAMS } from './params.js';
 
@@ -39,7 +39,14 @@ describe('account score', () => {
         const again = scoreAccount(s, DEFAULT_PARAMS, reused);
         assert.equal(again, reused);
         for (const score of [fresh, again]) {
-          for (const code of ACCOUNT_FINDING_CODES) assert.equal(score.strength(code), findings.find((f) => f.code === code)?.strength ?? 0, `${s.id} ${code}`);
+          for (const code of ACCOUNT_FINDING_CODES) {
+            const strength = findings.find((f) => f.code === code)?.strength ?? 0;
+            assert.equal(score.strength(code), strength, `${s.id} ${code}`);
+            assert.equal(score.anyStrong(findingBits(code)), strength >= 0.5, `${s.id} ${code} strong`);
+            assert.equal(score.anyFired(findingBits(code)), strength > 0, `${s.id} ${code} fired`);
+          }
+          const lifecycle = findingBits('no_ramp_up', 'farmed_entry_point', 'ip_rotation', 'client_rotation');
+          assert.equal(score.anyStrong(lifecycle), findings.some((f) => (f.family === 'lifecycle' && f.code !== 'throughput_vs_tier' && f.strength >= 0.5) || (f.family === 'infrastructure' && f.strength >= 0.5)), s.id);
           assert.equal(score.risk, combine(findings), s.id);
           const fam = families(findings, 0.5);
           assert.equal(score.familyCount, fam.size, s.id);

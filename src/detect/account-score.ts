@@ -52,9 +52,25 @@ export class AccountScore {
   readonly strengths = new Float64Array(CODE_COUNT);
   /** Families with a finding of strength 0.5 or more (`FAMILY_BIT`). */
   private familyBits = 0;
+  /** Findings that fired, and those at strength 0.5 or more, one bit each (`findingBits`). */
+  private firedBits = 0;
+  private strongBits = 0;
 
   strength(code: AccountFindingCode): number {
     return this.strengths[INDEX[code]]!;
+  }
+
+  /**
+   * Whether any of the findings in `bits` (made once by `findingBits`) is at strength 0.5 or
+   * more: a group asks it of every member for each habit it counts, every linking run.
+   */
+  anyStrong(bits: number): boolean {
+    return (this.strongBits & bits) !== 0;
+  }
+
+  /** Whether any of the findings in `bits` fired at all. */
+  anyFired(bits: number): boolean {
+    return (this.firedBits & bits) !== 0;
   }
 
   /** Kinds of strong evidence (a finding of strength 0.5 or more in each). */
@@ -70,15 +86,30 @@ export class AccountScore {
   /** Sets the score from the strengths just written: risk as `combine` gives it, over the findings in order. */
   settle(): void {
     let keep = 1;
-    let bits = 0;
+    let families = 0;
+    let fired = 0;
+    let strong = 0;
     for (let i = 0; i < CODE_COUNT; i++) {
       const st = this.strengths[i]!;
       keep *= 1 - WEIGHTS[i]! * st;
-      if (st >= FAMILY_STRENGTH) bits |= CODE_BITS[i]!;
+      if (st > 0) fired |= 1 << i;
+      if (st >= FAMILY_STRENGTH) {
+        families |= CODE_BITS[i]!;
+        strong |= 1 << i;
+      }
     }
     this.risk = 1 - keep;
-    this.familyBits = bits;
+    this.familyBits = families;
+    this.firedBits = fired;
+    this.strongBits = strong;
   }
+}
+
+/** The findings' bits, for `AccountScore.anyStrong` and `anyFired`: made once, where a group's habits are defined. */
+export function findingBits(...codes: AccountFindingCode[]): number {
+  let bits = 0;
+  for (const c of codes) bits |= 1 << INDEX[c];
+  return bits;
 }
 
 /** Where a walk of the rules puts what fired; `detail` is false when words are not wanted. */

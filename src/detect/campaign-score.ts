@@ -8,7 +8,7 @@
 import { CAPABILITIES, type Capability } from '../core/features.js';
 import type { Tactic } from '../core/report.js';
 import { RECENT_HOURS, type AccountState } from './account-state.js';
-import { PACE_MIN_HOURS, type AccountScore } from './account-score.js';
+import { findingBits, PACE_MIN_HOURS, type AccountScore } from './account-score.js';
 import { combine, families, pct, ramp, type AccountFindingCode, type CampaignFindingCode, type EvidenceFamily, type Finding } from './findings.js';
 import type { DetectorParams } from './params.js';
 import type { Community } from '../link/communities.js';
@@ -47,14 +47,18 @@ interface MemberHabits {
   rotating: boolean;
 }
 
-const strong = (score: AccountScore, code: AccountFindingCode): boolean => score.strength(code) >= 0.5;
+const TEMPLATED = findingBits('templated_bank');
+const AUTOMATED = findingBits('around_the_clock', 'regular_timing', 'relayed_conversations');
+const NO_RAMP = findingBits('no_ramp_up');
+const ROTATING = findingBits('ip_rotation');
+const FARMED = findingBits('farmed_entry_point');
 
 function habitsOf(score: AccountScore): MemberHabits {
   return {
-    templated: strong(score, 'templated_bank'),
-    automated: strong(score, 'around_the_clock') || strong(score, 'regular_timing') || strong(score, 'relayed_conversations'),
-    noRamp: strong(score, 'no_ramp_up'),
-    rotating: strong(score, 'ip_rotation'),
+    templated: score.anyStrong(TEMPLATED),
+    automated: score.anyStrong(AUTOMATED),
+    noRamp: score.anyStrong(NO_RAMP),
+    rotating: score.anyStrong(ROTATING),
   };
 }
 
@@ -114,7 +118,6 @@ export function scoreCampaign(
   let firstSeen = Infinity;
   let lastSeen = -Infinity;
   const caps = new Float64Array(CAPABILITIES.length);
-  const orgs = new Set<string>();
   let templated = 0;
   let automated = 0;
   let noRamp = 0;
@@ -161,7 +164,6 @@ export function scoreCampaign(
     if (s.lastTs > lastSeen) lastSeen = s.lastTs;
     const own = s.capabilities;
     for (let i = 0; i < own.length; i++) caps[i]! += own[i]!;
-    for (const x of s.orgs.items) orgs.add(x);
     const h = habitsOf(m.score);
     if (h.templated) templated++;
     if (habitsCount && h.automated) automated++;
@@ -212,8 +214,9 @@ export function scoreCampaign(
   const tiedOtherwise = ramp(harnessTies / k, 0.3, 0.8) >= 0.5 || sharedPaymentAccounts >= 3 || (links['payment'] ?? 0) + (links['ip'] ?? 0) + (links['burst'] ?? 0) + (links['system'] ?? 0) >= k / 2;
   const wrappers = sharedWrapperEvidence(community.indicators, members, tiedOtherwise, p.suspectRisk);
   findings.push(...wrappers.findings);
-  if (sharedPaymentAccounts >= 3 && orgs.size !== 1) {
-    push('shared_payment', 'coordination', ramp(sharedPaymentAccounts / k, 0.1, 0.5), 0.35, `${sharedPaymentAccounts} accounts in ${orgs.size || 'no'} organisations pay with one payment method`);
+  const payerOrgs = sharedPaymentAccounts >= 3 ? organisations(members) : 0;
+  if (sharedPaymentAccounts >= 3 && payerOrgs !== 1) {
+    push('shared_payment', 'coordination', ramp(sharedPaymentAccounts / k, 0.1, 0.5), 0.35, `${sharedPaymentAccounts} accounts in ${payerOrgs || 'no'} organisations pay with one payment method`);
   }
   const corr = activityCorrelation(members, ctx.headHour);
   push('synchronized_activity', 'coordination', ramp(corr, 0.3, 0.7), 0.3, `hourly activity of member accounts correlates at ${corr.toFixed(2)}`);
@@ -253,7 +256,7 @@ export function scoreCampaign(
   if (!fam.has('content')) {
     const ownEvidence = members.filter((m) => m.score.familyCount >= 2).length;
     // Over the judged members (above): an account minutes old cannot show two kinds yet.
-    const oneOrganisation = orgs.size === 1 && members.every((m) => m.state.orgs.size === 1);
+    const oneOrganisation = members.every((m) => m.state.orgs.size === 1) && organisations(members) === 1;
     const relayBar = !oneOrganisation && controlTies >= k / 2 && fam.has('automation') && (fam.has('lifecycle') || fam.has('infrastructure')) && ownEvidence / habitBase >= 0.5;
     if (!relayBar) confidence = Math.min(confidence, 0.5);
   }
@@ -267,7 +270,7 @@ export function scoreCampaign(
   if (automated / k >= 0.3) tactics.add('around_the_clock');
   if (noRamp / k >= 0.3) tactics.add('no_ramp_up');
   if (rotating / k >= 0.3) tactics.add('ip_rotation');
-  if (members.some((m) => m.score.strength('farmed_entry_point') > 0) && newAccounts / k >= 0.5) tactics.add('entry_point_farming');
+  if (members.some((m) => m.score.anyFired(FARMED)) && newAccounts / k >= 0.5) tactics.add('entry_point_farming');
   if (elicit < 0.05 && gradedShare < 0.02 && templated === 0 && (automated > 0 || noRamp > 0)) tactics.add('relay');
   if (detectPivot(members, ctx.modelFirstSeen, exchanges, firstSeen)) tactics.add('model_pivot');
 
@@ -277,6 +280,17 @@ export function scoreCampaign(
     if (v >= 0.005) capabilities[c] = Math.round(v * 1000) / 1000;
   });
   return { confidence, findings, families: fam, tactics: [...tactics], capabilities, exchanges, firstSeen, lastSeen, links };
+}
+
+/**
+ * Organisations the members belong to. Asked only where a rule needs it (a shared card, a
+ * relay's bar): a set of every member's organisations, built on every linking run, was a fifth
+ * of scoring an operation's group.
+ */
+function organisations(members: readonly Member[]): number {
+  const orgs = new Set<string>();
+  for (const m of members) for (const x of m.state.orgs.items) orgs.add(x);
+  return orgs.size;
 }
 
 /** The most members whose activity (first to last exchange) spans one instant. */

@@ -17,7 +17,7 @@ import { burstKey, HABIT_MIN_USES, HARNESS_KINDS, indicatorKey, kindOf, type Ind
 import { createLinker, type Linker, type LinkerKind } from '../link/linker.js';
 import { AccountBook } from './account-book.js';
 import { newObserveDelta, type AccountState, type ObserveDelta } from './account-state.js';
-import { accountFindings, type AccountScore } from './account-score.js';
+import { accountFindings, findingBits, type AccountScore } from './account-score.js';
 import { scoreCampaign, type Member } from './campaign-score.js';
 import { CampaignRegistry, type CampaignState } from './campaign-registry.js';
 import { describe as describeFinding, type Finding } from './findings.js';
@@ -563,14 +563,19 @@ function behaviourBeyondNetwork(sc: AccountScore): number {
   return sc.familyCount - (sc.hasFamily('infrastructure') ? 1 : 0);
 }
 
+const HARVESTING = findingBits('elicitation_share', 'grading_share');
+const RELAYING = findingBits('relayed_conversations');
+/** New at full throughput, farmed, or rotating networks or clients (throughput alone is a busy customer's). */
+const FRAUD_LIFECYCLE = findingBits('no_ramp_up', 'farmed_entry_point', 'ip_rotation', 'client_rotation');
+
 /** Asks for what a distiller wants (the reasoning, or grades), not just a lot of anything. */
 function harvests(sc: AccountScore): boolean {
-  return sc.strength('elicitation_share') >= 0.5 || sc.strength('grading_share') >= 0.5;
+  return sc.anyStrong(HARVESTING);
 }
 
 /** Carries many people's conversations (see account-score.ts). */
 function relays(sc: AccountScore): boolean {
-  return sc.strength('relayed_conversations') >= 0.5;
+  return sc.anyStrong(RELAYING);
 }
 
 /**
@@ -578,7 +583,7 @@ function relays(sc: AccountScore): boolean {
  * An established customer's single account is not acted on for its content alone (evaluation runs, SaaS).
  */
 function fraudLifecycle(sc: AccountScore): boolean {
-  return sc.strength('no_ramp_up') >= 0.5 || sc.strength('farmed_entry_point') >= 0.5 || sc.strength('ip_rotation') >= 0.5 || sc.strength('client_rotation') >= 0.5;
+  return sc.anyStrong(FRAUD_LIFECYCLE);
 }
 
 /**
