@@ -36,7 +36,7 @@ export class AccountBook {
     return s;
   }
 
-  /** Rescores every account observed since the last call; `each` sees each new score. */
+  /** Rescores every account observed since the last call; `each` sees its score as it now stands (the account's own, rewritten). */
   rescore(each: (s: AccountState, score: AccountScore) => void): void {
     for (const s of this.changed) each(s, this.scoreNow(s));
     this.changed.clear();
