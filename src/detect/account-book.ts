@@ -85,8 +85,8 @@ export class AccountBook {
     for (const s of this.states.values()) {
       const sc = s.score;
       if (sc === null) continue;
-      // Its slot on the state, the score (risk, strengths, family bits) and its strengths.
-      scores += 8 + objectBytes(3) + 16 + typedArrayBytes(sc.strengths);
+      // Its slot on the state; the score (risk and its number, the strengths, three sets of bits); the strengths.
+      scores += 8 + objectBytes(5) + 16 + typedArrayBytes(sc.strengths);
     }
     return { accounts, scores };
   }
