@@ -460,7 +460,17 @@ export class DetectionEngine {
     return this.verdictFor(s, this.book.freshScore(s));
   }
 
-  private verdictFor(s: AccountState, sc: AccountScore = AccountBook.scoreOfState(s)): AccountVerdict {
+  /** What an account is judged, from its state and score alone. */
+  private classify(s: AccountState, sc: AccountScore): Verdict {
+    if (s.flaggedAt !== null) return 'distillation';
+    if (sc.risk >= this.params.suspiciousRisk && sc.familyCount >= 2 && harvests(sc) && fraudLifecycle(sc) && sustained(s, this.params)) return 'suspicious';
+    // A relay's account passes real prompts, so it never harvests; fresh at full throughput and
+    // carrying other people's conversations, it is a suspect until its group is flagged.
+    if (sc.familyCount >= 2 && relays(sc) && fraudLifecycle(sc)) return 'suspicious';
+    return 'benign';
+  }
+
+  private verdictFor(s: AccountState, sc: AccountScore, verdict: Verdict = this.classify(s, sc)): AccountVerdict {
     const reasons: string[] = [];
     const flagReason = this.flagReasons.get(s.id);
     // The flag's reason is as it stood then; the campaign's findings below are as they stand now.
@@ -472,23 +482,21 @@ export class DetectionEngine {
     // In words from the state: the stored score holds strengths only, and is the state's own
     // once the state has been scored since its last exchange (every account after `finish`).
     for (const f of topFindings(accountFindings(s, this.params), 5)) reasons.push(describeFinding(f));
-    let verdict: Verdict = 'benign';
-    if (s.flaggedAt !== null) verdict = 'distillation';
-    else if (sc.risk >= this.params.suspiciousRisk && sc.familyCount >= 2 && harvests(sc) && fraudLifecycle(sc) && sustained(s, this.params)) verdict = 'suspicious';
-    // A relay's account passes real prompts, so it never harvests; fresh at full throughput and
-    // carrying other people's conversations, it is a suspect until its group is flagged.
-    else if (sc.familyCount >= 2 && relays(sc) && fraudLifecycle(sc)) verdict = 'suspicious';
     const campaign = s.campaignId ? this.registry.campaigns.get(s.campaignId) : undefined;
     const risk = s.flaggedAt !== null ? Math.max(sc.risk, campaign?.score.confidence ?? 0) : sc.risk;
     return { accountId: s.id, risk, verdict, campaignId: s.campaignId, flaggedAt: s.flaggedAt, reasons, exchanges: s.n };
   }
 
-  /** Every account that is not benign, riskiest first. */
+  /**
+   * Every account that is not benign, riskiest first. Judged first, put in words after: the
+   * gateway asks this on every linking run, and most accounts are benign.
+   */
   verdicts(): AccountVerdict[] {
     const out: AccountVerdict[] = [];
     for (const s of this.book.values()) {
-      const v = this.verdictFor(s);
-      if (v.verdict !== 'benign') out.push(v);
+      const sc = AccountBook.scoreOfState(s);
+      const verdict = this.classify(s, sc);
+      if (verdict !== 'benign') out.push(this.verdictFor(s, sc, verdict));
     }
     return out.sort((a, b) => b.risk - a.risk || a.accountId.localeCompare(b.accountId));
   }
