@@ -18,6 +18,12 @@
  * - each key's role, its holders and which of them are suspects: every change to them
  *   dirties the key in the linker, which hands it to the graphs of its holders (`touchKey`);
  * - which members are suspects: read again on every run.
+ *
+ * Members are numbered by slot: an account keeps its slot while it is a member, and one that
+ * joins takes a new one, so a component that takes in or loses accounts renumbers nothing.
+ * Louvain's graph wants the members in account order (their rank); `rank` maps a slot to it,
+ * and every key's tied list is kept in rank order, which members joining or leaving do not
+ * change (ranks of the members that stay keep their order).
  */
 import type { AccountId } from '../core/ids.js';
 import { countsAsEvidence, joinsOn, splitByStrongTies, type Community, type KeyRole, type LinkParams, type LinkView, louvainAssignment } from './communities.js';
@@ -34,23 +40,30 @@ export interface KeptGraphSize {
 }
 
 export class ComponentGraph {
-  /** Sorted. */
+  /** Sorted: by rank. */
   private members: readonly AccountId[];
-  private at = new Map<AccountId, number>();
-  private names: string[];
-  private suspect: boolean[];
+  /** Member → its slot. */
+  private readonly slotOf = new Map<AccountId, number>();
+  /** Per slot: the Louvain node's name of its account (`a:` and the id); made once per slot. */
+  private readonly slotName: string[] = [];
+  /** Per slot: its member's rank, -1 for a slot whose account left. */
+  private rank = new Int32Array(0);
+  /** Per rank: the member's slot. */
+  private slotAt = new Int32Array(0);
+  /** Per slot: whether its member is a suspect (read again at every `cluster`). */
+  private suspect: boolean[] = [];
   /** Every key a member holds, by number. */
   private readonly keyId = new Map<IndicatorKey, number>();
   private readonly keyNames: IndicatorKey[] = [];
   private readonly weight: number[] = [];
   /** May count as a community's evidence: not generic, held by someone else too. */
   private readonly evidence: boolean[] = [];
-  /** Members the key ties (its node's edges), sorted by member number; empty when not a node. */
+  /** Slots of the members the key ties (its node's edges), in rank order; empty when not a node. */
   private readonly tied: Int32Array[] = [];
-  /** Members holding the key, in the order of its holders; kept only for evidence keys. */
+  /** Slots of the members holding the key, in the order of its holders; kept only for evidence keys. */
   private readonly inside: number[][] = [];
-  /** Per member, the numbers of the keys it holds, in the order it holds them. */
-  private held: number[][] = [];
+  /** Per slot, the numbers of the keys its member holds, in the order it holds them (none once it left). */
+  private readonly held: number[][] = [];
   /** The key nodes, by number, in the order of their names. */
   private nodes: number[] = [];
   private readonly pendingKeys = new Set<IndicatorKey>();
@@ -62,15 +75,11 @@ export class ComponentGraph {
 
   constructor(accounts: readonly AccountId[], view: LinkView, roleOf: (key: IndicatorKey) => KeyRole) {
     this.members = accounts;
-    this.names = accounts.map((a, i) => {
-      this.at.set(a, i);
-      return 'a:' + a;
-    });
-    this.suspect = accounts.map((a) => view.suspects.has(a));
+    this.slotAt = new Int32Array(accounts.length);
     for (let i = 0; i < accounts.length; i++) {
-      const own: number[] = [];
-      for (const key of view.keysOf(accounts[i]!)) own.push(this.idOf(key));
-      this.held.push(own);
+      const slot = this.newSlot(accounts[i]!, view, false);
+      this.rank[slot] = i;
+      this.slotAt[i] = slot;
     }
     const nodeNames: IndicatorKey[] = [];
     for (let id = 0; id < this.keyNames.length; id++) if (this.refresh(id, view, roleOf)) nodeNames.push(this.keyNames[id]!);
@@ -99,9 +108,10 @@ export class ComponentGraph {
    * are left out, so the set is connected among the members `keep` accepts.
    */
   untouchedCore(keep: (account: AccountId) => boolean): AccountId[] {
-    const n = this.members.length;
+    const n = this.slotName.length;
+    // By slot; a slot whose account left is never kept.
     const kept = new Uint8Array(n);
-    for (let i = 0; i < n; i++) kept[i] = keep(this.members[i]!) ? 1 : 0;
+    for (let r = 0; r < this.members.length; r++) kept[this.slotAt[r]!] = keep(this.members[r]!) ? 1 : 0;
     const parent = new Int32Array(n);
     for (let i = 0; i < n; i++) parent[i] = i;
     const find = (i: number): number => {
@@ -114,24 +124,29 @@ export class ComponentGraph {
     keys: for (let id = 0; id < this.keyNames.length; id++) {
       const tied = this.tied[id]!;
       if (tied.length < 2 || this.pendingKeys.has(this.keyNames[id]!)) continue;
-      for (let j = 0; j < tied.length; j++) if (tied[j]! < 0 || kept[tied[j]!] === 0) continue keys;
+      for (let j = 0; j < tied.length; j++) if (kept[tied[j]!] === 0) continue keys;
       const r = find(tied[0]!);
       for (let j = 1; j < tied.length; j++) {
         const q = find(tied[j]!);
         if (q !== r) parent[q] = r;
       }
     }
+    // Members met in rank order, so that a tie between two sets goes the same way whatever the slots.
     const size = new Int32Array(n);
     let best = -1;
-    for (let i = 0; i < n; i++) {
+    for (let r = 0; r < this.members.length; r++) {
+      const i = this.slotAt[r]!;
       if (kept[i] === 0) continue;
-      const r = find(i);
-      size[r] = size[r]! + 1;
-      if (best < 0 || size[r]! > size[best]!) best = r;
+      const root = find(i);
+      size[root] = size[root]! + 1;
+      if (best < 0 || size[root]! > size[best]!) best = root;
     }
     const core: AccountId[] = [];
     if (best < 0 || size[best]! < 2) return core;
-    for (let i = 0; i < n; i++) if (kept[i] === 1 && find(i) === best) core.push(this.members[i]!);
+    for (let r = 0; r < this.members.length; r++) {
+      const i = this.slotAt[r]!;
+      if (kept[i] === 1 && find(i) === best) core.push(this.members[r]!);
+    }
     return core;
   }
 
@@ -149,14 +164,14 @@ export class ComponentGraph {
     let listed = 0;
     for (let id = 0; id < this.keyNames.length; id++) listed += this.tied[id]!.length + this.inside[id]!.length;
     let holdings = 0;
-    for (const own of this.held) holdings += own.length;
+    for (let r = 0; r < this.members.length; r++) holdings += this.held[this.slotAt[r]!]!.length;
     return { keys: this.keyNames.length, holdings, listed };
   }
 
   /** How many of `accounts` (sorted) are members: what taking the graph over for them would save. */
   overlap(accounts: readonly AccountId[]): number {
     let n = 0;
-    for (const a of accounts) if (this.at.has(a)) n++;
+    for (const a of accounts) if (this.slotOf.has(a)) n++;
     return n;
   }
 
@@ -167,82 +182,97 @@ export class ComponentGraph {
 
   /**
    * The graph of a component that took in or lost accounts (a new tie, a suspect that left):
-   * members renumbered in place, the keys of accounts that came or went refreshed on the next
-   * `cluster`. Every other key's lists hold only members that stay, so renumbering keeps them
-   * sorted.
+   * members that stay keep their slots, and only the ranks are set again (a walk of both sorted
+   * lists); accounts that came take new slots, and the keys of accounts that came or went are
+   * refreshed on the next `cluster`. Every other key's list holds members that stay, and they
+   * keep their order, so nothing is renumbered or sorted (that walk of every key's lists, on
+   * every change of an operation's 25,000 accounts, was a quarter of the linker's time).
    */
   rebase(accounts: readonly AccountId[], view: LinkView): void {
-    const at = new Map<AccountId, number>();
-    accounts.forEach((a, i) => at.set(a, i));
-    const renumber = new Int32Array(this.members.length).fill(-1);
-    for (let i = 0; i < this.members.length; i++) {
-      const j = at.get(this.members[i]!);
-      if (j !== undefined) renumber[i] = j;
-      else {
-        this.departed++;
-        for (const id of this.held[i]!) this.pendingKeys.add(this.keyNames[id]!);
-      }
+    const before = this.members;
+    const slotAt = new Int32Array(accounts.length);
+    let i = 0;
+    for (let j = 0; j < accounts.length; j++) {
+      const a = accounts[j]!;
+      while (i < before.length && before[i]! < a) this.leave(before[i]!, this.slotAt[i++]!);
+      let slot: number;
+      if (i < before.length && before[i] === a) slot = this.slotAt[i++]!;
+      else slot = this.newSlot(a, view, true);
+      this.rank[slot] = j;
+      slotAt[j] = slot;
     }
-    const held: number[][] = [];
-    for (const a of accounts) {
-      const i = this.at.get(a);
-      if (i !== undefined) {
-        held.push(this.held[i]!);
-        continue;
-      }
-      const own: number[] = [];
-      for (const key of view.keysOf(a)) {
-        own.push(this.idOf(key));
-        this.pendingKeys.add(key);
-      }
-      held.push(own);
-      this.pendingAccounts.delete(a);
-    }
-    for (let id = 0; id < this.keyNames.length; id++) {
-      const tied = this.tied[id]!;
-      for (let j = 0; j < tied.length; j++) tied[j] = renumber[tied[j]!]!;
-      const inside = this.inside[id]!;
-      for (let j = 0; j < inside.length; j++) inside[j] = renumber[inside[j]!]!;
-    }
+    while (i < before.length) this.leave(before[i]!, this.slotAt[i++]!);
     this.members = accounts;
-    this.at = at;
-    this.names = accounts.map((a) => 'a:' + a);
-    this.suspect = accounts.map((a) => view.suspects.has(a));
-    this.held = held;
+    this.slotAt = slotAt;
+  }
+
+  /** A slot for an account that joins, its keys to be refreshed (`pending`) when the graph is in use already. */
+  private newSlot(a: AccountId, view: LinkView, pending: boolean): number {
+    const slot = this.slotName.length;
+    this.slotOf.set(a, slot);
+    this.slotName.push('a:' + a);
+    this.suspect.push(view.suspects.has(a));
+    if (slot >= this.rank.length) {
+      const grown = new Int32Array(Math.max(16, slot * 2));
+      grown.set(this.rank);
+      this.rank = grown;
+    }
+    const own: number[] = [];
+    for (const key of view.keysOf(a)) {
+      own.push(this.idOf(key));
+      if (pending) this.pendingKeys.add(key);
+    }
+    this.held.push(own);
+    this.pendingAccounts.delete(a);
+    return slot;
+  }
+
+  /** `a`, the member of `slot`, left: its keys are refreshed on the next `cluster`, its slot is never used again. */
+  private leave(a: AccountId, slot: number): void {
+    this.departed++;
+    for (const id of this.held[slot]!) this.pendingKeys.add(this.keyNames[id]!);
+    this.slotOf.delete(a);
+    this.held[slot] = [];
+    this.rank[slot] = -1;
   }
 
   /** Communities as `clusterComponent` makes them on the same accounts, after bringing the graph up to date. */
   cluster(view: LinkView, roleOf: (key: IndicatorKey) => KeyRole, p: LinkParams): Community[] {
     this.sync(view, roleOf);
     const g = new LouvainGraph();
-    for (const name of this.names) g.addNode(name);
+    // Members are Louvain's first nodes, in rank order: node r is the member of rank r.
+    const { slotAt, rank } = this;
+    for (let r = 0; r < this.members.length; r++) g.addNode(this.slotName[slotAt[r]!]!);
     for (const id of this.nodes) {
       const node = g.addNode(this.keyNames[id]!);
       const tied = this.tied[id]!;
       const weight = this.weight[id]!;
-      for (let j = 0; j < tied.length; j++) g.addEdge(tied[j]!, node, weight);
+      for (let j = 0; j < tied.length; j++) g.addEdge(rank[tied[j]!]!, node, weight);
     }
     const assignment = louvainAssignment(g, p);
+    // Each community's members by rank, in rank order.
     const byCommunity = new Map<number, number[]>();
-    for (let i = 0; i < this.members.length; i++) {
-      const c = assignment[this.names[i]!]!;
+    for (let r = 0; r < this.members.length; r++) {
+      const c = assignment[this.slotName[slotAt[r]!]!]!;
       const list = byCommunity.get(c);
-      if (list) list.push(i);
-      else byCommunity.set(c, [i]);
+      if (list) list.push(r);
+      else byCommunity.set(c, [r]);
     }
-    const position = new Int32Array(this.members.length).fill(-1);
-    const countIndicators = (members: readonly AccountId[]): Map<IndicatorKey, number> => this.countIndicators(members.map((a) => this.at.get(a)!));
+    // By slot: a member's place in the community being split.
+    const position = new Int32Array(this.slotName.length).fill(-1);
+    const countIndicators = (members: readonly AccountId[]): Map<IndicatorKey, number> => this.countIndicators(members.map((a) => this.slotOf.get(a)!));
     const out: Community[] = [];
-    for (const members of byCommunity.values()) {
-      members.forEach((m, j) => (position[m] = j));
+    for (const ranks of byCommunity.values()) {
+      const slots = ranks.map((r) => slotAt[r]!);
+      slots.forEach((m, j) => (position[m] = j));
       const held = (key: IndicatorKey, suspectsOnly: boolean): number[] => {
         const found: number[] = [];
         for (const m of this.inside[this.keyId.get(key)!]!) if (position[m]! >= 0 && (!suspectsOnly || this.suspect[m])) found.push(position[m]!);
         return found;
       };
-      const com = { accounts: members.map((m) => this.members[m]!), indicators: this.countIndicators(members) };
+      const com = { accounts: ranks.map((r) => this.members[r]!), indicators: this.countIndicators(slots) };
       out.push(...splitByStrongTies(com, held, countIndicators, p));
-      for (const m of members) position[m] = -1;
+      for (const m of slots) position[m] = -1;
     }
     return out;
   }
@@ -273,7 +303,7 @@ export class ComponentGraph {
     let outside: AccountId | null = null;
     if (evidence || role.joins !== 'none') {
       for (const h of holders) {
-        const i = this.at.get(h);
+        const i = this.slotOf.get(h);
         if (evidence && i !== undefined) inside.push(i);
         if (!joinsOn(role, h, view)) continue;
         if (i === undefined) outside = h;
@@ -284,14 +314,23 @@ export class ComponentGraph {
     // node here, whoever else it ties; one that ties a member ties only members.
     if (tied !== null && outside !== null) throw new Error(`ComponentGraph: ${outside} is tied by ${key} but outside the component`);
     this.inside[id] = inside;
-    this.tied[id] = tied === null ? NONE : Int32Array.from(tied).sort();
+    this.tied[id] = tied === null ? NONE : this.inRankOrder(tied);
     return tied !== null;
   }
 
+  /** Slots sorted by their members' ranks. */
+  private inRankOrder(slots: readonly number[]): Int32Array {
+    const sorted = new Int32Array(slots.length);
+    for (let j = 0; j < slots.length; j++) sorted[j] = this.rank[slots[j]!]!;
+    sorted.sort();
+    for (let j = 0; j < sorted.length; j++) sorted[j] = this.slotAt[sorted[j]!]!;
+    return sorted;
+  }
+
   private sync(view: LinkView, roleOf: (key: IndicatorKey) => KeyRole): void {
-    for (let i = 0; i < this.members.length; i++) this.suspect[i] = view.suspects.has(this.members[i]!);
+    for (let r = 0; r < this.members.length; r++) this.suspect[this.slotAt[r]!] = view.suspects.has(this.members[r]!);
     for (const a of this.pendingAccounts) {
-      const i = this.at.get(a);
+      const i = this.slotOf.get(a);
       if (i === undefined) continue;
       const own = this.held[i]!;
       let skip = own.length;
@@ -336,8 +375,9 @@ export class ComponentGraph {
   }
 
   /**
-   * Keys that at least two of `members` hold as evidence, with how many hold each, in the
-   * order a from-scratch count first meets them (members in order, each's keys in order).
+   * Keys that at least two of `members` (slots, in rank order) hold as evidence, with how many
+   * hold each, in the order a from-scratch count first meets them (members in order, each's
+   * keys in order).
    */
   private countIndicators(members: readonly number[]): Map<IndicatorKey, number> {
     if (this.counts.length < this.keyNames.length) this.counts = new Int32Array(this.keyNames.length * 2);
