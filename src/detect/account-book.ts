@@ -15,8 +15,11 @@ const UNSCORED = new AccountScore();
 
 export class AccountBook {
   private readonly states = new Map<AccountId, AccountState>();
-  /** Accounts observed since they were last scored. */
-  private readonly changed = new Set<AccountState>();
+  /**
+   * Accounts observed since they were last scored, each once (`AccountState.queued`): a list
+   * and a flag on the state rather than a set, which took a hash lookup on every exchange.
+   */
+  private readonly changed: AccountState[] = [];
   /** Event time each model was first seen (for release pivots). */
   readonly modelFirstSeen = new Map<string, number>();
 
@@ -32,14 +35,20 @@ export class AccountBook {
       this.states.set(id, s);
     }
     s.observe(f, phrases, delta);
-    this.changed.add(s);
+    if (!s.queued) {
+      s.queued = true;
+      this.changed.push(s);
+    }
     return s;
   }
 
   /** Rescores every account observed since the last call; `each` sees its score as it now stands (the account's own, rewritten). */
   rescore(each: (s: AccountState, score: AccountScore) => void): void {
-    for (const s of this.changed) each(s, this.scoreNow(s));
-    this.changed.clear();
+    for (const s of this.changed) {
+      s.queued = false;
+      each(s, this.scoreNow(s));
+    }
+    this.changed.length = 0;
   }
 
   private scoreNow(s: AccountState): AccountScore {

@@ -298,6 +298,8 @@ export class AccountState {
   flaggedAt: number | null = null;
   campaignId: CampaignId | null = null;
   dirty = true;
+  /** In the account book's list of accounts to rescore (set by the book). */
+  queued = false;
   /**
    * The latest score (set by the account book), null before the first. Kept here rather than
    * in a map beside the states: a linking run reads every member's state and score, and the
@@ -312,8 +314,8 @@ export class AccountState {
    * whatever the account sends, since every set and table stops at its cap.
    */
   stateBytes(): number {
-    // 53 fields; 8 of them doubles boxed in their own 16-byte heap numbers.
-    let b = objectBytes(53) + 8 * 16 + stringBytes(this.id.length);
+    // 54 fields; 8 of them doubles boxed in their own 16-byte heap numbers.
+    let b = objectBytes(54) + 8 * 16 + stringBytes(this.id.length);
     b += stringBytes(this.tier?.length ?? 0) + stringBytes(this.emailDomain?.length ?? 0);
     b += this.orgs.bytes + this.payments.bytes + this.asns.bytes + this.userAgents.bytes;
     b += this.ips.bytes + this.subnets.bytes + this.harnesses.bytes + this.systems.bytes + this.prefixes.bytes + this.suffixes.bytes + this.phrases.bytes;
@@ -376,9 +378,12 @@ export class AccountState {
     if (f.org_id !== null) this.orgs.add(f.org_id);
     // New and tracked: a method past the cap is counted but not indexed, or an account cycling
     // through cards would add an indicator key per exchange and the index would grow with exchanges.
-    const paymentsHeld = this.payments.items.size;
-    if (f.payment_fp !== null) this.payments.add(f.payment_fp);
-    delta.newPayment = this.payments.items.size > paymentsHeld;
+    delta.newPayment = false;
+    if (f.payment_fp !== null) {
+      const held = this.payments.items.size;
+      this.payments.add(f.payment_fp);
+      delta.newPayment = this.payments.items.size > held;
+    }
     delta.newIp = f.ip !== null && this.ips.add(valueKey(f.ip)) === 1 ? this.ips.size : 0;
     delta.newSubnet = f.subnet !== null && this.subnets.add(valueKey(f.subnet)) === 1 ? this.subnets.size : 0;
     if (f.asn !== null) this.asns.add(f.asn);
@@ -395,10 +400,11 @@ export class AccountState {
     delta.phraseBefore.length = delta.phraseAfter.length = phrases.length;
     for (let i = 0; i < phrases.length; i++) {
       const p = valueKey(phrases[i]!);
-      const before = this.phrases.get(p);
+      const used = this.phrases.use(p, prompt);
+      const before = this.phrases.countBefore;
       // Tracked keys always have a last prompt: none before means a key new to the table.
-      const previous = this.phrases.lastTag(p);
-      const after = this.phrases.use(p, prompt) || before;
+      const previous = this.phrases.tagBefore;
+      const after = used || before;
       delta.phraseBefore[i] = before;
       delta.phraseAfter[i] = after;
       if (after >= WRAPPER_MIN_USES) wrapped = true;

@@ -23,4 +23,24 @@ describe('count table', () => {
       }
     }
   });
+
+  it('notes what a key held before each use as get and lastTag answer it, through growth, the cap and repeated prompts', () => {
+    for (const [cap, tagged] of [[6, true], [64, true], [40, false]] as const) {
+      const t = new CountTable(cap, tagged);
+      let seed = 11;
+      const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+      for (let i = 0; i < 3000; i++) {
+        const r = next();
+        // Key 0 is "none" and counts nothing.
+        const key = r % 53 === 0 ? 0 : 1 + (r % 90);
+        const tag = next() % 3 === 0 ? 5 : i;
+        const count = t.get(key);
+        const last = t.lastTag(key);
+        const after = tagged ? t.use(key, tag) : t.add(key);
+        assert.equal(t.countBefore, count, `cap ${cap}, use ${i + 1}: count before`);
+        assert.equal(t.tagBefore, last, `cap ${cap}, use ${i + 1}: tag before`);
+        assert.equal(t.get(key), after === 0 ? count : after, `cap ${cap}, use ${i + 1}: count after`);
+      }
+    }
+  });
 });

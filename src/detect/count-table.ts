@@ -69,6 +69,14 @@ export class CountTable {
   overflow = 0;
   /** The largest count held: counts only grow, so it is kept as they do rather than sought. */
   private most = 0;
+  /**
+   * What the last `add` or `use` found before it counted: the key's count (0 when untracked)
+   * and, with tags, the tag of the last prompt that used it (undefined when untracked). An
+   * account's sentences, several per exchange, were looked up three times each (`get`,
+   * `lastTag`, `use`): this is one probe.
+   */
+  countBefore = 0;
+  tagBefore: number | undefined = undefined;
 
   constructor(
     readonly cap: number,
@@ -118,11 +126,15 @@ export class CountTable {
   }
 
   private bump(key: number, tag: number, byPrompt: boolean): number {
+    this.countBefore = 0;
+    this.tagBefore = undefined;
     if (key === 0) return 0;
     const w = this.width;
     if (this.capacity > 0) {
       const at = this.find(key) * w;
       if (this.slots[at] === key) {
+        this.countBefore = this.slots[at + 1]!;
+        if (w === 3) this.tagBefore = this.slots[at + 2]!;
         if (byPrompt) {
           if (this.slots[at + 2] === tag) return this.slots[at + 1]!;
           this.slots[at + 2] = tag;
