@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sig64 } from '../signals/hash.js';
-import { DistinctCounter } from './account-state.js';
+import { CappedSet, DistinctCounter } from './account-state.js';
 
 describe('distinct counter', () => {
   it('counts distinct prompts within 3% at every size, in fixed memory', () => {
@@ -49,3 +49,32 @@ describe('distinct counter', () => {
     }
   });
 });
+
+describe('capped set', () => {
+  it('answers as a set that stops growing at its cap, whether a value repeats the last one or an earlier one', () => {
+    for (const cap of [1, 3, 8]) {
+      const set = new CappedSet<string>(cap);
+      const held = new Set<string>();
+      let overflow = 0;
+      let seed = 5;
+      const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+      let v = 'ua-0';
+      for (let i = 0; i < 2000; i++) {
+        // Mostly the value before (a fresh string of the same text), now and then another.
+        const r = next() % 10;
+        if (r >= 7) v = `ua-${next() % 14}`;
+        const value = [...v].join('');
+        const isNew = !held.has(value);
+        if (isNew) {
+          if (held.size < cap) held.add(value);
+          else overflow++;
+        }
+        assert.equal(set.add(value), isNew, `cap ${cap}, add ${i + 1} of ${value}`);
+        assert.deepEqual([...set.items], [...held]);
+        assert.equal(set.overflow, overflow);
+        assert.equal(set.size, held.size + overflow);
+      }
+    }
+  });
+});
+

@@ -26,12 +26,19 @@ const MODELS_CAP = 32;
 export class CappedSet<T> {
   readonly items = new Set<T>();
   overflow = 0;
+  /**
+   * The value added last, as held: an account sends the same client, organisation and network
+   * exchange after exchange, and a comparison with it spares hashing the value again.
+   */
+  private last: T | undefined = undefined;
   constructor(readonly cap: number) {}
   /** Adds `v`; true when it was not held before (new, or past the cap). */
   add(v: T): boolean {
-    if (this.items.has(v)) return false;
-    if (this.items.size < this.cap) this.items.add(v);
-    else this.overflow++;
+    if (v === this.last || this.items.has(v)) return false;
+    if (this.items.size < this.cap) {
+      this.items.add(v);
+      this.last = v;
+    } else this.overflow++;
     return true;
   }
   get size(): number {
@@ -39,7 +46,7 @@ export class CappedSet<T> {
   }
   /** Bytes held: the set and its entries, with each string's own bytes (`stringBytes` of its length). */
   get bytes(): number {
-    let b = objectBytes(3) + EMPTY_TABLE + this.items.size * SET_ENTRY;
+    let b = objectBytes(4) + EMPTY_TABLE + this.items.size * SET_ENTRY;
     for (const v of this.items) if (typeof v === 'string') b += stringBytes(v.length);
     return b;
   }

@@ -214,10 +214,10 @@ export class DetectionEngine {
       const before = d.phraseBefore[i]!;
       if (uses === before) continue;
       const p = phrases[i]!;
-      const others = this.phrases.usersOf(p) - (before > 0 ? 1 : 0);
+      // A first use (`before` is 0) is counted as the users before it are read: one lookup.
+      const others = uses === 1 ? this.phrases.firstUse(p) : this.phrases.usersOf(p) - (before > 0 ? 1 : 0);
       if (others === 0 && before === 0) fresh = true;
       else if (others >= PUBLIC_ITEM_USERS) (publicItems ??= []).push(p);
-      if (uses === 1) this.phrases.firstUse(p);
       if (uses === HABIT_MIN_USES) for (const h of this.phrases.habit(p, a)) this.linker.addKey(h, indicatorKey('phrase', p));
     }
     if (fresh && publicItems) {

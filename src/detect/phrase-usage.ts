@@ -27,9 +27,11 @@ export class PhraseUsage {
     return this.users.get(phrase) ?? 0;
   }
 
-  /** An account used a sentence for the first time. */
-  firstUse(phrase: string): void {
-    this.users.set(phrase, (this.users.get(phrase) ?? 0) + 1);
+  /** An account used a sentence for the first time; returns the accounts that used it before. */
+  firstUse(phrase: string): number {
+    const before = this.users.get(phrase) ?? 0;
+    this.users.set(phrase, before + 1);
+    return before;
   }
 
   /**
