@@ -122,7 +122,7 @@ export class CountTable {
 
   /** Bytes the table holds: its object, and its array with that array's overhead (see state-bytes.ts). */
   get bytes(): number {
-    return objectBytes(7) + (this.capacity === 0 ? 0 : TYPED_ARRAY_OVERHEAD + this.slots.byteLength);
+    return objectBytes(9) + (this.capacity === 0 ? 0 : TYPED_ARRAY_OVERHEAD + this.slots.byteLength);
   }
 
   private bump(key: number, tag: number, byPrompt: boolean): number {
