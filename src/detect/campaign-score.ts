@@ -108,6 +108,8 @@ export function scoreCampaign(
   let noRamp = 0;
   let newAccounts = 0;
   let rotating = 0;
+  /** Some member came in through a farmed entry point (at any strength). */
+  let farmed = false;
   let involved = 0;
   let singleTurn = 0;
   // Members that do it themselves: a group's share must not come from one heavy member
@@ -124,9 +126,13 @@ export function scoreCampaign(
   for (const m of members) if (m.state.lastTs > groupLast) groupLast = m.state.lastTs;
   const isJudged = new Uint8Array(k);
   let judgedCount = 0;
+  /** Members with two kinds of evidence of their own (the relay's bar, below). */
+  let ownEvidence = 0;
   for (let i = 0; i < k; i++) {
     const m = members[i]!;
-    if (m.score.familyCount >= 2 || groupLast - m.state.firstTs >= PACE_MIN_HOURS * HOUR) {
+    const own = m.score.familyCount >= 2;
+    if (own) ownEvidence++;
+    if (own || groupLast - m.state.firstTs >= PACE_MIN_HOURS * HOUR) {
       isJudged[i] = 1;
       judgedCount++;
     }
@@ -156,7 +162,8 @@ export function scoreCampaign(
     const age = s.ageAtFirstDays;
     if (age !== null && age <= p.newAccountDays) newAccounts++;
     if (sc.anyStrong(ROTATING)) rotating++;
-    if (habitsCount && m.score.risk >= p.suspectRisk) involved++;
+    if (habitsCount && sc.risk >= p.suspectRisk) involved++;
+    if (sc.anyFired(FARMED)) farmed = true;
   }
 
   // Behaviour, summed over the group's exchanges so that quiet accounts add up.
@@ -239,7 +246,6 @@ export function scoreCampaign(
   // most members with two kinds of evidence of their own; and not one organisation running its
   // own accounts on its own card (a new company's pipeline is new, automated and tied too).
   if (!fam.has('content')) {
-    const ownEvidence = members.filter((m) => m.score.familyCount >= 2).length;
     // Over the judged members (above): an account minutes old cannot show two kinds yet.
     const oneOrganisation = members.every((m) => m.state.orgs.size === 1) && organisations(members) === 1;
     const relayBar = !oneOrganisation && controlTies >= k / 2 && fam.has('automation') && (fam.has('lifecycle') || fam.has('infrastructure')) && ownEvidence / habitBase >= 0.5;
@@ -255,7 +261,7 @@ export function scoreCampaign(
   if (automated / k >= 0.3) tactics.add('around_the_clock');
   if (noRamp / k >= 0.3) tactics.add('no_ramp_up');
   if (rotating / k >= 0.3) tactics.add('ip_rotation');
-  if (members.some((m) => m.score.anyFired(FARMED)) && newAccounts / k >= 0.5) tactics.add('entry_point_farming');
+  if (farmed && newAccounts / k >= 0.5) tactics.add('entry_point_farming');
   if (elicit < 0.05 && gradedShare < 0.02 && templated === 0 && (automated > 0 || noRamp > 0)) tactics.add('relay');
   if (detectPivot(members, ctx.modelFirstSeen, exchanges, firstSeen)) tactics.add('model_pivot');
 
