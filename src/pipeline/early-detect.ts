@@ -16,6 +16,7 @@
 import type { ExchangeFeatures } from '../core/features.js';
 import { EventTimeTicker } from '../detect/ticker.js';
 import type { DetectionEngine } from '../detect/engine.js';
+import { before, ReplayOrderBuffer } from './replay-order.js';
 
 export interface EarlyDetectOptions {
   /**
@@ -43,26 +44,12 @@ export function describeMiss(m: EarlyDetectMiss): string {
   return `${m.fed} exchanges were read and ${m.stored} are stored (duplicates, or rows from earlier scans)`;
 }
 
-/** The replay's order: event time, then id compared byte by byte as DuckDB compares VARCHAR. */
-function before(a: ExchangeFeatures, b: ExchangeFeatures): boolean {
-  if (a.ts !== b.ts) return a.ts < b.ts;
-  return compareIds(a.id, b.id) < 0;
-}
-
-const ASCII = /^[\x00-\x7f]*$/;
-function compareIds(a: string, b: string): number {
-  // UTF-16 order is UTF-8 byte order for ASCII, which ids almost always are.
-  if (ASCII.test(a) && ASCII.test(b)) return a < b ? -1 : a > b ? 1 : 0;
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-
 export class EarlyDetect {
   private readonly holdMs: number;
   private readonly maxHeld: number;
   private readonly ticker: EventTimeTicker;
-  /** Min-heap in the replay's order. */
-  private readonly held: ExchangeFeatures[] = [];
+  /** Rows read and not fed yet, taken in the replay's order. */
+  private readonly held = new ReplayOrderBuffer();
   private last: ExchangeFeatures | null = null;
   private newest = -Infinity;
   private fed = 0;
@@ -90,10 +77,11 @@ export class EarlyDetect {
       this.giveUp({ code: 'out_of_order', id: row.id, behindMs: this.last.ts - row.ts });
       return;
     }
-    this.push(row);
+    const held = this.held;
+    held.add(row);
     if (row.ts > this.newest) this.newest = row.ts;
     const until = this.newest - this.holdMs;
-    while (this.held.length > 0 && (this.held[0]!.ts < until || this.held.length > this.maxHeld)) this.feed(this.pop());
+    for (let first = held.peek(); first !== undefined && (first.ts < until || held.size > this.maxHeld); first = held.peek()) this.feed(held.take()!);
   };
 
   /**
@@ -102,7 +90,7 @@ export class EarlyDetect {
    */
   finish(stored: number): EarlyDetectResult {
     if (this.engine !== null) {
-      while (this.held.length > 0) this.feed(this.pop());
+      for (let row = this.held.take(); row !== undefined; row = this.held.take()) this.feed(row);
       if (this.fed !== stored) this.giveUp({ code: 'count_mismatch', fed: this.fed, stored });
     }
     if (this.engine === null) return { ok: false, miss: this.miss! };
@@ -120,40 +108,6 @@ export class EarlyDetect {
   private giveUp(miss: EarlyDetectMiss): void {
     this.miss = miss;
     this.engine = null;
-    this.held.length = 0;
-  }
-
-  private push(row: ExchangeFeatures): void {
-    const h = this.held;
-    let i = h.length;
-    h.push(row);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(row, h[p]!)) break;
-      h[i] = h[p]!;
-      i = p;
-    }
-    h[i] = row;
-  }
-
-  private pop(): ExchangeFeatures {
-    const h = this.held;
-    const top = h[0]!;
-    const end = h.pop()!;
-    const n = h.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && before(h[r]!, h[l]!) ? r : l;
-        if (!before(h[c]!, end)) break;
-        h[i] = h[c]!;
-        i = c;
-      }
-      h[i] = end;
-    }
-    return top;
+    this.held.clear();
   }
 }
