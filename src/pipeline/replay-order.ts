@@ -33,10 +33,10 @@ const STEP_BACK = 64;
 const COMPACT_AFTER = 4096;
 
 export class ReplayOrderBuffer {
-  /** Rows in the replay's order, from `head` on. */
-  private run: ExchangeFeatures[] = [];
+  /** Rows in the replay's order, from `head` on; the slots before it were taken. */
+  private run: (ExchangeFeatures | undefined)[] = [];
   private head = 0;
-  /** Min-heap in the replay's order: the rows that came behind the run's last. */
+  /** Min-heap in the replay's order: the rows that came more than STEP_BACK rows behind their place in the run. */
   private heap: ExchangeFeatures[] = [];
 
   get size(): number {
@@ -77,7 +77,8 @@ export class ReplayOrderBuffer {
     const h = this.heap[0];
     if (h !== undefined && (r === undefined || before(h, r))) return this.heapPop();
     if (r === undefined) return undefined;
-    this.run[this.head++] = undefined as unknown as ExchangeFeatures;
+    // The taken slot lets go of its row, so that only held rows stay reachable.
+    this.run[this.head++] = undefined;
     if (this.head === this.run.length) {
       this.run.length = 0;
       this.head = 0;
