@@ -1,22 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExchangeFeatures } from '../core/features.js';
+import { Rng } from '../traffic/rng.js';
 import { before, ReplayOrderBuffer } from './replay-order.js';
 
 /** Only the fields the replay's order reads; the rest do not matter here. */
 const row = (ts: number, id: string): ExchangeFeatures => ({ ts, id }) as ExchangeFeatures;
-
-/** A seeded generator, so that a failure can be run again. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** The reference: every row held in a plain array, the smallest taken by a full search. */
 class Reference {
@@ -35,7 +24,9 @@ class Reference {
 describe('ReplayOrderBuffer', () => {
   it('takes rows in the replay order whatever order they arrive in, rows added and taken in turns', () => {
     for (let seed = 1; seed <= 40; seed++) {
-      const rnd = random(seed);
+      // Seeded, so that a failure can be run again.
+      const rng = new Rng(seed);
+      const rnd = (): number => rng.next();
       const buffer = new ReplayOrderBuffer();
       const reference = new Reference();
       // Mostly in order, with stragglers up to `late` behind (within the run's step back, or

@@ -64,19 +64,15 @@ export class ReplayOrderBuffer {
 
   /** The first row in the replay's order, or undefined when none is held. */
   peek(): ExchangeFeatures | undefined {
-    const r = this.head < this.run.length ? this.run[this.head] : undefined;
-    const h = this.heap[0];
-    if (r === undefined) return h;
-    if (h === undefined) return r;
-    return before(h, r) ? h : r;
+    if (this.heapFirst()) return this.heap[0];
+    return this.head < this.run.length ? this.run[this.head] : undefined;
   }
 
   /** Takes the first row in the replay's order (undefined when none is held). */
   take(): ExchangeFeatures | undefined {
-    const r = this.head < this.run.length ? this.run[this.head] : undefined;
-    const h = this.heap[0];
-    if (h !== undefined && (r === undefined || before(h, r))) return this.heapPop();
-    if (r === undefined) return undefined;
+    if (this.heapFirst()) return this.heapPop();
+    if (this.head === this.run.length) return undefined;
+    const r = this.run[this.head];
     // The taken slot lets go of its row, so that only held rows stay reachable.
     this.run[this.head++] = undefined;
     if (this.head === this.run.length) {
@@ -93,6 +89,13 @@ export class ReplayOrderBuffer {
     this.run = [];
     this.head = 0;
     this.heap = [];
+  }
+
+  /** Whether the first row held is the heap's: it holds one, and the run none or a later one. */
+  private heapFirst(): boolean {
+    const h = this.heap[0];
+    if (h === undefined) return false;
+    return this.head === this.run.length || before(h, this.run[this.head]!);
   }
 
   private heapPush(row: ExchangeFeatures): void {
