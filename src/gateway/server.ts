@@ -29,6 +29,7 @@ import { adminRoutes, dispatchAdmin, type AdminRoute } from './admin/routes.js';
 import { adminError, type AdminAnswer } from './admin/http.js';
 import type { TokenHolder } from './admin/auth.js';
 import type { Watermark } from './degrade.js';
+import { membersOf, withMember, withoutMember, type OneOrMore } from './one-or-more.js';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -100,7 +101,9 @@ type Reading = IncomingMessage & { [READING]?: BodyRead | undefined };
 
 /** The calls in flight on a client's connection: its closing ends them (one listener a connection, none a request). */
 const CALLS = Symbol('calls in flight');
-type ClientSocket = Socket & { [CALLS]?: Set<UpstreamCall<Forward>> };
+/** True from the connection's start to its close: a call on a connection not open starts gone. */
+const OPEN = Symbol('connection open');
+type ClientSocket = Socket & { [CALLS]?: OneOrMore<UpstreamCall<Forward>>; [OPEN]?: boolean };
 
 type RefusedWho = Pick<RefusedRequest, 'accountId' | 'apiKeyId' | 'action' | 'body'>;
 
@@ -247,7 +250,12 @@ export class Gateway implements CallOwner<Forward> {
   private readonly adminRoutes: AdminRoute[];
   private readonly pool: Pool;
   private current: GatewayConfig;
-  private readonly flights = new Map<string, Set<UpstreamCall<Forward>>>();
+  /**
+   * The calls in flight by account. An account left with none keeps its entry (undefined)
+   * until the next recheck: deleting and adding it again on every request would rebuild
+   * the map's table each time (see one-or-more.ts).
+   */
+  private readonly flights = new Map<string, OneOrMore<UpstreamCall<Forward>>>();
   /** What the policy would have done in shadow mode. */
   private readonly shadow = new ShadowTally();
   private readonly watch: NodeJS.Timeout;
@@ -286,7 +294,7 @@ export class Gateway implements CallOwner<Forward> {
     // A change of standing, made here or by another replica, is checked against the
     // account's streams in flight at once; the timer catches a change whose push was lost.
     deps.state.onChange((accountId) => {
-      if (this.flights.has(accountId)) void this.recheckAccount(accountId);
+      if (this.flights.get(accountId) !== undefined) void this.recheckAccount(accountId);
     });
     this.watch = setInterval(() => void this.recheckFlights(), deps.config.flightRecheckMs);
     this.watch.unref();
@@ -302,10 +310,11 @@ export class Gateway implements CallOwner<Forward> {
       return;
     }
     this.perClient.set(client, open);
-    const calls = new Set<UpstreamCall<Forward>>();
-    (socket as ClientSocket)[CALLS] = calls;
+    const tracked = socket as ClientSocket;
+    tracked[OPEN] = true;
     socket.once('close', () => {
-      for (const call of calls) call.clientClosed();
+      tracked[OPEN] = false;
+      for (const call of membersOf(tracked[CALLS])) call.clientClosed();
       const n = (this.perClient.get(client) ?? 1) - 1;
       if (n <= 0) this.perClient.delete(client);
       else this.perClient.set(client, n);
@@ -353,8 +362,8 @@ export class Gateway implements CallOwner<Forward> {
     await Promise.race([this.idle(), deadline]);
     clearTimeout(timer);
     if (this.active > 0) {
-      for (const set of this.flights.values()) {
-        for (const f of set) if (f.cutFor('shutdown')) this.deps.metrics.shutdownCuts.inc();
+      for (const group of this.flights.values()) {
+        for (const f of membersOf(group)) if (f.cutFor('shutdown')) this.deps.metrics.shutdownCuts.inc();
       }
       // The cut requests write their error and their record; a request still reading its
       // body has nothing to wait for.
@@ -459,13 +468,10 @@ export class Gateway implements CallOwner<Forward> {
   }
 
   /** Ends every in-flight request of a blocked account: streams get an API-shaped error event. */
-  cutAccount(accountId: string): number {
+  cutAccount(accountId: string): void {
     // Shadow mode enforces nothing, a block included: the would-have is tallied at admission.
-    if (this.config.policy.mode === 'shadow') return 0;
-    const set = this.flights.get(accountId);
-    if (!set) return 0;
-    for (const f of set) if (f.cutFor('blocked')) this.deps.metrics.streamsCut.inc();
-    return set.size;
+    if (this.config.policy.mode === 'shadow') return;
+    for (const f of membersOf(this.flights.get(accountId))) if (f.cutFor('blocked')) this.deps.metrics.streamsCut.inc();
   }
 
   private async recheckAccount(accountId: string): Promise<void> {
@@ -474,7 +480,12 @@ export class Gateway implements CallOwner<Forward> {
   }
 
   private async recheckFlights(): Promise<void> {
-    for (const accountId of [...this.flights.keys()]) await this.recheckAccount(accountId);
+    const accounts: string[] = [];
+    for (const [accountId, group] of this.flights) {
+      if (group === undefined) this.flights.delete(accountId);
+      else accounts.push(accountId);
+    }
+    for (const accountId of accounts) await this.recheckAccount(accountId);
   }
 
   /** A refusal owed to the gateway's own state (shared state down and failing closed, log not writable), else null. */
@@ -643,12 +654,10 @@ export class Gateway implements CallOwner<Forward> {
 
     const forward: Forward = { arrival, accountId, apiKeyId: r.apiKeyId, decision, campaignId: r.campaignId, fromEdge: r.fromEdge, body };
     const call = new UpstreamCall(this, forward, accountId, dialect, arrival.res, degrade, mark, performance.now() - arrival.started);
-    let set = this.flights.get(accountId);
-    if (!set) this.flights.set(accountId, (set = new Set()));
-    set.add(call);
+    this.flights.set(accountId, withMember(this.flights.get(accountId), call));
     const socket = req.socket as ClientSocket;
-    // A socket already closed (the client gave up during the body) has no set: the call starts gone.
-    if (socket[CALLS] !== undefined && !socket.destroyed) socket[CALLS].add(call);
+    // A socket already closed (the client gave up during the body): the call starts gone.
+    if (socket[OPEN] === true && !socket.destroyed) socket[CALLS] = withMember(socket[CALLS], call);
     else call.clientClosed();
     const timeout = this.config.upstreamTimeoutMs;
     this.pool.dispatch({ path: req.url ?? '/', method: 'POST', headers, body, headersTimeout: timeout, bodyTimeout: timeout }, call);
@@ -657,12 +666,10 @@ export class Gateway implements CallOwner<Forward> {
   /** An upstream call is over and its client answered (CallOwner): counted, and its record handed on. */
   ended(call: UpstreamCall<Forward>): void {
     const f = call.about;
-    const set = this.flights.get(f.accountId);
-    if (set !== undefined) {
-      set.delete(call);
-      if (set.size === 0) this.flights.delete(f.accountId);
-    }
-    (f.arrival.req.socket as ClientSocket)[CALLS]?.delete(call);
+    const group = this.flights.get(f.accountId);
+    if (group !== undefined) this.flights.set(f.accountId, withoutMember(group, call));
+    const socket = f.arrival.req.socket as ClientSocket;
+    if (socket[CALLS] !== undefined) socket[CALLS] = withoutMember(socket[CALLS], call);
     const metrics = this.deps.metrics;
     if (call.clientGone && !call.complete && call.cut === null) metrics.clientAborts.inc();
     metrics.countRequest(f.arrival.dialect.name, call.status);

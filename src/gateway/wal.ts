@@ -33,6 +33,7 @@ import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FinishedRequest } from './record.js';
 import { decodeFrame, encodeFrame, frameLengthAt, frameLsn, setFrameLsn } from './record-frame.js';
+import { PendingLsns } from './pending-lsns.js';
 
 export interface WalOptions {
   dir: string;
@@ -131,8 +132,8 @@ export class WriteAheadLog {
   private readonly segments: Segment[] = [];
   private active: { seg: Segment; fh: FileHandle; size: number } | null = null;
   private nextLsn: number;
-  /** lsn -> id of records not yet settled (null: settled by lsn, see `appendFrame`); in lsn order, so the first key is the oldest. */
-  private readonly pending = new Map<number, string | null>();
+  /** lsn -> id of records not yet settled (null: settled by lsn, see `appendFrame`). */
+  private readonly pending = new PendingLsns();
   /** id -> lsn of the records settled by id. */
   private readonly lsnOf = new Map<string, number>();
   /** Frames waiting for the next group write. */
@@ -223,8 +224,8 @@ export class WriteAheadLog {
 
   /** The highest lsn at and below which every record is settled. */
   get lowWater(): number {
-    for (const lsn of this.pending.keys()) return lsn - 1;
-    return this.nextLsn - 1;
+    const oldest = this.pending.oldest;
+    return oldest === undefined ? this.nextLsn - 1 : oldest - 1;
   }
 
   /** Records appended and not yet settled. */
@@ -233,7 +234,7 @@ export class WriteAheadLog {
   }
 
   private track(lsn: number, id: string | null): void {
-    this.pending.set(lsn, id);
+    this.pending.add(lsn, id);
     if (id !== null) this.lsnOf.set(id, lsn);
   }
 
