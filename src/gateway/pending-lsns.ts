@@ -36,6 +36,11 @@ export class PendingLsns {
     return this.inWindow + this.stragglers.size;
   }
 
+  /** Slots of the ring: what the window holds in memory, whatever its entries. */
+  get ringSize(): number {
+    return this.mask + 1;
+  }
+
   /** The oldest unsettled lsn, or undefined when none is. */
   get oldest(): number | undefined {
     let oldest = this.inWindow > 0 ? this.first : undefined;
