@@ -101,9 +101,7 @@ type Reading = IncomingMessage & { [READING]?: BodyRead | undefined };
 
 /** The calls in flight on a client's connection: its closing ends them (one listener a connection, none a request). */
 const CALLS = Symbol('calls in flight');
-/** True from the connection's start to its close: a call on a connection not open starts gone. */
-const OPEN = Symbol('connection open');
-type ClientSocket = Socket & { [CALLS]?: OneOrMore<UpstreamCall<Forward>>; [OPEN]?: boolean };
+type ClientSocket = Socket & { [CALLS]?: OneOrMore<UpstreamCall<Forward>> };
 
 type RefusedWho = Pick<RefusedRequest, 'accountId' | 'apiKeyId' | 'action' | 'body'>;
 
@@ -310,11 +308,8 @@ export class Gateway implements CallOwner<Forward> {
       return;
     }
     this.perClient.set(client, open);
-    const tracked = socket as ClientSocket;
-    tracked[OPEN] = true;
     socket.once('close', () => {
-      tracked[OPEN] = false;
-      for (const call of membersOf(tracked[CALLS])) call.clientClosed();
+      for (const call of membersOf((socket as ClientSocket)[CALLS])) call.clientClosed();
       const n = (this.perClient.get(client) ?? 1) - 1;
       if (n <= 0) this.perClient.delete(client);
       else this.perClient.set(client, n);
@@ -657,7 +652,8 @@ export class Gateway implements CallOwner<Forward> {
     this.flights.set(accountId, withMember(this.flights.get(accountId), call));
     const socket = req.socket as ClientSocket;
     // A socket already closed (the client gave up during the body): the call starts gone.
-    if (socket[OPEN] === true && !socket.destroyed) socket[CALLS] = withMember(socket[CALLS], call);
+    // Every connection passed capConnections, which ends its calls when it closes.
+    if (!socket.destroyed) socket[CALLS] = withMember(socket[CALLS], call);
     else call.clientClosed();
     const timeout = this.config.upstreamTimeoutMs;
     this.pool.dispatch({ path: req.url ?? '/', method: 'POST', headers, body, headersTimeout: timeout, bodyTimeout: timeout }, call);
