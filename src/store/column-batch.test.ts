@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import type { ExchangeFeatures } from '../core/features.js';
-import { columnBuffers, columnsOfRows, concatColumns, ExchangeColumnsBuilder, rowsOfColumns, sizeOf, sliceColumns, UNREAD_BY_ENGINE, withoutUnread, type ExchangeColumns } from './column-batch.js';
+import { BOOL_NULL, columnBuffers, columnsOfRows, concatColumns, ExchangeColumnsBuilder, rowsOfColumns, sizeOf, sliceColumns, UNREAD_BY_ENGINE, withoutUnread, type ExchangeColumns } from './column-batch.js';
 import { sampleFeatures } from './contract.js';
 import { decodeExchange, encodeExchange, EXCHANGE_KINDS, EXCHANGE_NAMES } from './exchange-columns.js';
 
@@ -111,4 +111,42 @@ test('the engine\'s copy leaves out only the text columns it never reads, read b
     port1.close();
     port2.close();
   }
+});
+
+test('the builder writes each column of a row into that column, nulls and absent values as null', () => {
+  // A value of its own for every column of every row: a value written into another column shows.
+  const rows = Array.from({ length: 24 }, (_, i) => {
+    const r: Record<string, unknown> = {};
+    EXCHANGE_NAMES.forEach((name, k) => {
+      const kind = EXCHANGE_KINDS[k]!;
+      if (kind.endsWith('?') && (i + k) % 4 === 0) {
+        if ((i + k) % 8 !== 0) r[name] = null;
+        return;
+      }
+      if (kind.startsWith('text')) r[name] = `${name}:${i}${i % 5 === 0 ? 'é' : ''}`;
+      else if (kind.startsWith('bool')) r[name] = (i + k) % 2 === 1;
+      else if (kind === 'float') r[name] = k + i / 8;
+      else r[name] = k * 100 + i;
+    });
+    return r as unknown as ExchangeFeatures;
+  });
+  const c = columns(rows);
+  EXCHANGE_NAMES.forEach((name, k) => {
+    const col = c.columns[k]!;
+    rows.forEach((row, i) => {
+      const want = (row as unknown as Record<string, unknown>)[name] ?? null;
+      const got = col.kind === 'text' ? col.values[i] : col.kind === 'bool' ? (col.values[i] === BOOL_NULL ? null : col.values[i] === 1) : Number.isNaN(col.values[i]!) ? null : col.values[i];
+      assert.deepEqual(got, want, `${name} of row ${i}`);
+    });
+  });
+  // Each row's size: 8 bytes a number or bool column, and its text's code units.
+  const numbers = EXCHANGE_KINDS.filter((k) => !k.startsWith('text')).length;
+  rows.forEach((row, i) => {
+    let text = 0;
+    EXCHANGE_NAMES.forEach((name, k) => {
+      const v = (row as unknown as Record<string, unknown>)[name];
+      if (EXCHANGE_KINDS[k]!.startsWith('text') && typeof v === 'string') text += v.length;
+    });
+    assert.equal(c.sizes[i], 8 * numbers + text, `size of row ${i}`);
+  });
 });
