@@ -12,6 +12,7 @@
 import type { z } from 'zod';
 import { ExchangeSchema, type Exchange } from '../core/exchange.js';
 import { err, ok, type Result } from '../core/result.js';
+import { isoMs } from '../core/time.js';
 
 type Obj = Record<string, unknown>;
 
@@ -22,7 +23,7 @@ const isNum = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(
 const optNum = (v: unknown): boolean => v === undefined || isNum(v);
 const optInt = (v: unknown): boolean => v === undefined || Number.isSafeInteger(v);
 const optBool = (v: unknown): boolean => v === undefined || typeof v === 'boolean';
-const isTimestamp = (v: unknown): boolean => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+const isTimestamp = (v: unknown): boolean => typeof v === 'string' && !Number.isNaN(isoMs(v));
 const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
 
 function isBlock(b: unknown): boolean {

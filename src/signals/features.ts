@@ -7,6 +7,7 @@ import { phraseSigs } from './item-sketch.js';
 import { createHmac } from 'node:crypto';
 import { messageText, systemText, type Exchange, type Message } from '../core/exchange.js';
 import type { ExchangeFeatures } from '../core/features.js';
+import { isoMs } from '../core/time.js';
 import { classifyCapability } from './capability.js';
 import { elicitationScore, isGrading } from './elicitation.js';
 import { Sig64Builder, sig64 } from './hash.js';
@@ -163,11 +164,11 @@ export function computeFeatures(ex: Exchange, opts: FeatureOptions = {}): Exchan
   const key = opts.ipHashKey;
   const net = rawIp ? networkOf(rawIp, key) : null;
   const previewChars = opts.promptPreviewChars ?? 200;
-  const created = ex.account?.created_at ? Date.parse(ex.account.created_at) : NaN;
+  const created = ex.account?.created_at ? isoMs(ex.account.created_at) : NaN;
 
   return {
     id: ex.id,
-    ts: Date.parse(ex.ts),
+    ts: isoMs(ex.ts),
     account_id: ex.account_id,
     org_id: ex.org_id ?? null,
     api_key_id: ex.api_key_id ?? null,
