@@ -2,8 +2,8 @@
  * Milliseconds since the epoch of a time as text, exactly as `Date.parse` reads it.
  *
  * Every exchange's time is read twice on ingest (checked, then turned into its features), and
- * its account's creation time too: `Date.parse` walks a general date grammar each time, about
- * 1% of a scan's CPU. The form nearly every log writes, `2026-04-21T12:02:40.359Z` (UTC,
+ * its account's creation time once: `Date.parse` walks a general date grammar each time, 0.7%
+ * of a whole scan's CPU. The form nearly every log writes, `2026-04-21T12:02:40.359Z` (UTC,
  * milliseconds or whole seconds), is read here digit by digit; anything else, and any field
  * near a range's end (a day after the 28th, which depends on the month; a year before 1000), goes
  * to `Date.parse`.
