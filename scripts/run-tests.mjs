@@ -6,7 +6,7 @@
 // DISTILLWATCH_TEST_RUN_MINUTES (default 45) with a line saying so.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { preflight } from './preflight.mjs';
 
 function find(dir, out = []) {
@@ -30,8 +30,10 @@ preflight();
 // Node applies this limit to each test and to each test file as a whole: it must leave room
 // for the slowest file on a loaded machine (the detection benchmark file takes minutes).
 const args = ['--test', '--test-concurrency=2', '--test-timeout=900000'];
-// Node 20.14 and later: end a test file once its tests are over, whatever it left open.
-if (process.allowedNodeEnvironmentFlags.has('--test-force-exit')) args.push('--test-force-exit');
+// Node 20.14 and later: end a test file once its tests are over, whatever it left open. Asked of
+// node itself: the flag is not one NODE_OPTIONS may carry, so allowedNodeEnvironmentFlags never
+// lists it, and a file whose setup failed (no redis-server) waited out the per-file limit.
+if (spawnSync(process.execPath, ['--test-force-exit', '-e', ''], { stdio: 'ignore' }).status === 0) args.push('--test-force-exit');
 const minutes = Number(process.env.DISTILLWATCH_TEST_RUN_MINUTES ?? 45);
 const child = spawn(process.execPath, [...args, ...files], { stdio: 'inherit', detached: true });
 const watchdog = setTimeout(() => {

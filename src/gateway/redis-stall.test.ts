@@ -17,11 +17,12 @@ before(async () => {
   a = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'a' }));
   b = await startTestGateway(testConfig(stub.url, { redisUrl: redis.url, replicaId: 'b', redisFailure: 'closed' }));
 });
+// Whatever `before` got to start (set or still undefined), even when it stopped part way (no redis-server).
 after(async () => {
-  await a.close();
-  await b.close();
-  await redis.stop();
-  await stub.close();
+  await a?.close();
+  await b?.close();
+  await redis?.stop();
+  await stub?.close();
 });
 
 const ask = (gw: RunningGateway, key: string) =>
