@@ -281,6 +281,11 @@ export function timesOf(cols: ExchangeColumns): Float64Array {
   return (cols.columns[COLUMN.ts] as { kind: 'number'; values: Float64Array }).values;
 }
 
+/** The prompt previews of the rows (null where none was kept), in row order. */
+export function previewsOf(cols: ExchangeColumns): readonly (string | null)[] {
+  return (cols.columns[COLUMN.prompt_preview] as { kind: 'text'; values: (string | null)[] }).values;
+}
+
 /**
  * Text columns the detection engine never reads (the analysts' preview of the prompt, the
  * API key, the country, the tools' and the template's hashes): the scan's thread leaves them

@@ -3,6 +3,7 @@
  * Kept apart from store.ts, which is about ingest and scan results.
  */
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { previewOf } from './previews.js';
 import type {
   AuditEntry,
   CaseDecision,
@@ -132,11 +133,12 @@ export async function selectAudit(conn: DuckDBConnection, opts: { target?: Decis
   };
 }
 
-export async function selectAccountExchanges(conn: DuckDBConnection, accountId: string, opts: { limit: number; offset: number }): Promise<Page<ExchangePreview>> {
+export async function selectAccountExchanges(conn: DuckDBConnection, accountId: string, opts: { limit: number; offset: number }, previewsApart: boolean): Promise<Page<ExchangePreview>> {
   const total = await conn.runAndReadAll('SELECT count(*) FROM exchanges WHERE account_id = $1', [accountId]);
+  // The page first, then its previews: the lookup runs for the page's rows only.
   const r = await conn.runAndReadAll(
-    `SELECT id, ${tsIso('ts')}, model, capability, elicitation, ip, user_agent, status, output_tokens, prompt_preview
-     FROM exchanges WHERE account_id = $1 ORDER BY ts DESC, id LIMIT $2 OFFSET $3`,
+    `SELECT id, ${tsIso('ts')}, model, capability, elicitation, ip, user_agent, status, output_tokens, ${previewOf('e', previewsApart)}
+     FROM (SELECT * FROM exchanges WHERE account_id = $1 ORDER BY ts DESC, id LIMIT $2 OFFSET $3) e ORDER BY e.ts DESC, e.id`,
     [accountId, opts.limit, opts.offset],
   );
   const num = (v: unknown) => (v === null ? null : Number(v));

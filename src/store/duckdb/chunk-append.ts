@@ -44,13 +44,23 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 /**
  * The columns of the table appended to, around the exchange columns: `exchange_batch` leads
  * with the row's place in its batch (which of two rows of one id came first), `exchanges`
- * ends with the time the row was ingested.
+ * has the time the row was ingested after them; both end with the signature of the row's
+ * prompt preview, whose text is kept apart (previews.ts), its own column left null.
  */
 export type ChunkLayout = { kind: 'batch' } | { kind: 'stored'; ingestedAt: DuckDBTimestampTZValue };
 
 function layoutTypes(layout: ChunkLayout): DuckDBType[] {
   const cols = EXCHANGE_KINDS.map((k) => DUCKDB_TYPE[k]);
-  return layout.kind === 'batch' ? [BIGINT, ...cols] : [...cols, TIMESTAMPTZ];
+  return layout.kind === 'batch' ? [BIGINT, ...cols, VARCHAR] : [...cols, TIMESTAMPTZ, VARCHAR];
+}
+
+const PREVIEW = EXCHANGE_NAMES.indexOf('prompt_preview');
+
+/** Every row of a vector null. */
+function allNull(vector: duckdb.Vector, n: number): void {
+  const mask = new Uint8Array(Math.ceil(n / 64) * 8);
+  duckdb.vector_ensure_validity_writable(vector);
+  duckdb.copy_data_to_vector_validity(vector, 0, mask.buffer as ArrayBuffer, mask.byteOffset, mask.byteLength);
 }
 
 /** Bit `r` of a validity mask cleared: row `r` is null. The mask is DuckDB's, words of 64 bits, little-endian. */
@@ -146,11 +156,12 @@ function int64Words(n: number, value: (r: number) => number, isNull: (r: number)
 /**
  * Appends the rows of `cols` (already checked against their columns, see rowProblem) that
  * `pick` names, in its order (every row when null), through `app`, whose table has the
- * columns of `layout` in that order. Each vector is filled straight from its column: no
- * row objects. Between chunks the event loop gets a turn: a live gateway's requests must
- * not wait behind a whole batch.
+ * columns of `layout` in that order; `previewSigs` has each row's preview signature (by the
+ * row's index in `cols`). Each vector is filled straight from its column: no row objects.
+ * Between chunks the event loop gets a turn: a live gateway's requests must not wait behind
+ * a whole batch.
  */
-export async function appendChunks(app: DuckDBAppender, cols: ExchangeColumns, pick: Int32Array | null, layout: ChunkLayout): Promise<void> {
+export async function appendChunks(app: DuckDBAppender, cols: ExchangeColumns, pick: Int32Array | null, layout: ChunkLayout, previewSigs: readonly (string | null)[]): Promise<void> {
   const types = layoutTypes(layout);
   const first = layout.kind === 'batch' ? 1 : 0;
   const total = pick === null ? cols.length : pick.length;
@@ -164,8 +175,12 @@ export async function appendChunks(app: DuckDBAppender, cols: ExchangeColumns, p
       throw new Error('a position in the batch cannot be null');
     };
     if (layout.kind === 'batch') copyTo(vector(0), int64Words(n, at, noNulls), null);
-    for (let c = 0; c < EXCHANGE_NAMES.length; c++) fillVector(vector(first + c), EXCHANGE_KINDS[c]!, cols.columns[c]!, n, at);
+    for (let c = 0; c < EXCHANGE_NAMES.length; c++) {
+      if (c === PREVIEW) allNull(vector(first + c), n);
+      else fillVector(vector(first + c), EXCHANGE_KINDS[c]!, cols.columns[c]!, n, at);
+    }
     if (layout.kind === 'stored') copyTo(vector(EXCHANGE_NAMES.length), int64Words(n, () => ingestedAt, noNulls), null);
+    fillVector(vector(types.length - 1), 'text?', { kind: 'text', values: previewSigs as (string | null)[] }, n, at);
     app.appendDataChunk(chunk);
     if (start + n < total) await yieldToEventLoop();
   }

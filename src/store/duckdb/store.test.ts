@@ -434,3 +434,85 @@ describe('DuckDB store', () => {
     );
   });
 });
+
+describe('DuckDB prompt previews, kept once each', () => {
+  const preview = (k: number): string => `Solve problem ${k} step by step and show every step of your reasoning.`;
+  /** 300 exchanges over 3 previews, every fifth with none. */
+  const rows = Array.from({ length: 300 }, (_, i) => sampleFeatures(i, { prompt_preview: i % 5 === 0 ? null : preview(i % 3) }));
+  const previewsById = async (s: Store): Promise<Map<string, string | null>> => {
+    const out = new Map<string, string | null>();
+    for await (const b of s.replay(37)) for (const r of b) out.set(r.id, r.prompt_preview);
+    return out;
+  };
+
+  it('stores each text once and gives every exchange its own, in a replay and on its account page', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    try {
+      // Two batches that follow the stored rows, then one that overlaps them (the other write path).
+      await s.append(rows.slice(0, 100), [], { source, line: 100, done: false });
+      await s.append(rows.slice(100, 200), [], { source, line: 200, done: false });
+      await s.append([...rows.slice(200), ...rows.slice(0, 10)], [], { source, line: 300, done: true });
+      assert.deepEqual(await previewsById(s), new Map(rows.map((r) => [r.id, r.prompt_preview])));
+      const page = await s.accountExchanges(rows[1]!.account_id, { limit: 500, offset: 0 });
+      const mine = rows.filter((r) => r.account_id === rows[1]!.account_id);
+      assert.equal(page.total, mine.length);
+      assert.deepEqual(new Map(page.items.map((e) => [e.id, e.prompt_preview])), new Map(mine.map((r) => [r.id, r.prompt_preview])));
+    } finally {
+      await s.close();
+    }
+    assert.deepEqual(await query(p, 'SELECT count(*), count(DISTINCT sig) FROM prompt_previews'), [[3, 3]]);
+    assert.deepEqual(await query(p, 'SELECT count(prompt_preview), count(preview_sig), count(DISTINCT preview_sig) FROM exchanges'), [[0, 240, 3]]);
+  });
+
+  it('stores a preview again after the batch that first brought it was rolled back', async () => {
+    const s = await openDuckDbStore(':memory:');
+    try {
+      // A bad record without a file is refused inside the transaction, after the batch's previews were written.
+      const bad = { file: null as unknown as string, line: 1, reason: 'not JSON', excerpt: '{' };
+      await assert.rejects(s.append(rows.slice(0, 10), [bad], { source, line: 10, done: false }));
+      await s.append(rows.slice(10, 20), [], { source, line: 20, done: true });
+      const got = await previewsById(s);
+      assert.equal(got.size, 10);
+      for (const r of rows.slice(10, 20)) assert.equal(got.get(r.id), r.prompt_preview, r.id);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('reads the previews a schema 2 store kept with its exchanges, read-only or migrated, and keeps new ones apart', async () => {
+    const p = freshPath();
+    const s = await openDuckDbStore(p);
+    await s.append(rows.slice(0, 50), [], { source, line: 50, done: false });
+    await s.close();
+    // The store as schema 2 left it: each preview in its exchange's row, no signatures, no table of previews.
+    const instance = await DuckDBInstance.create(p);
+    const conn = await instance.connect();
+    for (const sql of [
+      'UPDATE exchanges SET prompt_preview = (SELECT any_value(preview) FROM prompt_previews WHERE sig = exchanges.preview_sig)',
+      'ALTER TABLE exchanges DROP COLUMN preview_sig',
+      'DROP TABLE prompt_previews',
+      'DELETE FROM schema_version',
+      'INSERT INTO schema_version (version) VALUES (2)',
+    ])
+      await conn.run(sql);
+    conn.closeSync();
+    instance.closeSync();
+
+    const r = await openDuckDbStore(p, { readOnly: true });
+    try {
+      assert.deepEqual(await previewsById(r), new Map(rows.slice(0, 50).map((x) => [x.id, x.prompt_preview])));
+    } finally {
+      await r.close();
+    }
+    const w = await openDuckDbStore(p);
+    try {
+      await w.append(rows.slice(50, 100), [], { source, line: 100, done: true });
+      assert.deepEqual(await previewsById(w), new Map(rows.slice(0, 100).map((x) => [x.id, x.prompt_preview])));
+    } finally {
+      await w.close();
+    }
+    assert.deepEqual(await query(p, 'SELECT max(version) FROM schema_version'), [[SCHEMA_VERSION]]);
+    assert.deepEqual(await query(p, 'SELECT count(prompt_preview), count(preview_sig) FROM exchanges'), [[40, 40]]);
+  });
+});

@@ -26,7 +26,8 @@ import type { ExchangeFeatures } from '../../core/features.js';
 import type { AccountReport, CampaignReport, ScanReport } from '../../core/report.js';
 import { StoreError } from '../errors.js';
 import { appendChunks } from './chunk-append.js';
-import { idsOf, timesOf, type ExchangeColumns } from '../column-batch.js';
+import { PreviewBook, previewOf, type BatchPreviews } from './previews.js';
+import { idsOf, previewsOf, timesOf, type ExchangeColumns } from '../column-batch.js';
 import * as casework from './casework.js';
 import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, RollupInput, SearchKind } from '../casework.js';
 import { appendByColumns, checkpointProblem, describeValue, EXCHANGE_KINDS, EXCHANGE_NAMES, type Kind } from '../schema.js';
@@ -35,8 +36,10 @@ import type { AppendOutcome, BadRecord, DecisionRecord, EngineMemory, IngestChec
 /**
  * Bumped whenever the tables change shape; a store written by a newer schema is refused.
  * 2: `exchanges` has no index on `id` (see INSERT_NEW_EXCHANGES); stores of schema 1 keep theirs.
+ * 3: prompt previews kept once each in `prompt_previews`, named by `exchanges.preview_sig`
+ *    (previews.ts); older rows keep theirs in `exchanges.prompt_preview`, and readers take either.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export interface DuckDbStoreOptions {
   /**
@@ -101,7 +104,12 @@ CREATE TABLE IF NOT EXISTS schema_version (
 );
 CREATE TABLE IF NOT EXISTS exchanges (
   ${exchangeColumnsDdl(true)},
-  ingested_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  ingested_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  preview_sig VARCHAR
+);
+CREATE TABLE IF NOT EXISTS prompt_previews (
+  sig VARCHAR NOT NULL,
+  preview VARCHAR NOT NULL
 );
 CREATE TABLE IF NOT EXISTS bad_records (
   file VARCHAR NOT NULL,
@@ -178,7 +186,7 @@ CREATE TABLE IF NOT EXISTS account_verdicts (
 // Per connection and never written to disk. Without constraints: the real tables check them,
 // inside the transaction, so a rejected row rolls the whole batch back.
 const STAGING_DDL = `
-CREATE TEMP TABLE exchange_batch (n BIGINT, ${exchangeColumnsDdl(false)});
+CREATE TEMP TABLE exchange_batch (n BIGINT, ${exchangeColumnsDdl(false)}, preview_sig VARCHAR);
 CREATE TEMP TABLE bad_record_staging (file VARCHAR, line BIGINT, reason VARCHAR, excerpt VARCHAR);
 `;
 
@@ -191,11 +199,11 @@ CREATE TEMP TABLE bad_record_staging (file VARCHAR, line BIGINT, reason VARCHAR,
  * gateway log repeats exactly. Logs come roughly in time order, so a batch's span holds a few
  * row groups, and nothing held grows with the store. Within a batch the first of an id wins.
  */
-const INSERT_NEW_EXCHANGES = `INSERT INTO exchanges (${NAME_LIST}) SELECT ${NAMES.map((n) => `b.${n}`).join(', ')} FROM exchange_batch b
+const INSERT_NEW_EXCHANGES = `INSERT INTO exchanges (${NAME_LIST}, preview_sig) SELECT ${NAMES.map((n) => `b.${n}`).join(', ')}, b.preview_sig FROM exchange_batch b
   WHERE NOT EXISTS (SELECT 1 FROM exchanges e WHERE e.ts BETWEEN $1 AND $2 AND e.id = b.id AND e.ts = b.ts)
   QUALIFY row_number() OVER (PARTITION BY b.id ORDER BY b.n) = 1`;
 /** Schema 1 stores, whose `id` is a primary key: the index decides, as it always did there. */
-const INSERT_EXCHANGES_KEYED = `INSERT OR IGNORE INTO exchanges (${NAME_LIST}) SELECT ${NAME_LIST} FROM exchange_batch ORDER BY n`;
+const INSERT_EXCHANGES_KEYED = `INSERT OR IGNORE INTO exchanges (${NAME_LIST}, preview_sig) SELECT ${NAME_LIST}, preview_sig FROM exchange_batch ORDER BY n`;
 const INSERT_BAD = `INSERT OR IGNORE INTO bad_records (file, line, reason, excerpt) SELECT file, line, reason, excerpt FROM bad_record_staging`;
 const UPSERT_CHECKPOINT = `INSERT OR REPLACE INTO ingest_checkpoints (source_key, path, line, done, updated_at) VALUES ($1, $2, $3, $4, now())`;
 
@@ -209,8 +217,10 @@ const UPSERT_CHECKPOINT = `INSERT OR REPLACE INTO ingest_checkpoints (source_key
 // \`ts\`, one streaming pass): each window's sort holds a bounded number of rows, whatever the
 // store's size, where one ORDER BY over the whole table held (or spilled) all of it. Windows
 // are half-open [from, to), the last one closed, so every row falls in exactly one.
-const REPLAY_WINDOW_SQL = (last: boolean): string =>
-  `SELECT to_json(struct_pack(${NAME_LIST}))::VARCHAR FROM (SELECT ${NAME_LIST} FROM exchanges WHERE ts >= $1 AND ts ${last ? '<=' : '<'} $2 ORDER BY ts, id)`;
+const REPLAY_WINDOW_SQL = (last: boolean, previewsApart: boolean): string =>
+  `SELECT to_json(struct_pack(${NAME_LIST}))::VARCHAR FROM (SELECT ${NAMES.map((n) => (n === 'prompt_preview' ? `${previewOf('e', previewsApart)} AS prompt_preview` : `e.${n}`)).join(', ')}
+   FROM exchanges e WHERE e.ts >= $1 AND e.ts ${last ? '<=' : '<'} $2 ORDER BY e.ts, e.id)`;
+
 
 /**
  * Rows per replay window, roughly: enough to amortise a window's scan of the table (zone
@@ -385,6 +395,8 @@ class DuckDbStore implements Store {
     private readonly budgetFollowsSize: boolean,
     /** A schema 1 store, whose `id` is a primary key. */
     private readonly idIndexed: boolean,
+    /** Prompt previews kept apart (`prompt_previews`): every store but one opened read-only at schema 2 or before. */
+    private readonly previewsApart: boolean,
     private readonly replayWindowRows: number,
     /** The memory budget as set at open (DuckDB size syntax). */
     private readonly memoryLimit: string,
@@ -417,6 +429,9 @@ class DuckDbStore implements Store {
    * latest time, whether or not all its rows were new: an upper bound is all it must be).
    */
   private latestTs = Infinity;
+
+  /** The prompt previews this process knows the store holds (previews.ts). */
+  private readonly previews = new PreviewBook();
 
   /** Rows appended since the last checkpoint this store asked for (see CHECKPOINT_EVERY_ROWS). */
   private sinceCheckpoint = 0;
@@ -501,9 +516,12 @@ class DuckDbStore implements Store {
       try {
         let inserted = 0;
         let span: TimeSpan | null = null;
+        let previews: BatchPreviews | null = null;
         if (rows.length > 0) {
           span = timeSpan(timesOf(rows));
-          inserted = span.min > this.latestTs && !this.idIndexed ? await this.appendAfterStored(rows) : await this.insertNew(rows, span);
+          previews = this.previews.forBatch(previewsOf(rows));
+          if (previews.fresh.length > 0) await this.storePreviews(previews);
+          inserted = span.min > this.latestTs && !this.idIndexed ? await this.appendAfterStored(rows, previews) : await this.insertNew(rows, span, previews);
         }
         if (bad.length > 0) {
           await this.stageBadRecords(bad);
@@ -512,6 +530,7 @@ class DuckDbStore implements Store {
         }
         await this.conn.run(UPSERT_CHECKPOINT, [cp.source.key, cp.source.path, cp.line, cp.done]);
         await this.conn.run('COMMIT');
+        if (previews !== null) this.previews.committed(previews);
         this.stored += inserted;
         if (span !== null) this.latestTs = Math.max(this.latestTs, span.max);
         this.sinceCheckpoint += inserted;
@@ -530,15 +549,26 @@ class DuckDbStore implements Store {
    * row of the batch is later than every stored row, so none can be a stored exchange (an id
    * at its event time) and the rows go straight into `exchanges`, the first of each id only.
    */
-  private async appendAfterStored(rows: ExchangeColumns): Promise<number> {
+  private async appendAfterStored(rows: ExchangeColumns, previews: BatchPreviews): Promise<number> {
     const fresh = firstOfEachId(idsOf(rows));
-    await this.withAppender('exchanges', (app) => appendChunks(app, rows, fresh, { kind: 'stored', ingestedAt: new DuckDBTimestampTZValue(BigInt(Date.now()) * 1000n) }));
+    await this.withAppender('exchanges', (app) => appendChunks(app, rows, fresh, { kind: 'stored', ingestedAt: new DuckDBTimestampTZValue(BigInt(Date.now()) * 1000n) }, previews.sigs));
     return fresh === null ? rows.length : fresh.length;
   }
 
+  /** The previews a batch is the first to bring (previews.ts), in its transaction. */
+  private async storePreviews(previews: BatchPreviews): Promise<void> {
+    await this.withAppender('prompt_previews', async (app) => {
+      for (const { sig, preview } of previews.fresh) {
+        app.appendVarchar(sig);
+        app.appendVarchar(preview);
+        app.endRow();
+      }
+    });
+  }
+
   /** A batch that overlaps the stored rows in time: typed into `exchange_batch`, then only the exchanges not stored yet are inserted. */
-  private async insertNew(rows: ExchangeColumns, span: TimeSpan): Promise<number> {
-    await this.withAppender('exchange_batch', (app) => appendChunks(app, rows, null, { kind: 'batch' }));
+  private async insertNew(rows: ExchangeColumns, span: TimeSpan, previews: BatchPreviews): Promise<number> {
+    await this.withAppender('exchange_batch', (app) => appendChunks(app, rows, null, { kind: 'batch' }, previews.sigs));
     const inserted = this.idIndexed
       ? (await this.conn.run(INSERT_EXCHANGES_KEYED)).rowsChanged
       : (await this.conn.run(INSERT_NEW_EXCHANGES, [BigInt(span.min), BigInt(span.max)])).rowsChanged;
@@ -593,7 +623,7 @@ class DuckDbStore implements Store {
       let batch: ExchangeFeatures[] = [];
       let lastTs = -Infinity;
       for (let w = 0; w + 1 < bounds.length; w++) {
-        const result = await conn.stream(REPLAY_WINDOW_SQL(w + 2 === bounds.length), [bounds[w]!, bounds[w + 1]!]);
+        const result = await conn.stream(REPLAY_WINDOW_SQL(w + 2 === bounds.length, this.previewsApart), [bounds[w]!, bounds[w + 1]!]);
         for (;;) {
           const chunk = await result.fetchChunk();
           // A result already under way can outlive its connection: stop here rather than go on
@@ -813,7 +843,7 @@ class DuckDbStore implements Store {
   }
 
   accountExchanges(accountId: string, opts: { limit: number; offset: number }) {
-    return this.serial(() => casework.selectAccountExchanges(this.conn, accountId, opts));
+    return this.serial(() => casework.selectAccountExchanges(this.conn, accountId, opts, this.previewsApart));
   }
 
   hourlyActivity(accountIds: readonly string[]) {
@@ -937,6 +967,11 @@ async function hasIdIndex(conn: DuckDBConnection): Promise<boolean> {
   return Number(r.getRows()[0]![0]) > 0;
 }
 
+async function hasTable(conn: DuckDBConnection, name: string): Promise<boolean> {
+  const r = await conn.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = $1", [name]);
+  return Number(r.getRows()[0]![0]) > 0;
+}
+
 async function prepareSchema(conn: DuckDBConnection, path: string, readOnly: boolean): Promise<void> {
   const tables = await conn.runAndReadAll(
     "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary",
@@ -960,8 +995,10 @@ async function prepareSchema(conn: DuckDBConnection, path: string, readOnly: boo
   try {
     await conn.run(SCHEMA_DDL);
     await conn.run(casework.CASEWORK_DDL);
-    const v = await conn.runAndReadAll('SELECT count(*) FROM schema_version');
-    if (Number(v.getRows()[0]![0]) === 0) await conn.run('INSERT INTO schema_version (version) VALUES ($1)', [SCHEMA_VERSION]);
+    // Schema 2 to 3: the table of previews is made above; the signatures' column is added here.
+    await conn.run('ALTER TABLE exchanges ADD COLUMN IF NOT EXISTS preview_sig VARCHAR');
+    const v = await conn.runAndReadAll('SELECT coalesce(max(version), 0) FROM schema_version');
+    if (Number(v.getRows()[0]![0]) < SCHEMA_VERSION) await conn.run('INSERT INTO schema_version (version) VALUES ($1)', [SCHEMA_VERSION]);
     await conn.run('COMMIT');
   } catch (e) {
     await conn.run('ROLLBACK').catch(() => undefined);
@@ -1046,7 +1083,8 @@ export async function openDuckDbStore(path: string, opts: DuckDbStoreOptions = {
       throw new StoreError('cannot_open', `Cannot open the store "${path}": ${dbMessage(e)}`, { cause: e });
     }
     const idIndexed = await hasIdIndex(conn);
-    const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined && idIndexed, idIndexed, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS, memoryLimit);
+    const previewsApart = await hasTable(conn, 'prompt_previews');
+    const store = new DuckDbStore(path, key, instance, conn, readOnly, opts.memoryLimit === undefined && idIndexed, idIndexed, previewsApart, opts.replayWindowRows ?? DEFAULT_REPLAY_WINDOW_ROWS, memoryLimit);
     await store.fitBudget();
     if (!readOnly) await store.readLatest();
     return store;
