@@ -46,7 +46,7 @@ function finished(): FinishedRequest {
   return { id: `gw_bench_${(seq++).toString(36)}`, api: 'openai', accountId: 'acct_bench', apiKeyId: 'key_bench', body: BODY, response: { kind: 'bytes', value: ANSWER }, status: 200, startedAt: Date.now(), latencyMs: 1.2, action: 'allow', userAgent: 'undici', remoteAddress: '127.0.0.1' };
 }
 
-/** CPU time of each thread of a process so far, microseconds, by thread id. */
+/** CPU time of each thread of a process so far, microseconds, by thread id (/proc counts in USER_HZ, 100 a second on Linux). */
 function threadCpu(pid: number | 'self'): Map<string, number> {
   const out = new Map<string, number>();
   for (const t of readdirSync(`/proc/${pid}/task`)) {

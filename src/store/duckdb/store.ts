@@ -221,7 +221,6 @@ const REPLAY_WINDOW_SQL = (last: boolean, previewsApart: boolean): string =>
   `SELECT to_json(struct_pack(${NAME_LIST}))::VARCHAR FROM (SELECT ${NAMES.map((n) => (n === 'prompt_preview' ? `${previewOf('e', previewsApart)} AS prompt_preview` : `e.${n}`)).join(', ')}
    FROM exchanges e WHERE e.ts >= $1 AND e.ts ${last ? '<=' : '<'} $2 ORDER BY e.ts, e.id)`;
 
-
 /**
  * Rows per replay window, roughly: enough to amortise a window's scan of the table (zone
  * maps on `ts` skip most of it), few enough that the sort is small: the detect phase's peak
