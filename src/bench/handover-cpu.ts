@@ -16,7 +16,7 @@
  * stream flushed at the commit interval), with the stream flushed at half of it (the default
  * before), and without the write-ahead log (flushed every 10 ms, or every 2.5).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRedis, type RedisServer } from '../gateway/_test-helpers.js';
@@ -24,6 +24,7 @@ import { WriteAheadLog } from '../gateway/wal.js';
 import type { FinishedRequest } from '../gateway/record.js';
 import { ExchangeStream } from '../live/exchange-stream.js';
 import { numberArg } from './numeric-arg.js';
+import { statCpuSeconds } from '../pipeline/thread-cpu.js';
 
 const RATE = numberArg('rate', 14_000);
 const REQUESTS = numberArg('requests', 100_000);
@@ -46,17 +47,12 @@ function finished(): FinishedRequest {
   return { id: `gw_bench_${(seq++).toString(36)}`, api: 'openai', accountId: 'acct_bench', apiKeyId: 'key_bench', body: BODY, response: { kind: 'bytes', value: ANSWER }, status: 200, startedAt: Date.now(), latencyMs: 1.2, action: 'allow', userAgent: 'undici', remoteAddress: '127.0.0.1' };
 }
 
-/** CPU time of each thread of a process so far, microseconds, by thread id (/proc counts in USER_HZ, 100 a second on Linux). */
+/** CPU time of each thread of a process so far, microseconds, by thread id (a thread that ended meanwhile is left out). */
 function threadCpu(pid: number | 'self'): Map<string, number> {
   const out = new Map<string, number>();
   for (const t of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(t, ((Number(f[11]) + Number(f[12])) / 100) * 1e6);
-    } catch {
-      // A thread that ended meanwhile.
-    }
+    const s = statCpuSeconds(`/proc/${pid}/task/${t}/stat`);
+    if (s !== null) out.set(t, s * 1e6);
   }
   return out;
 }
@@ -85,8 +81,8 @@ interface Figures {
 /** One run: `REQUESTS` at the pace, handed over (or, `handOver` false, made and dropped); CPU per request by part. */
 async function run(redis: RedisServer, v: Variant, handOver: boolean): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'distillwatch-handover-'));
-  const { wal } = await WriteAheadLog.open({ dir, replicaId: 'bench', commitIntervalMs: 5, redisAnswerMs: 50, onHealth: () => {} }, 0);
-  const stream = new ExchangeStream({ redisUrl: redis.url, partitions: 8, maxLen: 10_000_000, wal: v.wal ? wal : null, ...(v.flushMs === undefined ? {} : { flushMs: v.flushMs }) });
+  const wal = v.wal ? (await WriteAheadLog.open({ dir, replicaId: 'bench', commitIntervalMs: 5, redisAnswerMs: 50, onHealth: () => {} }, 0)).wal : null;
+  const stream = new ExchangeStream({ redisUrl: redis.url, partitions: 8, maxLen: 10_000_000, wal, ...(v.flushMs === undefined ? {} : { flushMs: v.flushMs }) });
   try {
     // Warm-up: the code compiled, the connection up.
     for (let i = 0; i < 20_000; i++) {
@@ -112,7 +108,7 @@ async function run(redis: RedisServer, v: Variant, handOver: boolean): Promise<F
     return { main: delta(mainTid) / REQUESTS, others: others / REQUESTS, redis: (r1 - r0) / REQUESTS };
   } finally {
     await stream.close();
-    await wal.close();
+    await wal?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -9,9 +9,14 @@ import { readFileSync } from 'node:fs';
 const TICKS_PER_SECOND = 100;
 
 export function thisThreadCpuSeconds(): number | null {
+  return statCpuSeconds('/proc/thread-self/stat');
+}
+
+/** CPU seconds (user + system) in a /proc `stat` file (a process's, or a thread's under `task/`); null when it cannot be read. */
+export function statCpuSeconds(path: string): number | null {
   let stat: string;
   try {
-    stat = readFileSync('/proc/thread-self/stat', 'utf8');
+    stat = readFileSync(path, 'utf8');
   } catch {
     return null;
   }
