@@ -435,6 +435,41 @@ describe('DuckDB store', () => {
   });
 });
 
+describe('DuckDB text columns', () => {
+  // Short ASCII texts go into DuckDB's vectors inline and a chunk's repeats of a longer text
+  // are copied from its first row (chunk-append.ts): every shape at and around those limits,
+  // over several chunks of 2,048 rows, through both write paths, must come back as written.
+  const shapes = ['', 'a', 'US', 'exactly12chr', 'thirteen_chrs', 'é', 'abcdefghijké', 'ab🚀', '🚀🚀🚀🚀🚀🚀', 'a'.repeat(11) + 'ü', 'a fairly long user agent/1.2.3 (Linux; x86_64)'];
+  const textOf = (i: number, salt: number): string => (i % 7 === 3 ? `unique text ${i} of the test, long enough to leave the inline form` : shapes[(i * salt) % shapes.length]!);
+  const rows = Array.from({ length: 5000 }, (_, i) =>
+    sampleFeatures(i, {
+      user_agent: i % 5 === 0 ? null : textOf(i, 3),
+      ip: textOf(i, 5),
+      org_id: i % 4 === 0 ? null : textOf(i, 7),
+      email_domain: i % 6 === 0 ? null : textOf(i, 11),
+      harness_sig: textOf(i, 13),
+      phrase_sigs: i % 2 ? textOf(i, 17) : textOf(i + 1, 17),
+    }),
+  );
+  const fields = ['id', 'user_agent', 'ip', 'org_id', 'email_domain', 'harness_sig', 'phrase_sigs', 'account_id', 'conversation_id'] as const;
+  const pick = (r: (typeof rows)[number]) => fields.map((f) => r[f]);
+
+  it('gives back short, long, repeated, non-ASCII and null texts as written', async () => {
+    const s = await openDuckDbStore(freshPath());
+    try {
+      // Batches that follow the stored rows, then one that overlaps them (the other write path).
+      await s.append(rows.slice(0, 3000), [], { source, line: 3000, done: false });
+      await s.append([...rows.slice(3000), ...rows.slice(0, 100)], [], { source, line: 5100, done: true });
+      const back = new Map<string, unknown[]>();
+      for await (const b of s.replay(997)) for (const r of b) back.set(r.id, pick(r));
+      assert.equal(back.size, rows.length);
+      for (const r of rows) assert.deepEqual(back.get(r.id), pick(r), r.id);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('DuckDB prompt previews, kept once each', () => {
   const preview = (k: number): string => `Solve problem ${k} step by step and show every step of your reasoning.`;
   /** 300 exchanges over 3 previews, every fifth with none. */
