@@ -59,6 +59,43 @@ describe('activityCorrelation', () => {
     });
     assert.equal(activityCorrelation(members, Math.floor(T0 / 3_600_000)), 0);
   });
+
+  it('is the mean correlation over every pair of members with activity that varies', () => {
+    const HOUR = 3_600_000;
+    // Pseudo-random hourly activity over three days; one member the same every hour (left out).
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const members = ['a', 'b', 'c', 'd', 'e', 'flat'].map((id) => {
+      const s = new AccountState(accountId(id));
+      for (let h = 0; h < 72; h++) {
+        const n = id === 'flat' ? 2 : Math.floor(rand() * 4);
+        for (let k = 0; k < n; k++) s.observe(feat({ account_id: id, ts: T0 + h * HOUR + k * MINUTE }));
+      }
+      return { state: s, score: scoreAccount(s, DEFAULT_PARAMS) };
+    });
+    const head = Math.floor(T0 / HOUR) + 71;
+    // The definition, pair by pair, over the 72 hours the group has been seen.
+    const centred = members
+      .map((m) => Array.from(m.state.recentSeries(head).slice(-72)))
+      .map((x) => {
+        const mean = x.reduce((a, b) => a + b, 0) / x.length;
+        return x.map((v) => v - mean);
+      })
+      .filter((c) => c.some((v) => v !== 0));
+    assert.equal(centred.length, 5);
+    let sum = 0;
+    let pairs = 0;
+    for (let i = 0; i < centred.length; i++)
+      for (let j = i + 1; j < centred.length; j++) {
+        const dot = (a: number[], b: number[]) => a.reduce((t, v, k) => t + v * b[k]!, 0);
+        sum += dot(centred[i]!, centred[j]!) / Math.sqrt(dot(centred[i]!, centred[i]!) * dot(centred[j]!, centred[j]!));
+        pairs++;
+      }
+    const got = activityCorrelation(members, head);
+    assert.ok(Math.abs(got - sum / pairs) < 1e-12, `${got} against ${sum / pairs}`);
+    // Two members alike hour by hour correlate at 1.
+    assert.ok(Math.abs(activityCorrelation([members[0]!, members[0]!], head) - 1) < 1e-12);
+  });
 });
 
 describe('scoreCampaign coordination', () => {

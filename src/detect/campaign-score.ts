@@ -47,7 +47,14 @@ const ROTATING = findingBits('ip_rotation');
 /** At any strength. */
 const FARMED = findingBits('farmed_entry_point');
 
-/** Mean Pearson correlation of hourly activity over sampled pairs of members. */
+/**
+ * Mean Pearson correlation of hourly activity over the pairs of sampled members.
+ *
+ * The correlation of two series is the dot product of their centred series scaled to unit
+ * length, u_i · u_j; summed over all pairs it is (|Σ u_i|² − Σ |u_i|²) / 2, and |u_i|² = 1.
+ * One pass over the members instead of one over every pair: 40 members' 780 pairs cost 40
+ * sums here, on every linking run and for every group.
+ */
 export function activityCorrelation(members: readonly Member[], headHour: number, maxMembers = 40): number {
   // Only the hours since the group began: before that every series is zero, and two
   // accounts seen for one hour correlate perfectly. Less than a day of history says nothing.
@@ -55,35 +62,25 @@ export function activityCorrelation(members: readonly Member[], headHour: number
   for (const m of members) first = Math.min(first, m.state.firstTs);
   const span = Math.min(RECENT_HOURS, headHour - Math.floor(first / HOUR) + 1);
   if (!(span >= MIN_CORRELATION_HOURS)) return 0;
-  const sample = members.slice(0, maxMembers).map((m) => m.state.recentSeries(headHour).subarray(RECENT_HOURS - span));
-  const centred = sample
-    .map((s) => {
-      let mean = 0;
-      for (const v of s) mean += v;
-      mean /= s.length;
-      let ss = 0;
-      const c = new Float64Array(s.length);
-      for (let i = 0; i < s.length; i++) {
-        c[i] = s[i]! - mean;
-        ss += c[i]! * c[i]!;
-      }
-      return ss > 0 ? { c, norm: Math.sqrt(ss) } : null;
-    })
-    .filter((x) => x !== null);
-  if (centred.length < 2) return 0;
-  let sum = 0;
-  let pairs = 0;
-  for (let i = 0; i < centred.length; i++) {
-    for (let j = i + 1; j < centred.length; j++) {
-      const a = centred[i]!;
-      const b = centred[j]!;
-      let dot = 0;
-      for (let k = 0; k < a.c.length; k++) dot += a.c[k]! * b.c[k]!;
-      sum += dot / (a.norm * b.norm);
-      pairs++;
-    }
+  const sum = new Float64Array(span);
+  let n = 0;
+  for (let m = 0; m < members.length && m < maxMembers; m++) {
+    const s = members[m]!.state.recentSeries(headHour).subarray(RECENT_HOURS - span);
+    let mean = 0;
+    for (let i = 0; i < span; i++) mean += s[i]!;
+    mean /= span;
+    let ss = 0;
+    for (let i = 0; i < span; i++) ss += (s[i]! - mean) * (s[i]! - mean);
+    // A flat series (the same count every hour) has no correlation with anything: left out.
+    if (!(ss > 0)) continue;
+    const norm = Math.sqrt(ss);
+    for (let i = 0; i < span; i++) sum[i]! += (s[i]! - mean) / norm;
+    n++;
   }
-  return sum / pairs;
+  if (n < 2) return 0;
+  let squared = 0;
+  for (let i = 0; i < span; i++) squared += sum[i]! * sum[i]!;
+  return (squared - n) / (n * (n - 1));
 }
 
 export function scoreCampaign(
