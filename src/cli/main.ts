@@ -43,7 +43,7 @@ program
   .option('--prompt-preview <chars>', 'characters of each prompt kept in the store (0 keeps none)', int('--prompt-preview'), 200)
   .option('--ip-hash-key-file <file>', 'hash IPs with this secret key (or set DISTILLWATCH_IP_HASH_KEY)')
   .option('--max-accounts <n>', 'accounts listed in the summary', int('--max-accounts'), 10)
-  .option('--batch-size <n>', 'records committed together (a killed scan resumes after the last committed batch)', int('--batch-size'), 20000)
+  .option('--batch-size <n>', 'records committed together (a killed scan resumes after the last committed batch; default: 122880 for DuckDB, one row group, 20000 for ClickHouse)', int('--batch-size'))
   .option('--workers <n>', 'feature worker threads beside the one reading and storing and the detection engine\'s (0: all on one thread; default: one per core)', int('--workers'))
   .option('--db-memory <size>', "the store's memory budget (DuckDB syntax, e.g. 4GB; default: 768MB; a store made before exchange ids lost their index adds 96 bytes per stored exchange)")
   .option('--no-summary', 'do not print the summary')

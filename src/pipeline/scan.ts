@@ -13,7 +13,7 @@
 import type { TraceAssemblerOptions } from '../ingest/otel-trace.js';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { InputSource, ScanReport } from '../core/report.js';
-import { columnsOfRows, concatColumns, sliceColumns, type ExchangeColumns } from '../store/column-batch.js';
+import { columnsOfRows, sliceColumns } from '../store/column-batch.js';
 import type { DetectorParams } from '../detect/params.js';
 import type { FormatOption } from '../ingest/detect.js';
 import { sourceKey } from '../ingest/source.js';
@@ -25,7 +25,7 @@ import { EarlyEngineHere, type EarlyEngine, type EarlyOutcome } from './early-en
 import { EngineThread, type EngineThreadOptions } from './engine-thread.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
-import type { BadRecord, SourceKey, Store, StoreCounts } from '../store/store.js';
+import type { BadRecord, BatchWriter, SourceKey, Store, StoreCounts } from '../store/store.js';
 
 export interface ScanProgress {
   phase: 'ingest' | 'detect';
@@ -48,11 +48,14 @@ export interface ScanOptions {
   features?: FeatureOptions;
   /** Bad records are also appended here as JSONL, for a human to look at. */
   quarantinePath?: string;
+  /** Rows committed together (with their checkpoint). @default the store's `batchRows` */
   batchSize?: number;
   /**
-   * A batch goes to the store once its rows reach about this many bytes, even short of
-   * `batchSize` rows: the scan's thread holds at most two batches (one being filled, one
-   * being written), so this, not the rows' size, bounds what it holds.
+   * For a store that holds a batch's rows until its commit (`BatchWriter.holdsRows`), a batch
+   * goes to it once its rows reach about this many bytes, even short of `batchSize` rows: the
+   * scan's thread holds at most two batches (one being filled, one being written), so this,
+   * not the rows' size, bounds what it holds. A store that takes each part as it comes holds
+   * none here.
    * @default 8 MiB
    */
   batchBytes?: number;
@@ -89,16 +92,20 @@ export interface IngestSummary {
 }
 
 const DEFAULT_BATCH_BYTES = 8 * 2 ** 20;
+/** Parts of a batch waiting for the store to take them before reading goes on (a few feature workers' answers). */
+const MAX_PARTS_WAITING = 4;
 
 /** Ingests inputs into the store. Each batch is committed with its checkpoint, so a killed run resumes. */
 export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
-  const batchSize = opts.batchSize ?? 20_000;
+  const batchSize = opts.batchSize ?? opts.store.batchRows;
   const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
   if (!(batchBytes >= 1)) throw new RangeError(`Cannot fill batches of ${batchBytes} bytes: give 1 or more`);
   const summary: IngestSummary = { read: 0, inserted: 0, duplicates: 0, bad: 0, resumed: [], skipped: [], inputs: [] };
   let quarantine: WriteStream | null = null;
   let batches = 0;
   let inFlight: Promise<void> | null = null;
+  /** The batch being filled, if any: dropped if the scan fails before committing it. */
+  let open: (() => BatchWriter) | null = null;
   const workers = opts.featureWorkers ?? defaultFeatureWorkers();
   const pool = workers > 0 ? new FeaturePool(workers) : null;
   const early = opts.early ?? null;
@@ -120,24 +127,27 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
       }
       const skipLines = cp?.line ?? 0;
       if (skipLines > 0) summary.resumed.push({ file: input, fromLine: skipLines + 1 });
-      // The batch being filled: parts of the feature workers' answers, in order.
-      let parts: ExchangeColumns[] = [];
+      // The batch being filled: each part of the feature workers' answers goes to the store
+      // as it comes (a store that cannot take it yet holds it), so that this thread holds no
+      // batch of rows, only the parts the store has not taken yet.
+      let batch = opts.store.openBatch();
+      const adding: Promise<void>[] = [];
       let count = 0;
       let bad: BadRecord[] = [];
       let lastLine = skipLines;
-      // What the batch's rows hold (ExchangeColumns.sizes): about their bytes, near enough for a bound.
+      // What the batch's rows hold (ExchangeColumns.sizes), for a store that holds them: about their bytes, near enough for a bound.
       let held = 0;
-      // One batch at a time is in the store's hands while the next is read and computed:
-      // the store inserts on its own threads, so reading need not wait for it. Batches still
-      // commit one after another, in order, each with its checkpoint.
+      // One batch at a time is committing while the next is read and computed: the store
+      // works on its own threads, so reading need not wait for it. Batches still commit one
+      // after another, in order, each with its checkpoint.
       const flush = async (done: boolean): Promise<void> => {
-        const batch = { rows: concatColumns(parts), bad, line: lastLine };
-        parts = [];
+        const full = { batch, bad, line: lastLine };
+        batch = opts.store.openBatch();
         count = 0;
         bad = [];
         held = 0;
         if (inFlight) await inFlight;
-        const committed = opts.store.appendColumns(batch.rows, batch.bad, { source, line: batch.line, done }).then((out) => {
+        const committed = full.batch.commit(full.bad, { source, line: full.line, done }).then((out) => {
           summary.inserted += out.inserted;
           summary.duplicates += out.duplicates;
           batches++;
@@ -149,6 +159,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         inFlight = committed;
         if (done) await committed;
       };
+      open = () => batch;
       for await (const answer of ingestBatches(input, { format: opts.format ?? 'auto', skipLines, pool, ...(opts.otel ? { otel: opts.otel } : {}), ...(opts.features ? { features: opts.features } : {}) })) {
         const { rows, lines, sizes } = { rows: answer.rows, lines: answer.lines, sizes: answer.rows.sizes };
         // Rows of the answer from `from` on are not in a batch yet. The engine is handed each
@@ -158,8 +169,14 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
         const take = async (to: number): Promise<void> => {
           if (to === from) return;
           const part = sliceColumns(rows, from, to);
-          parts.push(part);
           from = to;
+          const added = batch.add(part);
+          // A failure fails the batch; its commit (or the wait below) reports it.
+          added.catch(() => {});
+          adding.push(added);
+          // Parts the store has not taken yet (it is committing the batch before, or folding
+          // its log into the file) wait here, a few at most.
+          while (adding.length > MAX_PARTS_WAITING) await adding.shift();
           if (early) await early.offer(part);
         };
         let b = 0;
@@ -173,7 +190,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
             mine.bad++;
             mine.firstBad ??= item.reason;
             lastLine = item.line;
-            if (count + bad.length >= batchSize || held >= batchBytes) {
+            if (count + bad.length >= batchSize || (batch.holdsRows && held >= batchBytes)) {
               await take(r);
               await flush(false);
             }
@@ -184,7 +201,7 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
           summary.read++;
           mine.read++;
           lastLine = lines[r]!;
-          if (count + bad.length >= batchSize || held >= batchBytes) {
+          if (count + bad.length >= batchSize || (batch.holdsRows && held >= batchBytes)) {
             await take(r + 1);
             await flush(false);
           }
@@ -196,6 +213,8 @@ export async function ingest(opts: ScanOptions): Promise<IngestSummary> {
   } finally {
     // A failed read must not leave a batch being written while the caller closes the store.
     await (inFlight as Promise<void> | null)?.catch(() => {});
+    // Nor one half added (its transaction open): after a commit, the next is empty.
+    await (open as (() => BatchWriter) | null)?.().abandon().catch(() => {});
     await pool?.close();
     const q = quarantine as WriteStream | null;
     if (q) await new Promise<void>((resolve) => q.end(resolve));

@@ -188,6 +188,46 @@ export function runStoreContract(name: string, open: () => Promise<Store>, optio
         assert.deepEqual((await replayAll(s)).rows, [...rows].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1)));
       }));
 
+    it('openBatch stores a batch added part by part as appendColumns stores it whole, once committed', () =>
+      using(open, async (s) => {
+        const rows = Array.from({ length: 60 }, (_, i) => sampleFeatures(i, i % 2 === 0 ? {} : { org_id: null, ip: null, verified: null }));
+        const columns = (part: ExchangeFeatures[]) => {
+          const c = columnsOfRows(part);
+          assert.ok(c.ok);
+          return c.columns;
+        };
+        // Parts out of time order (sampleFeatures scatters times), one id repeated across two parts.
+        const first = s.openBatch();
+        for (const part of [rows.slice(0, 7), rows.slice(7, 25), [rows[3]!], rows.slice(25, 40)]) await first.add(columns(part));
+        assert.equal(first.rows, 41);
+        assert.deepEqual(await first.commit([{ file: 'a.jsonl', line: 41, reason: 'not JSON', excerpt: '{' }], at(41)), { inserted: 40, duplicates: 1 });
+        assert.deepEqual(await s.checkpoint(src), at(41));
+        // A batch that repeats stored rows (a re-read after a crash) and brings new ones.
+        const second = s.openBatch();
+        await second.add(columns(rows.slice(30, 50)));
+        await second.add(columns(rows.slice(50)));
+        assert.deepEqual(await second.commit([], at(60, true)), { inserted: 20, duplicates: 10 });
+        assert.deepEqual((await replayAll(s)).rows, [...rows].sort((a, b) => a.ts - b.ts || (a.id < b.id ? -1 : 1)));
+        assert.deepEqual(await s.counts(), { exchanges: 60, accounts: 17, bad_records: 1 });
+      }));
+
+    it('openBatch stores nothing of a batch dropped, and goes on with the next', () =>
+      using(open, async (s) => {
+        const rows = Array.from({ length: 30 }, (_, i) => sampleFeatures(i));
+        const c = columnsOfRows(rows);
+        assert.ok(c.ok);
+        const dropped = s.openBatch();
+        await dropped.add(c.columns);
+        await dropped.abandon();
+        await assert.rejects(dropped.add(c.columns));
+        assert.equal((await s.counts()).exchanges, 0);
+        assert.equal(await s.checkpoint(src), null);
+        const kept = s.openBatch();
+        await kept.add(c.columns);
+        assert.deepEqual(await kept.commit([], at(30, true)), { inserted: 30, duplicates: 0 });
+        assert.equal((await s.counts()).exchanges, 30);
+      }));
+
     it('append ignores ids already stored', () =>
       using(open, async (s) => {
         const rows = Array.from({ length: 20 }, (_, i) => sampleFeatures(i));

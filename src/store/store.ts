@@ -146,6 +146,20 @@ export interface StoreWriter {
    * row objects and no JSON.
    */
   appendColumns(rows: ExchangeColumns, bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
+  /**
+   * A batch written as its parts arrive, then committed as `appendColumns` commits one: for a
+   * scan, whose rows come from the feature workers a few hundred at a time. A store that can
+   * take the parts at once (DuckDB, into the batch's open transaction) keeps none of them in
+   * this process's heap; one that cannot holds them until the commit. The store's one writer
+   * while a batch is open: a batch opened before the last commits begins after it, and no
+   * other write may come between a batch's first part and its commit.
+   */
+  openBatch(): BatchWriter;
+  /**
+   * Rows a scan commits together by default: as many as the store writes best in one
+   * transaction (DuckDB: one row group, written to the file directly and not through its log).
+   */
+  readonly batchRows: number;
   /** Saves the results of one scan (campaigns, account verdicts) as the latest results. */
   saveReport(report: ScanReport): Promise<void>;
   /**
@@ -157,6 +171,25 @@ export interface StoreWriter {
   importIntel(records: readonly IntelIndicatorRecord[]): Promise<AppendOutcome>;
   recordCaseDecision: CaseworkStore['recordCaseDecision'];
   close(): Promise<void>;
+}
+
+/** One batch of a scan, written part by part (see `StoreWriter.openBatch`). */
+export interface BatchWriter {
+  /**
+   * Adds rows to the batch, in order: as `appendColumns`, ids already stored or already in
+   * the batch are left out at the commit's count. The columns are the store's to use until the
+   * promise settles, and may be dropped after. A failure fails the batch: the later calls fail
+   * too, and nothing of it is stored.
+   */
+  add(rows: ExchangeColumns): Promise<void>;
+  /** Rows added so far. */
+  readonly rows: number;
+  /** True when the rows added are held in this process until the commit (bound them by bytes too). */
+  readonly holdsRows: boolean;
+  /** Stores the rows added, the bad records and the checkpoint together, as `appendColumns` does. */
+  commit(bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome>;
+  /** Drops the batch: nothing of it is stored. */
+  abandon(): Promise<void>;
 }
 
 /** A store opened for reading and writing (ingest, the gateway, serve). */

@@ -25,7 +25,8 @@ import type { CaseDecision, DecisionTarget, NewAuditEntry, NewCaseDecision, Roll
 import { StoreError } from '../errors.js';
 import { rowsOfColumns, type ExchangeColumns } from '../column-batch.js';
 import { appendByColumns, badRecordProblem, checkpointProblem, describeValue, EXCHANGE_NAMES, msOf, reportRows } from '../schema.js';
-import type { AppendOutcome, BadRecord, DecisionRecord, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
+import type { AppendOutcome, BadRecord, BatchWriter, DecisionRecord, IngestCheckpoint, IntelIndicatorRecord, SourceKey, Store, StoreCounts } from '../store.js';
+import { BufferedBatch } from '../buffered-batch.js';
 import type { StoreLocation } from '../url.js';
 import * as casework from './casework.js';
 import { EXCHANGE_COLUMNS_DDL, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -216,6 +217,14 @@ class ClickHouseStore implements Store, Sql {
   append(rows: readonly ExchangeFeatures[], bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
     return appendByColumns(this, rows, bad, cp);
   }
+
+  /** Held whole until the commit: the rows go in with one insert, the checkpoint after them (appendColumns). */
+  openBatch(): BatchWriter {
+    return new BufferedBatch(this);
+  }
+
+  /** A scan's batch is held in this process until it is inserted: the rows of the scan's default before. */
+  readonly batchRows = 20_000;
 
   appendColumns(rows: ExchangeColumns, bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
     return this.op(`store a batch of ${rows.length} exchanges`, async () => {

@@ -28,11 +28,14 @@ export class PreviewBook {
   private readonly sigOf = new Map<string, string>();
   private readonly stored = new Set<string>();
 
-  /** The signatures of `previews` (one per row), and the ones this batch must store. */
-  forBatch(previews: readonly (string | null)[]): BatchPreviews {
+  /**
+   * The signatures of `previews` (one per row), and the ones this batch must store; `inBatch`,
+   * the signatures its earlier parts store already (a batch written part by part), gains this
+   * part's.
+   */
+  forBatch(previews: readonly (string | null)[], inBatch = new Set<string>()): BatchPreviews {
     const sigs: (string | null)[] = new Array(previews.length);
     const fresh: BatchPreviews['fresh'] = [];
-    const inBatch = new Set<string>();
     for (let i = 0; i < previews.length; i++) {
       const p = previews[i];
       if (p === null || p === undefined) {
