@@ -4,6 +4,7 @@
  * stored by `appendColumns`, as one batch.
  */
 import { concatColumns, type ExchangeColumns } from './column-batch.js';
+import { StoreError } from './errors.js';
 import type { AppendOutcome, BadRecord, BatchWriter, IngestCheckpoint, StoreWriter } from './store.js';
 
 export class BufferedBatch implements BatchWriter {
@@ -15,13 +16,13 @@ export class BufferedBatch implements BatchWriter {
   constructor(private readonly store: Pick<StoreWriter, 'appendColumns'>) {}
 
   async add(rows: ExchangeColumns): Promise<void> {
-    if (this.ended) throw new Error('Cannot add rows to a batch already committed or dropped');
+    if (this.ended) throw new StoreError('rejected', 'Cannot add rows to a batch already committed or dropped');
     this.parts.push(rows);
     this.rows += rows.length;
   }
 
   commit(bad: readonly BadRecord[], checkpoint: IngestCheckpoint): Promise<AppendOutcome> {
-    if (this.ended) return Promise.reject(new Error('Cannot commit a batch already committed or dropped'));
+    if (this.ended) return Promise.reject(new StoreError('rejected', 'Cannot commit a batch already committed or dropped'));
     this.ended = true;
     const rows = concatColumns(this.parts);
     this.parts = [];

@@ -223,7 +223,7 @@ class ClickHouseStore implements Store, Sql {
     return new BufferedBatch(this);
   }
 
-  /** A scan's batch is held in this process until it is inserted: the rows of the scan's default before. */
+  /** A scan's batch is held in this process until it is inserted: 20,000 rows, as every store's batch was before DuckDB's became a row group. */
   readonly batchRows = 20_000;
 
   appendColumns(rows: ExchangeColumns, bad: readonly BadRecord[], cp: IngestCheckpoint): Promise<AppendOutcome> {
