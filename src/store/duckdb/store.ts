@@ -25,7 +25,7 @@ import {
 import type { ExchangeFeatures } from '../../core/features.js';
 import type { AccountReport, CampaignReport, ScanReport } from '../../core/report.js';
 import { StoreError } from '../errors.js';
-import { appendChunks, CHUNK_ROWS } from './chunk-append.js';
+import { appendChunks, CHUNK_ROWS, type ChunkLayout } from './chunk-append.js';
 import { PreviewBook, previewOf, type BatchPreviews } from './previews.js';
 import { concatColumns, idsOf, previewsOf, sliceColumns, timesOf, type ExchangeColumns } from '../column-batch.js';
 import * as casework from './casework.js';
@@ -271,6 +271,9 @@ function timeSpan(ts: Float64Array): TimeSpan {
   }
   return { min, max };
 }
+
+/** The layout of rows going into `exchanges` (or staged for it), ingested now. */
+const storedNow = (): ChunkLayout => ({ kind: 'stored', ingestedAt: new DuckDBTimestampTZValue(BigInt(Date.now()) * 1000n) });
 
 /** A batch being written part by part (`openBatch`). */
 interface OpenBatch {
@@ -675,7 +678,7 @@ class DuckDbStore implements Store {
     b.waitingRows = cols.length - n;
     const fresh = firstOfEachId(idsOf(head));
     b.appender ??= await this.conn.createAppender('exchange_parts');
-    await appendChunks(b.appender, head, fresh, { kind: 'stored', ingestedAt: new DuckDBTimestampTZValue(BigInt(Date.now()) * 1000n) }, sigs);
+    await appendChunks(b.appender, head, fresh, storedNow(), sigs);
     b.staged += fresh === null ? head.length : fresh.length;
   }
 
@@ -787,7 +790,7 @@ class DuckDbStore implements Store {
    */
   private async appendAfterStored(rows: ExchangeColumns, previews: BatchPreviews): Promise<number> {
     const fresh = firstOfEachId(idsOf(rows));
-    await this.withAppender('exchanges', (app) => appendChunks(app, rows, fresh, { kind: 'stored', ingestedAt: new DuckDBTimestampTZValue(BigInt(Date.now()) * 1000n) }, previews.sigs));
+    await this.withAppender('exchanges', (app) => appendChunks(app, rows, fresh, storedNow(), previews.sigs));
     return fresh === null ? rows.length : fresh.length;
   }
 
