@@ -20,6 +20,13 @@ export interface CampaignGraph {
   edges: { source: string; target: string }[];
 }
 
+/**
+ * Members laid out by force, the most active first: as many as the dashboard draws of a
+ * campaign (`MAX_MEMBERS_DRAWN` in web/graph.tsx, by the same order). The others are placed
+ * beside the indicators they share with them (graph-layout.ts).
+ */
+export const LAID_OUT_MEMBERS = 300;
+
 const isSearchKind = (k: string): k is SearchKind => (SEARCH_KINDS as readonly string[]).includes(k);
 /** An indicator's node id, as the engine keys indicators (`kind:value`). */
 export const indicatorNodeId = (kind: string, value: string) => `${kind}:${value}`;
@@ -38,8 +45,22 @@ export async function computeCampaignGraph(store: Pick<Store, 'indicatorHoldings
   shared.forEach((s, i) => {
     if (drawn.has(i)) nodes.push({ id: indicatorNodeId(s.kind, s.value), type: 'indicator', kind: s.kind, value: s.value, accounts: s.accounts });
   });
-  const at = layoutGraph(nodes.map((n) => n.id), edges);
+  const at = layoutGraph(nodes.map((n) => n.id), edges, coreOf(nodes, edges));
   return { campaign_id: id, nodes: nodes.map((n) => ({ ...n, ...at.get(n.id)! })), edges };
+}
+
+/** The members laid out by force (the most active, as the dashboard picks them) and the indicators they hold; undefined when that is every node. */
+function coreOf(nodes: readonly NodeBody[], edges: readonly { source: string; target: string }[]): Set<string> | undefined {
+  const accounts = nodes.filter((n): n is Extract<NodeBody, { type: 'account' }> => n.type === 'account');
+  if (accounts.length <= LAID_OUT_MEMBERS) return undefined;
+  const core = new Set(
+    accounts
+      .sort((a, b) => b.exchanges - a.exchanges || a.id.localeCompare(b.id))
+      .slice(0, LAID_OUT_MEMBERS)
+      .map((a) => a.id),
+  );
+  for (const e of edges) if (core.has(e.source)) core.add(e.target);
+  return core;
 }
 
 /** The graph as the API serves it: from the rollup of the report when there is one. */
