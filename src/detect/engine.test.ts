@@ -404,6 +404,24 @@ describe('DetectionEngine', () => {
     assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 0);
   });
 
+  it("keeps a company out of an operation that shares its egress and client: the company's card is not the group's", () => {
+    // Medium scenario, seed 2: an operation's accounts left from two companies' NAT addresses
+    // with the SDK their employees use, so the companies' employees were in the operation's
+    // component, and each company's card, held by its sixty employees, was a shared
+    // payment method of the community: all 120 were flagged as paying with it, none a suspect.
+    const pool = campaignPool('hyd', 24, T0, 72, { ipBase: 1, harness: 'h-sdk' }).map((f, i) => (i % 4 === 0 ? { ...f, ip: '192.0.2.10', subnet: '192.0.2.0/24' } : f));
+    const company = enterprise(30, 3).map((f) => ({ ...f, harness_sig: 'h-sdk' }));
+    const e = run([...pool, ...company]);
+    assert.equal(e.verdictOf('hyd0')?.verdict, 'distillation', 'the pool is flagged');
+    const flagged = company.map((f) => f.account_id).filter((a, i, all) => all.indexOf(a) === i && e.verdictOf(a)?.verdict === 'distillation');
+    assert.deepEqual(flagged, [], flagged.length > 0 ? e.verdictOf(flagged[0]!)!.reasons.join('; ') : '');
+  });
+
+  it('takes in the accounts of an operation that pay with one card', () => {
+    const e = run(campaignPool('farm', 16, T0, 48, { ipBase: 1, payment: (i) => `pm-farm-${i % 2}` }));
+    assert.equal(e.verdicts().filter((v) => v.verdict === 'distillation').length, 16);
+  });
+
   it('leaves an evaluation run from a brand-new research account benign', () => {
     for (const runs of [1, 3]) {
       const v = run(freshEvalRun(runs)).verdictOf('researcher')!;

@@ -108,6 +108,8 @@ export class DetectionEngine {
    */
   private readonly notInvolved = new Map<AccountId, { com: WeakRef<Community>; n: number; keys: number; byWrappers: boolean }>();
   private readonly phrases = new PhraseUsage();
+  /** A flagged community's members as a set, made when a payment tie is weighed (`groupPaysWith`). */
+  private readonly communityMembers = new WeakMap<Community, Set<AccountId>>();
   private lastTs = -Infinity;
   /** Event time of the last linking run. */
   private lastRunAt = -Infinity;
@@ -370,7 +372,7 @@ export class DetectionEngine {
     for (const key of this.linker.keysOf(m.state.id)) {
       const kind = kindOf(key);
       if ((com.indicators.get(key) ?? 0) < 3) continue;
-      if (kind === 'payment') return admit('payment');
+      if (kind === 'payment' && this.groupPaysWith(key, com)) return admit('payment');
       // A shared sentence counts only when it is one of the member's own wrappers: the sentences
       // of a public bank's items tie a product or an evaluation run that sends those items to
       // the operator that splits the bank, and say nothing about who wrote the prompts.
@@ -446,6 +448,30 @@ export class DetectionEngine {
     // template, and those runs wrapped every benchmark item in it. Two are a stock of its own.
     const joined = phrases >= 2 || items > 0 || otherTies > coincidental || network >= 2 || sustained(m.state, this.params);
     return joined && m.score.risk >= this.params.suspiciousRisk && own >= 2 && harvests(m.score) && lives ? admit('own_behaviour') : null;
+  }
+
+  /**
+   * Whether the group pays with `key`: at least two of the community's holders of it are
+   * suspects, and they are at least half of them. A company's card is held by its employees,
+   * and a community that took in the company's egress with them holds it too; it is the
+   * company's payment method, not the operation's, and it took all sixty employees of a
+   * company into the campaign of an operation whose accounts shared their NAT (the medium
+   * scenario, seed 2: 120 honest accounts of two companies, none of them a suspect).
+   */
+  private groupPaysWith(key: IndicatorKey, com: Community): boolean {
+    let members = this.communityMembers.get(com);
+    if (members === undefined) {
+      members = new Set(com.accounts);
+      this.communityMembers.set(com, members);
+    }
+    let holders = 0;
+    let suspects = 0;
+    for (const h of this.linker.holders(key)) {
+      if (!members.has(h)) continue;
+      holders++;
+      if (this.linker.suspects.has(h)) suspects++;
+    }
+    return suspects >= 2 && suspects * 2 >= holders;
   }
 
   /** Finishes the stream: one last linking run after the last exchange. */
