@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { ScanReport } from '../core/report.js';
 import { computeCampaignGraph, LAID_OUT_MEMBERS, type GraphNode } from './graph.js';
 import { layoutGraph } from './graph-layout.js';
@@ -58,6 +59,11 @@ describe("a campaign's graph layout", () => {
     }
     assert.equal(near, 2400 - LAID_OUT_MEMBERS, 'every member outside the core between its address and its harness');
     assert.ok(new Set(g.nodes.map((n) => `${n.x},${n.y}`)).size > g.nodes.length / 4, 'members on one address do not land on one point');
+  });
+
+  it('lays out as many members by force as the dashboard draws', () => {
+    const web = readFileSync(new URL('../../src/web/graph.tsx', import.meta.url), 'utf8');
+    assert.equal(Number(/MAX_MEMBERS_DRAWN = (\d+)/.exec(web)?.[1]), LAID_OUT_MEMBERS);
   });
 
   it('lays out a campaign the dashboard draws whole by force, every node, as before', async () => {
