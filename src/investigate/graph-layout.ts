@@ -78,6 +78,8 @@ function placeAround(at: Map<string, Point>, sorted: readonly string[], edges: r
     link(e.source, e.target);
     link(e.target, e.source);
   }
+  // Sorted, so that a centre is summed in one order whatever the order of the edges given.
+  for (const list of neighbours.values()) list.sort();
   let x0 = Infinity;
   let x1 = -Infinity;
   let y0 = Infinity;
