@@ -49,6 +49,21 @@ function offsetOf(id: string, radius: number): Point {
   return { x: r * Math.cos(th), y: r * Math.sin(th) };
 }
 
+/** The box around `points` (empty: infinite the wrong way round). A loop, not Math.min(...): a spread of 25,000 arguments is near what a call takes. */
+function boundsOf(points: Iterable<Point>): { x0: number; x1: number; y0: number; y1: number } {
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  let y0 = Infinity;
+  let y1 = -Infinity;
+  for (const p of points) {
+    x0 = Math.min(x0, p.x);
+    x1 = Math.max(x1, p.x);
+    y0 = Math.min(y0, p.y);
+    y1 = Math.max(y1, p.y);
+  }
+  return { x0, x1, y0, y1 };
+}
+
 /** ForceAtlas2 over the nodes and edges given, from spiral starting points in sorted order. */
 function forceLayout(sorted: readonly string[], edges: readonly { source: string; target: string }[]): Map<string, Point> {
   const g = new UndirectedGraph();
@@ -80,16 +95,7 @@ function placeAround(at: Map<string, Point>, sorted: readonly string[], edges: r
   }
   // Sorted, so that a centre is summed in one order whatever the order of the edges given.
   for (const list of neighbours.values()) list.sort();
-  let x0 = Infinity;
-  let x1 = -Infinity;
-  let y0 = Infinity;
-  let y1 = -Infinity;
-  for (const p of at.values()) {
-    x0 = Math.min(x0, p.x);
-    x1 = Math.max(x1, p.x);
-    y0 = Math.min(y0, p.y);
-    y1 = Math.max(y1, p.y);
-  }
+  const { x0, x1, y0, y1 } = boundsOf(at.values());
   const span = at.size > 0 ? Math.max(x1 - x0, y1 - y0, 1) : 100;
   const radius = span / 40;
   let ring = new Set<string>();
@@ -142,17 +148,7 @@ export function layoutGraph(nodeIds: readonly string[], edges: readonly { source
   const inCore = core === undefined ? sorted : sorted.filter((n) => core.has(n));
   const at = forceLayout(inCore, core === undefined ? edges : edges.filter((e) => core.has(e.source) && core.has(e.target)));
   if (at.size < sorted.length) placeAround(at, sorted, edges);
-  // Loops, not Math.min(...): a spread of 25,000 arguments is near what a call takes.
-  let x0 = Infinity;
-  let x1 = -Infinity;
-  let y0 = Infinity;
-  let y1 = -Infinity;
-  for (const p of at.values()) {
-    x0 = Math.min(x0, p.x);
-    x1 = Math.max(x1, p.x);
-    y0 = Math.min(y0, p.y);
-    y1 = Math.max(y1, p.y);
-  }
+  const { x0, x1, y0, y1 } = boundsOf(at.values());
   const unit = (v: number, lo: number, hi: number) => (hi - lo < 1e-9 ? 0.5 : Math.round(((v - lo) / (hi - lo)) * 1000) / 1000);
   const out = new Map<string, Position>();
   for (const id of sorted) {
