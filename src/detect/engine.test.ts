@@ -458,6 +458,39 @@ describe('DetectionEngine', () => {
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });
 
+  it("keeps a student out of an operation whose stock of sentences holds the one the student ends every homework prompt with", () => {
+    // The medium scenario: the adaptive operator's stock holds a sentence that 1,300-1,500 of
+    // its 11,800 accounts use; students who end each homework prompt with it were taken into
+    // the operator's campaign as wrapping its prompts in the group's sentences (one of them).
+    // Here eight cells of the operator, ten fresh accounts each on a client and address of its
+    // own, wrap disjoint items of their own in two or three of four sentences: three of the
+    // cell's and one common to all. The student wraps each of its class's homework problems,
+    // which two classmates asked before, in the common one only: its cell's community holds a
+    // quarter of that sentence's users.
+    const stockOf = (cell: number): string[] => ['ask-common', `ask${cell}a`, `ask${cell}b`, `ask${cell}c`];
+    const COMBOS = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3], [0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]];
+    const cells = Array.from({ length: 8 * 10 * 30 }, (_, x) => {
+      const j = x % 30;
+      const a = Math.floor(x / 30);
+      const cell = Math.floor(a / 10);
+      const id = `op${cell}_${a % 10}`;
+      const asks = COMBOS[a % 10]!.map((k) => stockOf(cell)[k]!);
+      return feat({ account_id: id, ts: T0 + a * 60_000 + j * 90 * 60_000, ip: `203.0.${a}.9`, subnet: `203.0.${a}.0/24`, user_agent: `client/${a}`, harness_sig: `h-op${a}`, account_created_at: T0 - (3 + (a % 7)) * DAY - a * HOUR, verified: false, elicitation: 1, prompt_hash: sig64(`${id}-item${j}`), phrase_sigs: `${id}-item${j} ${asks[j % asks.length]}` });
+    });
+    const classmates = Array.from({ length: 60 }, (_, x) => {
+      const j = x % 30;
+      const c = Math.floor(x / 30);
+      return feat({ account_id: `classmate${c}`, ts: T0 + Math.floor(j / 5) * DAY + (9 + c) * HOUR + (j % 5) * 600_000, ip: `198.18.${1 + c}.7`, subnet: `198.18.${1 + c}.0/24`, user_agent: `browser/${2 + c}`, harness_sig: `h-web${2 + c}`, account_created_at: T0 - (200 + 30 * c) * DAY, tier: 'edu', prompt_hash: sig64(`homework${j}`), phrase_sigs: `homework${j}` });
+    });
+    const student = Array.from({ length: 30 }, (_, j) =>
+      feat({ account_id: 'student', ts: T0 + Math.floor(j / 5) * DAY + (14 + (j % 5)) * HOUR + ((j * 7) % 50) * 60_000, ip: '198.18.0.7', subnet: '198.18.0.0/24', user_agent: 'browser/1', harness_sig: 'h-web', tier: 'edu', elicitation: j % 3 === 0 ? 1 : 0, prompt_hash: sig64(`student:homework${j}`), phrase_sigs: `homework${j} ask-common` }),
+    );
+    const e = run([...cells, ...classmates, ...student]);
+    for (let a = 0; a < 80; a++) assert.equal(e.verdictOf(`op${Math.floor(a / 10)}_${a % 10}`)?.verdict, 'distillation', `op${Math.floor(a / 10)}_${a % 10}`);
+    const v = e.verdictOf('student')!;
+    assert.equal(v.verdict, 'benign', v.reasons.join('; '));
+  });
+
   it('leaves one very busy SaaS account on one template benign', () => {
     const engine = run(saas(4));
     assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 0);

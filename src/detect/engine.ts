@@ -364,6 +364,7 @@ export class DetectionEngine {
     const client = new Set<string>();
     let network = 0;
     let phrases = 0;
+    let ownSentence = false;
     let items = 0;
     // Ties other than sentences (client, template, network, burst): what the last rule weighs.
     let otherTies = 0;
@@ -380,6 +381,7 @@ export class DetectionEngine {
         if (wrapsWith(m.state, key.slice(key.indexOf(':') + 1))) {
           phrases++;
           ties.phrase = phrases;
+          if ((com.indicators.get(key) ?? 0) >= OWN_SENTENCE_SHARE * this.linker.holders(key).size) ownSentence = true;
         }
         continue;
       }
@@ -400,8 +402,14 @@ export class DetectionEngine {
     // A group tied only by its stock of sentences (shared-wrappers.ts): a member wraps its own
     // items in them; sharing a bank's sentences or a template with it says nothing (a tutoring
     // product sends the same public items under its own step-by-step wrapper).
+    // Two of the group's sentences are a stock of the member's own. One is, only when it is the
+    // group's own sentence (most of its users are in the group) or the member also harvests and
+    // is suspicious on its own account: one sentence of the adaptive operator's stock that
+    // 1,300-1,500 of the medium scenario's 11,800 accounts use (4% of them in the group) took
+    // students who end each homework prompt with it into the operator's campaign.
     if (byWrappers) {
-      if (phrases >= 1 && wrapsItemsAsMember(m.state)) return admit('own_wrappers');
+      const stock = phrases >= 2 || (phrases === 1 && ((harvests(m.score) && m.score.risk >= this.params.suspiciousRisk) || ownSentence));
+      if (stock && wrapsItemsAsMember(m.state)) return admit('own_wrappers');
       return items >= 1 && paraphrasesItems(m.state) ? admit('own_paraphrases') : null;
     }
     // In the group through nothing but the text of items it sends: its own behaviour, however
@@ -596,6 +604,13 @@ function sharedValues<T extends string | number>(members: readonly Member[], val
 function behaviourBeyondNetwork(sc: AccountScore): number {
   return sc.familyCount - (sc.hasFamily('infrastructure') ? 1 : 0);
 }
+
+/**
+ * Share of a sentence's users in a group above which the sentence is the group's own: an
+ * operator's accounts draw theirs from its stock (on the benchmark's scenarios most of the users
+ * of most of its stock sentences are its accounts), a common one is everyone's.
+ */
+const OWN_SENTENCE_SHARE = 0.5;
 
 const HARVESTING = findingBits('elicitation_share', 'grading_share');
 const RELAYING = findingBits('relayed_conversations');
