@@ -18,6 +18,8 @@ export interface OpenStoreOptions {
   readOnly?: boolean;
   /** DuckDB's memory budget (e.g. 4GB); ignored by ClickHouse, whose server has its own. */
   duckdbMemory?: string;
+  /** DuckDB's threads, the calling one included (a whole number of at least 1); ignored by ClickHouse. @default 2 */
+  duckdbThreads?: number;
 }
 
 /** The location a URL names, or a StoreError (one line, code `cannot_open`) when it names none. */
@@ -44,7 +46,11 @@ export async function openStore(url: string, opts: OpenStoreOptions = {}): Promi
     case 'duckdb':
       // DuckDB names a missing file read-only in its own words; this is the one every command prints.
       if (readOnly && loc.path !== ':memory:' && !existsSync(loc.path)) throw new StoreError('cannot_open', `Cannot open the store "${loc.path}": no such file`);
-      return openDuckDbStore(loc.path, { readOnly, ...(opts.duckdbMemory ? { memoryLimit: opts.duckdbMemory } : {}) });
+      return openDuckDbStore(loc.path, {
+        readOnly,
+        ...(opts.duckdbMemory ? { memoryLimit: opts.duckdbMemory } : {}),
+        ...(opts.duckdbThreads !== undefined ? { threads: opts.duckdbThreads } : {}),
+      });
     case 'chdb':
     case 'clickhouse':
       return openClickHouseStore(loc, { readOnly });

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { runStoreContract, sampleFeatures, sampleReport } from '../contract.js';
 import { openDuckDbStore, SCHEMA_VERSION } from './store.js';
+import { openStore } from '../open.js';
+import { SCAN_DUCKDB_THREADS } from '../../pipeline/scan.js';
 import { StoreError } from '../errors.js';
 import type { Store } from '../store.js';
 
@@ -61,6 +63,23 @@ describe('DuckDB replay in event-time windows', () => {
   it('refuses a replay window that is not a whole number of rows', async () => {
     await assert.rejects(openDuckDbStore(':memory:', { replayWindowRows: 0 }), { code: 'cannot_open', message: /rows per replay window/ });
     await assert.rejects(openDuckDbStore(':memory:', { threads: 1.5 }), { code: 'cannot_open', message: /threads/ });
+  });
+
+  it("takes DuckDB's thread count through openStore, and stores on the scan's one thread", async () => {
+    await assert.rejects(openStore(':memory:', { duckdbThreads: 0 }), { code: 'cannot_open', message: /0 threads is not a whole number of at least 1/ });
+    const dir = mkdtempSync(join(tmpdir(), 'dw-threads-'));
+    try {
+      const store = await openStore(join(dir, 's.duckdb'), { duckdbThreads: SCAN_DUCKDB_THREADS });
+      try {
+        const out = await store.append([sampleFeatures(1), sampleFeatures(2)], [], { source, line: 2, done: true });
+        assert.equal(out.inserted, 2);
+        assert.equal((await store.counts()).exchanges, 2);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
