@@ -465,8 +465,8 @@ describe('DetectionEngine', () => {
     // Here eight cells of the operator, ten fresh accounts each on a client and address of its
     // own, wrap disjoint items of their own in two or three of four sentences: three of the
     // cell's and one common to all. The student wraps each of its class's homework problems,
-    // which two classmates asked before, in the common one only: its cell's community holds a
-    // quarter of that sentence's users.
+    // which two classmates asked before, in the common one only: the community it falls in
+    // (two cells) holds about a quarter of that sentence's users.
     const stockOf = (cell: number): string[] => ['ask-common', `ask${cell}a`, `ask${cell}b`, `ask${cell}c`];
     const COMBOS = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3], [0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]];
     const cells = Array.from({ length: 8 * 10 * 30 }, (_, x) => {
