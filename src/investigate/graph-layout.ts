@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { UndirectedGraph } from 'graphology';
+import { FNV_SEED_A, fnv1a32Step } from '../signals/hash.js';
 import type { AbstractGraph } from 'graphology-types';
 
 // CommonJS with an ES-style default in its types; require gives the function and its helpers.
@@ -41,8 +42,8 @@ function spiral(k: number, step: number): Point {
 
 /** A small offset from a node's name, the same on every run: nodes tied to the same others do not land on one point. */
 function offsetOf(id: string, radius: number): Point {
-  let h = 2166136261;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  let h = FNV_SEED_A;
+  for (let i = 0; i < id.length; i++) h = fnv1a32Step(h, id.charCodeAt(i));
   const u = (h >>> 0) / 4294967296;
   const th = u * 2 * Math.PI;
   const r = radius * (0.3 + 0.7 * (((h >>> 16) & 0xffff) / 65536));

@@ -64,23 +64,6 @@ describe('DuckDB replay in event-time windows', () => {
     await assert.rejects(openDuckDbStore(':memory:', { replayWindowRows: 0 }), { code: 'cannot_open', message: /rows per replay window/ });
     await assert.rejects(openDuckDbStore(':memory:', { threads: 1.5 }), { code: 'cannot_open', message: /threads/ });
   });
-
-  it("takes DuckDB's thread count through openStore, and stores on the scan's one thread", async () => {
-    await assert.rejects(openStore(':memory:', { duckdbThreads: 0 }), { code: 'cannot_open', message: /0 threads is not a whole number of at least 1/ });
-    const dir = mkdtempSync(join(tmpdir(), 'dw-threads-'));
-    try {
-      const store = await openStore(join(dir, 's.duckdb'), { duckdbThreads: SCAN_DUCKDB_THREADS });
-      try {
-        const out = await store.append([sampleFeatures(1), sampleFeatures(2)], [], { source, line: 2, done: true });
-        assert.equal(out.inserted, 2);
-        assert.equal((await store.counts()).exchanges, 2);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
 });
 
 const plain = (v: unknown): unknown => (typeof v === 'bigint' ? Number(v) : Array.isArray(v) ? v.map(plain) : v);
@@ -199,6 +182,18 @@ describe('openDuckDbStore', () => {
     const p = freshPath();
     for (let i = 0; i < 3; i++) await (await openDuckDbStore(p)).close();
     assert.deepEqual(await query(p, 'SELECT version FROM schema_version'), [[SCHEMA_VERSION]]);
+  });
+
+  it("takes DuckDB's thread count through openStore, and stores on the scan's one thread", async () => {
+    await assert.rejects(openStore(':memory:', { duckdbThreads: 0 }), { code: 'cannot_open', message: /0 threads is not a whole number of at least 1/ });
+    const store = await openStore(freshPath(), { duckdbThreads: SCAN_DUCKDB_THREADS });
+    try {
+      const out = await store.append([sampleFeatures(1), sampleFeatures(2)], [], { source, line: 2, done: true });
+      assert.equal(out.inserted, 2);
+      assert.equal((await store.counts()).exchanges, 2);
+    } finally {
+      await store.close();
+    }
   });
 });
 
