@@ -5,6 +5,15 @@ const T0 = Date.parse('2026-04-22T00:00:00Z');
 const DAY = 24 * 3_600_000;
 
 let seq = 0;
+
+/**
+ * A different prompt hash per exchange, as hex: the engine reads a prompt's first 32 bits as
+ * its tag (count-table.ts `promptTag`), so `q1`, `q2`, ... would all be one prompt repeated.
+ */
+function promptHashOf(n: number): string {
+  return (Math.imul(n, 0x9e3779b1) >>> 0).toString(16).padStart(8, '0') + n.toString(16).padStart(8, '0');
+}
+
 export function feat(p: Partial<ExchangeFeatures> & { account_id: string; ts: number }): ExchangeFeatures {
   seq++;
   return {
@@ -33,7 +42,7 @@ export function feat(p: Partial<ExchangeFeatures> & { account_id: string; ts: nu
     template_prefix: `p${seq}`,
     template_suffix: `s${seq}`,
     template_simhash: '0000000000000000',
-    prompt_hash: `q${seq}`,
+    prompt_hash: promptHashOf(seq),
     phrase_sigs: '',
     prompt_chars: 200,
     capability: 'general_chat',

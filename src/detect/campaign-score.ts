@@ -236,6 +236,14 @@ export function scoreCampaign(
   // Shared wrappers over disjoint items are two kinds of evidence themselves (each member's own
   // wrapping, the group's split bank): an adaptive operator shows no second kind of behaviour.
   if (k < p.minCampaignAccounts || !coordinated || (behaviour < 2 && !wrappers.coordinated)) confidence = Math.min(confidence, 0.5);
+  // Every member in one organisation, the same one: one customer running its own accounts.
+  // (`every` stops at the first member without exactly one: an operation's accounts have none.)
+  const oneOrganisation = members.every((m) => m.state.orgs.size === 1) && organisations(members) === 1;
+  // One customer's accounts are a campaign only if they ask for what a distiller harvests: the
+  // reasoning itself or grades. Filling one wrapper with a different text each time, day and
+  // night, on one card and one client is what a company's batch jobs do (classifying tickets,
+  // extracting fields, summarising); a company's six accounts reached the bar on that alone.
+  if (oneOrganisation && !harvestAsked(findings)) confidence = Math.min(confidence, 0.5);
   // Without harvesting content (a relay passes its customers' real prompts) the bar is higher,
   // so that a company's batch jobs on one harness and one card are not a campaign: ties of
   // control (addresses, payment, creation burst, injected prompt), not only a common client;
@@ -244,7 +252,6 @@ export function scoreCampaign(
   // own accounts on its own card (a new company's pipeline is new, automated and tied too).
   if (!fam.has('content')) {
     // Over the judged members (above): an account minutes old cannot show two kinds yet.
-    const oneOrganisation = members.every((m) => m.state.orgs.size === 1) && organisations(members) === 1;
     const relayBar = !oneOrganisation && controlTies >= k / 2 && fam.has('automation') && (fam.has('lifecycle') || fam.has('infrastructure')) && ownEvidence / habitBase >= 0.5;
     if (!relayBar) confidence = Math.min(confidence, 0.5);
   }
@@ -268,6 +275,11 @@ export function scoreCampaign(
     if (v >= 0.005) capabilities[c] = Math.round(v * 1000) / 1000;
   });
   return { confidence, findings, families: fam, tactics: [...tactics], capabilities, exchanges, firstSeen, lastSeen, links };
+}
+
+/** The group asks, at strength, for the reasoning itself or for grades. */
+function harvestAsked(findings: readonly Finding[]): boolean {
+  return findings.some((f) => (f.code === 'campaign_elicitation' || f.code === 'campaign_grading') && f.strength >= 0.5);
 }
 
 /**

@@ -128,11 +128,11 @@ function growingRelay(accounts: number, hours: number, arrivalMinutes: number, p
  * A new company's batch pipeline: accounts of one organisation made the day before, one
  * card, one egress, one client, single-turn classification requests day and night.
  */
-function batchPipeline(accounts: number, days: number): ExchangeFeatures[] {
+function batchPipeline(accounts: number, days: number, asks: Partial<ExchangeFeatures> = {}): ExchangeFeatures[] {
   const out: ExchangeFeatures[] = [];
   for (let i = 0; i < accounts; i++) {
     for (let ts = T0 + i * 60_000, k = 0; ts < T0 + days * DAY; k++) {
-      out.push(feat({ account_id: `batch${i}`, ts, org_id: 'org-newco', ip: '192.0.2.50', subnet: '192.0.2.0/24', payment_fp: 'pm-newco', account_created_at: T0 - DAY, tier: 'standard', harness_sig: 'h-batch', system_sig: 'sys-batch', template_prefix: 'tp-classify', capability: 'general_chat', max_tokens: 256 }));
+      out.push(feat({ account_id: `batch${i}`, ts, org_id: 'org-newco', ip: '192.0.2.50', subnet: '192.0.2.0/24', payment_fp: 'pm-newco', account_created_at: T0 - DAY, tier: 'standard', harness_sig: 'h-batch', system_sig: 'sys-batch', template_prefix: 'tp-classify', capability: 'general_chat', max_tokens: 256, ...asks }));
       ts += 250_000 + ((i * 7919 + k * 104_729) % 40_000);
     }
   }
@@ -378,9 +378,17 @@ describe('DetectionEngine', () => {
   });
 
   it('leaves a new company\'s batch pipeline on one harness, one card and one egress benign', () => {
+    // Each account fills its one wrapper with a different ticket every time: a template over
+    // differing items, as a problem bank's, at full throughput from its first day.
     const e = run(batchPipeline(6, 4));
+    assert.ok(e.verdictOf('batch0')!.reasons.some((r) => r.startsWith('templated_bank')), e.verdictOf('batch0')!.reasons.join('; '));
     assert.deepEqual(e.verdicts().filter((v) => v.verdict !== 'benign').map((v) => v.accountId), []);
     assert.equal(e.campaignList().length, 0);
+  });
+
+  it('still flags one organisation\'s accounts when what they fill their wrapper with asks for the reasoning', () => {
+    const e = run(batchPipeline(6, 4, { elicitation: 1, capability: 'reasoning', max_tokens: 4096 }));
+    assert.deepEqual(e.verdicts().filter((v) => v.verdict === 'distillation').map((v) => v.accountId).sort(), Array.from({ length: 6 }, (_, i) => `batch${i}`));
   });
 
   it('keeps a reseller\'s honest customer out of the hydra whose proxy pool it shares, though some of its prompts ask for steps', () => {
