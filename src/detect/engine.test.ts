@@ -499,6 +499,49 @@ describe('DetectionEngine', () => {
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });
 
+  it("keeps a student out of an operation some of whose accounts ask two public questions the student asks for several languages", () => {
+    // The medium scenario, seed 6: a student asked two of a public bank's coding questions for
+    // one language after another ("SQL: fastest way to paginate...", "JavaScript: ..."), so each
+    // question's sentence wrapped several of its prompts, as a stock sentence wraps an
+    // operator's items, in the "{language}: ..." template the operator's accounts also send the
+    // bank's questions in. It fell into the operator's community through the template and was
+    // taken in as wrapping its prompts in two of the group's sentences, though 2-3% of those
+    // sentences' users were in the group. Here the operator's first cell puts both questions
+    // to three languages each; 250 learners in 25 classes do too, each wrapping homework in
+    // its class's sentence, and so does the student, after homework it asks to be shown the
+    // working of: about 4% of the questions' users are in the group.
+    const stockOf = (cell: number): string[] => [`ask${cell}a`, `ask${cell}b`, `ask${cell}c`, 'ask-common'];
+    const COMBOS = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3], [0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]];
+    const QUESTIONS = ['q-paginate', 'q-debounce'];
+    const LANGUAGE_TEMPLATE = { template_prefix: 'tp-language-question' };
+    const cells = Array.from({ length: 8 * 10 * 30 }, (_, x) => {
+      const j = x % 30;
+      const a = Math.floor(x / 30);
+      const cell = Math.floor(a / 10);
+      const id = `op${cell}_${a % 10}`;
+      const asks = COMBOS[a % 10]!.map((k) => stockOf(cell)[k]!);
+      const question = cell === 0 && j < 6;
+      return feat({ account_id: id, ts: T0 + a * 60_000 + j * 90 * 60_000, ip: `203.0.${a}.9`, subnet: `203.0.${a}.0/24`, user_agent: `client/${a}`, harness_sig: `h-op${a}`, account_created_at: T0 - (3 + (a % 7)) * DAY - a * HOUR, verified: false, elicitation: 1, prompt_hash: sig64(`${id}-item${j}`), phrase_sigs: `${id}-item${j} ${asks[j % asks.length]}${question ? ` ${QUESTIONS[j % 2]}` : ''}`, ...(question ? LANGUAGE_TEMPLATE : {}) });
+    });
+    const learners = Array.from({ length: 250 * 20 }, (_, x) => {
+      const j = x % 20;
+      const l = Math.floor(x / 20);
+      const id = `learner${l}`;
+      const text = j < 6 ? QUESTIONS[j % 2]! : j < 11 ? `${id}-hw${j} class${l % 25}-ask` : `${id}-own${j}`;
+      return feat({ account_id: id, ts: T0 + (j % 4) * DAY + (8 + (l % 10)) * HOUR + j * 60_000, ip: `198.19.${l}.7`, subnet: `198.19.${l}.0/24`, user_agent: `browser/${l}`, harness_sig: `h-web-${l % 3}`, account_created_at: T0 - (100 + l) * DAY, prompt_hash: sig64(`${id}:${j}`), phrase_sigs: text });
+    });
+    const student = Array.from({ length: 20 }, (_, j) => {
+      const question = j >= 14;
+      const text = question ? QUESTIONS[j % 2]! : j < 8 ? `homework${j} show-your-work` : `followup${j}`;
+      const followUp = j >= 8 && !question;
+      return feat({ account_id: 'student', ts: T0 + Math.floor(j / 4) * DAY + (14 + (j % 4)) * HOUR, ip: '198.18.0.7', subnet: '198.18.0.0/24', user_agent: 'browser/1', harness_sig: 'h-web', tier: 'edu', elicitation: j < 8 ? 1 : 0, prompt_hash: sig64(`student:${j}`), phrase_sigs: text, n_messages: followUp ? 3 : 1, n_user_turns: followUp ? 2 : 1, ...(question ? LANGUAGE_TEMPLATE : {}) });
+    });
+    const e = run([...cells, ...learners, ...student]);
+    for (let a = 0; a < 80; a++) assert.equal(e.verdictOf(`op${Math.floor(a / 10)}_${a % 10}`)?.verdict, 'distillation', `op${Math.floor(a / 10)}_${a % 10}`);
+    const v = e.verdictOf('student')!;
+    assert.equal(v.verdict, 'benign', v.reasons.join('; '));
+  });
+
   it('leaves one very busy SaaS account on one template benign', () => {
     const engine = run(saas(4));
     assert.equal(engine.verdicts().filter((v) => v.verdict === 'distillation').length, 0);

@@ -364,6 +364,8 @@ export class DetectionEngine {
     const client = new Set<string>();
     let network = 0;
     let phrases = 0;
+    /** Of `phrases`, those at least `GROUP_SENTENCE_SHARE` of whose users are in the group. */
+    let groupSentences = 0;
     let ownSentence = false;
     let items = 0;
     // Ties other than sentences (client, template, network, burst): what the last rule weighs.
@@ -381,7 +383,10 @@ export class DetectionEngine {
         if (wrapsWith(m.state, key.slice(key.indexOf(':') + 1))) {
           phrases++;
           ties.phrase = phrases;
-          if ((com.indicators.get(key) ?? 0) >= OWN_SENTENCE_SHARE * this.linker.holders(key).size) ownSentence = true;
+          const inGroup = com.indicators.get(key) ?? 0;
+          const users = this.linker.holders(key).size;
+          if (inGroup >= GROUP_SENTENCE_SHARE * users) groupSentences++;
+          if (inGroup >= OWN_SENTENCE_SHARE * users) ownSentence = true;
         }
         continue;
       }
@@ -407,8 +412,13 @@ export class DetectionEngine {
     // is suspicious on its own account: one sentence of the adaptive operator's stock that
     // 1,300-1,500 of the medium scenario's 11,800 accounts use (4% of them in the group) took
     // students who end each homework prompt with it into the operator's campaign.
+    // Either way the sentences are the group's in some measure (`GROUP_SENTENCE_SHARE`): a
+    // student asking two of a public bank's coding questions in several languages wraps each
+    // language in the question's sentence, and 2-3% of the users of those two were in the
+    // operator's group (`medium` seed 6); every sentence of the operator's own accounts
+    // admitted this way there had a fifth or more of its users in the group.
     if (byWrappers) {
-      const stock = phrases >= 2 || (phrases === 1 && ((harvests(m.score) && m.score.risk >= this.params.suspiciousRisk) || ownSentence));
+      const stock = groupSentences >= 2 || (groupSentences === 1 && ((harvests(m.score) && m.score.risk >= this.params.suspiciousRisk) || ownSentence));
       if (stock && wrapsItemsAsMember(m.state)) return admit('own_wrappers');
       return items >= 1 && paraphrasesItems(m.state) ? admit('own_paraphrases') : null;
     }
@@ -611,6 +621,12 @@ function behaviourBeyondNetwork(sc: AccountScore): number {
  * of most of its stock sentences are its accounts), a common one is everyone's.
  */
 const OWN_SENTENCE_SHARE = 0.5;
+
+/**
+ * Share of a sentence's users in a group below which the sentence is not the group's at all,
+ * however many of the group's accounts use it: a common phrasing or a public item's question.
+ */
+const GROUP_SENTENCE_SHARE = 0.1;
 
 const HARVESTING = findingBits('elicitation_share', 'grading_share');
 const RELAYING = findingBits('relayed_conversations');
