@@ -644,6 +644,27 @@ describe('DetectionEngine', () => {
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });
 
+  it('leaves an established account on a pool\'s client settings and a public template it also fills benign', () => {
+    // The medium scenario, seed 2: an ordinary user (13 exchanges, no evidence of its own) on a
+    // client whose settings only the operation's accounts and it used, sending some prompts in a
+    // template the operation also fills, was taken in as running the group's client with a
+    // second mark of it. The template is public (tutors fill it too), so it is no signature of
+    // the campaign's, and a client's settings are what a toolkit gives every user.
+    const pool = campaignPool('op', 12, T0, 36, { ipBase: 0, harness: 'h-settings', system: '' });
+    const tutors = Array.from({ length: 10 * 12 }, (_, x) => {
+      const t = Math.floor(x / 12);
+      const k = x % 12;
+      return feat({ account_id: `tutor${t}`, ts: T0 + (k % 3) * DAY + (9 + k) * HOUR + t * 60_000, ip: `198.51.${t}.9`, subnet: `198.51.${t}.0/24`, harness_sig: `h-tutor${t}`, template_prefix: 'tp-solve' });
+    });
+    const person = Array.from({ length: 13 }, (_, k) =>
+      feat({ account_id: 'person', ts: T0 + 20 * HOUR + k * 1_800_000, ip: '192.0.2.77', subnet: '192.0.2.0/24', asn: 64999, payment_fp: 'pm-person', harness_sig: 'h-settings', ...(k % 2 === 0 ? { template_prefix: 'tp-solve' } : {}) }),
+    );
+    const e = run([...pool, ...tutors, ...person]);
+    for (let i = 0; i < 12; i++) assert.equal(e.verdictOf(`op${i}`)?.verdict, 'distillation', `op${i}`);
+    const v = e.verdictOf('person')!;
+    assert.equal(v.verdict, 'benign', v.reasons.join('; '));
+  });
+
   it('names a replacement pool as ban evasion when the fresh pool takes over from a quiet one', () => {
     const first = campaignPool('old', 10, T0, 30, { ipBase: 0 });
     const fresh = campaignPool('new', 10, T0 + 40 * HOUR, 6, { ipBase: 100, payment: (i) => `pm-fresh-${i}` });

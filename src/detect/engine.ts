@@ -430,7 +430,14 @@ export class DetectionEngine {
     // prompt). Shared templates alone can be a public problem bank or a public tutoring
     // template that an evaluation run or a customer also sends; then the account must also
     // behave like the group and live like its accounts (below).
-    if (client.size >= 1 && client.size + templates >= 2) return admit('harness_marks');
+    // A member with no evidence of its own (not a suspect) needs one of them to be a mark the
+    // operator made: its injected prompt, or a sentence of the group's that the member wraps its
+    // own prompts in. A client's settings and a template are what a popular toolkit gives every
+    // user (its defaults, its example prompt): an ordinary user (13 exchanges, risk 0) was taken
+    // in on them on `medium` seed 2, where every operator account that was not a suspect and
+    // was admitted here also held the injected prompt or a sentence.
+    const operatorMark = client.has('system') || groupSentences >= 1;
+    if (client.size >= 1 && client.size + templates >= 2 && (operatorMark || m.score.risk >= this.params.suspectRisk)) return admit('harness_marks');
     // From here the ties are ones an honest account can hold (a public template, a cloud
     // subnet, a sentence of its own that products like it also use), and ties to accounts like
     // itself hang it on the group as well as ties to the operation: ten tutoring products on
