@@ -434,8 +434,8 @@ export class DetectionEngine {
     // operator made: its injected prompt, or a sentence of the group's that the member wraps its
     // own prompts in. A client's settings and a template are what a popular toolkit gives every
     // user (its defaults, its example prompt): an ordinary user (13 exchanges, risk 0) was taken
-    // in on them on `medium` seed 2, where every operator account that was not a suspect and
-    // was admitted here also held the injected prompt or a sentence.
+    // in on them on `medium` seed 2, where 32 of the 34 operator accounts admitted here while
+    // not suspects held one of the operator's marks (the other two were caught later anyway).
     const operatorMark = client.has('system') || groupSentences >= 1;
     if (client.size >= 1 && client.size + templates >= 2 && (operatorMark || m.score.risk >= this.params.suspectRisk)) return admit('harness_marks');
     // From here the ties are ones an honest account can hold (a public template, a cloud
