@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util';
 import { createGzip } from 'node:zlib';
 import { readLines } from '../ingest/lines.js';
 import { describeMiss } from '../pipeline/early-detect.js';
-import { detect, ingest, SCAN_DUCKDB_THREADS, startEarlyDetect } from '../pipeline/scan.js';
+import { detect, ingest, scanStoreOptions, startEarlyDetect } from '../pipeline/scan.js';
 import { thisThreadCpuSeconds } from '../pipeline/thread-cpu.js';
 import { openStore } from '../store/open.js';
 import { writeMediumTraffic } from './medium-traffic.js';
@@ -87,7 +87,7 @@ function phase<T>(fn: () => Promise<T>): Promise<{ value: T; phase: Phase }> {
 async function child(file: string, db: string, replay: boolean, trace: string | undefined, engineThread: boolean): Promise<void> {
   for (const f of [db, db + '.wal', db.replace(/^chdb:\/\//, '')]) rmSync(f, { force: true, recursive: true });
   // Opened as the scan command opens it.
-  const store = await openStore(db, { duckdbThreads: SCAN_DUCKDB_THREADS, ...(process.env.DISTILLWATCH_BENCH_DUCKDB_MEMORY ? { duckdbMemory: process.env.DISTILLWATCH_BENCH_DUCKDB_MEMORY } : {}) });
+  const store = await openStore(db, scanStoreOptions(process.env.DISTILLWATCH_BENCH_DUCKDB_MEMORY || undefined));
   let maxHeap = 0;
   // With --trace, the memory of the process against the rows read so far, a line a sample:
   // what grows with exchanges shows as a slope.

@@ -7,7 +7,7 @@ import { parseParams, type DetectorParams } from '../detect/params.js';
 import type { FormatOption } from '../ingest/detect.js';
 import { describeMiss } from '../pipeline/early-detect.js';
 import type { EarlyEngine } from '../pipeline/early-engine.js';
-import { detect, ingest, SCAN_DUCKDB_THREADS, startEarlyDetect } from '../pipeline/scan.js';
+import { detect, ingest, scanStoreOptions, startEarlyDetect } from '../pipeline/scan.js';
 import { formatSummary } from '../report/summary.js';
 import { dropStore, openStore } from '../store/open.js';
 import type { ScanReport } from '../core/report.js';
@@ -108,7 +108,7 @@ export async function runScan(inputs: string[], o: ScanCommandOptions): Promise<
   const features: FeatureOptions = { promptPreviewChars: o.promptPreview };
   const key = ipHashKey(o.ipHashKeyFile);
   if (key) features.ipHashKey = key;
-  const store = await openStore(storeUrl, { duckdbThreads: SCAN_DUCKDB_THREADS, ...(o.dbMemory ? { duckdbMemory: o.dbMemory } : {}) });
+  const store = await openStore(storeUrl, scanStoreOptions(o.dbMemory));
   const progress = progressReporter(o.progress && process.stderr.isTTY === true);
   let early: EarlyEngine | null = null;
   try {

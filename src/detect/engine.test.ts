@@ -239,6 +239,34 @@ function saas(days: number): ExchangeFeatures[] {
   return out;
 }
 
+/** Which of its cell's four sentences each of a cell's ten accounts wraps its items in. */
+const CELL_COMBOS = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3], [0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]];
+
+/**
+ * An operator in eight cells of ten fresh accounts, each on a client and address of its own,
+ * wrapping 30 disjoint items of its own in two or three of its cell's four sentences
+ * (`stockOf`). `extra` gives an item one more sentence and fields of its own.
+ */
+function operatorCells(
+  stockOf: (cell: number) => readonly string[],
+  extra: (cell: number, item: number) => { sentence: string; fields: Partial<ExchangeFeatures> } | null = () => null,
+): ExchangeFeatures[] {
+  return Array.from({ length: 8 * 10 * 30 }, (_, x) => {
+    const j = x % 30;
+    const a = Math.floor(x / 30);
+    const cell = Math.floor(a / 10);
+    const id = `op${cell}_${a % 10}`;
+    const asks = CELL_COMBOS[a % 10]!.map((k) => stockOf(cell)[k]!);
+    const more = extra(cell, j);
+    return feat({ account_id: id, ts: T0 + a * 60_000 + j * 90 * 60_000, ip: `203.0.${a}.9`, subnet: `203.0.${a}.0/24`, user_agent: `client/${a}`, harness_sig: `h-op${a}`, account_created_at: T0 - (3 + (a % 7)) * DAY - a * HOUR, verified: false, elicitation: 1, prompt_hash: sig64(`${id}-item${j}`), phrase_sigs: `${id}-item${j} ${asks[j % asks.length]}${more ? ` ${more.sentence}` : ''}`, ...more?.fields });
+  });
+}
+
+/** Every account of `operatorCells` flagged. */
+function assertCellsFlagged(e: DetectionEngine): void {
+  for (let a = 0; a < 80; a++) assert.equal(e.verdictOf(`op${Math.floor(a / 10)}_${a % 10}`)?.verdict, 'distillation', `op${Math.floor(a / 10)}_${a % 10}`);
+}
+
 function run(exchanges: ExchangeFeatures[], params = {}, linker: LinkerKind = 'incremental'): DetectionEngine {
   return replay(new DetectionEngine({ params, linker }), [...exchanges].sort((a, b) => a.ts - b.ts));
 }
@@ -470,21 +498,10 @@ describe('DetectionEngine', () => {
     // The medium scenario: the adaptive operator's stock holds a sentence that 1,300-1,500 of
     // its 11,800 accounts use; students who end each homework prompt with it were taken into
     // the operator's campaign as wrapping its prompts in the group's sentences (one of them).
-    // Here eight cells of the operator, ten fresh accounts each on a client and address of its
-    // own, wrap disjoint items of their own in two or three of four sentences: three of the
-    // cell's and one common to all. The student wraps each of its class's homework problems,
+    // Here the operator's eight cells (`operatorCells`) share one of their four sentences. The student wraps each of its class's homework problems,
     // which two classmates asked before, in the common one only: the community it falls in
     // (two cells) holds about a quarter of that sentence's users.
-    const stockOf = (cell: number): string[] => ['ask-common', `ask${cell}a`, `ask${cell}b`, `ask${cell}c`];
-    const COMBOS = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3], [0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]];
-    const cells = Array.from({ length: 8 * 10 * 30 }, (_, x) => {
-      const j = x % 30;
-      const a = Math.floor(x / 30);
-      const cell = Math.floor(a / 10);
-      const id = `op${cell}_${a % 10}`;
-      const asks = COMBOS[a % 10]!.map((k) => stockOf(cell)[k]!);
-      return feat({ account_id: id, ts: T0 + a * 60_000 + j * 90 * 60_000, ip: `203.0.${a}.9`, subnet: `203.0.${a}.0/24`, user_agent: `client/${a}`, harness_sig: `h-op${a}`, account_created_at: T0 - (3 + (a % 7)) * DAY - a * HOUR, verified: false, elicitation: 1, prompt_hash: sig64(`${id}-item${j}`), phrase_sigs: `${id}-item${j} ${asks[j % asks.length]}` });
-    });
+    const cells = operatorCells((cell) => ['ask-common', `ask${cell}a`, `ask${cell}b`, `ask${cell}c`]);
     const classmates = Array.from({ length: 60 }, (_, x) => {
       const j = x % 30;
       const c = Math.floor(x / 30);
@@ -494,7 +511,7 @@ describe('DetectionEngine', () => {
       feat({ account_id: 'student', ts: T0 + Math.floor(j / 5) * DAY + (14 + (j % 5)) * HOUR + ((j * 7) % 50) * 60_000, ip: '198.18.0.7', subnet: '198.18.0.0/24', user_agent: 'browser/1', harness_sig: 'h-web', tier: 'edu', elicitation: j % 3 === 0 ? 1 : 0, prompt_hash: sig64(`student:homework${j}`), phrase_sigs: `homework${j} ask-common` }),
     );
     const e = run([...cells, ...classmates, ...student]);
-    for (let a = 0; a < 80; a++) assert.equal(e.verdictOf(`op${Math.floor(a / 10)}_${a % 10}`)?.verdict, 'distillation', `op${Math.floor(a / 10)}_${a % 10}`);
+    assertCellsFlagged(e);
     const v = e.verdictOf('student')!;
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });
@@ -510,19 +527,12 @@ describe('DetectionEngine', () => {
     // to three languages each; 250 learners in 25 classes do too, each wrapping homework in
     // its class's sentence, and so does the student, after homework it asks to be shown the
     // working of: about 4% of the questions' users are in the group.
-    const stockOf = (cell: number): string[] => [`ask${cell}a`, `ask${cell}b`, `ask${cell}c`, 'ask-common'];
-    const COMBOS = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3], [0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]];
     const QUESTIONS = ['q-paginate', 'q-debounce'];
     const LANGUAGE_TEMPLATE = { template_prefix: 'tp-language-question' };
-    const cells = Array.from({ length: 8 * 10 * 30 }, (_, x) => {
-      const j = x % 30;
-      const a = Math.floor(x / 30);
-      const cell = Math.floor(a / 10);
-      const id = `op${cell}_${a % 10}`;
-      const asks = COMBOS[a % 10]!.map((k) => stockOf(cell)[k]!);
-      const question = cell === 0 && j < 6;
-      return feat({ account_id: id, ts: T0 + a * 60_000 + j * 90 * 60_000, ip: `203.0.${a}.9`, subnet: `203.0.${a}.0/24`, user_agent: `client/${a}`, harness_sig: `h-op${a}`, account_created_at: T0 - (3 + (a % 7)) * DAY - a * HOUR, verified: false, elicitation: 1, prompt_hash: sig64(`${id}-item${j}`), phrase_sigs: `${id}-item${j} ${asks[j % asks.length]}${question ? ` ${QUESTIONS[j % 2]}` : ''}`, ...(question ? LANGUAGE_TEMPLATE : {}) });
-    });
+    const cells = operatorCells(
+      (cell) => [`ask${cell}a`, `ask${cell}b`, `ask${cell}c`, 'ask-common'],
+      (cell, j) => (cell === 0 && j < 6 ? { sentence: QUESTIONS[j % 2]!, fields: LANGUAGE_TEMPLATE } : null),
+    );
     const learners = Array.from({ length: 250 * 20 }, (_, x) => {
       const j = x % 20;
       const l = Math.floor(x / 20);
@@ -537,7 +547,7 @@ describe('DetectionEngine', () => {
       return feat({ account_id: 'student', ts: T0 + Math.floor(j / 4) * DAY + (14 + (j % 4)) * HOUR, ip: '198.18.0.7', subnet: '198.18.0.0/24', user_agent: 'browser/1', harness_sig: 'h-web', tier: 'edu', elicitation: j < 8 ? 1 : 0, prompt_hash: sig64(`student:${j}`), phrase_sigs: text, n_messages: followUp ? 3 : 1, n_user_turns: followUp ? 2 : 1, ...(question ? LANGUAGE_TEMPLATE : {}) });
     });
     const e = run([...cells, ...learners, ...student]);
-    for (let a = 0; a < 80; a++) assert.equal(e.verdictOf(`op${Math.floor(a / 10)}_${a % 10}`)?.verdict, 'distillation', `op${Math.floor(a / 10)}_${a % 10}`);
+    assertCellsFlagged(e);
     const v = e.verdictOf('student')!;
     assert.equal(v.verdict, 'benign', v.reasons.join('; '));
   });

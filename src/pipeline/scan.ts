@@ -26,6 +26,7 @@ import { EngineThread, type EngineThreadOptions } from './engine-thread.js';
 import { defaultFeatureWorkers, FeaturePool } from './feature-pool.js';
 import { ingestBatches } from './ingest-batches.js';
 import type { BadRecord, BatchWriter, SourceKey, Store, StoreCounts } from '../store/store.js';
+import type { OpenStoreOptions } from '../store/open.js';
 
 export interface ScanProgress {
   phase: 'ingest' | 'detect';
@@ -102,6 +103,11 @@ export interface IngestSummary {
  * an hour whose ingest the one thread shortens by about 5% of its CPU.
  */
 export const SCAN_DUCKDB_THREADS = 1;
+
+/** How a scan opens its store: on `SCAN_DUCKDB_THREADS`, with DuckDB's memory budget when one is given. */
+export function scanStoreOptions(duckdbMemory?: string): OpenStoreOptions & { readOnly?: false } {
+  return { duckdbThreads: SCAN_DUCKDB_THREADS, ...(duckdbMemory ? { duckdbMemory } : {}) };
+}
 
 const DEFAULT_BATCH_BYTES = 8 * 2 ** 20;
 /** Parts of a batch waiting for the store to take them before reading goes on (a few feature workers' answers). */
